@@ -1,0 +1,188 @@
+# libprofile — build, test, install.
+#
+#   make            build build/libprofile.{a,so}, libprofile.pc and the examples
+#   make demo       play the seed scene with examples/frontdesk
+#   make check      run every test suite (C with Criterion, Python with pytest)
+#   make check-asan the C tests under AddressSanitizer + UBSan (leaks included)
+#   make bench      benchmarks; they print their figures
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# `deps` installs missing Debian packages (apt-get as root, else sudo);
+# every user-facing target depends on it.
+
+VERSION      := 0.2.0
+SOVERSION    := 0
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR      ?=
+
+CC       ?= cc
+PYTHON   ?= /usr/bin/python3
+BUILD    ?= build
+PKG_CONFIG ?= pkg-config
+
+LIB_PKGS  := lmdb msgpack uuid libutf8proc
+TEST_PKGS := criterion
+DEB_PKGS  := build-essential pkg-config liblmdb-dev lmdb-utils libmsgpack-dev uuid-dev \
+             libutf8proc-dev libcriterion-dev python3-dev python3-cffi python3-pytest
+
+# pkg-config is only asked once deps has run (recursive make below).
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
+TEST_CFLAGS_PKG = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS_PKG   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+BASE_CFLAGS = -std=c11 $(WARN) $(OPT) -fvisibility=hidden -D_GNU_SOURCE -Iinclude -Ilibprofile
+SAN      ?=
+ALL_CFLAGS = $(BASE_CFLAGS) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+
+LIB_SRCS  := $(wildcard libprofile/*.c)
+LIB_OBJS  := $(patsubst libprofile/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB_HDRS  := include/libprofile.h $(wildcard libprofile/*.h)
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_HDRS := $(wildcard tests/*.h)
+EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
+
+STATIC  := $(BUILD)/libprofile.a
+SONAME  := libprofile.so.$(SOVERSION)
+SHARED  := $(BUILD)/libprofile.so.$(VERSION)
+PCFILE  := $(BUILD)/libprofile.pc
+
+.PHONY: all deps lib examples demo check check-c check-python check-asan bench \
+        install uninstall clean python _all _check-c _check-asan _demo _bench
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory _all
+
+_all: lib examples
+
+lib: $(STATIC) $(SHARED) $(PCFILE)
+
+# ---------------------------------------------------------------- deps
+# Checks with pkg-config (and for pytest/cffi under $(PYTHON)); installs
+# what is missing.  Never runs apt-get when everything is present.
+deps:
+	@missing=""; \
+	for p in $(LIB_PKGS) $(TEST_PKGS); do \
+	  $(PKG_CONFIG) --exists $$p 2>/dev/null || missing="$$missing $$p"; \
+	done; \
+	command -v $(PKG_CONFIG) >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	$(PYTHON) -c 'import cffi, pytest' >/dev/null 2>&1 || missing="$$missing python3-cffi/pytest"; \
+	[ -f /usr/include/python3*/Python.h ] 2>/dev/null || ls /usr/include/python3*/Python.h >/dev/null 2>&1 || missing="$$missing python3-dev"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "deps: missing:$$missing"; \
+	cmd="apt-get install -y --no-install-recommends $(DEB_PKGS)"; \
+	if [ "$$(id -u)" = 0 ]; then run=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then run="sudo"; \
+	else echo "deps: cannot install packages (not root, no sudo). Run as root:"; \
+	     echo "  apt-get update && $$cmd"; exit 1; fi; \
+	echo "deps: $$run apt-get update && $$run $$cmd"; \
+	DEBIAN_FRONTEND=noninteractive $$run apt-get update -q >/dev/null && \
+	DEBIAN_FRONTEND=noninteractive $$run $$cmd || \
+	{ echo "deps: apt-get failed; run: apt-get update && $$cmd"; exit 1; }
+
+# ---------------------------------------------------------------- library
+$(BUILD)/obj/%.o: libprofile/%.c $(LIB_HDRS) | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(BUILD)/obj $(BUILD)/tests:
+	@mkdir -p $@
+
+$(STATIC): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	ln -sf libprofile.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libprofile.so
+
+# Regenerated on every build so that `make install PREFIX=...` records the
+# prefix it installs to; only rewritten when the text changes.
+$(PCFILE): FORCE
+	@mkdir -p $(BUILD)
+	@printf '%s\n' \
+	  'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: libprofile' \
+	  'Description: Hotel guest preference profiles and personalised-service prompts' \
+	  'Version: $(VERSION)' \
+	  'Requires.private: $(LIB_PKGS)' \
+	  'Cflags: -I$${includedir}' \
+	  'Libs: -L$${libdir} -lprofile' \
+	  'Libs.private: -lpthread' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
+
+# ---------------------------------------------------------------- examples
+examples: $(EXAMPLES)
+
+$(BUILD)/%: examples/%.c $(STATIC) include/libprofile.h
+	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $< $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
+
+demo: deps
+	@$(MAKE) --no-print-directory _demo
+
+_demo: _all
+	@BUILD=$(BUILD) sh examples/demo.sh
+
+# ---------------------------------------------------------------- tests
+TEST_BIN := $(BUILD)/tests/test_libprofile
+
+$(TEST_BIN): $(TEST_SRCS) $(TEST_HDRS) $(STATIC) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) -o $@ $(TEST_SRCS) $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS_PKG) -lpthread
+
+check: deps
+	@$(MAKE) --no-print-directory _check-c
+	@$(MAKE) --no-print-directory check-python
+
+_check-c: _all $(TEST_BIN)
+	$(TEST_BIN) --jobs 2
+
+check-python: deps
+	@if [ -f bindings/python/Makefile.inc ] || [ -d bindings/python/tests ]; then \
+	  $(MAKE) --no-print-directory _check-python; \
+	else echo "check-python: no Python bindings yet"; fi
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" _check-asan
+
+# Criterion counts a test that leaks as passed, so the log is scanned too.
+_check-asan: $(TEST_BIN)
+	@log=$(BUILD)/asan.log; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(TEST_BIN) --jobs 2 >$$log 2>&1; st=$$?; \
+	cat $$log; \
+	if grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' $$log; then \
+	  echo "check-asan: sanitizer reports above"; exit 1; fi; exit $$st
+
+bench: deps
+	@$(MAKE) --no-print-directory _bench
+
+# ---------------------------------------------------------------- install
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0644 include/libprofile.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libprofile.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libprofile.so
+	install -m 0644 $(PCFILE) $(DESTDIR)$(PKGCONFIGDIR)/
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null 2>&1; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/libprofile.h $(DESTDIR)$(LIBDIR)/libprofile.a \
+	  $(DESTDIR)$(LIBDIR)/libprofile.so* $(DESTDIR)$(PKGCONFIGDIR)/libprofile.pc
+
+clean:
+	rm -rf build build-asan demo-db
+
+-include bindings/python/Makefile.inc
+-include tests/bench/Makefile.inc

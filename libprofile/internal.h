@@ -1,0 +1,346 @@
+/*
+ * internal.h — declarations shared between the library's own files.
+ * Never installed; nothing here is API.  Each section names the file that
+ * owns it.
+ */
+#ifndef PF_INTERNAL_H
+#define PF_INTERNAL_H
+
+#include "libprofile.h"
+
+#include <lmdb.h>
+#include <msgpack.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+#define PF_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ------------------------------------------------------------------ */
+/* error.c                                                              */
+/* ------------------------------------------------------------------ */
+
+/** Record `code` and a formatted detail as this thread's last error;
+ *  returns `code` so callers can `return pf_seterr(...)`. */
+int pf_seterr(int code, const char *fmt, ...) PF_PRINTF(2, 3);
+
+/** Map an LMDB or errno code onto a PF_E* code and record
+ *  "<what>: <lmdb text>" as the detail.  Returns the PF_E* code. */
+int pf_lmdb_err(int mdb_rc, const char *what);
+
+/* ------------------------------------------------------------------ */
+/* text.c — validation and normalisation of caller-supplied text        */
+/* ------------------------------------------------------------------ */
+
+/** Non-zero if s[0..len) is well-formed UTF-8 (no overlongs, no
+ *  surrogates, nothing above U+10FFFF, no NUL bytes). */
+bool pf_utf8_valid(const char *s, size_t len);
+
+/**
+ * Check one caller-supplied string field.  `fn` is the public function
+ * name and `field` the field name, both used in the error message.
+ * NULL is accepted when !required; an empty string is refused when
+ * required.  Otherwise the string must be valid UTF-8 of at most `max`
+ * bytes.  Returns 0 or PF_EINVAL (with pf_errmsg set).
+ */
+int pf_check_text(const char *fn, const char *field, const char *s, size_t max,
+                  bool required);
+
+/** Check a lower-case word ([a-z][a-z0-9_]*, at most PF_FIELD_MAX bytes):
+ *  departments, tags.  Returns 0 or PF_EINVAL. */
+int pf_check_word(const char *fn, const char *field, const char *s);
+
+/** Check a preference category: 1..4 lower-case words joined by '.',
+ *  at most PF_CATEGORY_MAX bytes.  Returns 0 or PF_EINVAL. */
+int pf_check_category(const char *fn, const char *s);
+
+/** Check a pf_date (YYYYMMDD, real calendar date).  0 is accepted when
+ *  !required.  Returns 0 or PF_EINVAL. */
+int pf_check_date(const char *fn, const char *field, pf_date d, bool required);
+
+/** Unicode case fold (NFKC_Casefold) of UTF-8 `s`.  Returns a malloc'd
+ *  string or NULL (PF_ENOMEM or invalid input; *rc says which). */
+char *pf_casefold(const char *s, int *rc);
+
+/** Copy the decimal digits of `s` into out (NUL-terminated, at most
+ *  cap-1 digits).  Returns the number of digits, or -1 if they do not
+ *  fit. */
+int pf_phone_digits(const char *s, char *out, size_t cap);
+
+/** Days since 1970-01-01 for a valid pf_date, and back. */
+int64_t pf_date_days(pf_date d);
+pf_date pf_date_from_days(int64_t days);
+
+/** strdup that tolerates NULL (returns NULL) and sets *rc=PF_ENOMEM on
+ *  allocation failure. */
+char *pf_strdup_or_null(const char *s, int *rc);
+
+/* ------------------------------------------------------------------ */
+/* store.c — the LMDB environment, transactions, map growth, schema     */
+/* ------------------------------------------------------------------ */
+
+enum pf_dbi {
+	PF_DBI_META = 0,
+	PF_DBI_GUEST,
+	PF_DBI_CONTACT,  /* dupsort: "e:"email / "p:"digits / "l:"loyalty -> 16-byte id */
+	PF_DBI_NAME,     /* folded name word + '\0' + id -> empty */
+	PF_DBI_STAY,     /* id + be32 arrival -> stay record */
+	PF_DBI_RULE,     /* rule name -> rule record */
+	PF_DBI_EVENT,    /* event id -> event record */
+	PF_DBI_PROMPT,   /* prompt id -> prompt record */
+	PF_DBI_QUEUE,    /* department work lists, see prompt.c */
+	PF_DBI_FEEDBACK,
+	PF_DBI_JOURNAL,
+	PF_DBI_COUNT
+};
+
+/** Names of the LMDB databases, indexed by enum pf_dbi ("guest", ...). */
+extern const char *const pf_dbi_names[PF_DBI_COUNT];
+
+struct pf_sub;
+struct pf_rulebook;
+
+struct pf_db {
+	MDB_env *env;
+	MDB_dbi dbi[PF_DBI_COUNT];
+	char *path;               /* realpath of the directory */
+	pf_options opts;
+	/* Held shared by every transaction of this handle and exclusively
+	 * while growing the map: LMDB requires no live transaction in the
+	 * process when mdb_env_set_mapsize() runs. */
+	pthread_rwlock_t txn_lock;
+
+	/* rules cache, owned by event.c */
+	pthread_mutex_t rules_lock;
+	struct pf_rulebook *rules;
+	uint64_t rules_version;   /* meta "rules.version" the cache was built from */
+
+	/* subscriptions, owned by prompt.c */
+	pthread_mutex_t sub_lock;
+	struct pf_sub *subs;
+};
+
+/** A unit of work run inside one transaction.  It must have no effect
+ *  outside the transaction: a write may be run more than once (after the
+ *  map grows).  Returns 0 or a PF_E* code (with pf_errmsg set). */
+typedef int (*pf_txn_fn)(MDB_txn *txn, pf_db *db, void *arg);
+
+/**
+ * Run `fn` in a write transaction and commit it.  If the map fills up
+ * (in fn or at commit), the transaction is aborted, the map is doubled
+ * and fn runs again; PF_EFULL comes back only when the map cannot grow.
+ * Any non-zero return of fn aborts the transaction.  `what` names the
+ * public function for error messages.  Returns PF_EREADONLY on a
+ * read-only database.
+ */
+int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
+
+/** Run `fn` in a read-only transaction. */
+int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
+
+/** mdb_get; 0, PF_ENOTFOUND (no message set) or a mapped error. */
+int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
+                 size_t klen, MDB_val *val);
+
+/** mdb_put with flags; 0 or a mapped error (MDB_MAP_FULL -> PF_EFULL). */
+int pf_store_put(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
+                 size_t klen, const void *val, size_t vlen, unsigned flags);
+
+/** mdb_del of a key (val NULL) or of one dupsort pair; a missing key is
+ *  0, not an error. */
+int pf_store_del(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
+                 size_t klen, const void *val, size_t vlen);
+
+/** Read / write an unsigned 64-bit value in `meta` (stored big-endian).
+ *  A missing key reads as 0. */
+int pf_meta_get_u64(MDB_txn *txn, pf_db *db, const char *key, uint64_t *out);
+int pf_meta_put_u64(MDB_txn *txn, pf_db *db, const char *key, uint64_t v);
+
+/** Increment a meta counter and return its new value in *out. */
+int pf_meta_next(MDB_txn *txn, pf_db *db, const char *key, uint64_t *out);
+
+/** A new random UUID (libuuid). */
+void pf_id_generate(pf_id *out);
+
+/** Big-endian helpers for keys that must sort numerically. */
+void pf_be64_put(unsigned char *p, uint64_t v);
+uint64_t pf_be64_get(const unsigned char *p);
+void pf_be32_put(unsigned char *p, uint32_t v);
+uint32_t pf_be32_get(const unsigned char *p);
+
+/* ------------------------------------------------------------------ */
+/* codec.c — every stored record, encoded and decoded in one place      */
+/* ------------------------------------------------------------------ */
+
+/* Record versions (field "v" of each map). */
+#define PF_REC_GUEST_V  1
+#define PF_REC_STAY_V   1
+#define PF_REC_RULE_V   1
+#define PF_REC_EVENT_V  1
+#define PF_REC_PROMPT_V 1
+
+/** Maximum msgpack nesting depth the decoder accepts. */
+#define PF_CODEC_MAX_DEPTH 4
+
+/**
+ * A stored guest: the public view first (pf_guest_free() casts back),
+ * then what only the library sees.  Every string and array is separately
+ * malloc'd and owned by the record; pf_guest_rec_free() frees them.
+ */
+typedef struct pf_guest_rec {
+	pf_guest g;               /* g.prefs == prefs, g.tags == (const char**)tags */
+	pf_pref *prefs;           /* sorted by category */
+	size_t pref_cap;
+	char **tags;
+	uint32_t complaints_open;
+	uint32_t complaints_total;
+	char *complaint_last_category;
+	char *complaint_latest;
+} pf_guest_rec;
+
+void pf_guest_rec_free(pf_guest_rec *r);
+
+/** Deep-copy a caller's pf_guest (profile fields only) into a new record.
+ *  Returns 0 or PF_ENOMEM. */
+int pf_guest_rec_from_public(pf_guest_rec **out, const pf_guest *g);
+
+/** Encode a record into sb (which the caller initialised).  0 or PF_ENOMEM. */
+int pf_codec_guest_encode(msgpack_sbuffer *sb, const pf_guest_rec *r);
+
+/** Decode and validate; PF_ECORRUPT (message names db "guest" and the
+ *  field) for anything malformed.  *out is freed with pf_guest_rec_free. */
+int pf_codec_guest_decode(pf_guest_rec **out, const void *data, size_t len);
+
+/** Stay record (key holds guest and arrival; the value holds the rest). */
+int pf_codec_stay_encode(msgpack_sbuffer *sb, const pf_stay *s);
+/** Decodes into s (strings malloc'd; free with pf_stay_clear). */
+int pf_codec_stay_decode(pf_stay *s, const void *data, size_t len);
+void pf_stay_clear(pf_stay *s);
+
+/** Prompt record.  Decoded strings are malloc'd; pf_prompt_clear frees them. */
+int pf_codec_prompt_encode(msgpack_sbuffer *sb, const pf_prompt *p);
+int pf_codec_prompt_decode(pf_prompt *p, const void *data, size_t len);
+void pf_prompt_clear(pf_prompt *p);
+
+/** Event record: what was fired and which prompts it made. */
+typedef struct pf_event_rec {
+	pf_event_kind kind;
+	pf_id guest;
+	pf_time time;
+	pf_date arrival;
+	size_t prompt_count;
+	pf_id *prompts;           /* malloc'd */
+} pf_event_rec;
+
+int pf_codec_event_encode(msgpack_sbuffer *sb, const pf_event_rec *e);
+int pf_codec_event_decode(pf_event_rec *e, const void *data, size_t len);
+void pf_event_rec_clear(pf_event_rec *e);
+
+/** Rule record: the rule's position in the book and its source text. */
+typedef struct pf_rule_rec {
+	uint32_t order;
+	char *source;             /* malloc'd */
+} pf_rule_rec;
+
+int pf_codec_rule_encode(msgpack_sbuffer *sb, const pf_rule_rec *r);
+int pf_codec_rule_decode(pf_rule_rec *r, const void *data, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* guest.c / pref.c / stay.c — in-transaction helpers for other layers  */
+/* ------------------------------------------------------------------ */
+
+/** Load a guest record inside a transaction.  PF_ENOTFOUND (with
+ *  message) if absent, PF_ECORRUPT if it fails to decode. */
+int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
+                  const char *what);
+
+/** Store a guest record (no index maintenance: for changes that do not
+ *  touch indexed fields, e.g. preferences and counters). */
+int pf_guest_save(MDB_txn *txn, pf_db *db, const pf_guest_rec *r);
+
+/** Find a preference of r by category (binary search); NULL if none. */
+const pf_pref *pf_guest_rec_pref(const pf_guest_rec *r, const char *category);
+
+/** Record or update a stay inside a transaction; updates the guest's stay
+ *  counter when the stay is new.  `r` is the loaded guest record, saved by
+ *  this function when the counter changes. */
+int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s,
+                    const char *what);
+
+/* ------------------------------------------------------------------ */
+/* rules.c — the rule language; evaluates over memory, never LMDB        */
+/* ------------------------------------------------------------------ */
+
+typedef struct pf_rulebook pf_rulebook;
+
+/** Parse a whole rule book.  On PF_ESYNTAX, err (if not NULL) and
+ *  pf_errmsg() hold "name:line:col: message". */
+int pf_rulebook_parse(pf_rulebook **out, const char *name, const char *text,
+                      size_t len, pf_rule_error *err);
+void pf_rulebook_free(pf_rulebook *rb);
+
+size_t pf_rulebook_count(const pf_rulebook *rb);
+const char *pf_rulebook_rule_name(const pf_rulebook *rb, size_t i);
+/** The rule's source text (from `rule` to the end of its last line),
+ *  not NUL-terminated. */
+const char *pf_rulebook_rule_source(const pf_rulebook *rb, size_t i, size_t *len);
+
+/** Everything rules can see of one guest at one event. */
+typedef struct pf_view {
+	const pf_guest_rec *guest;
+	const pf_event *event;
+} pf_view;
+
+/** One prompt the rule book produced (before storage). */
+typedef struct pf_match {
+	const char *rule;         /* borrowed from the rule book; "need" for defaults */
+	const char *department;   /* borrowed */
+	pf_priority priority;
+	int64_t within;           /* seconds, or -1 when the rule gave none */
+	char text[PF_PROMPT_TEXT_MAX + 1];
+} pf_match;
+
+typedef struct pf_match_list {
+	size_t count;
+	pf_match *items;
+} pf_match_list;
+
+/**
+ * Evaluate the rule book for one view: only rules listening to the
+ * event's kind, found through the book's index; a template naming a
+ * missing preference drops that prompt; without profiling consent, like
+ * and dislike tests are false; every need no fired rule tested yields a
+ * default high-priority front_desk prompt (rule "need").  `rb` may be
+ * NULL (no rule book).  *out is freed with pf_match_list_free.
+ */
+int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *v);
+void pf_match_list_free(pf_match_list *l);
+
+/* ------------------------------------------------------------------ */
+/* prompt.c — queue and delivery, used by event.c                        */
+/* ------------------------------------------------------------------ */
+
+/** Store a new prompt (assigning p->seq) and its queue entries. */
+int pf_prompt_store(MDB_txn *txn, pf_db *db, pf_prompt *p);
+
+/** Load a prompt by id inside a transaction (PF_ENOTFOUND if absent). */
+int pf_prompt_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt *out);
+
+/** Deliver prompts to in-process subscribers (after commit). */
+void pf_prompts_deliver(pf_db *db, const pf_prompt_list *list);
+
+/** Free subscriptions at close. */
+void pf_subs_free(pf_db *db);
+
+/** Default due delay in seconds for a priority (urgent 15 min, high 1 h,
+ *  normal 4 h, low 24 h). */
+int64_t pf_priority_default_within(pf_priority p);
+
+/* ------------------------------------------------------------------ */
+/* event.c                                                              */
+/* ------------------------------------------------------------------ */
+
+/** Free the cached rule book at close. */
+void pf_rules_cache_free(pf_db *db);
+
+#endif /* PF_INTERNAL_H */
