@@ -1,0 +1,1256 @@
+/*
+ * codec.c — every stored record as a msgpack map, encoded and decoded in
+ * one place, and the public functions that free what the library returns
+ * (guests, preferences, stays, prompts and their lists).
+ *
+ * Decoding trusts nothing: a record read from disk may be truncated,
+ * bit-flipped or written by a buggy tool.  Before msgpack-c sees the bytes,
+ * a bounds-checked pre-scan proves the buffer holds exactly one map, no
+ * deeper than PF_CODEC_MAX_DEPTH, whose declared counts fit in the bytes
+ * present (so a forged count cannot make msgpack-c allocate gigabytes).
+ * Then every field is checked for type, range, UTF-8 and length.
+ *
+ * May call: text.c (UTF-8, word/category/date checks), error.c, msgpack-c.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rule sources and templates may be long; this is the stored limit. */
+#define PF_RULE_SOURCE_MAX (64 * 1024)
+
+/* ------------------------------------------------------------------ */
+/* Freeing                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Stored strings are malloc'd but exposed as const char * in the API. */
+static void xfree(const void *p)
+{
+	free((void *)p);
+}
+
+static void pref_strings_free(pf_pref *p)
+{
+	xfree(p->category);
+	xfree(p->value);
+	xfree(p->department);
+	xfree(p->staff);
+	xfree(p->note);
+}
+
+void pf_guest_rec_free(pf_guest_rec *r)
+{
+	if (!r)
+		return;
+	xfree(r->g.name);
+	xfree(r->g.email);
+	xfree(r->g.phone);
+	xfree(r->g.language);
+	xfree(r->g.loyalty_no);
+	if (r->tags)
+		for (size_t i = 0; i < r->g.tag_count; i++)
+			free(r->tags[i]);
+	free(r->tags);
+	if (r->prefs)
+		for (size_t i = 0; i < r->g.pref_count; i++)
+			pref_strings_free(&r->prefs[i]);
+	free(r->prefs);
+	free(r->complaint_last_category);
+	free(r->complaint_latest);
+	free(r);
+}
+
+void pf_guest_free(pf_guest *g)
+{
+	/* Guests handed out by the library are always the head of a record. */
+	pf_guest_rec_free((pf_guest_rec *)g);
+}
+
+void pf_guest_list_free(pf_guest_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pf_guest_free(list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+void pf_pref_free(pf_pref *pref)
+{
+	if (!pref)
+		return;
+	pref_strings_free(pref);
+	free(pref);
+}
+
+void pf_pref_list_free(pf_pref_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pref_strings_free(&list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+void pf_stay_clear(pf_stay *s)
+{
+	if (!s)
+		return;
+	xfree(s->property);
+	xfree(s->room);
+	s->property = NULL;
+	s->room = NULL;
+}
+
+void pf_stay_list_free(pf_stay_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pf_stay_clear(&list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+void pf_prompt_clear(pf_prompt *p)
+{
+	if (!p)
+		return;
+	xfree(p->event_id);
+	xfree(p->department);
+	xfree(p->rule);
+	xfree(p->text);
+	xfree(p->ack_by);
+	xfree(p->done_by);
+	xfree(p->dismiss_reason);
+	memset(p, 0, sizeof *p);
+}
+
+void pf_prompt_list_free(pf_prompt_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pf_prompt_clear(&list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+void pf_event_rec_clear(pf_event_rec *e)
+{
+	if (!e)
+		return;
+	free(e->prompts);
+	memset(e, 0, sizeof *e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Copying a caller's guest                                             */
+/* ------------------------------------------------------------------ */
+
+/* Copies src into *dst; false only when malloc fails. */
+static bool dup_into(const char **dst, const char *src)
+{
+	if (!src) {
+		*dst = NULL;
+		return true;
+	}
+	*dst = strdup(src);
+	return *dst != NULL;
+}
+
+int pf_guest_rec_from_public(pf_guest_rec **out, const pf_guest *g)
+{
+	pf_guest_rec *r = NULL;
+	int rc = PF_ENOMEM;
+
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_guest_rec_from_public: out is NULL");
+	*out = NULL;
+	if (!g)
+		return pf_seterr(PF_EINVAL, "pf_guest_rec_from_public: guest is NULL");
+	if (g->tag_count > 0 && !g->tags)
+		return pf_seterr(PF_EINVAL, "pf_guest_rec_from_public: tags is NULL");
+
+	r = calloc(1, sizeof *r);
+	if (!r)
+		goto fail;
+	r->g.id = g->id;
+	r->g.birth_date = g->birth_date;
+	r->g.tier = g->tier;
+	r->g.consent = g->consent;
+	if (!dup_into(&r->g.name, g->name) || !dup_into(&r->g.email, g->email) ||
+	    !dup_into(&r->g.phone, g->phone) || !dup_into(&r->g.language, g->language) ||
+	    !dup_into(&r->g.loyalty_no, g->loyalty_no))
+		goto fail;
+	if (g->tag_count > 0) {
+		r->tags = calloc(g->tag_count, sizeof *r->tags);
+		if (!r->tags)
+			goto fail;
+		r->g.tags = (const char *const *)r->tags;
+		for (size_t i = 0; i < g->tag_count; i++) {
+			if (!g->tags[i]) {
+				rc = pf_seterr(PF_EINVAL, "pf_guest_rec_from_public: tag %zu is NULL", i);
+				goto fail;
+			}
+			r->tags[i] = strdup(g->tags[i]);
+			if (!r->tags[i])
+				goto fail;
+			r->g.tag_count++;   /* counts what the record owns, for freeing */
+		}
+	}
+	*out = r;
+	return 0;
+fail:
+	pf_guest_rec_free(r);
+	if (rc == PF_ENOMEM)
+		rc = pf_seterr(PF_ENOMEM, "out of memory copying a guest");
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Encoding                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each record's fields are written by one function that runs twice: first
+ * with no packer, only counting the fields present (msgpack needs the map
+ * size up front), then writing them.  One list of fields cannot disagree
+ * with its own count.
+ */
+typedef struct enc {
+	msgpack_packer *pk;       /* NULL: count only */
+	size_t n;
+	int err;                  /* non-zero once a write failed (out of memory) */
+} enc;
+
+typedef void (*fields_fn)(enc *e, const void *rec);
+
+/* Starts a field: counts it, or writes its key.  True when the caller
+ * must write the value. */
+static bool e_key(enc *e, const char *key)
+{
+	if (!e->pk) {
+		e->n++;
+		return false;
+	}
+	e->err |= msgpack_pack_str_with_body(e->pk, key, strlen(key));
+	return true;
+}
+
+static void e_str(enc *e, const char *key, const char *s)
+{
+	if (s && e_key(e, key))
+		e->err |= msgpack_pack_str_with_body(e->pk, s, strlen(s));
+}
+
+static void e_uint(enc *e, const char *key, uint64_t v, bool always)
+{
+	if ((v || always) && e_key(e, key))
+		e->err |= msgpack_pack_uint64(e->pk, v);
+}
+
+static void e_int(enc *e, const char *key, int64_t v, bool always)
+{
+	if ((v || always) && e_key(e, key))
+		e->err |= msgpack_pack_int64(e->pk, v);
+}
+
+static void e_id(enc *e, const char *key, const pf_id *id)
+{
+	if (e_key(e, key))
+		e->err |= msgpack_pack_bin_with_body(e->pk, id->b, sizeof id->b);
+}
+
+/* Writes a map of the fields `fn` emits for `rec`. */
+static int e_map(msgpack_packer *pk, fields_fn fn, const void *rec)
+{
+	enc e = { NULL, 0, 0 };
+	fn(&e, rec);
+	int err = msgpack_pack_map(pk, e.n);
+	e.pk = pk;
+	fn(&e, rec);
+	return err | e.err;
+}
+
+static int encode(msgpack_sbuffer *sb, const char *db, fields_fn fn, const void *rec)
+{
+	if (!sb || !rec)
+		return pf_seterr(PF_EINVAL, "encoding a '%s' record: NULL argument", db);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	if (e_map(&pk, fn, rec))
+		return pf_seterr(PF_ENOMEM, "out of memory encoding a '%s' record", db);
+	return 0;
+}
+
+static void pref_fields(enc *e, const void *rec)
+{
+	const pf_pref *p = rec;
+	e_str(e, "value", p->value);
+	e_uint(e, "kind", (uint64_t)p->kind, true);
+	e_str(e, "dept", p->department);
+	e_str(e, "staff", p->staff);
+	e_str(e, "note", p->note);
+	e_uint(e, "count", p->count, true);
+	e_int(e, "first", p->first_seen, true);
+	e_int(e, "last", p->last_seen, true);
+}
+
+static void guest_fields(enc *e, const void *rec)
+{
+	const pf_guest_rec *r = rec;
+	const pf_guest *g = &r->g;
+
+	e_uint(e, "v", PF_REC_GUEST_V, true);
+	e_str(e, "name", g->name);
+	e_str(e, "email", g->email);
+	e_str(e, "phone", g->phone);
+	e_str(e, "lang", g->language);
+	e_str(e, "loyalty", g->loyalty_no);
+	e_int(e, "birth", g->birth_date, false);
+	e_uint(e, "tier", (uint64_t)g->tier, false);
+	if (g->tag_count > 0 && g->tags && e_key(e, "tags")) {
+		e->err |= msgpack_pack_array(e->pk, g->tag_count);
+		for (size_t i = 0; i < g->tag_count; i++) {
+			const char *t = g->tags[i] ? g->tags[i] : "";
+			e->err |= msgpack_pack_str_with_body(e->pk, t, strlen(t));
+		}
+	}
+	e_uint(e, "consent", g->consent, false);
+	e_int(e, "created", g->created, true);
+	e_int(e, "updated", g->updated, true);
+	e_uint(e, "stays", g->stays, false);
+	if (g->pref_count > 0 && g->prefs && e_key(e, "prefs")) {
+		e->err |= msgpack_pack_map(e->pk, g->pref_count);
+		for (size_t i = 0; i < g->pref_count; i++) {
+			const char *c = g->prefs[i].category ? g->prefs[i].category : "";
+			e->err |= msgpack_pack_str_with_body(e->pk, c, strlen(c));
+			e->err |= e_map(e->pk, pref_fields, &g->prefs[i]);
+		}
+	}
+	e_uint(e, "c_open", r->complaints_open, false);
+	e_uint(e, "c_total", r->complaints_total, false);
+	e_str(e, "c_lastcat", r->complaint_last_category);
+	e_str(e, "c_latest", r->complaint_latest);
+}
+
+int pf_codec_guest_encode(msgpack_sbuffer *sb, const pf_guest_rec *r)
+{
+	return encode(sb, "guest", guest_fields, r);
+}
+
+static void stay_fields(enc *e, const void *rec)
+{
+	const pf_stay *s = rec;
+	e_uint(e, "v", PF_REC_STAY_V, true);
+	e_str(e, "property", s->property);
+	e_str(e, "room", s->room);
+	e_int(e, "departure", s->departure, false);
+	e_uint(e, "party", s->party, false);
+}
+
+int pf_codec_stay_encode(msgpack_sbuffer *sb, const pf_stay *s)
+{
+	return encode(sb, "stay", stay_fields, s);
+}
+
+static void prompt_fields(enc *e, const void *rec)
+{
+	const pf_prompt *p = rec;
+	e_uint(e, "v", PF_REC_PROMPT_V, true);
+	e_id(e, "id", &p->id);
+	e_id(e, "guest", &p->guest);
+	e_str(e, "event", p->event_id);
+	e_str(e, "dept", p->department);
+	e_str(e, "rule", p->rule);
+	e_uint(e, "prio", (uint64_t)p->priority, true);
+	e_str(e, "text", p->text);
+	e_uint(e, "status", (uint64_t)p->status, true);
+	e_int(e, "created", p->created, true);
+	e_int(e, "due", p->due, true);
+	e_str(e, "ack_by", p->ack_by);
+	e_int(e, "ack_at", p->ack_at, false);
+	e_str(e, "done_by", p->done_by);
+	e_int(e, "done_at", p->done_at, false);
+	e_str(e, "reason", p->dismiss_reason);
+	e_uint(e, "seq", p->seq, true);
+}
+
+int pf_codec_prompt_encode(msgpack_sbuffer *sb, const pf_prompt *p)
+{
+	return encode(sb, "prompt", prompt_fields, p);
+}
+
+static void event_fields(enc *e, const void *rec)
+{
+	const pf_event_rec *ev = rec;
+	e_uint(e, "v", PF_REC_EVENT_V, true);
+	e_uint(e, "kind", (uint64_t)ev->kind, true);
+	e_id(e, "guest", &ev->guest);
+	e_int(e, "time", ev->time, true);
+	e_int(e, "arrival", ev->arrival, false);
+	if (ev->prompt_count > 0 && ev->prompts && e_key(e, "prompts")) {
+		e->err |= msgpack_pack_array(e->pk, ev->prompt_count);
+		for (size_t i = 0; i < ev->prompt_count; i++)
+			e->err |= msgpack_pack_bin_with_body(e->pk, ev->prompts[i].b,
+			                                     sizeof ev->prompts[i].b);
+	}
+}
+
+int pf_codec_event_encode(msgpack_sbuffer *sb, const pf_event_rec *e)
+{
+	return encode(sb, "event", event_fields, e);
+}
+
+static void rule_fields(enc *e, const void *rec)
+{
+	const pf_rule_rec *r = rec;
+	e_uint(e, "v", PF_REC_RULE_V, true);
+	e_uint(e, "order", r->order, true);
+	e_str(e, "source", r->source);
+}
+
+int pf_codec_rule_encode(msgpack_sbuffer *sb, const pf_rule_rec *r)
+{
+	return encode(sb, "rule", rule_fields, r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding: errors                                                     */
+/* ------------------------------------------------------------------ */
+
+static int corrupt(const char *db, const char *fmt, ...) PF_PRINTF(2, 3);
+
+static int corrupt(const char *db, const char *fmt, ...)
+{
+	char msg[320];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return pf_seterr(PF_ECORRUPT, "corrupt record in '%s': %s", db, msg);
+}
+
+static int nomem(const char *db)
+{
+	return pf_seterr(PF_ENOMEM, "out of memory decoding a '%s' record", db);
+}
+
+/* Stored text quoted in a message only when short and valid UTF-8. */
+static int printable_len(const char *s, size_t len)
+{
+	return len <= 64 && pf_utf8_valid(s, len) ? (int)len : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding: structural pre-scan                                        */
+/* ------------------------------------------------------------------ */
+
+enum { SCAN_OK = 0, SCAN_TRUNCATED, SCAN_DEEP, SCAN_BAD };
+
+static uint64_t be_n(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * Skips one msgpack object at p[*pos], never looking past len.  `depth` is
+ * the number of containers around it.  A container must declare no more
+ * elements than there are bytes left (each takes at least one), which
+ * bounds what msgpack-c will allocate by the record's size.
+ */
+static int scan(const unsigned char *p, size_t len, size_t *pos, int depth)
+{
+	if (*pos >= len)
+		return SCAN_TRUNCATED;
+	unsigned char c = p[(*pos)++];
+	size_t lenbytes = 0, extra = 0;
+	uint64_t skip = 0, count = 0, per = 0;   /* per: objects per element; 0 = not a container */
+
+	if (c <= 0x7f || c >= 0xe0)
+		return SCAN_OK;                  /* fixint */
+	if (c <= 0x8f) {
+		count = c & 0x0f;
+		per = 2;
+	} else if (c <= 0x9f) {
+		count = c & 0x0f;
+		per = 1;
+	} else if (c <= 0xbf) {
+		skip = c & 0x1f;
+	} else {
+		switch (c) {
+		case 0xc0: case 0xc2: case 0xc3: break;
+		case 0xc1: return SCAN_BAD;
+		case 0xc4: case 0xd9: lenbytes = 1; break;
+		case 0xc5: case 0xda: lenbytes = 2; break;
+		case 0xc6: case 0xdb: lenbytes = 4; break;
+		case 0xc7: lenbytes = 1; extra = 1; break;
+		case 0xc8: lenbytes = 2; extra = 1; break;
+		case 0xc9: lenbytes = 4; extra = 1; break;
+		case 0xca: skip = 4; break;
+		case 0xcb: skip = 8; break;
+		case 0xcc: case 0xd0: skip = 1; break;
+		case 0xcd: case 0xd1: skip = 2; break;
+		case 0xce: case 0xd2: skip = 4; break;
+		case 0xcf: case 0xd3: skip = 8; break;
+		case 0xd4: skip = 2; break;
+		case 0xd5: skip = 3; break;
+		case 0xd6: skip = 5; break;
+		case 0xd7: skip = 9; break;
+		case 0xd8: skip = 17; break;
+		case 0xdc: lenbytes = 2; per = 1; break;
+		case 0xdd: lenbytes = 4; per = 1; break;
+		case 0xde: lenbytes = 2; per = 2; break;
+		default:   lenbytes = 4; per = 2; break;   /* 0xdf */
+		}
+	}
+	if (lenbytes) {
+		if (len - *pos < lenbytes)
+			return SCAN_TRUNCATED;
+		uint64_t n = be_n(p + *pos, lenbytes);
+		*pos += lenbytes;
+		if (per)
+			count = n;
+		else
+			skip = n + extra;
+	}
+	if (!per) {
+		if (len - *pos < skip)
+			return SCAN_TRUNCATED;
+		*pos += (size_t)skip;
+		return SCAN_OK;
+	}
+	if (depth + 1 > PF_CODEC_MAX_DEPTH)
+		return SCAN_DEEP;
+	if (count > (len - *pos) / per)
+		return SCAN_TRUNCATED;
+	for (uint64_t i = 0; i < count * per; i++) {
+		int rc = scan(p, len, pos, depth + 1);
+		if (rc)
+			return rc;
+	}
+	return SCAN_OK;
+}
+
+/* Pre-scans and unpacks one record; on success up->data is its map. */
+static int unpack_record(msgpack_unpacked *up, const char *db, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t pos = 0, off = 0;
+
+	if (!p || len == 0)
+		return corrupt(db, "empty record");
+	if (!((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+		return corrupt(db, "the record is not a msgpack map");
+	switch (scan(p, len, &pos, 0)) {
+	case SCAN_OK:
+		break;
+	case SCAN_TRUNCATED:
+		return corrupt(db, "truncated record");
+	case SCAN_DEEP:
+		return corrupt(db, "nesting deeper than %d levels", PF_CODEC_MAX_DEPTH);
+	default:
+		return corrupt(db, "invalid msgpack byte");
+	}
+	if (pos != len)
+		return corrupt(db, "trailing bytes after the record");
+
+	switch (msgpack_unpack_next(up, data, len, &off)) {
+	case MSGPACK_UNPACK_SUCCESS:
+		break;
+	case MSGPACK_UNPACK_NOMEM_ERROR:
+		return nomem(db);
+	default:
+		return corrupt(db, "malformed msgpack");
+	}
+	if (off != len || up->data.type != MSGPACK_OBJECT_MAP)
+		return corrupt(db, "malformed msgpack");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding: typed fields                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Where a field sits, for error messages only.  The text ("tags[3]",
+ * "prefs[room.floor].kind") is built when a message needs it, never on
+ * the success path: formatting every label costs more than decoding.
+ */
+typedef struct fld {
+	const char *name;
+	const char *pref;         /* category, for a field inside prefs[...] */
+	long index;               /* >= 0: element of the array field `name` */
+} fld;
+
+#define FLD(n) (&(const fld){ (n), NULL, -1 })
+
+static const char *fld_text(const fld *f, char *buf, size_t cap)
+{
+	if (f->pref)
+		snprintf(buf, cap, "prefs[%s].%s", f->pref, f->name);
+	else if (f->index >= 0)
+		snprintf(buf, cap, "%s[%ld]", f->name, f->index);
+	else
+		return f->name;
+	return buf;
+}
+
+/* "corrupt record in '<db>': field '<f>' <what>" */
+static int bad_field(const char *db, const fld *f, const char *fmt, ...) PF_PRINTF(3, 4);
+
+static int bad_field(const char *db, const fld *f, const char *fmt, ...)
+{
+	char label[PF_CATEGORY_MAX + 32], what[128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	return corrupt(db, "field '%s' %s", fld_text(f, label, sizeof label), what);
+}
+
+/* A string field: checked and copied NUL-terminated into *out. */
+static int want_str(const char *db, const fld *f, const msgpack_object *o, size_t max,
+                    bool nonempty, const char **out)
+{
+	if (o->type != MSGPACK_OBJECT_STR)
+		return bad_field(db, f, "is not a string");
+	size_t n = o->via.str.size;
+	if (n > max)
+		return bad_field(db, f, "is longer than %zu bytes", max);
+	if (n == 0 && nonempty)
+		return bad_field(db, f, "is empty");
+	if (!pf_utf8_valid(o->via.str.ptr, n))
+		return bad_field(db, f, "is not valid UTF-8");
+	char *s = malloc(n + 1);
+	if (!s)
+		return nomem(db);
+	memcpy(s, o->via.str.ptr, n);
+	s[n] = '\0';
+	xfree(*out);
+	*out = s;
+	return 0;
+}
+
+static int want_uint(const char *db, const fld *f, const msgpack_object *o,
+                     uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return bad_field(db, f, "is out of range (%lld)", (long long)o->via.i64);
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return bad_field(db, f, "is not an integer");
+	if (o->via.u64 < min || o->via.u64 > max)
+		return bad_field(db, f, "is out of range (%llu)", (unsigned long long)o->via.u64);
+	*out = o->via.u64;
+	return 0;
+}
+
+static int want_u32(const char *db, const fld *f, const msgpack_object *o,
+                    uint32_t min, uint32_t *out)
+{
+	uint64_t v = 0;
+	int rc = want_uint(db, f, o, min, UINT32_MAX, &v);
+	if (!rc)
+		*out = (uint32_t)v;
+	return rc;
+}
+
+/* An enum field in lo..hi. */
+static int want_enum(const char *db, const fld *f, const msgpack_object *o,
+                     int lo, int hi, int *out)
+{
+	uint64_t v = 0;
+	int rc = want_uint(db, f, o, (uint64_t)lo, (uint64_t)hi, &v);
+	if (!rc)
+		*out = (int)v;
+	return rc;
+}
+
+static int want_int(const char *db, const fld *f, const msgpack_object *o, int64_t *out)
+{
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+		*out = o->via.i64;
+		return 0;
+	}
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return bad_field(db, f, "is not an integer");
+	if (o->via.u64 > (uint64_t)INT64_MAX)
+		return bad_field(db, f, "is out of range (%llu)", (unsigned long long)o->via.u64);
+	*out = (int64_t)o->via.u64;
+	return 0;
+}
+
+/* A date field: 0 (unknown) or a real calendar date. */
+static int want_date(const char *db, const fld *f, const msgpack_object *o, pf_date *out)
+{
+	int64_t v = 0;
+	int rc = want_int(db, f, o, &v);
+	if (rc)
+		return rc;
+	if (v < INT32_MIN || v > INT32_MAX ||
+	    pf_check_date("codec", f->name, (pf_date)v, false) != 0)
+		return bad_field(db, f, "is not a valid date (%lld)", (long long)v);
+	*out = (pf_date)v;
+	return 0;
+}
+
+static int want_id(const char *db, const fld *f, const msgpack_object *o, pf_id *out)
+{
+	if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != sizeof out->b)
+		return bad_field(db, f, "is not a 16-byte id");
+	memcpy(out->b, o->via.bin.ptr, sizeof out->b);
+	return 0;
+}
+
+/* A lower-case word (department, tag). */
+static int want_word(const char *db, const fld *f, const msgpack_object *o, const char **out)
+{
+	int rc = want_str(db, f, o, PF_FIELD_MAX, true, out);
+	if (rc)
+		return rc;
+	if (pf_check_word("codec", f->name, *out) != 0)
+		return bad_field(db, f, "is not a lower-case word");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding: maps of named fields                                       */
+/* ------------------------------------------------------------------ */
+
+typedef int (*field_fn)(void *ctx, int idx, const fld *f, const msgpack_object *val);
+
+typedef struct shape {
+	const char *db;
+	const char *const *names;
+	int count;                /* at most 32 */
+	uint32_t required;        /* bit i: names[i] must be present */
+	int version;              /* > 0: names[0] is "v" and must hold this */
+} shape;
+
+#define BIT(i) (UINT32_C(1) << (i))
+
+/* A msgpack str key equal to `name`.  The first byte rules out most
+ * candidates cheaply; strnlen never scans past the key's length. */
+static bool key_is(const msgpack_object *k, const char *name)
+{
+	size_t n = k->via.str.size;
+	return k->type == MSGPACK_OBJECT_STR && n > 0 && name[0] == k->via.str.ptr[0] &&
+	       strnlen(name, n + 1) == n && memcmp(k->via.str.ptr, name, n) == 0;
+}
+
+/*
+ * Walks a map of named fields: rejects non-string, unknown and duplicate
+ * keys, checks the version first (a record of another version would
+ * otherwise be blamed on some field), hands each field to fn, and then
+ * checks that the required ones were there.  `pref` is the category when
+ * the map is one preference, NULL for a whole record.
+ */
+static int walk(const shape *sh, const char *pref, const msgpack_object *map,
+                field_fn fn, void *ctx)
+{
+	char label[PF_CATEGORY_MAX + 32];
+	uint32_t seen = 0;
+	int prev = -1;
+
+	if (map->type != MSGPACK_OBJECT_MAP) {
+		if (pref)
+			return corrupt(sh->db, "field 'prefs[%s]' is not a map", pref);
+		return corrupt(sh->db, "the record is not a map");
+	}
+	const msgpack_object_kv *kv = map->via.map.ptr;
+	uint32_t n = map->via.map.size;
+
+	if (sh->version > 0) {
+		const msgpack_object *v = NULL;
+		for (uint32_t i = 0; i < n && !v; i++)
+			if (key_is(&kv[i].key, "v"))
+				v = &kv[i].val;
+		if (!v)
+			return corrupt(sh->db, "missing required field 'v'");
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			return corrupt(sh->db, "field 'v' is not an unsigned integer");
+		if (v->via.u64 != (uint64_t)sh->version)
+			return corrupt(sh->db, "record version %llu is not supported (expected %d)",
+			               (unsigned long long)v->via.u64, sh->version);
+	}
+
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object *k = &kv[i].key;
+		if (k->type != MSGPACK_OBJECT_STR) {
+			if (pref)
+				return corrupt(sh->db, "a key in prefs[%s] is not a string", pref);
+			return corrupt(sh->db, "a key is not a string");
+		}
+		/* Fields are written in table order, so the one after the last
+		 * match is the likely next; otherwise search the table. */
+		int idx = -1;
+		if (prev + 1 < sh->count && key_is(k, sh->names[prev + 1]))
+			idx = prev + 1;
+		for (int f = 0; f < sh->count && idx < 0; f++)
+			if (key_is(k, sh->names[f]))
+				idx = f;
+		if (idx < 0) {
+			/* The key is not NUL-terminated, and is echoed only when
+			 * short and valid UTF-8. */
+			int pl = printable_len(k->via.str.ptr, k->via.str.size);
+			char key[72];
+			snprintf(key, sizeof key, "%.*s", pl, pl ? k->via.str.ptr : "");
+			const fld uk = { key, pref, -1 };
+			return corrupt(sh->db, "unknown field '%s'", fld_text(&uk, label, sizeof label));
+		}
+		const fld f = { sh->names[idx], pref, -1 };
+		if (seen & BIT(idx))
+			return corrupt(sh->db, "duplicate field '%s'", fld_text(&f, label, sizeof label));
+		seen |= BIT(idx);
+		prev = idx;
+		if (sh->version > 0 && idx == 0)
+			continue;                    /* "v", checked above */
+		int rc = fn(ctx, idx, &f, &kv[i].val);
+		if (rc)
+			return rc;
+	}
+
+	uint32_t missing = sh->required & ~seen;
+	for (int i = 0; i < sh->count; i++) {
+		if (missing & BIT(i)) {
+			const fld f = { sh->names[i], pref, -1 };
+			return corrupt(sh->db, "missing required field '%s'",
+			               fld_text(&f, label, sizeof label));
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Guest                                                                */
+/* ------------------------------------------------------------------ */
+
+enum { P_VALUE, P_KIND, P_DEPT, P_STAFF, P_NOTE, P_COUNT, P_FIRST, P_LAST, P_N };
+static const char *const pref_names[P_N] = {
+	"value", "kind", "dept", "staff", "note", "count", "first", "last"
+};
+static const shape pref_shape = {
+	"guest", pref_names, P_N,
+	BIT(P_VALUE) | BIT(P_KIND) | BIT(P_DEPT) | BIT(P_COUNT) | BIT(P_FIRST) | BIT(P_LAST), 0
+};
+
+static int pref_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
+{
+	pf_pref *p = ctx;
+	const char *db = "guest";
+	int kind = 0;
+	int rc = 0;
+
+	switch (idx) {
+	case P_VALUE: return want_str(db, f, o, PF_VALUE_MAX, true, &p->value);
+	case P_KIND:
+		rc = want_enum(db, f, o, PF_LIKE, PF_NEED, &kind);
+		p->kind = (pf_pref_kind)kind;
+		return rc;
+	case P_DEPT:  return want_word(db, f, o, &p->department);
+	case P_STAFF: return want_str(db, f, o, PF_FIELD_MAX, false, &p->staff);
+	case P_NOTE:  return want_str(db, f, o, PF_NOTE_MAX, false, &p->note);
+	case P_COUNT: return want_u32(db, f, o, 1, &p->count);
+	case P_FIRST: return want_int(db, f, o, &p->first_seen);
+	default:      return want_int(db, f, o, &p->last_seen);
+	}
+}
+
+static int pref_cmp(const void *a, const void *b)
+{
+	return strcmp(((const pf_pref *)a)->category, ((const pf_pref *)b)->category);
+}
+
+static int decode_prefs(pf_guest_rec *r, const msgpack_object *o)
+{
+	const char *db = "guest";
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return corrupt(db, "field 'prefs' is not a map");
+	uint32_t n = o->via.map.size;
+	if (n > PF_PREFS_MAX)
+		return corrupt(db, "field 'prefs' has more than %d preferences", PF_PREFS_MAX);
+	if (n == 0)
+		return 0;
+	r->prefs = calloc(n, sizeof *r->prefs);
+	if (!r->prefs)
+		return nomem(db);
+	r->pref_cap = n;
+	r->g.prefs = r->prefs;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+		pf_pref *p = &r->prefs[r->g.pref_count];
+		/* Counted before it is filled so that a failure frees it. */
+		r->g.pref_count++;
+		int rc = want_str(db, FLD("prefs (category)"), &kv->key, PF_CATEGORY_MAX, true,
+		                  &p->category);
+		if (rc)
+			return rc;
+		if (pf_check_category("codec", p->category) != 0)
+			return corrupt(db, "preference category '%s' is not lower-case dotted words",
+			               printable_len(p->category, strlen(p->category)) ?
+			               p->category : "...");
+		rc = walk(&pref_shape, p->category, &kv->val, pref_field, p);
+		if (rc)
+			return rc;
+	}
+	/* The encoder writes them sorted; sorting anyway when they are not
+	 * keeps binary search right for a record some other tool wrote. */
+	bool sorted = true;
+	for (size_t i = 1; i < r->g.pref_count && sorted; i++)
+		sorted = strcmp(r->prefs[i - 1].category, r->prefs[i].category) < 0;
+	if (!sorted)
+		qsort(r->prefs, r->g.pref_count, sizeof *r->prefs, pref_cmp);
+	for (size_t i = 1; i < r->g.pref_count; i++)
+		if (strcmp(r->prefs[i - 1].category, r->prefs[i].category) == 0)
+			return corrupt(db, "duplicate preference category '%s'", r->prefs[i].category);
+	return 0;
+}
+
+static int decode_tags(pf_guest_rec *r, const msgpack_object *o)
+{
+	const char *db = "guest";
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return corrupt(db, "field 'tags' is not an array");
+	uint32_t n = o->via.array.size;
+	if (n > PF_TAGS_MAX)
+		return corrupt(db, "field 'tags' has more than %d tags", PF_TAGS_MAX);
+	if (n == 0)
+		return 0;
+	r->tags = calloc(n, sizeof *r->tags);
+	if (!r->tags)
+		return nomem(db);
+	r->g.tags = (const char *const *)r->tags;
+	for (uint32_t i = 0; i < n; i++) {
+		const fld f = { "tags", NULL, (long)i };
+		const char *t = NULL;
+		int rc = want_word(db, &f, &o->via.array.ptr[i], &t);
+		r->tags[i] = (char *)t;
+		r->g.tag_count++;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+enum {
+	G_V, G_NAME, G_EMAIL, G_PHONE, G_LANG, G_LOYALTY, G_BIRTH, G_TIER, G_TAGS,
+	G_CONSENT, G_CREATED, G_UPDATED, G_STAYS, G_PREFS, G_COPEN, G_CTOTAL,
+	G_CLASTCAT, G_CLATEST, G_N
+};
+static const char *const guest_names[G_N] = {
+	"v", "name", "email", "phone", "lang", "loyalty", "birth", "tier", "tags",
+	"consent", "created", "updated", "stays", "prefs", "c_open", "c_total",
+	"c_lastcat", "c_latest"
+};
+static const shape guest_shape = {
+	"guest", guest_names, G_N,
+	BIT(G_V) | BIT(G_NAME) | BIT(G_CREATED) | BIT(G_UPDATED), PF_REC_GUEST_V
+};
+
+static int guest_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
+{
+	pf_guest_rec *r = ctx;
+	pf_guest *g = &r->g;
+	const char *db = "guest";
+	const char *s = NULL;
+	uint64_t u = 0;
+	int tier = 0, rc;
+
+	switch (idx) {
+	case G_NAME:    return want_str(db, f, o, PF_NAME_MAX, true, &g->name);
+	case G_EMAIL:   return want_str(db, f, o, PF_FIELD_MAX, false, &g->email);
+	case G_PHONE:   return want_str(db, f, o, PF_FIELD_MAX, false, &g->phone);
+	case G_LANG:    return want_str(db, f, o, PF_FIELD_MAX, false, &g->language);
+	case G_LOYALTY: return want_str(db, f, o, PF_FIELD_MAX, false, &g->loyalty_no);
+	case G_BIRTH:   return want_date(db, f, o, &g->birth_date);
+	case G_TIER:
+		rc = want_enum(db, f, o, PF_TIER_NONE, PF_TIER_VIP, &tier);
+		g->tier = (pf_tier)tier;
+		return rc;
+	case G_TAGS:    return decode_tags(r, o);
+	case G_CONSENT:
+		rc = want_uint(db, f, o, 0, PF_CONSENT_PROFILING | PF_CONSENT_MARKETING, &u);
+		g->consent = (unsigned int)u;
+		return rc;
+	case G_CREATED: return want_int(db, f, o, &g->created);
+	case G_UPDATED: return want_int(db, f, o, &g->updated);
+	case G_STAYS:   return want_u32(db, f, o, 0, &g->stays);
+	case G_PREFS:   return decode_prefs(r, o);
+	case G_COPEN:   return want_u32(db, f, o, 0, &r->complaints_open);
+	case G_CTOTAL:  return want_u32(db, f, o, 0, &r->complaints_total);
+	case G_CLASTCAT:
+		rc = want_str(db, f, o, PF_FIELD_MAX, false, &s);
+		r->complaint_last_category = (char *)s;
+		return rc;
+	default:
+		rc = want_str(db, f, o, PF_NOTE_MAX, false, &s);
+		r->complaint_latest = (char *)s;
+		return rc;
+	}
+}
+
+int pf_codec_guest_decode(pf_guest_rec **out, const void *data, size_t len)
+{
+	msgpack_unpacked up;
+	pf_guest_rec *r = NULL;
+	int rc;
+
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_codec_guest_decode: out is NULL");
+	*out = NULL;
+	msgpack_unpacked_init(&up);
+	rc = unpack_record(&up, "guest", data, len);
+	if (rc)
+		goto out;
+	r = calloc(1, sizeof *r);
+	if (!r) {
+		rc = nomem("guest");
+		goto out;
+	}
+	/* g.id stays zero: the key holds it and the caller fills it in. */
+	rc = walk(&guest_shape, NULL, &up.data, guest_field, r);
+	if (rc)
+		goto out;
+	*out = r;
+	r = NULL;
+out:
+	pf_guest_rec_free(r);
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stay                                                                 */
+/* ------------------------------------------------------------------ */
+
+enum { S_V, S_PROPERTY, S_ROOM, S_DEPARTURE, S_PARTY, S_N };
+static const char *const stay_names[S_N] = { "v", "property", "room", "departure", "party" };
+static const shape stay_shape = { "stay", stay_names, S_N, BIT(S_V), PF_REC_STAY_V };
+
+static int stay_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
+{
+	pf_stay *s = ctx;
+	switch (idx) {
+	case S_PROPERTY:  return want_str("stay", f, o, PF_FIELD_MAX, false, &s->property);
+	case S_ROOM:      return want_str("stay", f, o, PF_FIELD_MAX, false, &s->room);
+	case S_DEPARTURE: return want_date("stay", f, o, &s->departure);
+	default:          return want_u32("stay", f, o, 0, &s->party);
+	}
+}
+
+int pf_codec_stay_decode(pf_stay *s, const void *data, size_t len)
+{
+	msgpack_unpacked up;
+	pf_stay tmp;
+	int rc;
+
+	if (!s)
+		return pf_seterr(PF_EINVAL, "pf_codec_stay_decode: stay is NULL");
+	memset(&tmp, 0, sizeof tmp);
+	msgpack_unpacked_init(&up);
+	rc = unpack_record(&up, "stay", data, len);
+	if (!rc)
+		rc = walk(&stay_shape, NULL, &up.data, stay_field, &tmp);
+	if (rc)
+		pf_stay_clear(&tmp);
+	/* guest and arrival live in the key: the caller's values stay. */
+	s->property = tmp.property;
+	s->room = tmp.room;
+	s->departure = rc ? 0 : tmp.departure;
+	s->party = rc ? 0 : tmp.party;
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Prompt                                                               */
+/* ------------------------------------------------------------------ */
+
+enum {
+	PR_V, PR_ID, PR_GUEST, PR_EVENT, PR_DEPT, PR_RULE, PR_PRIO, PR_TEXT, PR_STATUS,
+	PR_CREATED, PR_DUE, PR_ACK_BY, PR_ACK_AT, PR_DONE_BY, PR_DONE_AT, PR_REASON,
+	PR_SEQ, PR_N
+};
+static const char *const prompt_names[PR_N] = {
+	"v", "id", "guest", "event", "dept", "rule", "prio", "text", "status",
+	"created", "due", "ack_by", "ack_at", "done_by", "done_at", "reason", "seq"
+};
+static const shape prompt_shape = {
+	"prompt", prompt_names, PR_N,
+	BIT(PR_V) | BIT(PR_ID) | BIT(PR_GUEST) | BIT(PR_EVENT) | BIT(PR_DEPT) | BIT(PR_RULE) |
+	BIT(PR_PRIO) | BIT(PR_TEXT) | BIT(PR_STATUS) | BIT(PR_CREATED) | BIT(PR_DUE) |
+	BIT(PR_SEQ),
+	PF_REC_PROMPT_V
+};
+
+static int prompt_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
+{
+	pf_prompt *p = ctx;
+	const char *db = "prompt";
+	int e = 0, rc;
+
+	switch (idx) {
+	case PR_ID:      return want_id(db, f, o, &p->id);
+	case PR_GUEST:   return want_id(db, f, o, &p->guest);
+	case PR_EVENT:   return want_str(db, f, o, PF_FIELD_MAX, true, &p->event_id);
+	case PR_DEPT:    return want_word(db, f, o, &p->department);
+	case PR_RULE:    return want_str(db, f, o, PF_FIELD_MAX, true, &p->rule);
+	case PR_PRIO:
+		rc = want_enum(db, f, o, PF_PRIORITY_LOW, PF_PRIORITY_URGENT, &e);
+		p->priority = (pf_priority)e;
+		return rc;
+	case PR_TEXT:    return want_str(db, f, o, PF_PROMPT_TEXT_MAX, false, &p->text);
+	case PR_STATUS:
+		rc = want_enum(db, f, o, PF_PROMPT_PENDING, PF_PROMPT_DISMISSED, &e);
+		p->status = (pf_prompt_status)e;
+		return rc;
+	case PR_CREATED: return want_int(db, f, o, &p->created);
+	case PR_DUE:     return want_int(db, f, o, &p->due);
+	case PR_ACK_BY:  return want_str(db, f, o, PF_FIELD_MAX, false, &p->ack_by);
+	case PR_ACK_AT:  return want_int(db, f, o, &p->ack_at);
+	case PR_DONE_BY: return want_str(db, f, o, PF_FIELD_MAX, false, &p->done_by);
+	case PR_DONE_AT: return want_int(db, f, o, &p->done_at);
+	case PR_REASON:  return want_str(db, f, o, PF_NOTE_MAX, false, &p->dismiss_reason);
+	default:         return want_uint(db, f, o, 0, UINT64_MAX, &p->seq);
+	}
+}
+
+int pf_codec_prompt_decode(pf_prompt *p, const void *data, size_t len)
+{
+	msgpack_unpacked up;
+	pf_prompt tmp;
+	int rc;
+
+	if (!p)
+		return pf_seterr(PF_EINVAL, "pf_codec_prompt_decode: prompt is NULL");
+	memset(&tmp, 0, sizeof tmp);
+	msgpack_unpacked_init(&up);
+	rc = unpack_record(&up, "prompt", data, len);
+	if (!rc)
+		rc = walk(&prompt_shape, NULL, &up.data, prompt_field, &tmp);
+	if (rc)
+		pf_prompt_clear(&tmp);   /* leaves tmp zeroed: *p comes back cleared */
+	*p = tmp;
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Event                                                                */
+/* ------------------------------------------------------------------ */
+
+enum { E_V, E_KIND, E_GUEST, E_TIME, E_ARRIVAL, E_PROMPTS, E_N };
+static const char *const event_names[E_N] = { "v", "kind", "guest", "time", "arrival", "prompts" };
+static const shape event_shape = {
+	"event", event_names, E_N, BIT(E_V) | BIT(E_KIND) | BIT(E_GUEST) | BIT(E_TIME),
+	PF_REC_EVENT_V
+};
+
+static int event_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
+{
+	pf_event_rec *e = ctx;
+	const char *db = "event";
+	int kind = 0, rc;
+
+	switch (idx) {
+	case E_KIND:
+		rc = want_enum(db, f, o, PF_EVENT_RESERVATION, PF_EVENT_ROOM_CHANGE, &kind);
+		e->kind = (pf_event_kind)kind;
+		return rc;
+	case E_GUEST:   return want_id(db, f, o, &e->guest);
+	case E_TIME:    return want_int(db, f, o, &e->time);
+	case E_ARRIVAL: return want_date(db, f, o, &e->arrival);
+	default:
+		if (o->type != MSGPACK_OBJECT_ARRAY)
+			return corrupt(db, "field 'prompts' is not an array");
+		if (o->via.array.size == 0)
+			return 0;
+		e->prompts = calloc(o->via.array.size, sizeof *e->prompts);
+		if (!e->prompts)
+			return nomem(db);
+		for (uint32_t i = 0; i < o->via.array.size; i++) {
+			const fld el = { "prompts", NULL, (long)i };
+			rc = want_id(db, &el, &o->via.array.ptr[i], &e->prompts[i]);
+			if (rc)
+				return rc;
+		}
+		e->prompt_count = o->via.array.size;
+		return 0;
+	}
+}
+
+int pf_codec_event_decode(pf_event_rec *e, const void *data, size_t len)
+{
+	msgpack_unpacked up;
+	pf_event_rec tmp;
+	int rc;
+
+	if (!e)
+		return pf_seterr(PF_EINVAL, "pf_codec_event_decode: event is NULL");
+	memset(&tmp, 0, sizeof tmp);
+	msgpack_unpacked_init(&up);
+	rc = unpack_record(&up, "event", data, len);
+	if (!rc)
+		rc = walk(&event_shape, NULL, &up.data, event_field, &tmp);
+	if (rc)
+		pf_event_rec_clear(&tmp);
+	*e = tmp;
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule                                                                 */
+/* ------------------------------------------------------------------ */
+
+enum { R_V, R_ORDER, R_SOURCE, R_N };
+static const char *const rule_names[R_N] = { "v", "order", "source" };
+static const shape rule_shape = {
+	"rule", rule_names, R_N, BIT(R_V) | BIT(R_ORDER) | BIT(R_SOURCE), PF_REC_RULE_V
+};
+
+static int rule_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
+{
+	pf_rule_rec *r = ctx;
+	if (idx == R_ORDER)
+		return want_u32("rule", f, o, 0, &r->order);
+	const char *s = NULL;
+	int rc = want_str("rule", f, o, PF_RULE_SOURCE_MAX, true, &s);
+	r->source = (char *)s;
+	return rc;
+}
+
+int pf_codec_rule_decode(pf_rule_rec *r, const void *data, size_t len)
+{
+	msgpack_unpacked up;
+	pf_rule_rec tmp = { 0, NULL };
+	int rc;
+
+	if (!r)
+		return pf_seterr(PF_EINVAL, "pf_codec_rule_decode: rule is NULL");
+	msgpack_unpacked_init(&up);
+	rc = unpack_record(&up, "rule", data, len);
+	if (!rc)
+		rc = walk(&rule_shape, NULL, &up.data, rule_field, &tmp);
+	if (rc) {
+		free(tmp.source);
+		tmp.source = NULL;
+		tmp.order = 0;
+	}
+	*r = tmp;
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
