@@ -1,0 +1,638 @@
+/*
+ * guest.c — guest profiles: pf_guest_put / pf_guest_get / pf_guest_find and
+ * the in-transaction helpers other layers use (pf_guest_load, pf_guest_save,
+ * pf_guest_rec_pref).  Owns the contents of the `guest`, `contact` and
+ * `name` databases and keeps the two indexes in step with the records.
+ * Uses store.c, codec.c, text.c, and utf8proc for the name search key.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+/* LMDB refuses keys over 511 bytes (its default build); folded text can be
+ * several times longer than the input (NFKC expands some characters), so
+ * index keys are cut at a character boundary below that. */
+#define KEY_TEXT_MAX 480
+#define NAME_WORDS_MAX 8
+#define ID_LEN 16
+
+/* ------------------------------------------------------------ folding */
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Longest prefix of s[0..len) of at most max bytes that ends on a UTF-8
+ * character boundary. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+/* Trim surrounding whitespace in place; returns the new length. */
+static size_t trim(char *s)
+{
+	size_t len = strlen(s), start = 0;
+	while (start < len && is_space((unsigned char)s[start]))
+		start++;
+	while (len > start && is_space((unsigned char)s[len - 1]))
+		len--;
+	memmove(s, s + start, len - start);
+	s[len - start] = '\0';
+	return len - start;
+}
+
+/* Key text for e-mail and loyalty numbers: case-folded, trimmed. */
+static char *fold_contact(const char *s, int *rc)
+{
+	char *f = pf_casefold(s, rc);
+	if (!f)
+		return NULL;
+	size_t len = trim(f);
+	f[utf8_cut(f, len, KEY_TEXT_MAX)] = '\0';
+	return f;
+}
+
+/*
+ * Key text for names: case-folded AND accent-stripped, so front-desk staff
+ * typing "elodie" on any keyboard find "Élodie"; compatibility forms and
+ * look-alike punctuation are lumped, whitespace runs collapse to one space.
+ * Index and query go through this same function, so they always agree.
+ */
+static char *fold_name(const char *s, int *rc)
+{
+	utf8proc_uint8_t *m = NULL;
+	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &m,
+	                                  UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT |
+	                                  UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |
+	                                  UTF8PROC_LUMP | UTF8PROC_STRIPMARK);
+	if (n < 0) {
+		*rc = n == UTF8PROC_ERROR_NOMEM ? PF_ENOMEM : PF_EINVAL;
+		return NULL;
+	}
+	char *f = (char *)m;
+	size_t w = 0;
+	bool pending_space = false;
+	for (size_t r = 0; f[r]; r++) {
+		if (is_space((unsigned char)f[r])) {
+			pending_space = w > 0;
+			continue;
+		}
+		if (pending_space)
+			f[w++] = ' ';
+		pending_space = false;
+		f[w++] = f[r];
+	}
+	f[utf8_cut(f, w, KEY_TEXT_MAX)] = '\0';
+	return f;
+}
+
+/* ------------------------------------------------------------ indexes */
+
+typedef struct {
+	size_t len;
+	unsigned char b[KEY_TEXT_MAX + 3 + ID_LEN];
+} idx_key;
+
+/* Every index key of one guest record. */
+typedef struct {
+	size_t ncontact, nname;
+	idx_key contact[3];              /* "e:"/"p:"/"l:" + text; value = id */
+	idx_key name[NAME_WORDS_MAX];    /* folded name from a word start + '\0' + id */
+} idx_keys;
+
+static void key_set(idx_key *k, const char *prefix, const char *text, size_t len)
+{
+	size_t p = strlen(prefix);
+	memcpy(k->b, prefix, p);
+	memcpy(k->b + p, text, len);
+	k->len = p + len;
+}
+
+static int index_keys(idx_keys *ks, const pf_guest_rec *r)
+{
+	int rc = 0;
+	char *f = NULL;
+	ks->ncontact = ks->nname = 0;
+
+	if (r->g.email) {
+		if (!(f = fold_contact(r->g.email, &rc)))
+			goto fail;
+		key_set(&ks->contact[ks->ncontact++], "e:", f, strlen(f));
+		free(f);
+	}
+	if (r->g.phone) {
+		char digits[PF_FIELD_MAX + 1];
+		int n = pf_phone_digits(r->g.phone, digits, sizeof digits);
+		if (n > 0)
+			key_set(&ks->contact[ks->ncontact++], "p:", digits, (size_t)n);
+	}
+	if (r->g.loyalty_no) {
+		if (!(f = fold_contact(r->g.loyalty_no, &rc)))
+			goto fail;
+		key_set(&ks->contact[ks->ncontact++], "l:", f, strlen(f));
+		free(f);
+	}
+	if (!(f = fold_name(r->g.name ? r->g.name : "", &rc)))
+		goto fail;
+	/* A key per word start, so "wei" finds "Zhuang Wei" by a range scan;
+	 * a hyphen starts a word too ("Jean-Luc" -> "luc"). */
+	size_t len = strlen(f);
+	for (size_t i = 0; i < len && ks->nname < NAME_WORDS_MAX; i++) {
+		bool start = i == 0 || f[i - 1] == ' ' || f[i - 1] == '-';
+		if (!start || f[i] == ' ' || f[i] == '-')
+			continue;
+		idx_key *k = &ks->name[ks->nname++];
+		key_set(k, "", f + i, len - i);
+		k->b[k->len++] = '\0';
+		memcpy(k->b + k->len, r->g.id.b, ID_LEN);
+		k->len += ID_LEN;
+	}
+	free(f);
+	return 0;
+fail:
+	return pf_seterr(rc ? rc : PF_ENOMEM, "pf_guest_put: cannot fold a name or contact "
+	                 "for the index");
+}
+
+static bool key_in(const idx_key *k, const idx_key *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].len == k->len && memcmp(set[i].b, k->b, k->len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Bring the contact and name indexes from `old` (NULL: a new guest) to
+ * `nr`: keys that disappeared are deleted, new ones added, unchanged ones
+ * left alone.
+ */
+static int reindex(MDB_txn *txn, pf_db *db, const pf_guest_rec *old, const pf_guest_rec *nr)
+{
+	int rc = 0;
+	/* ~11 KiB together: on the heap, not the caller's stack. */
+	idx_keys *ok = calloc(1, sizeof *ok), *nk = calloc(1, sizeof *nk);
+	if (!ok || !nk) {
+		rc = pf_seterr(PF_ENOMEM, "pf_guest_put: out of memory");
+		goto out;
+	}
+	if (old && (rc = index_keys(ok, old)))
+		goto out;
+	if ((rc = index_keys(nk, nr)))
+		goto out;
+
+	for (size_t i = 0; i < ok->ncontact; i++)
+		if (!key_in(&ok->contact[i], nk->contact, nk->ncontact) &&
+		    (rc = pf_store_del(txn, db, PF_DBI_CONTACT, ok->contact[i].b,
+		                       ok->contact[i].len, old->g.id.b, ID_LEN)))
+			goto out;
+	for (size_t i = 0; i < ok->nname; i++)
+		if (!key_in(&ok->name[i], nk->name, nk->nname) &&
+		    (rc = pf_store_del(txn, db, PF_DBI_NAME, ok->name[i].b, ok->name[i].len,
+		                       NULL, 0)))
+			goto out;
+	for (size_t i = 0; i < nk->ncontact; i++)
+		if (!key_in(&nk->contact[i], ok->contact, ok->ncontact) &&
+		    (rc = pf_store_put(txn, db, PF_DBI_CONTACT, nk->contact[i].b,
+		                       nk->contact[i].len, nr->g.id.b, ID_LEN, 0)))
+			goto out;
+	for (size_t i = 0; i < nk->nname; i++)
+		if (!key_in(&nk->name[i], ok->name, ok->nname) &&
+		    (rc = pf_store_put(txn, db, PF_DBI_NAME, nk->name[i].b, nk->name[i].len,
+		                       "", 0, 0)))
+			goto out;
+out:
+	free(ok);
+	free(nk);
+	return rc;
+}
+
+/* ------------------------------------------------ in-transaction helpers */
+
+int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
+                  const char *what)
+{
+	*out = NULL;
+	MDB_val v;
+	int rc = pf_store_get(txn, db, PF_DBI_GUEST, id->b, ID_LEN, &v);
+	if (rc == PF_ENOTFOUND) {
+		char s[PF_ID_STRLEN + 1];
+		pf_id_format(s, id);
+		return pf_seterr(PF_ENOTFOUND, "%s: no guest with id %s", what, s);
+	}
+	if (rc)
+		return rc;
+	rc = pf_codec_guest_decode(out, v.mv_data, v.mv_size);
+	if (rc)
+		return rc;
+	/* The key holds the id, not the value. */
+	(*out)->g.id = *id;
+	return 0;
+}
+
+int pf_guest_save(MDB_txn *txn, pf_db *db, const pf_guest_rec *r)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	int rc = pf_codec_guest_encode(&sb, r);
+	if (rc) {
+		rc = pf_seterr(rc, "guest record: cannot encode (out of memory)");
+		goto out;
+	}
+	rc = pf_store_put(txn, db, PF_DBI_GUEST, r->g.id.b, ID_LEN, sb.data, sb.size, 0);
+out:
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+const pf_pref *pf_guest_rec_pref(const pf_guest_rec *r, const char *category)
+{
+	size_t lo = 0, hi = r->g.pref_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(r->prefs[mid].category, category);
+		if (c == 0)
+			return &r->prefs[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- put */
+
+#define PUT "pf_guest_put"
+
+static int check_optional(const char *field, const char *s)
+{
+	int rc = pf_check_text(PUT, field, s, PF_FIELD_MAX, false);
+	if (rc)
+		return rc;
+	if (s && !*s)
+		return pf_seterr(PF_EINVAL, PUT ": %s is empty (pass NULL when not known)", field);
+	return 0;
+}
+
+static int check_guest(const pf_guest *g)
+{
+	int rc;
+	if ((rc = pf_check_text(PUT, "name", g->name, PF_NAME_MAX, true)))
+		return rc;
+	const char *p = g->name;
+	while (is_space((unsigned char)*p))
+		p++;
+	if (!*p)
+		return pf_seterr(PF_EINVAL, PUT ": name is blank");
+
+	if ((rc = check_optional("email", g->email)))
+		return rc;
+	if (g->email) {
+		const char *at = strchr(g->email, '@');
+		if (!at || at == g->email || !at[1] || strchr(at + 1, '@'))
+			return pf_seterr(PF_EINVAL, PUT ": email '%s' is not an address "
+			                 "(one '@' with text on both sides)", g->email);
+	}
+	if ((rc = check_optional("phone", g->phone)))
+		return rc;
+	if (g->phone) {
+		char digits[PF_FIELD_MAX + 1];
+		int n = pf_phone_digits(g->phone, digits, sizeof digits);
+		if (n < 5)
+			return pf_seterr(PF_EINVAL, PUT ": phone '%s' has fewer than 5 digits",
+			                 g->phone);
+	}
+	if ((rc = check_optional("language", g->language)) ||
+	    (rc = check_optional("loyalty_no", g->loyalty_no)))
+		return rc;
+	if ((rc = pf_check_date(PUT, "birth_date", g->birth_date, false)))
+		return rc;
+	if (g->tier < PF_TIER_NONE || g->tier > PF_TIER_VIP)
+		return pf_seterr(PF_EINVAL, PUT ": unknown tier %d", (int)g->tier);
+	if (g->tag_count > PF_TAGS_MAX)
+		return pf_seterr(PF_EINVAL, PUT ": %zu tags, at most %d allowed", g->tag_count,
+		                 PF_TAGS_MAX);
+	if (g->tag_count && !g->tags)
+		return pf_seterr(PF_EINVAL, PUT ": tag_count is %zu but tags is NULL", g->tag_count);
+	for (size_t i = 0; i < g->tag_count; i++)
+		if ((rc = pf_check_word(PUT, "tag", g->tags[i])))
+			return rc;
+	if (g->consent & ~(PF_CONSENT_PROFILING | PF_CONSENT_MARKETING))
+		return pf_seterr(PF_EINVAL, PUT ": unknown consent flags 0x%x", g->consent);
+	return 0;
+}
+
+struct put_args {
+	const pf_guest *g;
+	pf_id id;
+	bool create;
+	pf_time now;
+};
+
+static int put_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct put_args *a = arg;
+	pf_guest_rec *old = NULL, *nr = NULL;
+	int rc;
+
+	if (!a->create && (rc = pf_guest_load(&old, txn, db, &a->id, PUT)))
+		goto out;
+	if ((rc = pf_guest_rec_from_public(&nr, a->g))) {
+		rc = pf_seterr(rc, PUT ": out of memory");
+		goto out;
+	}
+	nr->g.id = a->id;
+	nr->g.updated = a->now;
+	if (old) {
+		/* Keep what put does not own.  Swapping (not copying) the
+		 * pointers leaves each record owning exactly one set, so freeing
+		 * both below is correct whatever from_public filled in. */
+		pf_pref *prefs = nr->prefs;
+		size_t cap = nr->pref_cap, count = nr->g.pref_count;
+		nr->prefs = old->prefs;
+		nr->pref_cap = old->pref_cap;
+		nr->g.pref_count = old->g.pref_count;
+		nr->g.prefs = nr->prefs;
+		old->prefs = prefs;
+		old->pref_cap = cap;
+		old->g.pref_count = count;
+		old->g.prefs = prefs;
+
+		char *s = nr->complaint_last_category;
+		nr->complaint_last_category = old->complaint_last_category;
+		old->complaint_last_category = s;
+		s = nr->complaint_latest;
+		nr->complaint_latest = old->complaint_latest;
+		old->complaint_latest = s;
+
+		nr->complaints_open = old->complaints_open;
+		nr->complaints_total = old->complaints_total;
+		nr->g.stays = old->g.stays;
+		nr->g.created = old->g.created;
+	} else {
+		nr->g.created = a->now;
+		nr->g.stays = 0;
+	}
+
+	if ((rc = reindex(txn, db, old, nr)))
+		goto out;
+	rc = pf_guest_save(txn, db, nr);
+out:
+	pf_guest_rec_free(old);
+	pf_guest_rec_free(nr);
+	return rc;
+}
+
+int pf_guest_put(pf_db *db, pf_guest *g)
+{
+	if (!db || !g)
+		return pf_seterr(PF_EINVAL, PUT ": %s is NULL", db ? "g" : "db");
+	int rc = check_guest(g);
+	if (rc)
+		return rc;
+
+	struct put_args a = { .g = g, .id = g->id, .create = pf_id_is_zero(&g->id),
+	                      .now = pf_now(db) };
+	/* Generated before the write so a retried transaction reuses it. */
+	if (a.create)
+		pf_id_generate(&a.id);
+	rc = pf_store_write(db, PUT, put_txn, &a);
+	if (rc == 0)
+		g->id = a.id;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- get */
+
+struct get_args {
+	const pf_id *id;
+	pf_guest_rec *r;
+};
+
+static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct get_args *a = arg;
+	return pf_guest_load(&a->r, txn, db, a->id, "pf_guest_get");
+}
+
+int pf_guest_get(pf_guest **out, pf_db *db, const pf_id *id)
+{
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_guest_get: out is NULL");
+	*out = NULL;
+	if (!db || !id)
+		return pf_seterr(PF_EINVAL, "pf_guest_get: %s is NULL", db ? "id" : "db");
+	if (pf_id_is_zero(id))
+		return pf_seterr(PF_EINVAL, "pf_guest_get: id is zero (no guest)");
+
+	struct get_args a = { .id = id, .r = NULL };
+	int rc = pf_store_read(db, "pf_guest_get", get_txn, &a);
+	if (rc) {
+		pf_guest_rec_free(a.r);
+		return rc;
+	}
+	*out = &a.r->g;
+	return 0;
+}
+
+/* --------------------------------------------------------------- find */
+
+#define FIND "pf_guest_find"
+
+struct find_args {
+	char *email_key;      /* "e:..." or NULL */
+	char *loyalty_key;    /* "l:..." or NULL */
+	char *phone_key;      /* "p:..." or NULL */
+	char *name_prefix;    /* folded query, or NULL */
+	size_t nids;
+	pf_id ids[PF_FIND_LIMIT];
+	pf_guest_list *list;
+};
+
+static void add_id(struct find_args *a, const unsigned char *id)
+{
+	for (size_t i = 0; i < a->nids; i++)
+		if (memcmp(a->ids[i].b, id, ID_LEN) == 0)
+			return;
+	if (a->nids < PF_FIND_LIMIT)
+		memcpy(a->ids[a->nids++].b, id, ID_LEN);
+}
+
+static int find_contact(MDB_txn *txn, pf_db *db, struct find_args *a, const char *key)
+{
+	MDB_cursor *cur = NULL;
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_CONTACT], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, FIND);
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int rc = 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && a->nids < PF_FIND_LIMIT;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != ID_LEN) {
+			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is %zu "
+			               "bytes, expected a %d-byte id", v.mv_size, ID_LEN);
+			goto out;
+		}
+		add_id(a, v.mv_data);
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, FIND);
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static int find_names(MDB_txn *txn, pf_db *db, struct find_args *a)
+{
+	MDB_cursor *cur = NULL;
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_NAME], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, FIND);
+	size_t plen = strlen(a->name_prefix);
+	MDB_val k = { plen, a->name_prefix }, v;
+	int rc = 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && a->nids < PF_FIND_LIMIT;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, a->name_prefix, plen) != 0)
+			break;
+		const unsigned char *kb = k.mv_data;
+		if (k.mv_size < ID_LEN + 1 || kb[k.mv_size - ID_LEN - 1] != '\0') {
+			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'name': key of %zu bytes "
+			               "does not end in '\\0' + id", k.mv_size);
+			goto out;
+		}
+		add_id(a, kb + k.mv_size - ID_LEN);
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, FIND);
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static int find_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct find_args *a = arg;
+	int rc = 0;
+	/* Exact contact matches first, then names in key order. */
+	if (a->email_key && (rc = find_contact(txn, db, a, a->email_key)))
+		return rc;
+	if (a->loyalty_key && (rc = find_contact(txn, db, a, a->loyalty_key)))
+		return rc;
+	if (a->phone_key && (rc = find_contact(txn, db, a, a->phone_key)))
+		return rc;
+	if (a->name_prefix && *a->name_prefix && (rc = find_names(txn, db, a)))
+		return rc;
+
+	if (a->nids) {
+		a->list->items = calloc(a->nids, sizeof *a->list->items);
+		if (!a->list->items)
+			return pf_seterr(PF_ENOMEM, FIND ": out of memory");
+	}
+	for (size_t i = 0; i < a->nids; i++) {
+		pf_guest_rec *r = NULL;
+		rc = pf_guest_load(&r, txn, db, &a->ids[i], FIND);
+		if (rc == PF_ENOTFOUND) {
+			char s[PF_ID_STRLEN + 1];
+			pf_id_format(s, &a->ids[i]);
+			return pf_seterr(PF_ECORRUPT, FIND ": an index points at guest %s, "
+			                 "which does not exist", s);
+		}
+		if (rc)
+			return rc;
+		a->list->items[a->list->count++] = &r->g;
+	}
+	return 0;
+}
+
+static char *prefixed(const char *prefix, const char *text, int *rc)
+{
+	size_t p = strlen(prefix), n = strlen(text);
+	char *s = malloc(p + n + 1);
+	if (!s) {
+		*rc = PF_ENOMEM;
+		return NULL;
+	}
+	memcpy(s, prefix, p);
+	memcpy(s + p, text, n + 1);
+	return s;
+}
+
+/* A phone query: at least 5 digits and nothing but digits and the
+ * punctuation people write phone numbers with. */
+static bool phone_like(const char *q, char *digits, size_t cap)
+{
+	for (const char *p = q; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || strchr(" +-().", *p)))
+			return false;
+	return pf_phone_digits(q, digits, cap) >= 5;
+}
+
+int pf_guest_find(pf_guest_list **out, pf_db *db, const char *query)
+{
+	if (!out)
+		return pf_seterr(PF_EINVAL, FIND ": out is NULL");
+	*out = NULL;
+	if (!db)
+		return pf_seterr(PF_EINVAL, FIND ": db is NULL");
+	int rc = pf_check_text(FIND, "query", query, PF_NAME_MAX, true);
+	if (rc)
+		return rc;
+
+	struct find_args *a = calloc(1, sizeof *a);
+	char *q = NULL, *f = NULL;
+	if (!a || !(a->list = calloc(1, sizeof *a->list)) || !(q = strdup(query))) {
+		rc = pf_seterr(PF_ENOMEM, FIND ": out of memory");
+		goto out;
+	}
+	if (trim(q) == 0) {
+		rc = pf_seterr(PF_EINVAL, FIND ": query is blank");
+		goto out;
+	}
+
+	rc = PF_ENOMEM;
+	if (strchr(q, '@')) {
+		if (!(f = fold_contact(q, &rc)) || !(a->email_key = prefixed("e:", f, &rc)))
+			goto fold_fail;
+	} else {
+		char digits[PF_NAME_MAX + 1];
+		if (!(f = fold_contact(q, &rc)) || !(a->loyalty_key = prefixed("l:", f, &rc)))
+			goto fold_fail;
+		if (phone_like(q, digits, sizeof digits) &&
+		    !(a->phone_key = prefixed("p:", digits, &rc)))
+			goto fold_fail;
+		if (!(a->name_prefix = fold_name(q, &rc)))
+			goto fold_fail;
+	}
+
+	rc = pf_store_read(db, FIND, find_txn, a);
+	if (rc == 0) {
+		*out = a->list;
+		a->list = NULL;
+	}
+	goto out;
+fold_fail:
+	rc = pf_seterr(rc ? rc : PF_ENOMEM, FIND ": cannot normalise the query");
+out:
+	if (a) {
+		pf_guest_list_free(a->list);
+		free(a->email_key);
+		free(a->loyalty_key);
+		free(a->phone_key);
+		free(a->name_prefix);
+		free(a);
+	}
+	free(q);
+	free(f);
+	return rc;
+}

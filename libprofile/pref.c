@@ -1,0 +1,321 @@
+/*
+ * pref.c — preferences: pf_pref_set / get / del / list_get.  Preferences
+ * live inside the guest record (DESIGN.md: one read and one decode per
+ * check-in), so every change here is load, edit, save of that record in
+ * one write transaction.  Uses guest.c (load/save/rec_pref), codec.c,
+ * store.c and text.c.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int check_guest_id(const char *fn, const pf_id *guest)
+{
+	if (!guest)
+		return pf_seterr(PF_EINVAL, "%s: guest is NULL", fn);
+	if (pf_id_is_zero(guest))
+		return pf_seterr(PF_EINVAL, "%s: guest id is zero (no guest)", fn);
+	return 0;
+}
+
+/* Index of the first preference whose category is >= `category`. */
+static size_t lower_bound(const pf_guest_rec *r, const char *category)
+{
+	size_t lo = 0, hi = r->g.pref_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(r->prefs[mid].category, category) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void pref_clear(pf_pref *p)
+{
+	free((char *)p->category);
+	free((char *)p->value);
+	free((char *)p->department);
+	free((char *)p->staff);
+	free((char *)p->note);
+	memset(p, 0, sizeof *p);
+}
+
+/* Deep copy of src's strings into dst; on failure dst holds nothing. */
+static int pref_copy(pf_pref *dst, const pf_pref *src)
+{
+	int rc = 0;
+	*dst = *src;
+	dst->category = pf_strdup_or_null(src->category, &rc);
+	dst->value = pf_strdup_or_null(src->value, &rc);
+	dst->department = pf_strdup_or_null(src->department, &rc);
+	dst->staff = pf_strdup_or_null(src->staff, &rc);
+	dst->note = pf_strdup_or_null(src->note, &rc);
+	if (rc) {
+		pref_clear(dst);
+		return PF_ENOMEM;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- set */
+
+#define SET "pf_pref_set"
+
+struct set_args {
+	const pf_id *guest;
+	const char *category;
+	const char *value;
+	const pf_observation *obs;
+	pf_time time;     /* of the observation */
+	pf_time now;      /* becomes the guest's `updated` */
+};
+
+static int set_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct set_args *a = arg;
+	const pf_observation *o = a->obs;
+	pf_guest_rec *r = NULL;
+	pf_pref fresh = { 0 };
+	int rc = pf_guest_load(&r, txn, db, a->guest, SET);
+	if (rc)
+		goto out;
+
+	size_t i = lower_bound(r, a->category);
+	bool exists = i < r->g.pref_count && strcmp(r->prefs[i].category, a->category) == 0;
+	if (!exists && r->g.pref_count >= PF_PREFS_MAX) {
+		rc = pf_seterr(PF_EINVAL, SET ": the guest already has %d preferences, the most "
+		               "allowed", PF_PREFS_MAX);
+		goto out;
+	}
+
+	/* Build the new strings first so a failed allocation leaves the
+	 * record untouched. */
+	const pf_pref *cur = exists ? &r->prefs[i] : NULL;
+	bool same = cur && cur->kind == o->kind && strcmp(cur->value, a->value) == 0;
+	const char *note = o->note ? o->note : (same ? cur->note : NULL);
+	pf_pref src = {
+		.category = a->category, .value = a->value, .kind = o->kind,
+		.department = o->department, .staff = o->staff, .note = note,
+	};
+	if (pref_copy(&fresh, &src)) {
+		rc = pf_seterr(PF_ENOMEM, SET ": out of memory");
+		goto out;
+	}
+	if (same) {
+		fresh.count = cur->count < UINT32_MAX ? cur->count + 1 : UINT32_MAX;
+		/* An observation entered late must not move the dates backwards. */
+		fresh.first_seen = a->time < cur->first_seen ? a->time : cur->first_seen;
+		fresh.last_seen = a->time > cur->last_seen ? a->time : cur->last_seen;
+	} else {
+		fresh.count = 1;
+		fresh.first_seen = fresh.last_seen = a->time;
+	}
+
+	if (exists) {
+		pref_clear(&r->prefs[i]);
+	} else {
+		if (r->g.pref_count == r->pref_cap) {
+			size_t cap = r->pref_cap ? r->pref_cap * 2 : 8;
+			pf_pref *p = realloc(r->prefs, cap * sizeof *p);
+			if (!p) {
+				rc = pf_seterr(PF_ENOMEM, SET ": out of memory");
+				goto out;
+			}
+			r->prefs = p;
+			r->pref_cap = cap;
+			r->g.prefs = p;
+		}
+		memmove(&r->prefs[i + 1], &r->prefs[i],
+		        (r->g.pref_count - i) * sizeof *r->prefs);
+		r->g.pref_count++;
+	}
+	r->prefs[i] = fresh;
+	memset(&fresh, 0, sizeof fresh);
+	r->g.updated = a->now;
+	rc = pf_guest_save(txn, db, r);
+out:
+	pref_clear(&fresh);
+	pf_guest_rec_free(r);
+	return rc;
+}
+
+int pf_pref_set(pf_db *db, const pf_id *guest, const char *category, const char *value,
+                const pf_observation *obs)
+{
+	int rc;
+	if (!db)
+		return pf_seterr(PF_EINVAL, SET ": db is NULL");
+	if ((rc = check_guest_id(SET, guest)) || (rc = pf_check_category(SET, category)) ||
+	    (rc = pf_check_text(SET, "value", value, PF_VALUE_MAX, true)))
+		return rc;
+	if (!obs)
+		return pf_seterr(PF_EINVAL, SET ": obs is NULL");
+	if (obs->version != PF_OBSERVATION_VERSION)
+		return pf_seterr(PF_EINVAL, SET ": unknown observation version %u (expected %d)",
+		                 obs->version, PF_OBSERVATION_VERSION);
+	if (obs->kind != PF_LIKE && obs->kind != PF_DISLIKE && obs->kind != PF_NEED)
+		return pf_seterr(PF_EINVAL, SET ": unknown preference kind %d", (int)obs->kind);
+	if ((rc = pf_check_word(SET, "department", obs->department)) ||
+	    (rc = pf_check_text(SET, "staff", obs->staff, PF_FIELD_MAX, false)) ||
+	    (rc = pf_check_text(SET, "note", obs->note, PF_NOTE_MAX, false)))
+		return rc;
+	if (obs->staff && !*obs->staff)
+		return pf_seterr(PF_EINVAL, SET ": staff is empty (pass NULL when not known)");
+	if (obs->note && !*obs->note)
+		return pf_seterr(PF_EINVAL, SET ": note is empty (pass NULL for none)");
+	if (obs->time < 0)
+		return pf_seterr(PF_EINVAL, SET ": observation time %lld is before 1970",
+		                 (long long)obs->time);
+
+	struct set_args a = { .guest = guest, .category = category, .value = value,
+	                      .obs = obs, .now = pf_now(db) };
+	a.time = obs->time ? obs->time : a.now;
+	return pf_store_write(db, SET, set_txn, &a);
+}
+
+/* ---------------------------------------------------------------- del */
+
+#define DEL "pf_pref_del"
+
+struct cat_args {
+	const pf_id *guest;
+	const char *category;
+	pf_time now;
+	pf_pref *out;            /* get: the copy made */
+	pf_guest_rec *r;         /* list_get: the record whose prefs are taken */
+};
+
+static int no_pref(const char *fn, const pf_id *guest, const char *category)
+{
+	char s[PF_ID_STRLEN + 1];
+	pf_id_format(s, guest);
+	return pf_seterr(PF_ENOTFOUND, "%s: guest %s has no preference in '%s'", fn, s,
+	                 category);
+}
+
+static int del_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct cat_args *a = arg;
+	pf_guest_rec *r = NULL;
+	int rc = pf_guest_load(&r, txn, db, a->guest, DEL);
+	if (rc)
+		goto out;
+	size_t i = lower_bound(r, a->category);
+	if (i == r->g.pref_count || strcmp(r->prefs[i].category, a->category) != 0) {
+		rc = no_pref(DEL, a->guest, a->category);
+		goto out;
+	}
+	pref_clear(&r->prefs[i]);
+	memmove(&r->prefs[i], &r->prefs[i + 1], (r->g.pref_count - i - 1) * sizeof *r->prefs);
+	r->g.pref_count--;
+	r->g.updated = a->now;
+	rc = pf_guest_save(txn, db, r);
+out:
+	pf_guest_rec_free(r);
+	return rc;
+}
+
+int pf_pref_del(pf_db *db, const pf_id *guest, const char *category)
+{
+	int rc;
+	if (!db)
+		return pf_seterr(PF_EINVAL, DEL ": db is NULL");
+	if ((rc = check_guest_id(DEL, guest)) || (rc = pf_check_category(DEL, category)))
+		return rc;
+	struct cat_args a = { .guest = guest, .category = category, .now = pf_now(db) };
+	return pf_store_write(db, DEL, del_txn, &a);
+}
+
+/* ---------------------------------------------------------------- get */
+
+#define GET "pf_pref_get"
+
+static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct cat_args *a = arg;
+	pf_guest_rec *r = NULL;
+	int rc = pf_guest_load(&r, txn, db, a->guest, GET);
+	if (rc)
+		goto out;
+	const pf_pref *p = pf_guest_rec_pref(r, a->category);
+	if (!p) {
+		rc = no_pref(GET, a->guest, a->category);
+		goto out;
+	}
+	a->out = malloc(sizeof *a->out);
+	if (!a->out || pref_copy(a->out, p)) {
+		free(a->out);
+		a->out = NULL;
+		rc = pf_seterr(PF_ENOMEM, GET ": out of memory");
+	}
+out:
+	pf_guest_rec_free(r);
+	return rc;
+}
+
+int pf_pref_get(pf_pref **out, pf_db *db, const pf_id *guest, const char *category)
+{
+	int rc;
+	if (!out)
+		return pf_seterr(PF_EINVAL, GET ": out is NULL");
+	*out = NULL;
+	if (!db)
+		return pf_seterr(PF_EINVAL, GET ": db is NULL");
+	if ((rc = check_guest_id(GET, guest)) || (rc = pf_check_category(GET, category)))
+		return rc;
+	struct cat_args a = { .guest = guest, .category = category };
+	rc = pf_store_read(db, GET, get_txn, &a);
+	if (rc) {
+		pf_pref_free(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return 0;
+}
+
+/* ----------------------------------------------------------- list_get */
+
+#define LIST "pf_pref_list_get"
+
+static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct cat_args *a = arg;
+	return pf_guest_load(&a->r, txn, db, a->guest, LIST);
+}
+
+int pf_pref_list_get(pf_pref_list **out, pf_db *db, const pf_id *guest)
+{
+	int rc;
+	if (!out)
+		return pf_seterr(PF_EINVAL, LIST ": out is NULL");
+	*out = NULL;
+	if (!db)
+		return pf_seterr(PF_EINVAL, LIST ": db is NULL");
+	if ((rc = check_guest_id(LIST, guest)))
+		return rc;
+	struct cat_args a = { .guest = guest };
+	pf_pref_list *l = NULL;
+	rc = pf_store_read(db, LIST, list_txn, &a);
+	if (rc)
+		goto out;
+	l = malloc(sizeof *l);
+	if (!l) {
+		rc = pf_seterr(PF_ENOMEM, LIST ": out of memory");
+		goto out;
+	}
+	/* The record's array already has the list's layout (one malloc'd
+	 * string per field, sorted by category): take it rather than copy. */
+	l->count = a.r->g.pref_count;
+	l->items = a.r->prefs;
+	a.r->prefs = NULL;
+	a.r->g.prefs = NULL;
+	a.r->g.pref_count = 0;
+	a.r->pref_cap = 0;
+	*out = l;
+out:
+	pf_guest_rec_free(a.r);
+	return rc;
+}

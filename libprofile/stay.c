@@ -1,0 +1,192 @@
+/*
+ * stay.c — stays: pf_stay_add, pf_stay_list_get, and pf_stay_put_txn for
+ * event.c (a check-in records its stay in the firing transaction).  Owns
+ * the `stay` database: key = 16-byte guest id + big-endian arrival, so one
+ * guest's stays are adjacent and in arrival order.  Uses guest.c
+ * (load/save), codec.c, store.c and text.c.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_LEN 16
+#define KEY_LEN (ID_LEN + 4)
+#define PARTY_MAX 1000
+
+static void stay_key(unsigned char key[KEY_LEN], const pf_id *guest, pf_date arrival)
+{
+	memcpy(key, guest->b, ID_LEN);
+	pf_be32_put(key + ID_LEN, (uint32_t)arrival);
+}
+
+int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s,
+                    const char *what)
+{
+	int rc;
+	/* Cheap, and keeps a bad date out of the key whoever the caller is. */
+	if ((rc = pf_check_date(what, "arrival", s->arrival, true)) ||
+	    (rc = pf_check_date(what, "departure", s->departure, true)))
+		return rc;
+	if (s->departure <= s->arrival)
+		return pf_seterr(PF_EINVAL, "%s: departure %ld is not after arrival %ld", what,
+		                 (long)s->departure, (long)s->arrival);
+
+	unsigned char key[KEY_LEN];
+	stay_key(key, &r->g.id, s->arrival);
+	MDB_val old;
+	rc = pf_store_get(txn, db, PF_DBI_STAY, key, sizeof key, &old);
+	if (rc && rc != PF_ENOTFOUND)
+		return rc;
+	bool is_new = rc == PF_ENOTFOUND;
+
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	if ((rc = pf_codec_stay_encode(&sb, s))) {
+		rc = pf_seterr(rc, "%s: cannot encode the stay (out of memory)", what);
+		goto out;
+	}
+	if ((rc = pf_store_put(txn, db, PF_DBI_STAY, key, sizeof key, sb.data, sb.size, 0)))
+		goto out;
+	/* Only a new arrival counts: re-sending a reservation must not make
+	 * the guest look like a more frequent visitor. */
+	if (is_new) {
+		if (r->g.stays < UINT32_MAX)
+			r->g.stays++;
+		rc = pf_guest_save(txn, db, r);
+	}
+out:
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- add */
+
+#define ADD "pf_stay_add"
+
+static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	const pf_stay *s = arg;
+	pf_guest_rec *r = NULL;
+	int rc = pf_guest_load(&r, txn, db, &s->guest, ADD);
+	if (rc == 0)
+		rc = pf_stay_put_txn(txn, db, r, s, ADD);
+	pf_guest_rec_free(r);
+	return rc;
+}
+
+static int check_optional(const char *field, const char *s)
+{
+	int rc = pf_check_text(ADD, field, s, PF_FIELD_MAX, false);
+	if (rc == 0 && s && !*s)
+		rc = pf_seterr(PF_EINVAL, ADD ": %s is empty (pass NULL when not known)", field);
+	return rc;
+}
+
+int pf_stay_add(pf_db *db, const pf_stay *stay)
+{
+	int rc;
+	if (!db || !stay)
+		return pf_seterr(PF_EINVAL, ADD ": %s is NULL", db ? "stay" : "db");
+	if (pf_id_is_zero(&stay->guest))
+		return pf_seterr(PF_EINVAL, ADD ": guest id is zero (no guest)");
+	if ((rc = check_optional("property", stay->property)) ||
+	    (rc = check_optional("room", stay->room)) ||
+	    (rc = pf_check_date(ADD, "arrival", stay->arrival, true)) ||
+	    (rc = pf_check_date(ADD, "departure", stay->departure, true)))
+		return rc;
+	if (stay->departure <= stay->arrival)
+		return pf_seterr(PF_EINVAL, ADD ": departure %ld is not after arrival %ld",
+		                 (long)stay->departure, (long)stay->arrival);
+	if (stay->party > PARTY_MAX)
+		return pf_seterr(PF_EINVAL, ADD ": party of %lu is more than %d people",
+		                 (unsigned long)stay->party, PARTY_MAX);
+	return pf_store_write(db, ADD, add_txn, (void *)stay);
+}
+
+/* --------------------------------------------------------------- list */
+
+#define LIST "pf_stay_list_get"
+
+struct list_args {
+	const pf_id *guest;
+	pf_stay_list *list;
+	size_t cap;
+};
+
+static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct list_args *a = arg;
+	MDB_val v;
+	int rc = pf_store_get(txn, db, PF_DBI_GUEST, a->guest->b, ID_LEN, &v);
+	if (rc == PF_ENOTFOUND) {
+		char s[PF_ID_STRLEN + 1];
+		pf_id_format(s, a->guest);
+		return pf_seterr(PF_ENOTFOUND, LIST ": no guest with id %s", s);
+	}
+	if (rc)
+		return rc;
+
+	MDB_cursor *cur = NULL;
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, LIST);
+	MDB_val k = { ID_LEN, (void *)a->guest->b };
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < ID_LEN || memcmp(k.mv_data, a->guest->b, ID_LEN) != 0)
+			break;
+		if (k.mv_size != KEY_LEN) {
+			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'stay': key of %zu bytes, "
+			               "expected %d", k.mv_size, KEY_LEN);
+			goto out;
+		}
+		pf_stay_list *l = a->list;
+		if (l->count == a->cap) {
+			size_t cap = a->cap ? a->cap * 2 : 8;
+			pf_stay *items = realloc(l->items, cap * sizeof *items);
+			if (!items) {
+				rc = pf_seterr(PF_ENOMEM, LIST ": out of memory");
+				goto out;
+			}
+			l->items = items;
+			a->cap = cap;
+		}
+		pf_stay *s = &l->items[l->count];
+		memset(s, 0, sizeof *s);
+		if ((rc = pf_codec_stay_decode(s, v.mv_data, v.mv_size)))
+			goto out;
+		/* Guest and arrival live in the key, not the value. */
+		s->guest = *a->guest;
+		s->arrival = (pf_date)pf_be32_get((const unsigned char *)k.mv_data + ID_LEN);
+		l->count++;
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, LIST);
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_stay_list_get(pf_stay_list **out, pf_db *db, const pf_id *guest)
+{
+	if (!out)
+		return pf_seterr(PF_EINVAL, LIST ": out is NULL");
+	*out = NULL;
+	if (!db || !guest)
+		return pf_seterr(PF_EINVAL, LIST ": %s is NULL", db ? "guest" : "db");
+	if (pf_id_is_zero(guest))
+		return pf_seterr(PF_EINVAL, LIST ": guest id is zero (no guest)");
+
+	struct list_args a = { .guest = guest };
+	a.list = calloc(1, sizeof *a.list);
+	if (!a.list)
+		return pf_seterr(PF_ENOMEM, LIST ": out of memory");
+	int rc = pf_store_read(db, LIST, list_txn, &a);
+	if (rc) {
+		pf_stay_list_free(a.list);
+		return rc;
+	}
+	*out = a.list;
+	return 0;
+}
