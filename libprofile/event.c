@@ -1,0 +1,786 @@
+/*
+ * event.c — the stored rule book, its per-handle cache, and firing events.
+ *
+ * Owns pf_rules_load/_load_file/_list, pf_rule_list_free, pf_event_kind_*,
+ * pf_fire, pf_preview and the rules cache (db->rules under db->rules_lock).
+ * Calls store.c for transactions, codec.c for records, guest.c/stay.c for
+ * the guest and its stays, rules.c to parse and evaluate, prompt.c to
+ * store and deliver prompts.
+ *
+ * The `rule` db holds one record per rule (name -> {order, source}); meta
+ * "rules.version" moves on every load.  Each handle caches the parsed book
+ * with the version it was built from and rebuilds when the version moves,
+ * so a book loaded by another process is seen at the next fire without
+ * parsing text per event.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RULES_VERSION_KEY "rules.version"
+#define RULES_FILE_MAX ((size_t)1 << 20)  /* pf_rules_load_file refuses more */
+#define RULE_SOURCE_MAX ((size_t)64 << 10) /* what codec.c accepts per rule */
+#define RULES_NAME_MAX 4096                /* a label, typically a path */
+#define PARTY_MAX 1000
+#define DAY_SECONDS 86400
+
+/* ------------------------------------------------------------------ */
+/* Event kinds                                                          */
+/* ------------------------------------------------------------------ */
+
+static const char *const kind_names[] = {
+	[PF_EVENT_RESERVATION] = "reservation",
+	[PF_EVENT_CHECK_IN] = "check_in",
+	[PF_EVENT_CHECK_OUT] = "check_out",
+	[PF_EVENT_ROOM_CHANGE] = "room_change",
+};
+
+const char *pf_event_kind_name(pf_event_kind kind)
+{
+	if ((int)kind < PF_EVENT_RESERVATION || (int)kind > PF_EVENT_ROOM_CHANGE)
+		return NULL;
+	return kind_names[kind];
+}
+
+int pf_event_kind_parse(pf_event_kind *out, const char *name)
+{
+	if (!out || !name)
+		return pf_seterr(PF_EINVAL, "pf_event_kind_parse: %s is NULL",
+		                 out ? "name" : "out");
+	for (int k = PF_EVENT_RESERVATION; k <= PF_EVENT_ROOM_CHANGE; k++) {
+		if (strcmp(name, kind_names[k]) == 0) {
+			*out = (pf_event_kind)k;
+			return 0;
+		}
+	}
+	return pf_seterr(PF_EINVAL, "pf_event_kind_parse: unknown event kind '%.40s' (expected "
+	                 "reservation, check_in, check_out or room_change)", name);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the stored rule book                                         */
+/* ------------------------------------------------------------------ */
+
+/* One stored rule while the book is read back. */
+typedef struct stored_rule {
+	char *name;
+	uint32_t order;
+	char *source;
+	size_t source_len;
+} stored_rule;
+
+static void stored_rules_free(stored_rule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].source);
+	}
+	free(v);
+}
+
+static int stored_rule_cmp(const void *a, const void *b)
+{
+	const stored_rule *x = a, *y = b;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	/* Orders are unique when written by pf_rules_load; the name only
+	 * keeps the result deterministic if they are not. */
+	return strcmp(x->name, y->name);
+}
+
+/* Read every record of `rule`, sorted by order. */
+static int stored_rules_read(stored_rule **out, size_t *count, MDB_txn *txn,
+                             pf_db *db, const char *what)
+{
+	MDB_cursor *cur = NULL;
+	stored_rule *v = NULL;
+	size_t n = 0, cap = 0;
+	MDB_val k, d;
+	int rc, mrc;
+
+	*out = NULL;
+	*count = 0;
+	mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_RULE], &cur);
+	if (mrc) {
+		rc = pf_lmdb_err(mrc, what);
+		goto fail;
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			stored_rule *nv = realloc(v, ncap * sizeof *nv);
+			if (!nv) {
+				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+				goto fail;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		if (k.mv_size == 0 || !pf_utf8_valid(k.mv_data, k.mv_size)) {
+			rc = pf_seterr(PF_ECORRUPT, "%s: corrupt record in 'rule': "
+			               "the rule name is not valid UTF-8", what);
+			goto fail;
+		}
+		pf_rule_rec rec = { 0, NULL };
+		rc = pf_codec_rule_decode(&rec, d.mv_data, d.mv_size);
+		if (rc)
+			goto fail;
+		v[n].name = strndup(k.mv_data, k.mv_size);
+		v[n].order = rec.order;
+		v[n].source = rec.source;
+		v[n].source_len = rec.source ? strlen(rec.source) : 0;
+		n++;
+		if (!rec.source) {
+			rc = pf_seterr(PF_ECORRUPT, "%s: corrupt record in 'rule': "
+			               "rule '%.*s' has no source", what, (int)k.mv_size,
+			               (const char *)k.mv_data);
+			goto fail;
+		}
+		if (!v[n - 1].name) {
+			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+			goto fail;
+		}
+	}
+	if (mrc != MDB_NOTFOUND) {
+		rc = pf_lmdb_err(mrc, what);
+		goto fail;
+	}
+	mdb_cursor_close(cur);
+	if (n > 1)
+		qsort(v, n, sizeof *v, stored_rule_cmp);
+	*out = v;
+	*count = n;
+	return 0;
+fail:
+	if (cur)
+		mdb_cursor_close(cur);
+	stored_rules_free(v, n);
+	return rc;
+}
+
+/*
+ * Make db->rules match the book stored in this transaction's snapshot.
+ * Caller holds db->rules_lock.  The cache is only ever built from
+ * committed data (fire and preview never write rules), so keeping it
+ * after a write transaction is retried or aborted is safe.
+ */
+static int rules_cache_refresh(MDB_txn *txn, pf_db *db, const char *what)
+{
+	stored_rule *v = NULL;
+	size_t n = 0, total = 0;
+	char *text = NULL;
+	pf_rulebook *rb = NULL;
+	uint64_t version;
+	int rc;
+
+	rc = pf_meta_get_u64(txn, db, RULES_VERSION_KEY, &version);
+	if (rc)
+		return rc;
+	if (version == db->rules_version)
+		return 0;
+
+	rc = stored_rules_read(&v, &n, txn, db, what);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		total += v[i].source_len + 1;
+	text = malloc(total + 1);
+	if (!text) {
+		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+		goto out;
+	}
+	size_t pos = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(text + pos, v[i].source, v[i].source_len);
+		pos += v[i].source_len;
+		text[pos++] = '\n';
+	}
+	text[pos] = '\0';
+
+	pf_rule_error perr;
+	memset(&perr, 0, sizeof perr);
+	rc = pf_rulebook_parse(&rb, "<stored rule book>", text, pos, &perr);
+	if (rc == PF_ESYNTAX) {
+		rc = pf_seterr(PF_ECORRUPT, "%s: the stored rule book does not parse: %s",
+		               what, perr.message);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	pf_rulebook_free(db->rules);
+	db->rules = rb;
+	db->rules_version = version;
+	rb = NULL;
+out:
+	pf_rulebook_free(rb);
+	free(text);
+	stored_rules_free(v, n);
+	return rc;
+}
+
+void pf_rules_cache_free(pf_db *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&db->rules_lock);
+	pf_rulebook_free(db->rules);
+	db->rules = NULL;
+	db->rules_version = 0;
+	pthread_mutex_unlock(&db->rules_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading and listing the rule book                                    */
+/* ------------------------------------------------------------------ */
+
+struct load_args {
+	const pf_rulebook *rb;
+};
+
+static int rules_load_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct load_args *a = arg;
+	msgpack_sbuffer sb;
+	uint64_t version;
+	int rc, mrc;
+
+	msgpack_sbuffer_init(&sb);
+	/* Emptying the db and refilling it in the same transaction is what
+	 * makes a load all-or-nothing. */
+	mrc = mdb_drop(txn, db->dbi[PF_DBI_RULE], 0);
+	if (mrc) {
+		rc = pf_lmdb_err(mrc, "pf_rules_load");
+		goto out;
+	}
+	size_t n = pf_rulebook_count(a->rb);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = pf_rulebook_rule_name(a->rb, i);
+		size_t slen = 0;
+		const char *src = pf_rulebook_rule_source(a->rb, i, &slen);
+		pf_rule_rec rec;
+
+		rec.order = (uint32_t)i;
+		rec.source = strndup(src, slen);
+		if (!rec.source) {
+			rc = pf_seterr(PF_ENOMEM, "pf_rules_load: out of memory");
+			goto out;
+		}
+		msgpack_sbuffer_clear(&sb);
+		rc = pf_codec_rule_encode(&sb, &rec);
+		free(rec.source);
+		if (rc) {
+			pf_seterr(rc, "pf_rules_load: cannot encode rule '%s'", name);
+			goto out;
+		}
+		rc = pf_store_put(txn, db, PF_DBI_RULE, name, strlen(name), sb.data,
+		                  sb.size, 0);
+		if (rc)
+			goto out;
+	}
+	rc = pf_meta_next(txn, db, RULES_VERSION_KEY, &version);
+out:
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+int pf_rules_load(pf_db *db, const char *name, const char *text, size_t len,
+                  pf_rule_error *err)
+{
+	pf_rulebook *rb = NULL;
+	int rc;
+
+	if (err)
+		memset(err, 0, sizeof *err);
+	if (!db || !text)
+		return pf_seterr(PF_EINVAL, "pf_rules_load: %s is NULL", db ? "text" : "db");
+	rc = pf_check_text("pf_rules_load", "name", name, RULES_NAME_MAX, false);
+	if (rc)
+		return rc;
+	rc = pf_rulebook_parse(&rb, name ? name : "<rules>", text, len, err);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < pf_rulebook_count(rb); i++) {
+		size_t slen = 0;
+		pf_rulebook_rule_source(rb, i, &slen);
+		if (slen > RULE_SOURCE_MAX) {
+			rc = pf_seterr(PF_EINVAL, "pf_rules_load: rule '%s' is longer than "
+			               "%zu bytes", pf_rulebook_rule_name(rb, i),
+			               RULE_SOURCE_MAX);
+			goto out;
+		}
+	}
+	struct load_args a = { rb };
+	rc = pf_store_write(db, "pf_rules_load", rules_load_txn, &a);
+out:
+	pf_rulebook_free(rb);
+	return rc;
+}
+
+int pf_rules_load_file(pf_db *db, const char *path, pf_rule_error *err)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int fd = -1, rc;
+	struct stat st;
+
+	if (err)
+		memset(err, 0, sizeof *err);
+	if (!db || !path)
+		return pf_seterr(PF_EINVAL, "pf_rules_load_file: %s is NULL", db ? "path" : "db");
+	rc = pf_check_text("pf_rules_load_file", "path", path, RULES_NAME_MAX, true);
+	if (rc)
+		return rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		rc = pf_seterr(e == ENOENT || e == ENOTDIR ? PF_ENOTFOUND : PF_EIO,
+		               "pf_rules_load_file: cannot open '%s': %s", path, strerror(e));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = pf_seterr(PF_EIO, "pf_rules_load_file: '%s' is not a readable regular file",
+		               path);
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > RULES_FILE_MAX) {
+		rc = pf_seterr(PF_EINVAL, "pf_rules_load_file: '%s' is larger than %zu bytes",
+		               path, RULES_FILE_MAX);
+		goto out;
+	}
+	/* Read up to one byte past the limit: the file may grow after fstat. */
+	buf = malloc(RULES_FILE_MAX + 1);
+	if (!buf) {
+		rc = pf_seterr(PF_ENOMEM, "pf_rules_load_file: out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + n, RULES_FILE_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = pf_seterr(PF_EIO, "pf_rules_load_file: cannot read '%s': %s", path,
+			               strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > RULES_FILE_MAX) {
+			rc = pf_seterr(PF_EINVAL, "pf_rules_load_file: '%s' is larger than %zu "
+			               "bytes", path, RULES_FILE_MAX);
+			goto out;
+		}
+	}
+	rc = pf_rules_load(db, path, buf, n, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+struct list_args {
+	stored_rule *v;
+	size_t n;
+};
+
+static int rules_list_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct list_args *a = arg;
+	stored_rules_free(a->v, a->n);
+	a->v = NULL;
+	a->n = 0;
+	return stored_rules_read(&a->v, &a->n, txn, db, "pf_rules_list");
+}
+
+int pf_rules_list(pf_rule_list **out, pf_db *db)
+{
+	struct list_args a = { NULL, 0 };
+	pf_rule_list *l = NULL;
+	int rc;
+
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_rules_list: out is NULL");
+	*out = NULL;
+	if (!db)
+		return pf_seterr(PF_EINVAL, "pf_rules_list: db is NULL");
+	rc = pf_store_read(db, "pf_rules_list", rules_list_txn, &a);
+	if (rc)
+		goto out;
+	l = calloc(1, sizeof *l);
+	if (!l || (a.n && !(l->items = calloc(a.n, sizeof *l->items)))) {
+		rc = pf_seterr(PF_ENOMEM, "pf_rules_list: out of memory");
+		goto out;
+	}
+	/* Hand the strings over to the list. */
+	for (size_t i = 0; i < a.n; i++) {
+		l->items[i].name = a.v[i].name;
+		l->items[i].source = a.v[i].source;
+		a.v[i].name = a.v[i].source = NULL;
+	}
+	l->count = a.n;
+	*out = l;
+	l = NULL;
+out:
+	pf_rule_list_free(l);
+	stored_rules_free(a.v, a.n);
+	return rc;
+}
+
+void pf_rule_list_free(pf_rule_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++) {
+		free((char *)list->items[i].name);
+		free((char *)list->items[i].source);
+	}
+	free(list->items);
+	free(list);
+}
+
+/* ------------------------------------------------------------------ */
+/* Firing                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Check an event and complete it: the time defaults to now, and a
+ * check-in's stay defaults to arriving on the event's (UTC) day for one
+ * night.  The completed copy is what the rules see and what is stored,
+ * so pf_preview and pf_fire agree.  Strings stay borrowed from `ev`.
+ */
+static int event_normalise(pf_event *out, pf_db *db, const pf_event *ev,
+                           bool id_required, const char *fn)
+{
+	int rc;
+
+	if (ev->version != PF_EVENT_VERSION)
+		return pf_seterr(PF_EINVAL, "%s: unknown event version %u (expected %u)", fn,
+		                 ev->version, (unsigned)PF_EVENT_VERSION);
+	if ((rc = pf_check_text(fn, "id", ev->id, PF_FIELD_MAX, id_required)))
+		return rc;
+	if (ev->id && !*ev->id)
+		return pf_seterr(PF_EINVAL, "%s: id is empty", fn);
+	if (!pf_event_kind_name(ev->kind))
+		return pf_seterr(PF_EINVAL, "%s: unknown event kind %d", fn, (int)ev->kind);
+	if (pf_id_is_zero(&ev->guest))
+		return pf_seterr(PF_EINVAL, "%s: guest id is zero", fn);
+	if ((rc = pf_check_text(fn, "property", ev->property, PF_FIELD_MAX, false)))
+		return rc;
+	if ((rc = pf_check_text(fn, "room", ev->room, PF_FIELD_MAX, false)))
+		return rc;
+	if ((rc = pf_check_date(fn, "arrival", ev->arrival, false)))
+		return rc;
+	if ((rc = pf_check_date(fn, "departure", ev->departure, false)))
+		return rc;
+	if (ev->arrival && ev->departure && ev->departure <= ev->arrival)
+		return pf_seterr(PF_EINVAL, "%s: departure %d is not after arrival %d", fn,
+		                 (int)ev->departure, (int)ev->arrival);
+	if (ev->party > PARTY_MAX)
+		return pf_seterr(PF_EINVAL, "%s: party %u is more than %d people", fn,
+		                 (unsigned)ev->party, PARTY_MAX);
+	if (ev->time < 0)
+		return pf_seterr(PF_EINVAL, "%s: event time is before 1970", fn);
+
+	*out = *ev;
+	if (!out->time)
+		out->time = pf_now(db);
+	if (out->kind == PF_EVENT_CHECK_IN) {
+		if (!out->arrival)
+			out->arrival = pf_date_from_days(out->time / DAY_SECONDS);
+		if (!out->departure)
+			out->departure = pf_date_from_days(pf_date_days(out->arrival) + 1);
+		if (out->departure <= out->arrival)
+			return pf_seterr(PF_EINVAL, "%s: departure %d is not after the arrival "
+			                 "%d (today, the event's date)", fn,
+			                 (int)out->departure, (int)out->arrival);
+	}
+	return 0;
+}
+
+static void prompt_list_reset(pf_prompt_list **l)
+{
+	pf_prompt_list_free(*l);
+	*l = NULL;
+}
+
+static int prompt_list_new(pf_prompt_list **out, size_t n, const char *fn)
+{
+	pf_prompt_list *l = calloc(1, sizeof *l);
+	if (!l || (n && !(l->items = calloc(n, sizeof *l->items)))) {
+		free(l);
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+	}
+	*out = l;
+	return 0;
+}
+
+/*
+ * Evaluate the cached rule book over guest `r` for the completed event
+ * `ev` and turn the matches into unsaved prompts (zero ids, no seq).
+ * rules_lock is held from the refresh until the strings borrowed from the
+ * book are copied, so another thread cannot swap the book underneath.
+ */
+static int prompts_build(pf_prompt_list **out, MDB_txn *txn, pf_db *db,
+                         const pf_guest_rec *r, const pf_event *ev, const char *fn)
+{
+	pf_match_list *ml = NULL;
+	pf_prompt_list *l = NULL;
+	pf_view view = { r, ev };
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&db->rules_lock);
+	rc = rules_cache_refresh(txn, db, fn);
+	if (rc)
+		goto out;
+	rc = pf_rulebook_eval(&ml, db->rules, &view);
+	if (rc)
+		goto out;
+	rc = prompt_list_new(&l, ml->count, fn);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < ml->count; i++) {
+		const pf_match *m = &ml->items[i];
+		pf_prompt *p = &l->items[i];
+		l->count++;
+		p->guest = ev->guest;
+		p->event_id = strdup(ev->id ? ev->id : "");
+		p->department = strdup(m->department);
+		p->rule = strdup(m->rule);
+		p->text = strdup(m->text);
+		p->priority = m->priority;
+		p->status = PF_PROMPT_PENDING;
+		p->created = ev->time;
+		p->due = ev->time + (m->within >= 0 ? m->within
+		                                    : pf_priority_default_within(m->priority));
+		if (!p->event_id || !p->department || !p->rule || !p->text) {
+			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+			goto out;
+		}
+	}
+	*out = l;
+	l = NULL;
+out:
+	pthread_mutex_unlock(&db->rules_lock);
+	pf_match_list_free(ml);
+	pf_prompt_list_free(l);
+	return rc;
+}
+
+struct fire_args {
+	const pf_event *ev;       /* completed by event_normalise */
+	pf_prompt_list *list;     /* output, rebuilt by every attempt */
+	bool fresh;               /* prompts are new: deliver them */
+};
+
+/* The event id was fired before: hand back what it made, as it is now. */
+static int fire_repeat(struct fire_args *a, MDB_txn *txn, pf_db *db, const MDB_val *val)
+{
+	pf_event_rec rec;
+	pf_prompt_list *l = NULL;
+	int rc;
+
+	memset(&rec, 0, sizeof rec);
+	rc = pf_codec_event_decode(&rec, val->mv_data, val->mv_size);
+	if (rc)
+		goto out;
+	if (memcmp(&rec.guest, &a->ev->guest, sizeof rec.guest) != 0) {
+		rc = pf_seterr(PF_EEXIST, "pf_fire: event id '%s' was already fired for "
+		               "another guest", a->ev->id);
+		goto out;
+	}
+	if (rec.kind != a->ev->kind) {
+		rc = pf_seterr(PF_EEXIST, "pf_fire: event id '%s' was already fired as a %s, "
+		               "not a %s", a->ev->id, pf_event_kind_name(rec.kind),
+		               pf_event_kind_name(a->ev->kind));
+		goto out;
+	}
+	rc = prompt_list_new(&l, rec.prompt_count, "pf_fire");
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < rec.prompt_count; i++) {
+		rc = pf_prompt_load(txn, db, &rec.prompts[i], &l->items[l->count]);
+		/* A prompt erased since (the guest's right to be forgotten) is
+		 * simply no longer there. */
+		if (rc == PF_ENOTFOUND)
+			continue;
+		if (rc)
+			goto out;
+		l->count++;
+	}
+	rc = 0;
+	a->list = l;
+	l = NULL;
+out:
+	pf_prompt_list_free(l);
+	pf_event_rec_clear(&rec);
+	return rc;
+}
+
+static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct fire_args *a = arg;
+	const pf_event *ev = a->ev;
+	pf_guest_rec *r = NULL;
+	pf_event_rec rec;
+	msgpack_sbuffer sb;
+	MDB_val val;
+	int rc;
+
+	/* A retried attempt starts from scratch. */
+	prompt_list_reset(&a->list);
+	a->fresh = false;
+	memset(&rec, 0, sizeof rec);
+	msgpack_sbuffer_init(&sb);
+
+	rc = pf_store_get(txn, db, PF_DBI_EVENT, ev->id, strlen(ev->id), &val);
+	if (rc == 0) {
+		rc = fire_repeat(a, txn, db, &val);
+		goto out;
+	}
+	if (rc != PF_ENOTFOUND)
+		goto out;
+
+	rc = pf_guest_load(&r, txn, db, &ev->guest, "pf_fire");
+	if (rc)
+		goto out;
+	r->g.id = ev->guest;
+	/* Evaluate before the stay is recorded: `stays` counts earlier stays. */
+	rc = prompts_build(&a->list, txn, db, r, ev, "pf_fire");
+	if (rc)
+		goto out;
+
+	rec.kind = ev->kind;
+	rec.guest = ev->guest;
+	rec.time = ev->time;
+	rec.arrival = ev->arrival;
+	rec.prompt_count = a->list->count;
+	if (rec.prompt_count) {
+		rec.prompts = calloc(rec.prompt_count, sizeof *rec.prompts);
+		if (!rec.prompts) {
+			rc = pf_seterr(PF_ENOMEM, "pf_fire: out of memory");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < a->list->count; i++) {
+		pf_prompt *p = &a->list->items[i];
+		pf_id_generate(&p->id);
+		rc = pf_prompt_store(txn, db, p);
+		if (rc)
+			goto out;
+		rec.prompts[i] = p->id;
+	}
+
+	if (ev->kind == PF_EVENT_CHECK_IN) {
+		pf_stay s;
+		memset(&s, 0, sizeof s);
+		s.guest = ev->guest;
+		s.property = ev->property;
+		s.room = ev->room;
+		s.arrival = ev->arrival;
+		s.departure = ev->departure;
+		s.party = ev->party;
+		rc = pf_stay_put_txn(txn, db, r, &s, "pf_fire");
+		if (rc)
+			goto out;
+	}
+
+	rc = pf_codec_event_encode(&sb, &rec);
+	if (rc) {
+		pf_seterr(rc, "pf_fire: cannot encode the event record");
+		goto out;
+	}
+	rc = pf_store_put(txn, db, PF_DBI_EVENT, ev->id, strlen(ev->id), sb.data, sb.size,
+	                  MDB_NOOVERWRITE);
+	if (rc)
+		goto out;
+	a->fresh = true;
+out:
+	if (rc)
+		prompt_list_reset(&a->list);
+	msgpack_sbuffer_destroy(&sb);
+	free(rec.prompts);
+	pf_guest_rec_free(r);
+	return rc;
+}
+
+int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev)
+{
+	struct fire_args a = { NULL, NULL, false };
+	pf_event e;
+	int rc;
+
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_fire: out is NULL");
+	*out = NULL;
+	if (!db || !ev)
+		return pf_seterr(PF_EINVAL, "pf_fire: %s is NULL", db ? "ev" : "db");
+	rc = event_normalise(&e, db, ev, true, "pf_fire");
+	if (rc)
+		return rc;
+	a.ev = &e;
+	rc = pf_store_write(db, "pf_fire", fire_txn, &a);
+	if (rc) {
+		pf_prompt_list_free(a.list);
+		return rc;
+	}
+	/* Subscribers run only once the prompts are committed. */
+	if (a.fresh)
+		pf_prompts_deliver(db, a.list);
+	*out = a.list;
+	return 0;
+}
+
+struct preview_args {
+	const pf_event *ev;
+	pf_prompt_list *list;
+};
+
+static int preview_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct preview_args *a = arg;
+	pf_guest_rec *r = NULL;
+	int rc;
+
+	prompt_list_reset(&a->list);
+	rc = pf_guest_load(&r, txn, db, &a->ev->guest, "pf_preview");
+	if (rc)
+		goto out;
+	r->g.id = a->ev->guest;
+	rc = prompts_build(&a->list, txn, db, r, a->ev, "pf_preview");
+out:
+	pf_guest_rec_free(r);
+	return rc;
+}
+
+int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev)
+{
+	struct preview_args a = { NULL, NULL };
+	pf_event e;
+	int rc;
+
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_preview: out is NULL");
+	*out = NULL;
+	if (!db || !ev)
+		return pf_seterr(PF_EINVAL, "pf_preview: %s is NULL", db ? "ev" : "db");
+	rc = event_normalise(&e, db, ev, false, "pf_preview");
+	if (rc)
+		return rc;
+	a.ev = &e;
+	rc = pf_store_read(db, "pf_preview", preview_txn, &a);
+	if (rc) {
+		pf_prompt_list_free(a.list);
+		return rc;
+	}
+	*out = a.list;
+	return 0;
+}

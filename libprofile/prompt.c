@@ -1,0 +1,747 @@
+/*
+ * prompt.c — stored prompts, the department work lists, the prompt
+ * lifecycle, change feeds and in-process subscriptions.
+ *
+ * Owns the `prompt` and `queue` dbs, meta "seq.prompt" and "seq.dept:*",
+ * and db->subs (under db->sub_lock).  Calls store.c, codec.c and text.c.
+ * event.c stores new prompts through pf_prompt_store and hands them to
+ * pf_prompts_deliver after its commit.
+ *
+ * `prompt`: 16-byte id -> prompt record (codec).
+ * `queue` keys (values empty unless stated); DUE is the due time as a
+ * big-endian u64 with the sign bit flipped so that it sorts as a signed
+ * number; departments are lower-case words, so the '\0' after one can
+ * never be confused with a longer name:
+ *   'o' DEPT '\0' DUE (3 - priority) ID   open work list of DEPT: due
+ *                                         ascending, then priority
+ *                                         descending
+ *   'd' DUE ID                            open prompts of every department,
+ *                                         by due (overdue across the hotel)
+ *   's' DEPT '\0' be64(seq) -> ID         DEPT's feed, every status, in
+ *                                         sequence order
+ * 'o' and 'd' entries exist while a prompt is pending or acknowledged and
+ * go in the transaction that completes or dismisses it.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define Q_OPEN 'o'
+#define Q_DUE 'd'
+#define Q_SEQ 's'
+#define ID_LEN 16
+#define DEPT_KEY_MAX (1 + PF_FIELD_MAX + 1)
+#define QKEY_MAX (DEPT_KEY_MAX + 8 + 1 + ID_LEN)
+#define SEQ_KEY "seq.prompt"
+#define DEPT_SEQ_PREFIX "seq.dept:"
+
+/* ------------------------------------------------------------------ */
+/* Names and defaults                                                   */
+/* ------------------------------------------------------------------ */
+
+const char *pf_priority_name(pf_priority p)
+{
+	switch (p) {
+	case PF_PRIORITY_LOW: return "low";
+	case PF_PRIORITY_NORMAL: return "normal";
+	case PF_PRIORITY_HIGH: return "high";
+	case PF_PRIORITY_URGENT: return "urgent";
+	}
+	return NULL;
+}
+
+const char *pf_prompt_status_name(pf_prompt_status s)
+{
+	switch (s) {
+	case PF_PROMPT_PENDING: return "pending";
+	case PF_PROMPT_ACKNOWLEDGED: return "acknowledged";
+	case PF_PROMPT_DONE: return "done";
+	case PF_PROMPT_DISMISSED: return "dismissed";
+	}
+	return NULL;
+}
+
+int64_t pf_priority_default_within(pf_priority p)
+{
+	switch (p) {
+	case PF_PRIORITY_URGENT: return 15 * 60;
+	case PF_PRIORITY_HIGH: return 60 * 60;
+	case PF_PRIORITY_NORMAL: return 4 * 60 * 60;
+	case PF_PRIORITY_LOW: return 24 * 60 * 60;
+	}
+	return 4 * 60 * 60;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys                                                                 */
+/* ------------------------------------------------------------------ */
+
+static void due_put(unsigned char *p, pf_time t)
+{
+	pf_be64_put(p, (uint64_t)t ^ ((uint64_t)1 << 63));
+}
+
+static pf_time due_get(const unsigned char *p)
+{
+	return (pf_time)(pf_be64_get(p) ^ ((uint64_t)1 << 63));
+}
+
+/* TAG DEPT '\0' into k; returns its length. */
+static size_t key_dept(unsigned char *k, char tag, const char *dept)
+{
+	size_t n = strlen(dept);
+	k[0] = (unsigned char)tag;
+	memcpy(k + 1, dept, n);
+	k[1 + n] = '\0';
+	return n + 2;
+}
+
+static size_t key_open(unsigned char *k, const pf_prompt *p)
+{
+	size_t n = key_dept(k, Q_OPEN, p->department);
+	due_put(k + n, p->due);
+	n += 8;
+	k[n++] = (unsigned char)(PF_PRIORITY_URGENT - p->priority);
+	memcpy(k + n, p->id.b, ID_LEN);
+	return n + ID_LEN;
+}
+
+static size_t key_due(unsigned char *k, const pf_prompt *p)
+{
+	k[0] = Q_DUE;
+	due_put(k + 1, p->due);
+	memcpy(k + 9, p->id.b, ID_LEN);
+	return 9 + ID_LEN;
+}
+
+static size_t key_seq(unsigned char *k, const char *dept, uint64_t seq)
+{
+	size_t n = key_dept(k, Q_SEQ, dept);
+	pf_be64_put(k + n, seq);
+	return n + 8;
+}
+
+static void dept_seq_key(char *buf, size_t cap, const char *dept)
+{
+	size_t pre = sizeof DEPT_SEQ_PREFIX - 1;
+	memcpy(buf, DEPT_SEQ_PREFIX, pre);
+	size_t n = strlen(dept);
+	if (n > cap - pre - 1)
+		n = cap - pre - 1;
+	memcpy(buf + pre, dept, n);
+	buf[pre + n] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Records                                                              */
+/* ------------------------------------------------------------------ */
+
+static int prompt_put(MDB_txn *txn, pf_db *db, const pf_prompt *p, unsigned flags)
+{
+	msgpack_sbuffer sb;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	rc = pf_codec_prompt_encode(&sb, p);
+	if (rc) {
+		pf_seterr(rc, "prompt: cannot encode the record");
+		goto out;
+	}
+	rc = pf_store_put(txn, db, PF_DBI_PROMPT, p->id.b, ID_LEN, sb.data, sb.size, flags);
+out:
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+int pf_prompt_store(MDB_txn *txn, pf_db *db, pf_prompt *p)
+{
+	unsigned char k[QKEY_MAX];
+	char mkey[sizeof DEPT_SEQ_PREFIX + PF_FIELD_MAX];
+	size_t n;
+	int rc;
+
+	if (!p->department || !*p->department || strlen(p->department) > PF_FIELD_MAX)
+		return pf_seterr(PF_EINVAL, "prompt: department is missing or too long");
+	rc = pf_meta_next(txn, db, SEQ_KEY, &p->seq);
+	if (rc)
+		return rc;
+	dept_seq_key(mkey, sizeof mkey, p->department);
+	rc = pf_meta_put_u64(txn, db, mkey, p->seq);
+	if (rc)
+		return rc;
+	rc = prompt_put(txn, db, p, MDB_NOOVERWRITE);
+	if (rc)
+		return rc;
+	n = key_seq(k, p->department, p->seq);
+	rc = pf_store_put(txn, db, PF_DBI_QUEUE, k, n, p->id.b, ID_LEN, 0);
+	if (rc)
+		return rc;
+	if (p->status == PF_PROMPT_PENDING || p->status == PF_PROMPT_ACKNOWLEDGED) {
+		n = key_open(k, p);
+		rc = pf_store_put(txn, db, PF_DBI_QUEUE, k, n, "", 0, 0);
+		if (rc)
+			return rc;
+		n = key_due(k, p);
+		rc = pf_store_put(txn, db, PF_DBI_QUEUE, k, n, "", 0, 0);
+	}
+	return rc;
+}
+
+int pf_prompt_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt *out)
+{
+	char idtext[PF_ID_STRLEN + 1];
+	MDB_val v;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	rc = pf_store_get(txn, db, PF_DBI_PROMPT, id->b, ID_LEN, &v);
+	if (rc == PF_ENOTFOUND) {
+		pf_id_format(idtext, id);
+		return pf_seterr(PF_ENOTFOUND, "no prompt with id %s", idtext);
+	}
+	if (rc)
+		return rc;
+	rc = pf_codec_prompt_decode(out, v.mv_data, v.mv_size);
+	if (rc) {
+		memset(out, 0, sizeof *out);
+		return rc;
+	}
+	if (memcmp(out->id.b, id->b, ID_LEN) != 0) {
+		pf_prompt_clear(out);
+		memset(out, 0, sizeof *out);
+		pf_id_format(idtext, id);
+		return pf_seterr(PF_ECORRUPT, "corrupt record in 'prompt': the record under "
+		                 "%s holds another id", idtext);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lists                                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct plist {
+	pf_prompt_list *l;
+	size_t cap;
+	const char *fn;
+} plist;
+
+static void plist_reset(plist *pl)
+{
+	pf_prompt_list_free(pl->l);
+	pl->l = NULL;
+	pl->cap = 0;
+}
+
+static int plist_init(plist *pl)
+{
+	plist_reset(pl);
+	pl->l = calloc(1, sizeof *pl->l);
+	if (!pl->l)
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", pl->fn);
+	return 0;
+}
+
+/* Load prompt `id` onto the end of the list. */
+static int plist_add(plist *pl, MDB_txn *txn, pf_db *db, const pf_id *id)
+{
+	pf_prompt_list *l = pl->l;
+	if (l->count == pl->cap) {
+		size_t ncap = pl->cap ? pl->cap * 2 : 8;
+		pf_prompt *ni = realloc(l->items, ncap * sizeof *ni);
+		if (!ni)
+			return pf_seterr(PF_ENOMEM, "%s: out of memory", pl->fn);
+		l->items = ni;
+		pl->cap = ncap;
+	}
+	int rc = pf_prompt_load(txn, db, id, &l->items[l->count]);
+	if (rc == PF_ENOTFOUND) {
+		/* The queue names a prompt that is not there. */
+		char idtext[PF_ID_STRLEN + 1];
+		pf_id_format(idtext, id);
+		return pf_seterr(PF_ECORRUPT, "%s: corrupt 'queue': it lists prompt %s, which "
+		                 "does not exist", pl->fn, idtext);
+	}
+	if (rc)
+		return rc;
+	l->count++;
+	return 0;
+}
+
+/* Called for each queue key under a prefix; returns 0 to go on, 1 to
+ * stop, or a PF_E* code. */
+typedef int (*scan_fn)(const MDB_val *k, const MDB_val *v, void *arg);
+
+/* Walk the queue from `start` for as long as keys begin with its first
+ * `plen` bytes. */
+static int queue_scan(MDB_txn *txn, pf_db *db, const unsigned char *start, size_t slen,
+                      size_t plen, scan_fn fn, void *arg, const char *what)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k = { slen, (void *)start }, v;
+	int rc = 0, mrc;
+
+	mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_QUEUE], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, what);
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, start, plen) != 0)
+			break;
+		rc = fn(&k, &v, arg);
+		if (rc)
+			break;
+	}
+	if (rc == 1)
+		rc = 0;
+	else if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, what);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading: one prompt, work lists, overdue, feeds                       */
+/* ------------------------------------------------------------------ */
+
+struct get_args {
+	const pf_id *id;
+	plist pl;
+};
+
+static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct get_args *a = arg;
+	int rc = plist_init(&a->pl);
+	if (rc)
+		return rc;
+	a->pl.l->items = calloc(1, sizeof *a->pl.l->items);
+	if (!a->pl.l->items)
+		return pf_seterr(PF_ENOMEM, "pf_prompt_get: out of memory");
+	a->pl.cap = 1;
+	rc = pf_prompt_load(txn, db, a->id, &a->pl.l->items[0]);
+	if (rc == PF_ENOTFOUND) {
+		char idtext[PF_ID_STRLEN + 1];
+		pf_id_format(idtext, a->id);
+		return pf_seterr(PF_ENOTFOUND, "pf_prompt_get: no prompt with id %s", idtext);
+	}
+	if (rc)
+		return rc;
+	a->pl.l->count = 1;
+	return 0;
+}
+
+int pf_prompt_get(pf_prompt_list **out, pf_db *db, const pf_id *prompt)
+{
+	struct get_args a = { prompt, { NULL, 0, "pf_prompt_get" } };
+	int rc;
+
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_prompt_get: out is NULL");
+	*out = NULL;
+	if (!db || !prompt)
+		return pf_seterr(PF_EINVAL, "pf_prompt_get: %s is NULL", db ? "prompt" : "db");
+	if (pf_id_is_zero(prompt))
+		return pf_seterr(PF_EINVAL, "pf_prompt_get: prompt id is zero");
+	rc = pf_store_read(db, "pf_prompt_get", get_txn, &a);
+	if (rc) {
+		plist_reset(&a.pl);
+		return rc;
+	}
+	*out = a.pl.l;
+	return 0;
+}
+
+/* A list query: which keys to walk and where to stop. */
+struct scan_args {
+	const unsigned char *start;
+	size_t slen, plen;
+	size_t id_off_from_end;   /* the id is the key's last 16 bytes (0) or the value (SIZE_MAX) */
+	size_t due_off;           /* offset of DUE in the key, for `before` */
+	bool use_before;
+	pf_time before;           /* stop at the first due >= before */
+	MDB_txn *txn;
+	pf_db *db;
+	plist pl;
+};
+
+static int scan_collect(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct scan_args *a = arg;
+	const unsigned char *kb = k->mv_data;
+	pf_id id;
+
+	if (a->use_before) {
+		if (k->mv_size < a->due_off + 8)
+			goto corrupt;
+		if (due_get(kb + a->due_off) >= a->before)
+			return 1;
+	}
+	if (a->id_off_from_end == SIZE_MAX) {
+		if (v->mv_size != ID_LEN)
+			goto corrupt;
+		memcpy(id.b, v->mv_data, ID_LEN);
+	} else {
+		if (k->mv_size < a->plen + ID_LEN)
+			goto corrupt;
+		memcpy(id.b, kb + k->mv_size - ID_LEN, ID_LEN);
+	}
+	return plist_add(&a->pl, a->txn, a->db, &id);
+corrupt:
+	return pf_seterr(PF_ECORRUPT, "%s: corrupt 'queue': malformed key", a->pl.fn);
+}
+
+static int scan_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct scan_args *a = arg;
+	int rc = plist_init(&a->pl);
+	if (rc)
+		return rc;
+	a->txn = txn;
+	a->db = db;
+	return queue_scan(txn, db, a->start, a->slen, a->plen, scan_collect, a, a->pl.fn);
+}
+
+static int scan_run(pf_prompt_list **out, pf_db *db, struct scan_args *a)
+{
+	int rc = pf_store_read(db, a->pl.fn, scan_txn, a);
+	if (rc) {
+		plist_reset(&a->pl);
+		return rc;
+	}
+	*out = a->pl.l;
+	return 0;
+}
+
+/* Common argument checks of the department queries. */
+static int check_list_args(pf_prompt_list **out, pf_db *db, const char *dept,
+                           bool dept_required, const char *fn)
+{
+	if (!out)
+		return pf_seterr(PF_EINVAL, "%s: out is NULL", fn);
+	*out = NULL;
+	if (!db)
+		return pf_seterr(PF_EINVAL, "%s: db is NULL", fn);
+	if (!dept && !dept_required)
+		return 0;
+	return pf_check_word(fn, "department", dept);
+}
+
+int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department)
+{
+	unsigned char start[DEPT_KEY_MAX];
+	int rc = check_list_args(out, db, department, true, "pf_prompts_pending");
+	if (rc)
+		return rc;
+	size_t n = key_dept(start, Q_OPEN, department);
+	struct scan_args a = { start, n, n, 0, 0, false, 0, NULL, NULL,
+	                       { NULL, 0, "pf_prompts_pending" } };
+	return scan_run(out, db, &a);
+}
+
+int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department,
+                       pf_time now)
+{
+	unsigned char start[DEPT_KEY_MAX];
+	int rc = check_list_args(out, db, department, false, "pf_prompts_overdue");
+	if (rc)
+		return rc;
+	if (now == 0)
+		now = pf_now(db);
+	struct scan_args a = { start, 0, 0, 0, 0, true, now, NULL, NULL,
+	                       { NULL, 0, "pf_prompts_overdue" } };
+	if (department) {
+		a.slen = a.plen = a.due_off = key_dept(start, Q_OPEN, department);
+	} else {
+		start[0] = Q_DUE;
+		a.slen = a.plen = a.due_off = 1;
+	}
+	return scan_run(out, db, &a);
+}
+
+int pf_prompts_since(pf_prompt_list **out, pf_db *db, const char *department,
+                     uint64_t since)
+{
+	unsigned char start[DEPT_KEY_MAX + 8];
+	int rc = check_list_args(out, db, department, true, "pf_prompts_since");
+	if (rc)
+		return rc;
+	size_t plen = key_dept(start, Q_SEQ, department);
+	struct scan_args a = { start, plen + 8, plen, SIZE_MAX, 0, false, 0, NULL, NULL,
+	                       { NULL, 0, "pf_prompts_since" } };
+	if (since == UINT64_MAX) {
+		/* Nothing can come after the last sequence number. */
+		a.pl.l = calloc(1, sizeof *a.pl.l);
+		if (!a.pl.l)
+			return pf_seterr(PF_ENOMEM, "pf_prompts_since: out of memory");
+		*out = a.pl.l;
+		return 0;
+	}
+	pf_be64_put(start + plen, since + 1);
+	return scan_run(out, db, &a);
+}
+
+struct seq_args {
+	const char *dept;
+	uint64_t seq;
+};
+
+static int seq_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct seq_args *a = arg;
+	char mkey[sizeof DEPT_SEQ_PREFIX + PF_FIELD_MAX];
+	dept_seq_key(mkey, sizeof mkey, a->dept);
+	return pf_meta_get_u64(txn, db, mkey, &a->seq);
+}
+
+int pf_prompts_seq(uint64_t *seq, pf_db *db, const char *department)
+{
+	struct seq_args a = { department, 0 };
+	int rc;
+
+	if (!seq || !db)
+		return pf_seterr(PF_EINVAL, "pf_prompts_seq: %s is NULL", seq ? "db" : "seq");
+	rc = pf_check_word("pf_prompts_seq", "department", department);
+	if (rc)
+		return rc;
+	rc = pf_store_read(db, "pf_prompts_seq", seq_txn, &a);
+	if (rc)
+		return rc;
+	*seq = a.seq;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle                                                            */
+/* ------------------------------------------------------------------ */
+
+enum transition { T_ACK, T_DONE, T_DISMISS };
+
+struct trans_args {
+	const pf_id *id;
+	enum transition t;
+	const char *staff;
+	const char *reason;
+	pf_time now;
+	const char *fn;
+};
+
+static int trans_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct trans_args *a = arg;
+	char idtext[PF_ID_STRLEN + 1];
+	unsigned char k[QKEY_MAX];
+	pf_prompt p;
+	size_t n;
+	int rc;
+
+	pf_id_format(idtext, a->id);
+	rc = pf_prompt_load(txn, db, a->id, &p);
+	if (rc == PF_ENOTFOUND)
+		return pf_seterr(PF_ENOTFOUND, "%s: no prompt with id %s", a->fn, idtext);
+	if (rc)
+		return rc;
+
+	bool open = p.status == PF_PROMPT_PENDING || p.status == PF_PROMPT_ACKNOWLEDGED;
+	if (a->t == T_ACK && p.status != PF_PROMPT_PENDING) {
+		rc = pf_seterr(PF_EINVAL, "%s: prompt %s is %s; only a pending prompt can be "
+		               "acknowledged", a->fn, idtext, pf_prompt_status_name(p.status));
+		goto out;
+	}
+	if (a->t != T_ACK && !open) {
+		rc = pf_seterr(PF_EINVAL, "%s: prompt %s is already %s; only a pending or "
+		               "acknowledged prompt can be %s", a->fn, idtext,
+		               pf_prompt_status_name(p.status),
+		               a->t == T_DONE ? "completed" : "dismissed");
+		goto out;
+	}
+
+	char *staff = strdup(a->staff);
+	char *reason = a->reason ? strdup(a->reason) : NULL;
+	if (!staff || (a->reason && !reason)) {
+		free(staff);
+		free(reason);
+		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", a->fn);
+		goto out;
+	}
+	if (a->t == T_ACK) {
+		free((char *)p.ack_by);
+		p.ack_by = staff;
+		p.ack_at = a->now;
+		p.status = PF_PROMPT_ACKNOWLEDGED;
+	} else {
+		free((char *)p.done_by);
+		p.done_by = staff;
+		p.done_at = a->now;
+		free((char *)p.dismiss_reason);
+		p.dismiss_reason = reason;
+		p.status = a->t == T_DONE ? PF_PROMPT_DONE : PF_PROMPT_DISMISSED;
+		/* Closed prompts leave the work lists; the feed keeps them. */
+		n = key_open(k, &p);
+		if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)))
+			goto out;
+		n = key_due(k, &p);
+		if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)))
+			goto out;
+	}
+	rc = prompt_put(txn, db, &p, 0);
+out:
+	pf_prompt_clear(&p);
+	return rc;
+}
+
+static int transition(pf_db *db, const pf_id *prompt, const char *staff,
+                      const char *reason, enum transition t, const char *fn)
+{
+	int rc;
+
+	if (!db || !prompt)
+		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, db ? "prompt" : "db");
+	if (pf_id_is_zero(prompt))
+		return pf_seterr(PF_EINVAL, "%s: prompt id is zero", fn);
+	if ((rc = pf_check_text(fn, "staff", staff, PF_FIELD_MAX, true)))
+		return rc;
+	if (t == T_DISMISS && (rc = pf_check_text(fn, "reason", reason, PF_NOTE_MAX, true)))
+		return rc;
+	struct trans_args a = { prompt, t, staff, t == T_DISMISS ? reason : NULL,
+	                        pf_now(db), fn };
+	return pf_store_write(db, fn, trans_txn, &a);
+}
+
+int pf_prompt_ack(pf_db *db, const pf_id *prompt, const char *staff)
+{
+	return transition(db, prompt, staff, NULL, T_ACK, "pf_prompt_ack");
+}
+
+int pf_prompt_done(pf_db *db, const pf_id *prompt, const char *staff)
+{
+	return transition(db, prompt, staff, NULL, T_DONE, "pf_prompt_done");
+}
+
+int pf_prompt_dismiss(pf_db *db, const pf_id *prompt, const char *staff,
+                      const char *reason)
+{
+	return transition(db, prompt, staff, reason, T_DISMISS, "pf_prompt_dismiss");
+}
+
+/* ------------------------------------------------------------------ */
+/* Subscriptions                                                        */
+/* ------------------------------------------------------------------ */
+
+struct pf_sub {
+	struct pf_sub *next;
+	char *department;         /* NULL: every department */
+	pf_prompt_fn fn;
+	void *payload;
+};
+
+static bool dept_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int pf_subscribe(pf_db *db, const char *department, pf_prompt_fn fn, void *payload)
+{
+	struct pf_sub *s = NULL;
+	int rc;
+
+	if (!db || !fn)
+		return pf_seterr(PF_EINVAL, "pf_subscribe: %s is NULL", db ? "fn" : "db");
+	if (department && (rc = pf_check_word("pf_subscribe", "department", department)))
+		return rc;
+	s = calloc(1, sizeof *s);
+	if (!s || (department && !(s->department = strdup(department)))) {
+		free(s);
+		return pf_seterr(PF_ENOMEM, "pf_subscribe: out of memory");
+	}
+	s->fn = fn;
+	s->payload = payload;
+	/* Appended, so callbacks run in the order they were registered. */
+	pthread_mutex_lock(&db->sub_lock);
+	struct pf_sub **pp = &db->subs;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = s;
+	pthread_mutex_unlock(&db->sub_lock);
+	return 0;
+}
+
+int pf_unsubscribe(pf_db *db, const char *department, pf_prompt_fn fn, void *payload)
+{
+	struct pf_sub *found = NULL;
+
+	if (!db || !fn)
+		return pf_seterr(PF_EINVAL, "pf_unsubscribe: %s is NULL", db ? "fn" : "db");
+	if (department && pf_check_word("pf_unsubscribe", "department", department))
+		return PF_EINVAL;
+	pthread_mutex_lock(&db->sub_lock);
+	for (struct pf_sub **pp = &db->subs; *pp; pp = &(*pp)->next) {
+		struct pf_sub *s = *pp;
+		if (s->fn == fn && s->payload == payload && dept_eq(s->department, department)) {
+			*pp = s->next;
+			found = s;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&db->sub_lock);
+	if (!found)
+		return pf_seterr(PF_ENOTFOUND, "pf_unsubscribe: no such subscription");
+	free(found->department);
+	free(found);
+	return 0;
+}
+
+void pf_prompts_deliver(pf_db *db, const pf_prompt_list *list)
+{
+	struct call {
+		pf_prompt_fn fn;
+		void *payload;
+		const pf_prompt *prompt;
+	} *calls = NULL;
+	size_t n = 0;
+
+	if (!db || !list || !list->count)
+		return;
+	/* Decide who gets what under the lock, call without it: a callback
+	 * may fire events itself, which delivers again. */
+	pthread_mutex_lock(&db->sub_lock);
+	for (size_t i = 0; i < list->count; i++)
+		for (struct pf_sub *s = db->subs; s; s = s->next)
+			if (!s->department || strcmp(s->department, list->items[i].department) == 0)
+				n++;
+	if (n)
+		calls = malloc(n * sizeof *calls);
+	if (calls) {
+		size_t j = 0;
+		for (size_t i = 0; i < list->count; i++)
+			for (struct pf_sub *s = db->subs; s; s = s->next)
+				if (!s->department ||
+				    strcmp(s->department, list->items[i].department) == 0)
+					calls[j++] = (struct call){ s->fn, s->payload, &list->items[i] };
+	}
+	pthread_mutex_unlock(&db->sub_lock);
+	/* Out of memory here means no delivery: the prompts are committed and
+	 * stay visible through pf_prompts_pending and pf_prompts_seq. */
+	if (!calls)
+		return;
+	for (size_t j = 0; j < n; j++)
+		calls[j].fn(calls[j].prompt, calls[j].payload);
+	free(calls);
+}
+
+void pf_subs_free(pf_db *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&db->sub_lock);
+	struct pf_sub *s = db->subs;
+	db->subs = NULL;
+	pthread_mutex_unlock(&db->sub_lock);
+	while (s) {
+		struct pf_sub *next = s->next;
+		free(s->department);
+		free(s);
+		s = next;
+	}
+}
