@@ -1,0 +1,450 @@
+/*
+ * kiosk — what a self-service check-in kiosk does with libprofile.
+ *
+ *   kiosk [-d DIR] CONTACT EVENT_ID [--room R] [--arrival D] [--departure D] [--party N]
+ *
+ * Finds the booking by e-mail or phone, greets the guest with the prompts
+ * the rule book addresses to department "kiosk" (pf_preview: nothing is
+ * stored yet), then fires the check-in and tells the guest which teams
+ * were told — never what they were told: guests see the kiosk, staff see
+ * the rest.  Uses only the public API.  It may run beside a frontdesk
+ * process on the same database: each process opens the environment
+ * itself and LMDB serialises the writers.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "libprofile.h"
+
+#define PROG "kiosk"
+#define DEFAULT_DB "./demo-db"
+#define KIOSK_DEPT "kiosk"
+#define SCREEN_WIDTH 60           /* inside the frame */
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
+#else
+#define PRINTF_LIKE(a, b)
+#endif
+
+static int lib_fail(int rc)
+{
+	const char *detail = pf_errmsg();
+	if (detail[0])
+		fprintf(stderr, PROG ": %s: %s\n", pf_strerror(rc), detail);
+	else
+		fprintf(stderr, PROG ": %s\n", pf_strerror(rc));
+	return 1;
+}
+
+static void usage(FILE *f)
+{
+	fputs(
+"usage: " PROG " [-d DIR] CONTACT EVENT_ID [--room R] [--arrival D] [--departure D] [--party N]\n"
+"\n"
+"Check a guest in at a kiosk: CONTACT is the e-mail or phone number of the\n"
+"booking, EVENT_ID the reservation or transaction id (checking in twice with\n"
+"the same id does the work once).  Dates are YYYY-MM-DD.\n"
+"\n"
+"  -d DIR   database directory (default: $PF_DB, else " DEFAULT_DB ")\n"
+"  PF_NOW   environment: fixed clock, \"2026-11-23T09:00:00Z\" or epoch seconds\n", f);
+}
+
+static int PRINTF_LIKE(1, 2) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
+}
+
+/* ------------------------------------------------------------------ */
+/* The clock and dates                                                  */
+/* ------------------------------------------------------------------ */
+
+static int digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_date(const char *s, pf_date *out)
+{
+	int y, m, d;
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) ||
+	    digits(s + 5, 2, &m) || digits(s + 8, 2, &d))
+		return -1;
+	return pf_date_make(out, y, m, d) == 0 ? 0 : -1;
+}
+
+static int64_t leaps_before(int64_t y)
+{
+	y -= 1;
+	return y / 4 - y / 100 + y / 400;
+}
+
+/* Days since 1970-01-01 of a valid calendar date. */
+static int64_t civil_days(int y, int m, int d)
+{
+	static const int before_month[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return 365 * ((int64_t)y - 1970) + leaps_before(y) - leaps_before(1970) +
+	       before_month[m - 1] + (m > 2 && leap) + d - 1;
+}
+
+/* PF_NOW: epoch seconds, or "YYYY-MM-DDTHH:MM[:SS][Z]" in UTC. */
+static int parse_instant(const char *s, pf_time *out)
+{
+	size_t len = strlen(s);
+	if (len > 0 && strspn(s, "0123456789") == len) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+		if (errno || *end)
+			return -1;
+		*out = (pf_time)v;
+		return 0;
+	}
+	int y, mo, d, h, mi, sec = 0;
+	pf_date date;
+	if (len < 16 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+	    s[13] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || pf_date_make(&date, y, mo, d))
+		return -1;
+	const char *rest = s + 16;
+	if (rest[0] == ':') {
+		if (digits(rest + 1, 2, &sec))
+			return -1;
+		rest += 3;
+	}
+	if (rest[0] == 'Z')
+		rest++;
+	if (rest[0] || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	*out = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
+static pf_time fixed_clock(void *payload)
+{
+	return *(const pf_time *)payload;
+}
+
+/* ------------------------------------------------------------------ */
+/* The screen                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Length in bytes of the UTF-8 character at s, and its display width
+ * (East Asian wide characters take two columns). */
+static size_t utf8_char(const char *s, size_t *width)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t n;
+	if (*p < 0x80) { cp = *p; n = 1; }
+	else if ((*p & 0xE0) == 0xC0) { cp = *p & 0x1F; n = 2; }
+	else if ((*p & 0xF0) == 0xE0) { cp = *p & 0x0F; n = 3; }
+	else if ((*p & 0xF8) == 0xF0) { cp = *p & 0x07; n = 4; }
+	else { *width = 1; return 1; }
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			*width = 1;
+			return i;
+		}
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	*width = ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+	          (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+	          (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+	          (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD)) ? 2 : 1;
+	return n;
+}
+
+static void frame_rule(void)
+{
+	putchar('+');
+	for (int i = 0; i < SCREEN_WIDTH + 4; i++)
+		putchar('-');
+	puts("+");
+}
+
+/* One framed line of `len` bytes and `width` columns. */
+static void frame_line(const char *s, size_t len, size_t width)
+{
+	printf("|  %.*s%*s  |\n", (int)len, s, (int)(SCREEN_WIDTH - width), "");
+}
+
+/* Word-wrap `text` into framed lines; a word wider than the screen (or
+ * text without spaces, as Chinese is written) breaks between characters. */
+static void frame_text(const char *text)
+{
+	const char *line = text, *p = text, *brk = NULL;
+	size_t width = 0, brk_width = 0;
+
+	while (*p) {
+		size_t w, n = utf8_char(p, &w);
+		if (*p == ' ' || *p == '\n' || *p == '\t') {
+			if (*p == '\n') {
+				frame_line(line, (size_t)(p - line), width);
+				line = p + 1;
+				width = 0;
+				brk = NULL;
+				p++;
+				continue;
+			}
+			brk = p;
+			brk_width = width;
+		}
+		if (width + w > SCREEN_WIDTH) {
+			if (brk && brk > line) {
+				frame_line(line, (size_t)(brk - line), brk_width);
+				p = brk + 1;
+			} else {
+				frame_line(line, (size_t)(p - line), width);
+			}
+			while (*p == ' ')
+				p++;
+			line = p;
+			width = 0;
+			brk = NULL;
+			continue;
+		}
+		width += w;
+		p += n;
+	}
+	frame_line(line, (size_t)(p - line), width);
+}
+
+/* "front_desk" → "Front desk": what a guest reads on the screen. */
+static void print_department(const char *dept)
+{
+	for (const char *p = dept; *p; p++) {
+		char c = *p == '_' ? ' ' : *p;
+		if (p == dept && c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		putchar(c);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The kiosk's steps                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Non-zero if `contact` is this guest's booking e-mail or phone.  The
+ * kiosk refuses name matches: typing someone's name must not check them
+ * in or show their welcome screen. */
+static int is_contact_of(const pf_guest *g, const char *contact)
+{
+	if (strchr(contact, '@'))
+		return g->email && !strcasecmp(g->email, contact);
+	if (!g->phone)
+		return 0;
+	const char *a = contact, *b = g->phone;
+	size_t nd = 0;
+	for (;;) {
+		while (*a && (*a < '0' || *a > '9'))
+			a++;
+		while (*b && (*b < '0' || *b > '9'))
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b && nd > 0;
+		if (*a++ != *b++)
+			return 0;
+		nd++;
+	}
+}
+
+/* The one guest whose booking contact is `contact`; 1 with a message if
+ * there is none or more than one. */
+static int find_guest(pf_id *out, pf_db *db, const char *contact)
+{
+	pf_guest_list *l = NULL;
+	size_t hits = 0;
+	int rc = pf_guest_find(&l, db, contact);
+	if (rc)
+		return lib_fail(rc);
+	for (size_t i = 0; i < l->count; i++)
+		if (is_contact_of(l->items[i], contact)) {
+			if (hits++ == 0)
+				*out = l->items[i]->id;
+		}
+	pf_guest_list_free(l);
+	if (hits == 1)
+		return 0;
+	puts(hits == 0 ? "Sorry, we could not find a booking for that e-mail or phone number."
+	               : "Sorry, more than one booking has that contact.");
+	puts("Please see the front desk; we will be glad to help.");
+	return 1;
+}
+
+/* The welcome screen: the kiosk prompts of a preview, or a plain welcome. */
+static int welcome(pf_db *db, const pf_event *ev, const pf_guest *g)
+{
+	pf_prompt_list *l = NULL;
+	size_t shown = 0;
+	int rc = pf_preview(&l, db, ev);
+	if (rc)
+		return lib_fail(rc);
+	frame_rule();
+	frame_line("", 0, 0);
+	for (size_t i = 0; i < l->count; i++) {
+		if (strcmp(l->items[i].department, KIOSK_DEPT))
+			continue;
+		if (shown++)
+			frame_line("", 0, 0);
+		frame_text(l->items[i].text);
+	}
+	if (!shown) {
+		char buf[PF_NAME_MAX + 16];
+		snprintf(buf, sizeof buf, "Welcome, %s", g->name);
+		frame_text(buf);
+	}
+	frame_line("", 0, 0);
+	frame_rule();
+	pf_prompt_list_free(l);
+	return 0;
+}
+
+/* Fire the check-in; tell the guest which teams were told, in the order
+ * they first appear.  The kiosk has just shown its own prompts, so it
+ * marks them done: they would otherwise wait in the "kiosk" work list
+ * for a person who does not exist. */
+static int check_in(pf_db *db, const pf_event *ev)
+{
+	pf_prompt_list *l = NULL;
+	int status = 0;
+	int rc = pf_fire(&l, db, ev);
+	if (rc)
+		return lib_fail(rc);
+
+	size_t staff_prompts = 0;
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->items[i].department, KIOSK_DEPT))
+			staff_prompts++;
+	printf("\nYou are checked in%s%s.\n", ev->room ? " to room " : "", ev->room ? ev->room : "");
+	if (staff_prompts == 0) {
+		puts("Enjoy your stay.");
+	} else {
+		printf("We have let our team know you are here (%zu note%s):\n", staff_prompts,
+		       staff_prompts == 1 ? "" : "s");
+		for (size_t i = 0; i < l->count; i++) {
+			const char *dept = l->items[i].department;
+			size_t n = 0, seen_before = 0;
+			if (!strcmp(dept, KIOSK_DEPT))
+				continue;
+			for (size_t j = 0; j < i; j++)
+				seen_before |= !strcmp(l->items[j].department, dept);
+			if (seen_before)
+				continue;
+			for (size_t j = i; j < l->count; j++)
+				n += !strcmp(l->items[j].department, dept);
+			printf("  ");
+			print_department(dept);
+			printf(": %zu\n", n);
+		}
+	}
+	for (size_t i = 0; i < l->count; i++) {
+		const pf_prompt *p = &l->items[i];
+		if (strcmp(p->department, KIOSK_DEPT) ||
+		    (p->status != PF_PROMPT_PENDING && p->status != PF_PROMPT_ACKNOWLEDGED))
+			continue;
+		rc = pf_prompt_done(db, &p->id, KIOSK_DEPT);
+		if (rc)
+			status = lib_fail(rc);   /* the check-in itself has committed */
+	}
+	pf_prompt_list_free(l);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = getenv("PF_DB"), *now_env = getenv("PF_NOW");
+	const char *pos[2], *room = NULL, *arrival = NULL, *departure = NULL, *party = NULL;
+	int npos = 0, only_pos = 0;
+	pf_options opts = PF_OPTIONS_INIT;
+	pf_event ev = PF_EVENT_INIT;
+	pf_time fixed_now = 0;
+	pf_db *db = NULL;
+	pf_guest *g = NULL;
+
+	if (!dir || !dir[0])
+		dir = DEFAULT_DB;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dest = NULL;
+		if (only_pos || a[0] != '-') {
+			if (npos == 2)
+				return usage_error("unexpected argument '%s'", a);
+			pos[npos++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) { only_pos = 1; continue; }
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+		if (!strcmp(a, "-d")) dest = &dir;
+		else if (!strcmp(a, "--room")) dest = &room;
+		else if (!strcmp(a, "--arrival")) dest = &arrival;
+		else if (!strcmp(a, "--departure")) dest = &departure;
+		else if (!strcmp(a, "--party")) dest = &party;
+		else return usage_error("unknown option '%s'", a);
+		if (i + 1 == argc)
+			return usage_error("option '%s' needs a value", a);
+		*dest = argv[++i];
+	}
+	if (npos != 2)
+		return usage_error("need the booking's CONTACT (e-mail or phone) and EVENT_ID");
+	if (arrival && parse_date(arrival, &ev.arrival))
+		return usage_error("--arrival must be a date YYYY-MM-DD, not '%s'", arrival);
+	if (departure && parse_date(departure, &ev.departure))
+		return usage_error("--departure must be a date YYYY-MM-DD, not '%s'", departure);
+	if (party) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(party, &end, 10);
+		if (!party[0] || party[0] == '-' || *end || errno || v > UINT32_MAX)
+			return usage_error("--party must be a whole number, not '%s'", party);
+		ev.party = (uint32_t)v;
+	}
+	if (now_env && now_env[0]) {
+		if (parse_instant(now_env, &fixed_now))
+			return usage_error("PF_NOW must be like 2026-11-23T09:00:00Z, not '%s'", now_env);
+		opts.clock = fixed_clock;
+		opts.clock_payload = &fixed_now;
+	}
+	/* A kiosk may lose power: losing the last commit is acceptable (the
+	 * front desk can check the guest in again), corruption is not. */
+	opts.flags = PF_OPEN_NOMETASYNC;
+
+	int rc = pf_open(&db, dir, &opts);
+	if (rc)
+		return lib_fail(rc);
+	int status = find_guest(&ev.guest, db, pos[0]);
+	if (status == 0) {
+		rc = pf_guest_get(&g, db, &ev.guest);
+		status = rc ? lib_fail(rc) : 0;
+	}
+	if (status == 0) {
+		ev.kind = PF_EVENT_CHECK_IN;
+		ev.id = pos[1];
+		ev.room = room;
+		status = welcome(db, &ev, g);
+	}
+	if (status == 0)
+		status = check_in(db, &ev);
+	pf_guest_free(g);
+	pf_close(db);
+	return status;
+}
