@@ -1,0 +1,92 @@
+"""libprofile — hotel guest preference profiles and service prompts.
+
+Python binding of the libprofile C library (CFFI, out-of-line API mode).
+Staff record what they observe of a guest (likes, dislikes, needs); a rule
+book says which department must act on which event; firing a reservation
+or check-in turns the profile into prompts on each department's work list.
+
+Example::
+
+    import datetime as dt
+    import libprofile
+
+    with libprofile.open("hotel.db") as db:
+        g = db.guests.add("Zhuang Wei", email="zw@example.com",
+                          phone="+853 6123 4567", language="zh", tier="gold")
+        g.prefs["room.facing"] = "south"              # a like, by the front desk
+        g.prefs.set("amenity.flower", "lily", observed_by="housekeeping",
+                    note="asked twice")
+        db.rules.load_file("examples/hotel.rules")
+        for p in db.fire("check_in", guest=g.id, event_id="res-881",
+                         room="1012", arrival=dt.date(2026, 11, 23),
+                         departure=dt.date(2026, 11, 26), party=1):
+            print(p.department, p.priority, p.text)
+        for p in db.prompts.pending("housekeeping"):
+            p.ack("mei")
+            p.done("mei")
+
+Objects:
+    open(path, clock=None, readonly=False, map_size=0) -> Database
+    Database: .guests (add, get, find, update), .stays (add, list),
+        .rules (load, load_file, list), .prompts (pending, overdue, get,
+        seq, since), fire(), preview(), subscribe(), now(), close()
+    Guest (attributes, .prefs, save()), Prefs (MutableMapping), Pref, Stay,
+    Prompt (ack, done, dismiss), Rule, Subscription
+
+Conventions: ids are uuid.UUID (str accepted); times are aware datetimes
+in, UTC datetimes out; dates are datetime.date; text is str (UTF-8 in C).
+
+Errors are subclasses of Error, with .code (the library's PF_E* code) and
+.message (its detail): NotFound (also KeyError), InvalidInput (also
+ValueError), RuleSyntaxError (.line, .column), Exists, Corrupt, Full, Busy,
+ReadOnly, VersionError, IOFailure, OutOfMemory, and Closed for any use of
+an object after its database was closed (the value records Pref, Stay and
+Rule are plain data and stay readable).
+"""
+
+from . import _native
+from .database import Database, Guests, Prompts, Rules, Stays, open
+from .errors import (Busy, Closed, Corrupt, Error, Exists, Full, InvalidInput,
+                     IOFailure, NotFound, OutOfMemory, ReadOnly,
+                     RuleSyntaxError, VersionError)
+from .guest import PREF_KINDS, TIERS, Consent, Guest, Pref, PrefIterator, Prefs, Stay
+from .prompt import EVENT_KINDS, PRIORITIES, STATUSES, Prompt, Rule
+# _callbacks also registers the extern "Python" functions with cffi.
+from ._callbacks import Subscription
+
+__version__ = "0.2.0"
+
+#: Version of the libprofile.h the binding was compiled against.
+HEADER_VERSION = (_native.lib.PF_VERSION_MAJOR, _native.lib.PF_VERSION_MINOR,
+                  _native.lib.PF_VERSION_PATCH)
+
+
+def version() -> str:
+    """Version string of the libprofile C library actually loaded."""
+    ffi, lib = _native.ffi, _native.lib
+    return ffi.string(lib.pf_version(ffi.NULL, ffi.NULL, ffi.NULL)).decode("ascii")
+
+
+def _check_library() -> None:
+    # A library whose (major, minor) differs from the compiled header may
+    # lay out structs differently: refuse it rather than corrupt memory.
+    v = _native.ffi.new("int[3]")
+    _native.lib.pf_version(v, v + 1, v + 2)
+    if (v[0], v[1]) != HEADER_VERSION[:2]:
+        raise ImportError(
+            f"libprofile: the binding was built for libprofile "
+            f"{'.'.join(map(str, HEADER_VERSION))} but loaded {version()}; "
+            "rebuild it (make python)")
+
+
+_check_library()
+
+__all__ = [
+    "open", "version", "Database", "Guests", "Stays", "Rules", "Prompts",
+    "Guest", "Prefs", "PrefIterator", "Pref", "Stay", "Prompt", "Rule",
+    "Subscription", "Consent", "TIERS", "PREF_KINDS", "PRIORITIES", "STATUSES",
+    "EVENT_KINDS", "HEADER_VERSION",
+    "Error", "NotFound", "Exists", "InvalidInput", "OutOfMemory", "IOFailure",
+    "Corrupt", "Full", "Busy", "RuleSyntaxError", "VersionError", "ReadOnly",
+    "Closed",
+]

@@ -1,0 +1,533 @@
+"""The open database and its collections: guests, stays, rules, prompts."""
+
+from __future__ import annotations
+
+import collections
+import datetime as _dt
+import os
+import threading
+from typing import Any, Callable, Deque, List, Optional, Union
+
+from ._callbacks import ClockBox, ClockFn, Subscription
+from ._convert import (IdLike, cstr, date_in, id_in, id_out, path_cstr, pystr,
+                       time_in, time_out, to_uuid)
+from ._native import ffi, lib
+from .errors import Closed, Error, RuleSyntaxError, check, invalid
+from .guest import Consent, Guest, Stay, _c_guest, _guest_data
+from .prompt import Prompt, Rule, prompts_from_list
+
+__all__ = ["Database", "Guests", "Stays", "Rules", "Prompts", "open"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# How many callback exceptions a Database remembers (oldest dropped first).
+CALLBACK_ERRORS_KEPT = 100
+
+
+def _party(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("party must be an int")
+    if value < 0 or value > 0xFFFFFFFF:
+        raise invalid(f"party {value} is out of range")
+    return value
+
+
+class Database:
+    """An open libprofile database (one LMDB environment directory).
+
+    Use :func:`libprofile.open`.  A Database is a context manager; after
+    :meth:`close`, every method of it and of every object read from it
+    raises :class:`~libprofile.Closed`.  It may be shared by threads (the
+    library releases the GIL during calls); :meth:`close` waits for calls
+    in flight.
+
+    Attributes: ``guests`` (:class:`Guests`), ``stays`` (:class:`Stays`),
+    ``rules`` (:class:`Rules`), ``prompts`` (:class:`Prompts`),
+    ``callback_errors`` (the latest exceptions raised by subscribers or by
+    the clock, newest last, at most 100).
+    """
+
+    def __init__(self, path: PathLike, clock: Optional[ClockFn] = None,
+                 readonly: bool = False, map_size: int = 0,
+                 nometasync: bool = False) -> None:
+        self._ptr: Any = None
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._active = 0
+        self._tls = threading.local()
+        self._subs: List[Subscription] = []
+        self._clock_handle: Any = None
+        self.path = os.fspath(path)
+        self.readonly = bool(readonly)
+        self.callback_errors: Deque[BaseException] = collections.deque(
+            maxlen=CALLBACK_ERRORS_KEPT)
+        self.guests = Guests(self)
+        self.stays = Stays(self)
+        self.rules = Rules(self)
+        self.prompts = Prompts(self)
+
+        if not isinstance(map_size, int) or map_size < 0:
+            raise invalid("map_size must be a non-negative int")
+        keep: List[Any] = []
+        opts = ffi.new("pf_options *")
+        check(lib.pf_options_init(opts, lib.PF_OPTIONS_VERSION))
+        opts.map_size = map_size
+        opts.flags = ((lib.PF_OPEN_READONLY if readonly else 0) |
+                      (lib.PF_OPEN_NOMETASYNC if nometasync else 0))
+        if clock is not None:
+            if not callable(clock):
+                raise TypeError("clock must be a callable returning a datetime "
+                                "or epoch seconds")
+            self._clock_handle = ffi.new_handle(ClockBox(clock, self))
+            opts.clock = lib._pf_py_clock
+            opts.clock_payload = self._clock_handle
+        out = ffi.new("pf_db **")
+        check(lib.pf_open(out, path_cstr(path, keep), opts))
+        self._ptr = out[0]
+
+    # ---------------------------------------------------------- lifecycle
+    @property
+    def closed(self) -> bool:
+        """True once close() was called."""
+        return self._ptr is None
+
+    def _check_open(self) -> None:
+        if self._ptr is None:
+            raise Closed(None, f"libprofile: database {self.path!r} is closed")
+
+    def _acquire(self) -> Any:
+        """Start a library call: the pf_db pointer, which stays valid until
+        the matching _release() (close() waits for it)."""
+        if getattr(self._tls, "in_clock", 0):
+            raise Error(None, "libprofile: the clock must not use the database")
+        with self._lock:
+            if self._ptr is None:
+                raise Closed(None, f"libprofile: database {self.path!r} is closed")
+            self._active += 1
+        self._tls.depth = getattr(self._tls, "depth", 0) + 1
+        return self._ptr
+
+    def _release(self) -> None:
+        self._tls.depth -= 1
+        with self._lock:
+            self._active -= 1
+            if self._active == 0:
+                self._idle.notify_all()
+
+    def close(self) -> None:
+        """Close the database.  Closing twice is a no-op.  Not allowed from
+        inside a subscriber or the clock (they run inside a library call)."""
+        if getattr(self._tls, "depth", 0):
+            raise Error(None, "libprofile: cannot close the database from "
+                        "inside a callback")
+        with self._lock:
+            ptr, self._ptr = self._ptr, None
+            if ptr is None:
+                return
+            while self._active:
+                self._idle.wait()
+        lib.pf_close(ptr)
+        for sub in self._subs:
+            sub.active = False
+        self._subs = []
+        self._clock_handle = None
+
+    def __enter__(self) -> "Database":
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if self._ptr is not None and not self._active:
+                lib.pf_close(self._ptr)
+                self._ptr = None
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<libprofile.Database {self.path!r} {state}>"
+
+    # ---------------------------------------------------------- time
+    def now(self) -> _dt.datetime:
+        """The current time by this database's clock (UTC datetime)."""
+        db = self._acquire()
+        try:
+            t = lib.pf_now(db)
+        finally:
+            self._release()
+        return time_out(t) or _dt.datetime.fromtimestamp(0, _dt.timezone.utc)
+
+    # ---------------------------------------------------------- events
+    def _event(self, kind: str, guest: Any, event_id: Optional[str],
+               room: Optional[str], arrival: Optional[_dt.date],
+               departure: Optional[_dt.date], party: int,
+               property: Optional[str], time: Optional[_dt.datetime],
+               keep: List[Any]) -> Any:
+        ev = ffi.new("pf_event *")
+        ev.version = lib.PF_EVENT_VERSION
+        k = ffi.new("pf_event_kind *")
+        check(lib.pf_event_kind_parse(k, cstr(kind, "kind", keep, required=True)))
+        ev.kind = k[0]
+        ev.id = cstr(event_id, "event_id", keep)
+        ffi.memmove(ev.guest.b, to_uuid(guest, "guest").bytes, 16)
+        ev.property = cstr(property, "property", keep)
+        ev.room = cstr(room, "room", keep)
+        ev.arrival = date_in(arrival, "arrival")
+        ev.departure = date_in(departure, "departure")
+        ev.party = _party(party)
+        ev.time = time_in(time, "time")
+        return ev
+
+    def fire(self, kind: str, *, guest: Union[IdLike, Guest], event_id: str,
+             room: Optional[str] = None, arrival: Optional[_dt.date] = None,
+             departure: Optional[_dt.date] = None, party: int = 0,
+             property: Optional[str] = None,
+             time: Optional[_dt.datetime] = None) -> List[Prompt]:
+        """Fire an event and return the prompts it made.
+
+        kind: "reservation", "check_in", "check_out" or "room_change".
+        event_id: your reservation or transaction id; firing the same id
+        again stores nothing and returns the prompts made the first time.
+        A check-in with arrival and departure also records the stay.
+        Subscribers run after the commit; an exception in one is reported
+        (see ``callback_errors``) and does not stop the others.
+        """
+        if event_id is None:
+            raise invalid("fire: event_id is required")
+        keep: List[Any] = []
+        ev = self._event(kind, guest, event_id, room, arrival, departure,
+                         party, property, time, keep)
+        return self._prompt_call(lib.pf_fire, ev)
+
+    def preview(self, kind: str, *, guest: Union[IdLike, Guest],
+                event_id: Optional[str] = None, room: Optional[str] = None,
+                arrival: Optional[_dt.date] = None,
+                departure: Optional[_dt.date] = None, party: int = 0,
+                property: Optional[str] = None,
+                time: Optional[_dt.datetime] = None) -> List[Prompt]:
+        """The prompts fire() would make, computed without storing anything
+        (their ``id`` is None).  Works on a read-only database."""
+        keep: List[Any] = []
+        ev = self._event(kind, guest, event_id, room, arrival, departure,
+                         party, property, time, keep)
+        return self._prompt_call(lib.pf_preview, ev)
+
+    def _prompt_call(self, fn: Any, *args: Any) -> List[Prompt]:
+        """Call a function returning a pf_prompt_list; copy and free it."""
+        out = ffi.new("pf_prompt_list **")
+        db = self._acquire()
+        try:
+            check(fn(out, db, *args))
+        finally:
+            self._release()
+        try:
+            return prompts_from_list(self, out[0])
+        finally:
+            lib.pf_prompt_list_free(out[0])
+
+    # ---------------------------------------------------------- subscriptions
+    def subscribe(self, department: Optional[str],
+                  fn: Callable[[Prompt], Any]) -> Subscription:
+        """Call ``fn(prompt)`` for every new prompt routed to `department`
+        (None: every department) that this Database fires, after the
+        commit.  Returns a Subscription; call it to unsubscribe."""
+        if not callable(fn):
+            raise TypeError("fn must be callable")
+        if getattr(self._tls, "depth", 0):
+            raise Error(None, "libprofile: cannot subscribe from inside a callback")
+        sub = Subscription(self, department, fn)
+        keep: List[Any] = []
+        sub._cdept = cstr(department, "department", keep)
+        sub.active = True
+        db = self._acquire()
+        try:
+            rc = lib.pf_subscribe(db, sub._cdept, lib._pf_py_prompt, sub._handle)
+            if rc == 0:
+                self._subs.append(sub)
+            else:
+                sub.active = False
+            check(rc)
+        finally:
+            self._release()
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Remove a subscription; a no-op if it is no longer active."""
+        if getattr(self._tls, "depth", 0):
+            raise Error(None, "libprofile: cannot unsubscribe from inside a callback")
+        db = self._acquire()
+        try:
+            if not sub.active or sub not in self._subs:
+                return
+            rc = lib.pf_unsubscribe(db, sub._cdept, lib._pf_py_prompt, sub._handle)
+            if rc == 0:
+                sub.active = False
+                self._subs.remove(sub)
+            check(rc)
+        finally:
+            self._release()
+
+
+class Guests:
+    """``db.guests``: create, read, find and update guest profiles."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _load(self, gid: Any) -> dict:
+        cid = id_in(gid, "id")
+        out = ffi.new("pf_guest **")
+        db = self._db._acquire()
+        try:
+            check(lib.pf_guest_get(out, db, cid))
+        finally:
+            self._db._release()
+        try:
+            data = _guest_data(out[0])
+        finally:
+            lib.pf_guest_free(out[0])
+        data["id"] = to_uuid(gid)  # returned records do not carry the key
+        return data
+
+    def add(self, name: str, *, email: Optional[str] = None,
+            phone: Optional[str] = None, language: Optional[str] = None,
+            loyalty_no: Optional[str] = None, tier: str = "none",
+            tags: Any = (), birth_date: Optional[_dt.date] = None,
+            consent: Union[Consent, int] = Consent.PROFILING) -> Guest:
+        """Create a guest and return it as stored."""
+        keep: List[Any] = []
+        g = _c_guest({"name": name, "email": email, "phone": phone,
+                      "language": language, "loyalty_no": loyalty_no,
+                      "tier": tier, "tags": tags, "birth_date": birth_date,
+                      "consent": consent}, None, keep)
+        db = self._db._acquire()
+        try:
+            check(lib.pf_guest_put(db, g))
+        finally:
+            self._db._release()
+        return self.get(id_out(g.id))
+
+    def get(self, id: Union[IdLike, Guest]) -> Guest:
+        """The guest with this id (uuid.UUID or its text); NotFound (also
+        a KeyError) if there is none."""
+        return Guest(self._db, self._load(id))
+
+    __getitem__ = get
+
+    def find(self, query: str) -> List[Guest]:
+        """Guests by e-mail, phone, loyalty number or name prefix (at most
+        100; exact contact matches first).  No match is an empty list."""
+        keep: List[Any] = []
+        cq = cstr(query, "query", keep, required=True)
+        out = ffi.new("pf_guest_list **")
+        db = self._db._acquire()
+        try:
+            check(lib.pf_guest_find(out, db, cq))
+        finally:
+            self._db._release()
+        try:
+            lst = out[0]
+            return [Guest(self._db, _guest_data(lst.items[i])) for i in range(lst.count)]
+        finally:
+            lib.pf_guest_list_free(out[0])
+
+    def update(self, guest: Guest) -> Guest:
+        """Write the attributes of `guest` changed since it was read (other
+        fields keep their stored value), then re-read it.  Returns it."""
+        if not isinstance(guest, Guest):
+            raise TypeError("update() takes a Guest")
+        if guest._db is not self._db:
+            raise invalid("update: the guest belongs to another database")
+        self._db._check_open()
+        changed = guest._changed()
+        if changed:
+            current = self._load(guest._data["id"])
+            current.update(changed)
+            keep: List[Any] = []
+            g = _c_guest(current, guest._data["id"], keep)
+            db = self._db._acquire()
+            try:
+                check(lib.pf_guest_put(db, g))
+            finally:
+                self._db._release()
+        guest._set_data(self._load(guest._data["id"]))
+        return guest
+
+
+class Stays:
+    """``db.stays``: record and list stays."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, guest: Union[IdLike, Guest], arrival: _dt.date,
+            departure: _dt.date, room: Optional[str] = None,
+            property: Optional[str] = None, party: int = 0) -> Stay:
+        """Record a stay (the same arrival again updates it).  Returns it."""
+        keep: List[Any] = []
+        gid = to_uuid(guest, "guest")
+        s = ffi.new("pf_stay *")
+        ffi.memmove(s.guest.b, gid.bytes, 16)
+        s.property = cstr(property, "property", keep)
+        s.room = cstr(room, "room", keep)
+        if arrival is None or departure is None:
+            raise invalid("stays.add: arrival and departure are required")
+        s.arrival = date_in(arrival, "arrival")
+        s.departure = date_in(departure, "departure")
+        s.party = _party(party)
+        db = self._db._acquire()
+        try:
+            check(lib.pf_stay_add(db, s))
+        finally:
+            self._db._release()
+        return Stay(guest=gid, arrival=arrival, departure=departure, room=room,
+                    property=property, party=party)
+
+    def list(self, guest: Union[IdLike, Guest]) -> List[Stay]:
+        """All stays of a guest in order of arrival."""
+        gid = to_uuid(guest, "guest")
+        cid = id_in(gid, "guest")
+        out = ffi.new("pf_stay_list **")
+        db = self._db._acquire()
+        try:
+            check(lib.pf_stay_list_get(out, db, cid))
+        finally:
+            self._db._release()
+        try:
+            lst = out[0]
+            return [Stay._from_c(gid, lst.items[i]) for i in range(lst.count)]
+        finally:
+            lib.pf_stay_list_free(out[0])
+
+
+class Rules:
+    """``db.rules``: the stored rule book."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    def _syntax(rc: int, err: Any) -> None:
+        if rc == lib.PF_ESYNTAX:
+            raise RuleSyntaxError(rc, ffi.string(err.message).decode("utf-8", "replace"),
+                                  err.line, err.column)
+        check(rc)
+
+    def load(self, text: str, name: Optional[str] = None) -> None:
+        """Replace the rule book with `text`, all or nothing.  `name` labels
+        error messages.  Raises RuleSyntaxError (with .line and .column)."""
+        keep: List[Any] = []
+        ctext = cstr(text, "text", keep, required=True)
+        cname = cstr(name, "name", keep)
+        err = ffi.new("pf_rule_error *")
+        db = self._db._acquire()
+        try:
+            rc = lib.pf_rules_load(db, cname, ctext, len(ctext) - 1, err)
+            self._syntax(rc, err)
+        finally:
+            self._db._release()
+
+    def load_file(self, path: PathLike) -> None:
+        """Read a rule book file and load it; error messages name the path."""
+        keep: List[Any] = []
+        cpath = path_cstr(path, keep)
+        err = ffi.new("pf_rule_error *")
+        db = self._db._acquire()
+        try:
+            rc = lib.pf_rules_load_file(db, cpath, err)
+            self._syntax(rc, err)
+        finally:
+            self._db._release()
+
+    def list(self) -> List[Rule]:
+        """The stored rules in rule-book order."""
+        out = ffi.new("pf_rule_list **")
+        db = self._db._acquire()
+        try:
+            check(lib.pf_rules_list(out, db))
+        finally:
+            self._db._release()
+        try:
+            lst = out[0]
+            return [Rule(pystr(lst.items[i].name), pystr(lst.items[i].source))
+                    for i in range(lst.count)]
+        finally:
+            lib.pf_rule_list_free(out[0])
+
+
+class Prompts:
+    """``db.prompts``: departments' work lists and the prompt feed."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def pending(self, department: str) -> List[Prompt]:
+        """Open prompts (pending, acknowledged) of a department, earliest
+        due first, then highest priority."""
+        keep: List[Any] = []
+        return self._db._prompt_call(lib.pf_prompts_pending,
+                                     cstr(department, "department", keep, required=True))
+
+    def overdue(self, department: Optional[str] = None,
+                now: Optional[_dt.datetime] = None) -> List[Prompt]:
+        """Open prompts due before `now` (default: the database clock), of
+        one department or of all, earliest first."""
+        keep: List[Any] = []
+        return self._db._prompt_call(lib.pf_prompts_overdue,
+                                     cstr(department, "department", keep),
+                                     time_in(now, "now"))
+
+    def get(self, id: IdLike) -> Prompt:
+        """One prompt by id; NotFound (also a KeyError) if there is none."""
+        got = self._db._prompt_call(lib.pf_prompt_get, id_in(id, "id"))
+        if not got:  # pragma: no cover - the library returns one item
+            raise Error(lib.PF_ENOTFOUND, f"no prompt {id}")
+        return got[0]
+
+    __getitem__ = get
+
+    def seq(self, department: str) -> int:
+        """Sequence number of the newest prompt routed to `department` (0 if
+        none).  Cheap: poll it to notice prompts fired by other processes."""
+        keep: List[Any] = []
+        cdept = cstr(department, "department", keep, required=True)
+        out = ffi.new("uint64_t *")
+        db = self._db._acquire()
+        try:
+            check(lib.pf_prompts_seq(out, db, cdept))
+        finally:
+            self._db._release()
+        return int(out[0])
+
+    def since(self, department: str, seq: int) -> List[Prompt]:
+        """Prompts routed to `department` with a sequence number above
+        `seq`, in sequence order, whatever their status."""
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            raise invalid("since: seq must be a non-negative int")
+        keep: List[Any] = []
+        return self._db._prompt_call(lib.pf_prompts_since,
+                                     cstr(department, "department", keep, required=True),
+                                     seq)
+
+
+def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False,
+         map_size: int = 0, nometasync: bool = False) -> Database:
+    """Open (creating it unless `readonly`) the database in directory `path`.
+
+    clock: a callable returning the current time as an aware datetime or
+        epoch seconds (tests use it); default the system clock.
+    readonly: writes raise ReadOnly.
+    map_size: initial map size in bytes (0 = 64 MiB; it grows by itself).
+    nometasync: skip the meta-page fsync (kiosks): a crash may lose the
+        last commit, never corrupt.
+
+    Raises Busy if this process already has `path` open, VersionError if it
+    was written by a newer schema, NotFound if readonly and nothing is
+    there.
+    """
+    return Database(path, clock=clock, readonly=readonly, map_size=map_size,
+                    nometasync=nometasync)
