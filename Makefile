@@ -23,14 +23,17 @@ PYTHON   ?= /usr/bin/python3
 BUILD    ?= build
 PKG_CONFIG ?= pkg-config
 
-LIB_PKGS  := lmdb msgpack uuid libutf8proc
+LIB_PKGS  := lmdb msgpack uuid libutf8proc jansson
+# libcsv ships no pkg-config file: its header is checked and -lcsv added.
+CSV_LIBS  := -lcsv
 TEST_PKGS := criterion
 DEB_PKGS  := build-essential pkg-config liblmdb-dev lmdb-utils libmsgpack-dev uuid-dev \
-             libutf8proc-dev libcriterion-dev python3-dev python3-cffi python3-pytest
+             libutf8proc-dev libjansson-dev libcsv-dev tzdata libcriterion-dev \
+             python3-dev python3-cffi python3-pytest
 
 # pkg-config is only asked once deps has run (recursive make below).
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null) $(CSV_LIBS)
 TEST_CFLAGS_PKG = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS_PKG   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -54,7 +57,7 @@ SHARED  := $(BUILD)/libprofile.so.$(VERSION)
 PCFILE  := $(BUILD)/libprofile.pc
 
 .PHONY: all deps lib examples demo check check-c check-python check-asan bench \
-        install uninstall clean python _all _check-c _check-asan _demo _bench
+        install uninstall clean python _all _check-c _check-asan _check-readme _demo _bench
 .DEFAULT_GOAL := all
 
 all: deps
@@ -73,6 +76,8 @@ deps:
 	  $(PKG_CONFIG) --exists $$p 2>/dev/null || missing="$$missing $$p"; \
 	done; \
 	command -v $(PKG_CONFIG) >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	[ -f /usr/include/csv.h ] || missing="$$missing libcsv-dev"; \
+	[ -d /usr/share/zoneinfo/Asia ] || missing="$$missing tzdata"; \
 	$(PYTHON) -c 'import cffi, pytest' >/dev/null 2>&1 || missing="$$missing python3-cffi/pytest"; \
 	[ -f /usr/include/python3*/Python.h ] 2>/dev/null || ls /usr/include/python3*/Python.h >/dev/null 2>&1 || missing="$$missing python3-dev"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -115,7 +120,7 @@ $(PCFILE): FORCE
 	  'Requires.private: $(LIB_PKGS)' \
 	  'Cflags: -I$${includedir}' \
 	  'Libs: -L$${libdir} -lprofile' \
-	  'Libs.private: -lpthread' > $@.tmp
+	  'Libs.private: $(CSV_LIBS) -lpthread' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 FORCE:
@@ -141,6 +146,20 @@ $(TEST_BIN): $(TEST_SRCS) $(TEST_HDRS) $(STATIC) | $(BUILD)/tests
 check: deps
 	@$(MAKE) --no-print-directory _check-c
 	@$(MAKE) --no-print-directory check-python
+	@$(MAKE) --no-print-directory _check-readme
+
+# The README's C example, compiled against a staged `make install` through
+# pkg-config and run: the documentation cannot drift from the API.
+RD := $(BUILD)/readme
+_check-readme: _all
+	@rm -rf $(RD) && mkdir -p $(RD)
+	@$(MAKE) --no-print-directory install DESTDIR=$(abspath $(RD)/stage) >/dev/null
+	@awk '/readme-example:start/ {f=1; next} /readme-example:end/ {f=0} f && !/^```/' README.md > $(RD)/hello.c
+	cd $(RD) && PKG_CONFIG_PATH=stage$(PKGCONFIGDIR) PKG_CONFIG_SYSROOT_DIR=$(abspath $(RD)/stage) \
+	  $(CC) -std=c11 -Wall -Wextra -Werror hello.c -o hello \
+	  $$(PKG_CONFIG_PATH=stage$(PKGCONFIGDIR) PKG_CONFIG_SYSROOT_DIR=$(abspath $(RD)/stage) $(PKG_CONFIG) --cflags --libs libprofile)
+	cd $(RD) && LD_LIBRARY_PATH=stage$(LIBDIR) ./hello > hello.out && cat hello.out && \
+	  grep -q '^front_desk   high   Assign a room on floor 10$$' hello.out && echo "README example: ok"
 
 _check-c: _all $(TEST_BIN)
 	$(TEST_BIN) --jobs 2
