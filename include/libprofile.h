@@ -172,7 +172,7 @@ typedef pf_time (*pf_clock_fn)(void *payload);
 #define PF_OPEN_NOMETASYNC 0x2u  /**< skip the meta-page fsync: a crash may lose the
                                       last commit, never corrupt (for kiosks) */
 
-#define PF_OPTIONS_VERSION 1
+#define PF_OPTIONS_VERSION 2
 
 /**
  * Options for pf_open().  Transparent; starts with a version; new fields
@@ -186,9 +186,18 @@ typedef struct pf_options {
 	unsigned int flags;       /**< PF_OPEN_* */
 	pf_clock_fn clock;        /**< NULL = the system clock */
 	void *clock_payload;      /**< passed to clock */
+
+	/* version 2: the hotel's business day (complaint due times, feedback.c) */
+	const char *timezone;     /**< IANA zone name read from the system zoneinfo, e.g.
+	                               "Asia/Macau"; NULL = use utc_offset_minutes.  Copied. */
+	int utc_offset_minutes;   /**< fixed offset east of UTC when timezone is NULL */
+	int business_day_end;     /**< minute of the local day the business day ends;
+	                               0 = 23:59 (1439) */
+	int complaint_cutoff;     /**< complaints recorded at or after this local minute are
+	                               due at noon the next day; 0 = 22:00 (1320), -1 = none */
 } pf_options;
 
-#define PF_OPTIONS_INIT { PF_OPTIONS_VERSION, 0, 0, NULL, NULL }
+#define PF_OPTIONS_INIT { PF_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, 0, 0, 0 }
 
 /** Fill `opts` with defaults for the given struct version.  Returns
  *  PF_EINVAL for a NULL pointer or a version this library does not know. */
@@ -200,10 +209,13 @@ PF_EXTERN int pf_options_init(pf_options *opts, unsigned int version);
  * data files are created 0600.  Stale reader slots left by crashed
  * processes are cleared.
  *
- * Errors: PF_EINVAL (NULL argument, unknown options version),
- * PF_EBUSY (already open in this process), PF_EVERSION (written by a
- * newer schema), PF_ENOTFOUND (read-only and nothing there),
- * PF_ECORRUPT (not a libprofile database), PF_EIO, PF_ENOMEM.
+ * Errors: PF_EINVAL (NULL argument, unknown options version, a time
+ * zone that is not in the system zoneinfo, both a zone and an offset, an
+ * offset beyond 18 hours, business_day_end or complaint_cutoff not a
+ * minute of the day), PF_EBUSY (already open in this process),
+ * PF_EVERSION (written by a newer schema), PF_ENOTFOUND (read-only and
+ * nothing there), PF_ECORRUPT (not a libprofile database), PF_EIO,
+ * PF_ENOMEM.
  */
 PF_EXTERN int pf_open(pf_db **out, const char *path, const pf_options *opts);
 
@@ -285,6 +297,8 @@ typedef struct pf_guest {
 	const char *const *tags;  /**< tag_count lower-case words, e.g. "advertising" */
 	size_t tag_count;
 	unsigned int consent;     /**< PF_CONSENT_* */
+	const char *external_id;  /**< id in another system (a PMS, an import source);
+	                               unique, indexed; re-imports match on it */
 
 	/* read-only */
 	pf_time created;
@@ -292,10 +306,13 @@ typedef struct pf_guest {
 	uint32_t stays;           /**< stays recorded (pf_stay_add, check-ins) */
 	const pf_pref *prefs;     /**< pref_count preferences, sorted by category */
 	size_t pref_count;
+	uint32_t complaints_open;  /**< complaints not yet resolved or closed */
+	uint32_t complaints_total; /**< complaints ever recorded */
+	pf_time not_satisfied_at;  /**< when a follow-up found the guest not satisfied; 0 = never */
 } pf_guest;
 
 #define PF_GUEST_INIT { {{0}}, NULL, NULL, NULL, NULL, NULL, 0, PF_TIER_NONE, \
-	NULL, 0, PF_CONSENT_PROFILING, 0, 0, 0, NULL, 0 }
+	NULL, 0, PF_CONSENT_PROFILING, NULL, 0, 0, 0, NULL, 0, 0, 0, 0 }
 
 /** A list of guests; free with pf_guest_list_free(). */
 typedef struct pf_guest_list {
@@ -687,6 +704,867 @@ PF_EXTERN int pf_subscribe(pf_db *db, const char *department, pf_prompt_fn fn,
  *  Errors: PF_EINVAL, PF_ENOTFOUND. */
 PF_EXTERN int pf_unsubscribe(pf_db *db, const char *department, pf_prompt_fn fn,
                              void *payload);
+
+/* ------------------------------------------------------------------ */
+/* Feedback and service quality (feedback.c, quality.c)                 */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+	PF_FEEDBACK_COMPLAINT = 0,
+	PF_FEEDBACK_COMPLIMENT,
+	PF_FEEDBACK_SUGGESTION
+} pf_feedback_kind;
+
+typedef enum {
+	PF_FEEDBACK_OPEN = 0,
+	PF_FEEDBACK_IN_PROGRESS,
+	PF_FEEDBACK_RESOLVED,
+	PF_FEEDBACK_CLOSED_UNRESOLVED
+} pf_feedback_status;
+
+typedef enum {
+	PF_OUTCOME_NONE = 0,        /**< no follow-up recorded yet */
+	PF_OUTCOME_SATISFIED,
+	PF_OUTCOME_NOT_SATISFIED
+} pf_outcome;
+
+/** A complaint, compliment or suggestion.  Strings are borrowed by
+ *  pf_feedback_add() and owned by objects the library returns. */
+typedef struct pf_feedback {
+	pf_id id;                  /**< filled in by pf_feedback_add() */
+	pf_id guest;               /**< required */
+	pf_date stay;              /**< arrival date of the stay concerned; 0 = none */
+	pf_feedback_kind kind;
+	const char *department;    /**< department concerned (lower-case word), required */
+	const char *category;      /**< room, food, noise, staff, billing, other, or any
+	                                lower-case word */
+	const char *text;          /**< required, at most PF_NOTE_MAX bytes */
+	int severity;              /**< 1 (minor) .. 3 (serious) */
+	const char *recorded_by;   /**< staff, required */
+	pf_time recorded_at;       /**< 0 = now */
+
+	/* read-only */
+	pf_feedback_status status;
+	pf_time due;               /**< complaints: the sunset due time; 0 otherwise */
+	const char *resolution;
+	const char *resolved_by;
+	pf_time resolved_at;
+	pf_id followup_prompt;     /**< the call-back prompt made at resolution */
+	pf_outcome outcome;
+	const char *outcome_by;
+	pf_time outcome_at;
+} pf_feedback;
+
+/** Start from this: kind complaint, severity 1, everything else empty. */
+#define PF_FEEDBACK_INIT { {{0}}, {{0}}, 0, PF_FEEDBACK_COMPLAINT, NULL, NULL, NULL, 1, \
+	NULL, 0, PF_FEEDBACK_OPEN, 0, NULL, NULL, 0, {{0}}, PF_OUTCOME_NONE, NULL, 0 }
+
+/** A list of feedback; free with pf_feedback_list_free(). */
+typedef struct pf_feedback_list {
+	size_t count;
+	pf_feedback *items;        /**< oldest first (by recorded_at, then id) */
+} pf_feedback_list;
+
+/** "complaint", "compliment", "suggestion"; NULL for an unknown value. */
+PF_EXTERN const char *pf_feedback_kind_name(pf_feedback_kind kind);
+/** "open", "in_progress", "resolved", "closed_unresolved"; NULL if unknown. */
+PF_EXTERN const char *pf_feedback_status_name(pf_feedback_status status);
+/** "none", "satisfied", "not_satisfied"; NULL if unknown. */
+PF_EXTERN const char *pf_outcome_name(pf_outcome outcome);
+/** Parse the names above (exact, lower case).  PF_EINVAL if unknown. */
+PF_EXTERN int pf_feedback_kind_parse(pf_feedback_kind *out, const char *name);
+PF_EXTERN int pf_feedback_status_parse(pf_feedback_status *out, const char *name);
+
+/**
+ * Record a complaint, compliment or suggestion, in one write transaction.
+ *
+ * The caller fills in guest, kind, department, category, text, severity
+ * and recorded_by (stay and recorded_at are optional; the read-only
+ * fields are ignored).  recorded_at may lie in the past (an entry made
+ * late) but not in the future.  A stay, when given, must be a stay of the
+ * guest (its arrival date).  On success fb->id, fb->status (open) and
+ * fb->due are filled in.
+ *
+ * A complaint also, in the same transaction:
+ *  - gets its due time by the sunset rule: the end of the hotel's
+ *    business day on which it was recorded (pf_options.business_day_end,
+ *    in pf_options' time zone), or noon the next local day when recorded
+ *    at or after pf_options.complaint_cutoff, or after the business day
+ *    ended (see pf_complaint_due());
+ *  - makes a prompt (rule "complaint") to the department concerned and
+ *    one to "management" (the duty manager; only one prompt when the
+ *    department is management), both due then, with priority normal,
+ *    high or urgent for severity 1, 2 or 3, and event id
+ *    "feedback:<feedback id>".  Subscribers (pf_subscribe) get them after
+ *    the commit;
+ *  - adds one to the guest's complaints_open and complaints_total, and
+ *    makes its category and text what rules see as
+ *    complaints.last_category and {complaint.latest}.
+ *
+ * `learn` (may be NULL) records a preference on the profile in the same
+ * transaction, so the next stay avoids what went wrong: its category,
+ * value, kind (like, dislike or need) and note are used (note NULL: the
+ * feedback's text), the observer is fb->department and fb->recorded_by,
+ * and it behaves as pf_pref_set() (its other fields are ignored).  For
+ * example "feather pillow caused an allergy" learns the need
+ * allergy.feathers, "room too noisy" the dislike room.location=near_lift.
+ *
+ * Journal: "feedback.add" (and "pref.set" for `learn`).
+ * Errors: PF_EINVAL (NULL, zero guest id, unknown kind, bad department or
+ * category word, empty/overlong/non-UTF-8 text or staff, severity not
+ * 1..3, a time in the future, a bad `learn`, more than PF_PREFS_MAX
+ * preferences), PF_ENOTFOUND (no such guest, or no such stay),
+ * PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn);
+
+/** Read one feedback.  *out is freed with pf_feedback_free().
+ *  Errors: PF_EINVAL (NULL or zero id), PF_ENOTFOUND, PF_ECORRUPT. */
+PF_EXTERN int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id);
+
+/** Free a feedback returned by pf_feedback_get().  NULL is a no-op. */
+PF_EXTERN void pf_feedback_free(pf_feedback *fb);
+
+/**
+ * List feedback, oldest first: of one guest (a range scan of the guest's
+ * index) or, with `guest` NULL, of every guest (a scan of all feedback).
+ * `status` is a pf_feedback_status, or -1 for any.  A guest with no
+ * feedback (or none that exists) gives an empty list, not an error: the
+ * feedback of an erased guest stays listed for the figures.
+ * Errors: PF_EINVAL (NULL out/db, zero guest id, unknown status),
+ * PF_ECORRUPT.
+ */
+PF_EXTERN int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest,
+                                   int status);
+
+/** Free a feedback list.  NULL is a no-op. */
+PF_EXTERN void pf_feedback_list_free(pf_feedback_list *list);
+
+/**
+ * Move feedback along its workflow without resolving it:
+ * open -> in_progress, and open or in_progress -> closed_unresolved (the
+ * hotel gives up: `note`, if given, is kept as the resolution and `staff`
+ * and the time as resolved_by / resolved_at).  Resolving goes through
+ * pf_feedback_resolve().  Closing a complaint unresolved takes one off
+ * the guest's complaints_open and dismisses its open complaint prompts
+ * (reason "complaint closed unresolved").  Any other transition is
+ * refused with PF_EINVAL and nothing changes.  `note` (optional) is
+ * journaled.
+ *
+ * Journal: "feedback.update".
+ * Errors: PF_EINVAL (NULL, zero id, unknown or forbidden transition,
+ * empty/overlong staff or note), PF_ENOTFOUND, PF_EREADONLY, PF_ECORRUPT,
+ * PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
+                                 const char *staff, const char *note);
+
+/**
+ * Resolve open or in-progress feedback: status resolved, `resolution`
+ * (required) and `staff` recorded with the time.  For a complaint, in the
+ * same transaction: the guest's complaints_open goes down by one, its
+ * complaint prompts still open are marked done by `staff`, and a
+ * follow-up prompt (rule "followup", normal priority) goes to
+ * "front_office": "Call <name> back to confirm they are satisfied:
+ * <category> complaint resolved — <resolution>", due at the end of the
+ * NEXT business day in the hotel's time zone.  Its id is kept in
+ * followup_prompt.
+ *
+ * Journal: "feedback.resolve".
+ * Errors: PF_EINVAL (NULL, zero id, already resolved or closed, empty/
+ * overlong staff or resolution), PF_ENOTFOUND, PF_EREADONLY,
+ * PF_ECORRUPT, PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_feedback_resolve(pf_db *db, const pf_id *id, const char *staff,
+                                  const char *resolution);
+
+/**
+ * Record the outcome of the call-back after a complaint was resolved,
+ * which closes the loop: outcome, `staff` and the time are stored, and
+ * the follow-up prompt is marked done by `staff` if still open.
+ * PF_OUTCOME_NOT_SATISFIED also sets the guest's not_satisfied_at to now
+ * (a later satisfied call does not clear it: it says when the guest was
+ * last found unhappy).  An outcome is recorded once.
+ *
+ * Journal: "feedback.followup".
+ * Errors: PF_EINVAL (NULL, zero id, not a complaint, not resolved, an
+ * outcome already recorded, outcome not SATISFIED or NOT_SATISFIED, bad
+ * staff), PF_ENOTFOUND, PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_feedback_followup(pf_db *db, const pf_id *id, const char *staff,
+                                   pf_outcome outcome);
+
+/**
+ * The sunset due time a complaint recorded at `recorded` (0 = now) gets,
+ * by this database's time zone and business day (what
+ * pf_feedback_add() stores in fb->due).  Zones come from the system
+ * zoneinfo (TZif), read once at pf_open, never through TZ/localtime;
+ * instants past a zone file's table follow the POSIX rule at its end.  A
+ * local time that does not exist (clocks going forward) is moved on by
+ * the gap; one that happens twice is taken the first time.
+ * Errors: PF_EINVAL.
+ */
+PF_EXTERN int pf_complaint_due(pf_time *out, pf_db *db, pf_time recorded);
+
+/** The instant the local calendar day `day` begins in the hotel's time
+ *  zone (pf_options.timezone or utc_offset_minutes); for report ranges.
+ *  Errors: PF_EINVAL (NULL, impossible date). */
+PF_EXTERN int pf_day_start(pf_time *out, pf_db *db, pf_date day);
+
+/** The hotel's offset from UTC in seconds (east positive) at instant t,
+ *  to show times in local time.  Errors: PF_EINVAL (NULL). */
+PF_EXTERN int pf_utc_offset(int *out, pf_db *db, pf_time t);
+
+/**
+ * Service-quality figures of one department, or of the whole hotel.
+ *
+ * PROMPTS counted are those created in [from, to), whatever their rule
+ * (complaint and follow-up prompts included).  `cut` below is the
+ * earlier of `to` and the database clock's now: an open prompt not yet
+ * due at `cut` is not judged yet.
+ *   done_on_time  status done, done_at <= due
+ *   done_late     status done, done_at >  due
+ *   never_done    status dismissed, or still open (pending/acknowledged)
+ *                 with due < cut
+ *   not_yet_due   still open with due >= cut (left out of the rate)
+ *   omission_rate never_done / (done_on_time + done_late + never_done)
+ *
+ * COMPLAINTS counted are those recorded in [from, to); in a department's
+ * row, those whose department concerned is that department.
+ *   resolved          status resolved
+ *   resolved_by_due   resolved with resolved_at <= due (the sunset time)
+ *   on_time_rate      resolved_by_due / complaints
+ *   median_resolve_seconds  median of resolved_at - recorded_at over the
+ *                     resolved ones (even count: the mean of the middle
+ *                     two, rounded down); -1 when none is resolved
+ *   unresolved        complaints - resolved (open, in progress, or closed
+ *                     unresolved)
+ *   unresolved_rate   unresolved / complaints
+ *   followups         complaints with an outcome recorded (a follow-up
+ *                     call made; each counts once, per complaint)
+ *   not_satisfied     of those, outcome not satisfied
+ *   dissatisfaction_rate  not_satisfied / followups
+ *   per_100_stays     complaints * 100 / the report's stays (the same
+ *                     hotel-wide denominator in every row)
+ * Compliments and suggestions recorded in [from, to) are counted too.
+ *
+ * Figures come from the records as they stand when the report is made: a
+ * prompt created in the range but done later counts with when it was done.
+ * Every rate is a fraction in 0..1 (per_100_stays excepted), or -1 when
+ * its denominator is 0.
+ */
+typedef struct pf_quality_row {
+	const char *department;    /**< NULL in the hotel-wide row */
+	uint32_t prompts;
+	uint32_t done_on_time;
+	uint32_t done_late;
+	uint32_t never_done;
+	uint32_t not_yet_due;
+	double omission_rate;
+	uint32_t complaints;
+	uint32_t resolved;
+	uint32_t resolved_by_due;
+	double on_time_rate;
+	int64_t median_resolve_seconds;
+	uint32_t unresolved;
+	double unresolved_rate;
+	uint32_t followups;
+	uint32_t not_satisfied;
+	double dissatisfaction_rate;
+	double per_100_stays;
+	uint32_t compliments;
+	uint32_t suggestions;
+} pf_quality_row;
+
+/** A quality report; free with pf_quality_report_free(). */
+typedef struct pf_quality_report {
+	pf_time from, to;          /**< the range asked for, [from, to) */
+	uint32_t stays;            /**< stays arriving in the range: their arrival date,
+	                                as the start of that day in the hotel's time
+	                                zone, is in [from, to) */
+	pf_quality_row overall;    /**< the whole hotel */
+	size_t count;
+	pf_quality_row *departments; /**< one row per department with a prompt or
+	                                  feedback counted, sorted by name */
+} pf_quality_report;
+
+/**
+ * Service-quality figures over [from, to), per department and overall,
+ * as defined at pf_quality_row, read in one read transaction.  Cost: one
+ * pass over every stored prompt, feedback and stay key (no index by
+ * time), fine for a hotel's years of data; run it off the check-in path.
+ * To report calendar days, take the bounds from pf_day_start().
+ * Errors: PF_EINVAL (NULL, from < 0, to <= from), PF_ECORRUPT, PF_ENOMEM.
+ */
+PF_EXTERN int pf_quality_report_get(pf_quality_report **out, pf_db *db, pf_time from,
+                                    pf_time to);
+
+/** Free a quality report.  NULL is a no-op. */
+PF_EXTERN void pf_quality_report_free(pf_quality_report *report);
+
+/* ------------------------------------------------------------------ */
+/* Journal: audit trail and change feed (journal.c)                     */
+/* ------------------------------------------------------------------ */
+
+/** One changed field of a journal entry. */
+typedef struct pf_journal_field {
+	const char *name;
+	const char *value;         /**< text form; NULL when the field was removed */
+} pf_journal_field;
+
+/** One mutation, as recorded in the same transaction as the change. */
+typedef struct pf_journal_entry {
+	uint64_t seq;              /**< 1, 2, 3... in commit order */
+	pf_time time;
+	const char *actor;         /**< department/staff where known, else NULL */
+	const char *op;            /**< "guest.put", "pref.set", "prompt.done", ... */
+	pf_id guest;               /**< the guest concerned; zero if none */
+	pf_id object;              /**< prompt, feedback or merge id; zero if none */
+	const char *ref;           /**< event id, category, rule book name...; may be NULL */
+	const pf_journal_field *fields;
+	size_t field_count;
+} pf_journal_entry;
+
+typedef struct pf_journal_iterator pf_journal_iterator;
+
+/* ------------------------------------------------------------------ */
+/* Data lifecycle: duplicates, merge, erase, backup (merge.c, erase.c,  */
+/* backup.c) and import/export (import.c, export.c)                     */
+/* ------------------------------------------------------------------ */
+
+/** Why two profiles look like one guest (pf_duplicate.reasons bits). */
+#define PF_DUP_EMAIL        0x01u
+#define PF_DUP_PHONE        0x02u
+#define PF_DUP_LOYALTY      0x04u
+#define PF_DUP_NAME_BIRTH   0x08u   /**< same folded name and birth date */
+#define PF_DUP_SIMILAR_NAME 0x10u   /**< similar name with the same phone */
+
+typedef struct pf_duplicate {
+	pf_id guest;
+	int score;                 /**< 0..100, higher is likelier */
+	unsigned int reasons;      /**< PF_DUP_* */
+} pf_duplicate;
+
+typedef struct pf_duplicate_list {
+	size_t count;
+	pf_duplicate *items;       /**< highest score first */
+} pf_duplicate_list;
+
+/** Progress of a long operation: `done` items so far of `total` (0 when
+ *  not known).  Return non-zero to stop early. */
+typedef int (*pf_progress_fn)(uint64_t done, uint64_t total, void *payload);
+
+/** A row an import refused, and why. */
+typedef struct pf_import_reject {
+	uint64_t line;             /**< 1-based line of the row in the file */
+	const char *reason;
+} pf_import_reject;
+
+typedef struct pf_import_report {
+	uint64_t rows;             /**< data rows read */
+	uint64_t created;
+	uint64_t updated;          /**< matched on external_id */
+	uint64_t rejected;
+	size_t reject_count;       /**< == rejected */
+	pf_import_reject *rejects;
+} pf_import_report;
+
+#define PF_IMPORT_OPTIONS_VERSION 1
+
+typedef struct pf_import_options {
+	unsigned int version;      /**< PF_IMPORT_OPTIONS_VERSION */
+	size_t batch_size;         /**< rows per transaction; 0 = 1000 */
+	const char *department;    /**< observer recorded on imported preferences;
+	                                NULL = "import" */
+	pf_progress_fn progress;   /**< may be NULL */
+	void *payload;
+} pf_import_options;
+
+#define PF_IMPORT_OPTIONS_INIT { PF_IMPORT_OPTIONS_VERSION, 0, NULL, NULL, NULL }
+
+/** What pf_retention_run() did. */
+typedef struct pf_retention_report {
+	uint64_t examined;         /**< profiles looked at */
+	uint64_t anonymised;       /**< profiles with no stay in the period, anonymised */
+} pf_retention_report;
+
+/* Function declarations for these sections follow, each documented by its
+ * module's author. */
+
+/* ---- Journal (journal.c) ------------------------------------------ */
+
+/*
+ * Every mutation appends one entry in its own transaction: a rejected or
+ * aborted call journals nothing, and neither does re-firing an event id.
+ * Field values are text; "F.old" holds the value F had before, a NULL
+ * value means "removed".  The actor is "department" or
+ * "department/staff".  Entries written by the core modules:
+ *
+ *   op              guest  object  ref          fields
+ *   guest.put       yes    -       -            name email phone language loyalty_no
+ *                                               external_id birth_date tier tags consent
+ *                                               (created: those set; updated: those
+ *                                               changed, each with F.old)
+ *   pref.set        yes    -       category     value kind count [note] [value.old]
+ *                                               [kind.old]; actor: the observer
+ *   pref.del        yes    -       category     value (NULL) value.old kind.old
+ *   stay.add        yes    -       event id of  arrival departure [room] [property]
+ *                                  a check-in   [party] [stays: the new count]
+ *   rules.load      -      -       book name    rules (how many)
+ *   event.fire      yes    -       event id     kind prompts [room]
+ *   prompt.ack      yes    prompt  event id     status status.old
+ *   prompt.done     yes    prompt  event id     status status.old
+ *   prompt.dismiss  yes    prompt  event id     status status.old reason
+ *   journal.trim    -      -       -            before_seq removed
+ *
+ * Other modules document the entries they write next to their functions.
+ * Erasing a guest replaces the personal values of its entries with
+ * "[erased]" and keeps the entries.
+ */
+
+/**
+ * Read the journal in sequence order: entries with seq > `since_seq`
+ * (0: from the start), and when `guest` is not NULL only that guest's
+ * entries (an index makes this a range scan; an unknown or erased guest
+ * simply has few or no entries).  The iterator sees entries committed
+ * before each of its reads, including ones committed after this call.
+ *
+ * The iterator holds no transaction between calls: it reads 256 entries
+ * per short read transaction, so a slow consumer never pins old pages.
+ * Free it with pf_journal_iterator_free(); it must not outlive `db`, and
+ * one thread at a time may use it.
+ *
+ * Errors: PF_EINVAL (NULL out or db, an all-zero guest id), PF_ENOMEM.
+ */
+PF_EXTERN int pf_journal_iter(pf_journal_iterator **out, pf_db *db, uint64_t since_seq,
+                              const pf_id *guest);
+
+/**
+ * The next entry.  Returns 0 and sets *entry, PF_ITEROVER at the end
+ * (*entry NULL; a later call sees entries committed since), or an error.
+ * The entry and its strings belong to the iterator and stay valid until
+ * the next call on it or its free.  After an error the iterator is spent:
+ * later calls return the same error.
+ *
+ * Errors: PF_EINVAL (NULL argument), PF_ECORRUPT (a stored entry failed
+ * validation, or the guest index names a missing entry), PF_ENOMEM,
+ * PF_EIO.
+ */
+PF_EXTERN int pf_journal_next(const pf_journal_entry **entry, pf_journal_iterator *it);
+
+/** Free an iterator.  NULL is a no-op. */
+PF_EXTERN void pf_journal_iterator_free(pf_journal_iterator *it);
+
+/** *seq receives the sequence number of the newest entry ever written
+ *  (0 for an empty journal; trimming does not move it).  Poll it to
+ *  notice changes made by other processes.  Errors: PF_EINVAL,
+ *  PF_ECORRUPT. */
+PF_EXTERN int pf_journal_last_seq(uint64_t *seq, pf_db *db);
+
+/**
+ * Retention.  The journal keeps everything unless this is called: delete
+ * the entries with seq < `before_seq` (and their index keys), then append
+ * a "journal.trim" entry recording `before_seq` and how many were
+ * removed, all in one transaction.  *removed (if not NULL) receives the
+ * count.
+ *
+ * Errors: PF_EINVAL (NULL db), PF_ECORRUPT (an entry to delete failed
+ * validation; nothing is deleted), PF_EREADONLY, PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_journal_trim(pf_db *db, uint64_t before_seq, uint64_t *removed);
+
+/* ---- Duplicates, merge, erasure, backup, consent, retention -------- */
+/* (merge.c, erase.c, backup.c)                                         */
+
+/**
+ * Profiles that look like the same guest as `guest`, found through the
+ * look-up indexes (no full scan):
+ *  - PF_DUP_EMAIL, PF_DUP_PHONE, PF_DUP_LOYALTY: the same e-mail (case
+ *    ignored), phone digits or loyalty number;
+ *  - PF_DUP_NAME_BIRTH: the same name, ignoring case, accents and spacing,
+ *    and the same (known) birth date;
+ *  - PF_DUP_SIMILAR_NAME, only together with PF_DUP_PHONE: names that
+ *    differ by a typing slip (an edit distance of at most a fifth of the
+ *    shorter name, at least 1), hold the same words in another order, or
+ *    share the last word and the first initial ("J. Smith", "John Smith").
+ * Each reason counts as independent evidence with a weight (e-mail 0.80,
+ * phone 0.60, loyalty number 0.90, name and birth date 0.70, similar name
+ * 0.75): score = round(100 * (1 - product of (1 - weight))), so a shared
+ * phone alone scores 60 and a shared phone with a similar name 90.
+ * Pairs marked with pf_guest_not_duplicate() are never suggested.  *out
+ * holds at most PF_FIND_LIMIT suggestions, highest score first (then by
+ * id); none is an empty list.  Free it with pf_duplicate_list_free().
+ *
+ * Errors: PF_EINVAL (NULL, zero id), PF_ENOTFOUND (no such guest),
+ * PF_ECORRUPT, PF_ENOMEM.
+ */
+PF_EXTERN int pf_guest_duplicates(pf_duplicate_list **out, pf_db *db, const pf_id *guest);
+
+/** Free a duplicate list.  NULL is a no-op. */
+PF_EXTERN void pf_duplicate_list_free(pf_duplicate_list *list);
+
+/**
+ * Record that `a` and `b` are different guests, so pf_guest_duplicates()
+ * never suggests one for the other.  Symmetric; marking a pair again is a
+ * no-op.  Journaled ("guest.not_duplicate", one entry per guest).  The
+ * mark goes when either profile is erased.
+ *
+ * Errors: PF_EINVAL (NULL, zero id, a == b), PF_ENOTFOUND (either guest
+ * missing), PF_EREADONLY, PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_guest_not_duplicate(pf_db *db, const pf_id *a, const pf_id *b);
+
+/**
+ * Merge profile `duplicate` into `keep`, in one transaction, and return
+ * the merge's id in *merge_out (zeroed first) for pf_guest_unmerge().
+ *
+ *  - Preferences: a category only the duplicate has is added as it was.
+ *    A category both have: a need beats a like or dislike (a safety
+ *    matter is never lost to a taste); the same value and kind are one
+ *    preference whose count is the sum, first_seen the earlier and
+ *    last_seen the later of the two, with the observer (department,
+ *    staff) and note of the later observation (the other's note if the
+ *    later has none); different values keep the one with the later
+ *    last_seen (keep's on a tie).  More than PF_PREFS_MAX categories in
+ *    all is refused.
+ *  - Profile: keep's fields win; fields keep lacks (e-mail, phone,
+ *    language, loyalty number, external id, birth date) are taken from
+ *    the duplicate (so when both have an external id, only keep's still
+ *    matches a re-import); tier is the higher; tags are the union (up to
+ *    PF_TAGS_MAX); consent is the intersection (what both allowed);
+ *    complaint counters add up, and keep's latest complaint stays unless
+ *    it has none.
+ *  - Stays move to keep (the stay counter is recounted).  Where both have
+ *    a stay with the same arrival, keep's stays and the duplicate's is
+ *    dropped.
+ *  - Prompts, event records and feedback of the duplicate now name keep.
+ *  - The duplicate's record and index entries are deleted.
+ *  - A merge record (in `meta`) keeps the exact bytes of both guest
+ *    records before the merge, the duplicate's stays, and the ids of what
+ *    was re-pointed.  It holds personal data: pf_guest_erase() of either
+ *    profile (or of a profile keep is later merged into) destroys it.
+ * Journaled: "guest.merge" for keep and for the duplicate (object = the
+ * merge id).  Cost: besides the two profiles, one pass over the `prompt`
+ * and `event` databases (prompts have no per-guest index).
+ *
+ * Errors: PF_EINVAL (NULL, zero ids, keep == duplicate, too many
+ * preferences), PF_ENOTFOUND (either guest missing), PF_EREADONLY,
+ * PF_ECORRUPT, PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_guest_merge(pf_id *merge_out, pf_db *db, const pf_id *keep,
+                             const pf_id *duplicate);
+
+/**
+ * Undo a merge, in one transaction.  The duplicate comes back byte for
+ * byte (its record, stays and index entries), and its prompts, events and
+ * feedback name it again.  If keep was not changed since the merge, its
+ * record is restored byte for byte too.  If it was (a new preference, a
+ * check-in, another merge into it), the restore is three-way: every
+ * preference category and profile field the merge set returns to its
+ * pre-merge value unless it was changed after the merge, in which case
+ * the later change stays; complaint counters lose what the merge added;
+ * the stay counter is recounted and `updated` is now.  Stays the merge
+ * moved go back to the duplicate as they were at the merge.  The merge
+ * record is deleted: unmerging twice gives PF_ENOTFOUND.  Journaled:
+ * "guest.unmerge" for both profiles.
+ *
+ * Errors: PF_EINVAL (NULL, zero id), PF_ENOTFOUND (no such merge: never
+ * made, already undone, or destroyed by an erasure), PF_EEXIST (keep was
+ * since merged into another profile — undo that merge first — or the
+ * duplicate's external id now belongs to another guest), PF_EREADONLY,
+ * PF_ECORRUPT, PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_guest_unmerge(pf_db *db, const pf_id *merge);
+
+/**
+ * Right to be forgotten, in one transaction: delete the profile (with its
+ * preferences), its index entries and stays; replace the personal data in
+ * its prompts (text, ack_by, done_by, dismiss_reason become "[erased]";
+ * ids, department, status and times stay, so service figures stay
+ * right), feedback and journal entries with the tombstone "[erased]";
+ * destroy the merge records that hold bytes of it (following merges: a
+ * profile merged into this one is the same person, and its prompts,
+ * feedback and journal entries are tombstoned too) and its "not a
+ * duplicate" marks.  Event records (ids and dates) stay.  Journaled as
+ * "guest.erase" without personal data.
+ *
+ * LMDB leaves old page contents in free pages, so the bytes are not gone
+ * from the data file until it is rewritten: follow with pf_compact() and
+ * swap the directories (README, "Data management").
+ *
+ * Errors: PF_EINVAL (NULL, zero id), PF_ENOTFOUND, PF_EREADONLY,
+ * PF_ECORRUPT, PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_guest_erase(pf_db *db, const pf_id *guest);
+
+/**
+ * Write a compacted copy of the database into directory `dest_dir`
+ * (created with mode 0700 if missing; an existing one must be empty):
+ * every record is copied, in key order, into a fresh LMDB environment
+ * (data.mdb, mode 0600, synced).  Only live records are copied: unlike a
+ * page copy (mdb_env_copy2 with MDB_CP_COMPACT copies whole pages, whose
+ * unused space can still hold bytes of deleted records), nothing of an
+ * erased guest survives.  The copy is one consistent snapshot (one read
+ * transaction); other processes keep reading and writing meanwhile, but
+ * their changes after the snapshot are not in the copy.  Works on a
+ * read-only database.  Open the copy with pf_open().
+ *
+ * Errors: PF_EINVAL (NULL or empty path, `dest_dir` not a directory),
+ * PF_EEXIST (`dest_dir` is not empty), PF_EFULL, PF_EIO (on failure the
+ * partial copy is removed), PF_ENOMEM.
+ */
+PF_EXTERN int pf_compact(pf_db *db, const char *dest_dir);
+
+/**
+ * A consistent hot backup into directory `dest_dir` (created with mode
+ * 0700 if missing; an existing one must be empty): LMDB's compacting page
+ * copy (mdb_env_copyfd2 with MDB_CP_COMPACT) of one read snapshot,
+ * written to data.mdb (mode 0600) and synced.  Other processes keep
+ * writing meanwhile.  To restore, pf_open() the copy (or move it into
+ * place while nothing has the database open).  Faster than pf_compact(),
+ * but unused space inside copied pages may still hold bytes of records
+ * deleted before the backup: after an erasure, use pf_compact().
+ *
+ * Errors: as pf_compact().
+ */
+PF_EXTERN int pf_backup(pf_db *db, const char *dest_dir);
+
+/**
+ * Change a guest's consent flags (PF_CONSENT_*) and journal it
+ * ("guest.consent" with fields consent and consent.old, each written as
+ * "profiling,marketing", "profiling", "marketing" or "none"; actor =
+ * `actor`, NULL when unknown).  Setting the flags the guest already has
+ * stores and journals nothing.
+ *
+ * Errors: PF_EINVAL (NULL db/guest, zero id, unknown flags, empty, overlong
+ * or non-UTF-8 actor), PF_ENOTFOUND, PF_EREADONLY, PF_ECORRUPT, PF_EFULL,
+ * PF_EIO.
+ */
+PF_EXTERN int pf_guest_set_consent(pf_db *db, const pf_id *guest, unsigned int consent,
+                                   const char *actor);
+
+/**
+ * Anonymise the profiles nobody has stayed under for more than
+ * `days_without_stay` days, the way hotel systems apply a retention
+ * period.  A profile's last activity is the latest departure of its stays
+ * (a stay still to come counts), or its creation when it has none, as a
+ * UTC calendar day; it is anonymised when today (by the database clock)
+ * is more than `days_without_stay` days after that.
+ *
+ * Anonymising keeps the profile id, tier, consent flags, created, the
+ * stay counter, the complaint counters and the stays themselves (dates,
+ * room, property, party); it sets the name to "[anonymised]", removes
+ * e-mail, phone, language, loyalty number, external id, birth date,
+ * tags, preferences and the latest complaint's text, removes every index
+ * entry of the profile (it can no longer be found by name or contact),
+ * tombstones its prompts, feedback and journal entries as
+ * pf_guest_erase() does, and destroys merge records holding its bytes.
+ * Each profile is journaled ("guest.anonymise", actor = `actor`), and so
+ * is the run ("retention.run" with days, examined, anonymised).
+ * Profiles already anonymised are examined but not counted again.
+ *
+ * The work is done in transactions of up to 500 profiles: if it fails
+ * midway, the profiles of earlier transactions stay anonymised and `out`
+ * reports them.  `out` (if not NULL) is zeroed first: examined = every
+ * profile looked at, anonymised = the profiles anonymised by this run.
+ * Cost: one pass over all profiles and their stays, plus one pass over
+ * the prompts per transaction that anonymises something.
+ *
+ * Errors: PF_EINVAL (NULL db, days_without_stay 0, bad actor),
+ * PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
+ */
+PF_EXTERN int pf_retention_run(pf_retention_report *out, pf_db *db,
+                               uint32_t days_without_stay, const char *actor);
+
+/* ---- Export and bulk import (export.c, import.c) ------------------ */
+
+/**
+ * Everything held about one guest (right of access), as one JSON object
+ * built with jansson and written into a new NUL-terminated UTF-8 string
+ * *out, freed with pf_string_free():
+ *
+ *   { "format": "libprofile.guest-export", "version": 1,
+ *     "exported_at": "2026-11-23T09:00:00Z",
+ *     "guest": { "id", "external_id", "name", "email", "phone", "language",
+ *                "loyalty_no", "birth_date", "tier", "tags": [...],
+ *                "consent": ["profiling", ...], "created", "updated",
+ *                "stays", "complaints_open", "complaints_total",
+ *                "not_satisfied_at" },          (unknown values are null)
+ *     "preferences": [ { "category", "value", "kind",
+ *                        "observed_by": { "department", "staff" }, "note",
+ *                        "count", "first_seen", "last_seen" } ],
+ *     "stays":       [ { "arrival", "departure", "property", "room", "party" } ],
+ *     "prompts":     [ { "id", "event_id", "department", "rule", "priority",
+ *                        "text", "status", "created", "due", "ack_by",
+ *                        "ack_at", "done_by", "done_at", "dismiss_reason" } ],
+ *     "feedback":    [ { "id", "kind", "department", "category", "text",
+ *                        "severity", "stay", "recorded_by", "recorded_at",
+ *                        "status", "due", "resolution", "resolved_by",
+ *                        "resolved_at", "followup_prompt", "outcome",
+ *                        "outcome_by", "outcome_at" } ],
+ *     "journal":     [ { "seq", "time", "actor", "op", "object", "ref",
+ *                        "fields": [ [name, value-or-null], ... ] } ] }
+ *
+ * Times are ISO 8601 UTC strings ("2026-11-23T09:00:00Z"), dates
+ * "YYYY-MM-DD", ids UUID text; an absent time or date is null.  Stays are
+ * in arrival order, prompts in creation order, journal entries in
+ * sequence order.  The profile, stays and prompts are read in one read
+ * transaction; feedback and the journal each in their own, so a change
+ * committed meanwhile may show in one section and not another.  Cost: the
+ * guest's own records, plus one pass over the `prompt` database (prompts
+ * have no per-guest index; records not holding the guest's id are skipped
+ * before decoding).
+ *
+ * Errors: PF_EINVAL (NULL, zero id), PF_ENOTFOUND (no such guest),
+ * PF_ECORRUPT, PF_ENOMEM.
+ */
+PF_EXTERN int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest);
+
+/** Free a string the library returned.  NULL is a no-op. */
+PF_EXTERN void pf_string_free(char *s);
+
+/**
+ * Import guests and their preferences from a CSV file (RFC 4180: comma
+ * separated, fields with commas, quotes or line breaks in double quotes,
+ * a quote doubled inside them; LF or CRLF line ends; a UTF-8 byte order
+ * mark at the start is skipped; UTF-8 text).  The first row names the
+ * columns, in any order (names of the fixed columns ignore case):
+ *
+ *   id           the guest's libprofile UUID (pf_export_csv writes it, so
+ *                an export re-imports onto the same guests)
+ *   external_id  the guest's id in the source system (pf_guest.external_id)
+ *   name         required in every row
+ *   email, phone, language, loyalty_no
+ *   tier         none, silver, gold, platinum or vip
+ *   tags         lower-case words separated by ';'
+ *   birth_date   YYYY-MM-DD
+ *   consent      "profiling", "marketing", "profiling;marketing" or "none"
+ *   pref:CAT     a preference in category CAT (e.g. pref:room.floor): the
+ *                value, optionally prefixed "like:", "dislike:" or "need:"
+ *                for its kind (default like): "need:feather allergy"
+ *   like:CAT, dislike:CAT, need:CAT
+ *                a preference of that kind; the value is taken as written
+ *   note:CAT     a note for the preference in CAT
+ *
+ * A cell that is empty clears that field of an existing guest (tier
+ * becomes none); a column that is absent leaves the field as stored.
+ * Exceptions: an empty consent cell leaves consent as it is (new guests
+ * get PF_CONSENT_PROFILING), and an empty preference cell sets nothing.
+ * An unknown or repeated column, or a header without a name column,
+ * refuses the whole file before anything is written.
+ *
+ * Matching: a row whose external_id belongs to a stored guest updates
+ * that guest (a row with an id as well must name the same guest); else a
+ * row whose id names a stored guest updates it; else the row creates a
+ * guest (with the row's id, if given).  Re-running an import is therefore
+ * idempotent for rows with an external_id or an id: the second run
+ * reports every row as updated and changes no stored byte.  An update
+ * replaces the fields the file has (as pf_guest_put() does); preferences
+ * the row does not name stay; a preference the guest already has with the
+ * same value and kind is left as it is (count and times unchanged; only a
+ * new note is taken); a different value or kind replaces it as a new
+ * observation (count 1, first and last seen now) by `opts->department`.
+ *
+ * Every row is checked completely before anything is written: exactly the
+ * checks of pf_guest_put() and pf_pref_set(), plus the file's own (bad
+ * quoting, a row with more or fewer fields than the header, bytes that
+ * are not UTF-8, an unknown tier or consent word, a date that is not
+ * YYYY-MM-DD).  A row that fails is left out and reported in
+ * (*out)->rejects with its line (the line its first byte is on) and the
+ * reason; it never stops the import or costs the rows around it.  A row
+ * with broken quoting is cut at the end of its first line and parsing
+ * resumes on the next line, so an unclosed quote swallows nothing.
+ *
+ * Good rows are written opts->batch_size at a time (default 1000), one
+ * write transaction per batch.  A batch that fails because of one row
+ * (e.g. an external_id that belongs to another guest than the row's id,
+ * or a guest that would exceed PF_PREFS_MAX preferences) is redone row by
+ * row, and only that row is rejected.  Each guest created or changed is
+ * journaled as "import.row" (actor = the department, ref = the file's
+ * base name; fields: line, action created/updated, the profile fields
+ * that changed with their old values, and pref/value/kind/note for each
+ * preference written); a row that changes nothing journals nothing.
+ *
+ * opts->progress, if set, is called after each batch commits with the
+ * rows read so far (good and rejected) and the total from a quick
+ * pre-count of the file's records (0 for a pipe); the last call has
+ * done == total.  If it returns non-zero the import stops there: what was
+ * committed stays, and the report covers the rows read.  NULL opts means
+ * the defaults.
+ *
+ * *out (freed with pf_import_report_free()) says how many rows were read,
+ * created, updated (matched a stored guest, changed or not) and rejected;
+ * rows == created + updated + rejected.  Rejects are in line order.
+ *
+ * Errors (nothing is reported; batches committed before a failure stay,
+ * and re-running the import is safe): PF_EINVAL (NULL out/db/path, empty
+ * path, a directory, unknown options version, a department that is not a
+ * lower-case word, a bad header row, no header row), PF_ENOTFOUND (no
+ * such file), PF_EIO (the file cannot be read), PF_EREADONLY, PF_EFULL,
+ * PF_ENOMEM.
+ */
+PF_EXTERN int pf_import_csv(pf_import_report **out, pf_db *db, const char *path,
+                            const pf_import_options *opts);
+
+/**
+ * Import guests from a JSON Lines file: one JSON object per line (blank
+ * lines are skipped; a UTF-8 byte order mark on the first line too), with
+ * the keys of pf_import_csv()'s columns: "id", "external_id", "name",
+ * "email", "phone", "language", "loyalty_no", "tier", "birth_date"
+ * (strings), "tags" and "consent" (arrays of strings, or one string with
+ * ';' between items), and "prefs": an object mapping each category to its
+ * value (a string, with the optional "like:"/"dislike:"/"need:" prefix)
+ * or to an object { "value": ..., "kind": "like"|"dislike"|"need",
+ * "note": ... }; a category mapped to null or "" sets nothing.  A key
+ * that is absent leaves the field as stored; null (or "") clears it,
+ * except consent, which null or "" leaves as it is.  A line
+ * that is not valid JSON, not an object, has an unknown key, a duplicate
+ * key or a value of the wrong type is rejected with its line number.
+ * Matching, validation, batches, journal, progress, report and errors are
+ * as for pf_import_csv().
+ */
+PF_EXTERN int pf_import_jsonl(pf_import_report **out, pf_db *db, const char *path,
+                              const pf_import_options *opts);
+
+/** Free an import report and its reject reasons.  NULL is a no-op. */
+PF_EXTERN void pf_import_report_free(pf_import_report *report);
+
+/**
+ * Export every guest with its preferences as JSON Lines, one object per
+ * guest in id order, in exactly the format pf_import_jsonl() reads:
+ * "id", "external_id", "name", "email", "phone", "language",
+ * "loyalty_no", "tier", "tags", "birth_date", "consent" (keys of unknown
+ * values left out) and "prefs" (a like without a note as its value
+ * string, anything else as { "value", "kind", "note" }).  Importing the
+ * file into an empty database gives the same guests: same ids, profile
+ * fields and preference values, kinds and notes (observers, counts and
+ * times of preferences, stays and the rest are not part of the format).
+ *
+ * The guests are read in one read transaction (a consistent snapshot;
+ * writers are not blocked).  The file is written next to `path` under a
+ * temporary name with mode 0600 (it holds personal data), synced, and
+ * renamed onto `path` only when complete: a failed export leaves no
+ * partial file, and replaces nothing.
+ *
+ * Errors: PF_EINVAL (NULL or empty argument), PF_ENOTFOUND (the directory
+ * of `path` does not exist), PF_EFULL (the disk is full), PF_EIO (cannot
+ * write), PF_ECORRUPT, PF_ENOMEM.
+ */
+PF_EXTERN int pf_export_jsonl(pf_db *db, const char *path);
+
+/**
+ * Export every guest with its preferences as CSV in the format
+ * pf_import_csv() reads: a header row, then one row per guest in id
+ * order.  Columns: id, external_id, name, email, phone, language,
+ * loyalty_no, tier, tags, birth_date, consent, then for every preference
+ * category any guest has, in category order, pref:CAT (the value, with a
+ * "dislike:"/"need:" prefix for those kinds, and "like:" for a like whose
+ * value itself starts with one of the prefixes) and, when any guest has a
+ * note in that category, note:CAT.  Fields are quoted when they hold a
+ * comma, a quote, a line break or surrounding spaces.  Writing, the
+ * snapshot, round trip and errors are as for pf_export_jsonl().
+ */
+PF_EXTERN int pf_export_csv(pf_db *db, const char *path);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,7 @@ void pf_guest_rec_free(pf_guest_rec *r)
 	xfree(r->g.phone);
 	xfree(r->g.language);
 	xfree(r->g.loyalty_no);
+	xfree(r->g.external_id);
 	if (r->tags)
 		for (size_t i = 0; i < r->g.tag_count; i++)
 			free(r->tags[i]);
@@ -189,7 +190,8 @@ int pf_guest_rec_from_public(pf_guest_rec **out, const pf_guest *g)
 	r->g.consent = g->consent;
 	if (!dup_into(&r->g.name, g->name) || !dup_into(&r->g.email, g->email) ||
 	    !dup_into(&r->g.phone, g->phone) || !dup_into(&r->g.language, g->language) ||
-	    !dup_into(&r->g.loyalty_no, g->loyalty_no))
+	    !dup_into(&r->g.loyalty_no, g->loyalty_no) ||
+	    !dup_into(&r->g.external_id, g->external_id))
 		goto fail;
 	if (g->tag_count > 0) {
 		r->tags = calloc(g->tag_count, sizeof *r->tags);
@@ -341,6 +343,8 @@ static void guest_fields(enc *e, const void *rec)
 	e_uint(e, "c_total", r->complaints_total, false);
 	e_str(e, "c_lastcat", r->complaint_last_category);
 	e_str(e, "c_latest", r->complaint_latest);
+	e_str(e, "ext", g->external_id);
+	e_int(e, "unsat", g->not_satisfied_at, false);
 }
 
 int pf_codec_guest_encode(msgpack_sbuffer *sb, const pf_guest_rec *r)
@@ -948,12 +952,12 @@ static int decode_tags(pf_guest_rec *r, const msgpack_object *o)
 enum {
 	G_V, G_NAME, G_EMAIL, G_PHONE, G_LANG, G_LOYALTY, G_BIRTH, G_TIER, G_TAGS,
 	G_CONSENT, G_CREATED, G_UPDATED, G_STAYS, G_PREFS, G_COPEN, G_CTOTAL,
-	G_CLASTCAT, G_CLATEST, G_N
+	G_CLASTCAT, G_CLATEST, G_EXT, G_UNSAT, G_N
 };
 static const char *const guest_names[G_N] = {
 	"v", "name", "email", "phone", "lang", "loyalty", "birth", "tier", "tags",
 	"consent", "created", "updated", "stays", "prefs", "c_open", "c_total",
-	"c_lastcat", "c_latest"
+	"c_lastcat", "c_latest", "ext", "unsat"
 };
 static const shape guest_shape = {
 	"guest", guest_names, G_N,
@@ -991,6 +995,8 @@ static int guest_field(void *ctx, int idx, const fld *f, const msgpack_object *o
 	case G_PREFS:   return decode_prefs(r, o);
 	case G_COPEN:   return want_u32(db, f, o, 0, &r->complaints_open);
 	case G_CTOTAL:  return want_u32(db, f, o, 0, &r->complaints_total);
+	case G_EXT:     return want_str(db, f, o, PF_FIELD_MAX, true, &g->external_id);
+	case G_UNSAT:   return want_int(db, f, o, &g->not_satisfied_at);
 	case G_CLASTCAT:
 		rc = want_str(db, f, o, PF_FIELD_MAX, false, &s);
 		r->complaint_last_category = (char *)s;
@@ -1024,6 +1030,10 @@ int pf_codec_guest_decode(pf_guest_rec **out, const void *data, size_t len)
 	rc = walk(&guest_shape, NULL, &up.data, guest_field, r);
 	if (rc)
 		goto out;
+	/* The record's counters are the stored truth; the public view shows
+	 * copies (feedback.c changes the record's). */
+	r->g.complaints_open = r->complaints_open;
+	r->g.complaints_total = r->complaints_total;
 	*out = r;
 	r = NULL;
 out:
@@ -1250,6 +1260,516 @@ int pf_codec_rule_decode(pf_rule_rec *r, const void *data, size_t len)
 		tmp.source = NULL;
 		tmp.order = 0;
 	}
+	*r = tmp;
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Journal (journal.c's records)                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Key: big-endian seq (journal.c).  Value: {v, time, actor?, op, guest?,
+ * object?, ref?, fields?}; fields is an array of [name, value|nil] pairs,
+ * nil meaning "the field was removed".  Zero ids are left out.
+ */
+
+void pf_journal_entry_clear(pf_journal_entry *e)
+{
+	if (!e)
+		return;
+	xfree(e->actor);
+	xfree(e->op);
+	xfree(e->ref);
+	if (e->fields) {
+		for (size_t i = 0; i < e->field_count; i++) {
+			xfree(e->fields[i].name);
+			xfree(e->fields[i].value);
+		}
+		xfree(e->fields);
+	}
+	memset(e, 0, sizeof *e);
+}
+
+static void journal_fields(enc *e, const void *rec)
+{
+	const pf_journal_entry *j = rec;
+	e_uint(e, "v", PF_REC_JOURNAL_V, true);
+	e_int(e, "time", j->time, true);
+	e_str(e, "actor", j->actor);
+	e_str(e, "op", j->op);
+	if (!pf_id_is_zero(&j->guest))
+		e_id(e, "guest", &j->guest);
+	if (!pf_id_is_zero(&j->object))
+		e_id(e, "object", &j->object);
+	e_str(e, "ref", j->ref);
+	if (j->field_count > 0 && j->fields && e_key(e, "fields")) {
+		e->err |= msgpack_pack_array(e->pk, j->field_count);
+		for (size_t i = 0; i < j->field_count; i++) {
+			const pf_journal_field *f = &j->fields[i];
+			const char *n = f->name ? f->name : "";
+			e->err |= msgpack_pack_array(e->pk, 2);
+			e->err |= msgpack_pack_str_with_body(e->pk, n, strlen(n));
+			if (f->value)
+				e->err |= msgpack_pack_str_with_body(e->pk, f->value, strlen(f->value));
+			else
+				e->err |= msgpack_pack_nil(e->pk);
+		}
+	}
+}
+
+int pf_codec_journal_encode(msgpack_sbuffer *sb, const pf_journal_entry *e)
+{
+	return encode(sb, "journal", journal_fields, e);
+}
+
+enum { J_V, J_TIME, J_ACTOR, J_OP, J_GUEST, J_OBJECT, J_REF, J_FIELDS, J_N };
+static const char *const journal_names[J_N] = {
+	"v", "time", "actor", "op", "guest", "object", "ref", "fields"
+};
+static const shape journal_shape = {
+	"journal", journal_names, J_N, BIT(J_V) | BIT(J_TIME) | BIT(J_OP), PF_REC_JOURNAL_V
+};
+
+static int journal_decode_fields(pf_journal_entry *j, const msgpack_object *o)
+{
+	const char *db = "journal";
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return corrupt(db, "field 'fields' is not an array");
+	uint32_t n = o->via.array.size;
+	if (n > PF_JOURNAL_FIELDS_MAX)
+		return corrupt(db, "field 'fields' has more than %d entries", PF_JOURNAL_FIELDS_MAX);
+	if (n == 0)
+		return 0;
+	pf_journal_field *fs = calloc(n, sizeof *fs);
+	if (!fs)
+		return nomem(db);
+	j->fields = fs;
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object *pair = &o->via.array.ptr[i];
+		const fld f = { "fields", NULL, (long)i };
+		if (pair->type != MSGPACK_OBJECT_ARRAY || pair->via.array.size != 2)
+			return bad_field(db, &f, "is not a [name, value] pair");
+		/* Counted before it is filled so that a failure frees it. */
+		j->field_count++;
+		int rc = want_str(db, &f, &pair->via.array.ptr[0], PF_JOURNAL_NAME_MAX, true,
+		                  &fs[i].name);
+		if (rc)
+			return rc;
+		const msgpack_object *v = &pair->via.array.ptr[1];
+		if (v->type == MSGPACK_OBJECT_NIL)
+			continue;
+		rc = want_str(db, &f, v, PF_JOURNAL_VALUE_MAX, false, &fs[i].value);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int journal_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
+{
+	pf_journal_entry *j = ctx;
+	const char *db = "journal";
+	int rc;
+
+	switch (idx) {
+	case J_TIME:   return want_int(db, f, o, &j->time);
+	case J_ACTOR:  return want_str(db, f, o, PF_JOURNAL_ACTOR_MAX, true, &j->actor);
+	case J_OP:
+		rc = want_str(db, f, o, PF_JOURNAL_OP_MAX, true, &j->op);
+		if (rc == 0 && !pf_journal_op_valid(j->op, strlen(j->op)))
+			rc = bad_field(db, f, "is not an operation name (e.g. guest.put)");
+		return rc;
+	case J_GUEST:  return want_id(db, f, o, &j->guest);
+	case J_OBJECT: return want_id(db, f, o, &j->object);
+	case J_REF:    return want_str(db, f, o, PF_JOURNAL_REF_MAX, true, &j->ref);
+	default:       return journal_decode_fields(j, o);
+	}
+}
+
+int pf_codec_journal_decode(pf_journal_entry *e, const void *data, size_t len)
+{
+	msgpack_unpacked up;
+	pf_journal_entry tmp;
+	int rc;
+
+	if (!e)
+		return pf_seterr(PF_EINVAL, "pf_codec_journal_decode: entry is NULL");
+	memset(&tmp, 0, sizeof tmp);
+	msgpack_unpacked_init(&up);
+	rc = unpack_record(&up, "journal", data, len);
+	if (!rc)
+		rc = walk(&journal_shape, NULL, &up.data, journal_field, &tmp);
+	if (rc)
+		pf_journal_entry_clear(&tmp);   /* leaves tmp zeroed */
+	*e = tmp;
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Merge record (merge.c; meta "merge:" + merge id)                     */
+/* ------------------------------------------------------------------ */
+
+/* Event ids are LMDB keys: at most 511 bytes. */
+#define MERGE_EVENT_KEY_MAX 511
+
+void pf_merge_rec_clear(pf_merge_rec *m)
+{
+	if (!m)
+		return;
+	free(m->keep_before.data);
+	free(m->keep_after.data);
+	free(m->dup_before.data);
+	if (m->stays)
+		for (size_t i = 0; i < m->stay_count; i++)
+			free(m->stays[i].value);
+	free(m->stays);
+	free(m->prompts);
+	if (m->events)
+		for (size_t i = 0; i < m->event_count; i++)
+			free(m->events[i].data);
+	free(m->events);
+	free(m->feedback);
+	memset(m, 0, sizeof *m);
+}
+
+static void e_blob(enc *e, const char *key, const pf_merge_blob *b)
+{
+	if (e_key(e, key))
+		e->err |= msgpack_pack_bin_with_body(e->pk, b->data, b->len);
+}
+
+static void e_ids(enc *e, const char *key, const pf_id *ids, size_t n)
+{
+	if (!e_key(e, key))
+		return;
+	e->err |= msgpack_pack_array(e->pk, n);
+	for (size_t i = 0; i < n; i++)
+		e->err |= msgpack_pack_bin_with_body(e->pk, ids[i].b, sizeof ids[i].b);
+}
+
+static void merge_fields(enc *e, const void *rec)
+{
+	const pf_merge_rec *m = rec;
+	e_uint(e, "v", PF_REC_MERGE_V, true);
+	e_id(e, "keep", &m->keep);
+	e_id(e, "dup", &m->dup);
+	e_int(e, "time", m->time, true);
+	e_blob(e, "keep_before", &m->keep_before);
+	e_blob(e, "keep_after", &m->keep_after);
+	e_blob(e, "dup_before", &m->dup_before);
+	if (e_key(e, "stays")) {
+		e->err |= msgpack_pack_array(e->pk, m->stay_count);
+		for (size_t i = 0; i < m->stay_count; i++) {
+			const pf_merge_stay *s = &m->stays[i];
+			e->err |= msgpack_pack_array(e->pk, 3);
+			e->err |= msgpack_pack_int64(e->pk, s->arrival);
+			e->err |= msgpack_pack_uint64(e->pk, s->moved ? 1 : 0);
+			e->err |= msgpack_pack_bin_with_body(e->pk, s->value, s->len);
+		}
+	}
+	e_ids(e, "prompts", m->prompts, m->prompt_count);
+	if (e_key(e, "events")) {
+		e->err |= msgpack_pack_array(e->pk, m->event_count);
+		for (size_t i = 0; i < m->event_count; i++)
+			e->err |= msgpack_pack_bin_with_body(e->pk, m->events[i].data,
+			                                     m->events[i].len);
+	}
+	e_ids(e, "feedback", m->feedback, m->feedback_count);
+}
+
+int pf_codec_merge_encode(msgpack_sbuffer *sb, const pf_merge_rec *m)
+{
+	return encode(sb, "merge", merge_fields, m);
+}
+
+enum {
+	M_V, M_KEEP, M_DUP, M_TIME, M_KEEP_BEFORE, M_KEEP_AFTER, M_DUP_BEFORE, M_STAYS,
+	M_PROMPTS, M_EVENTS, M_FEEDBACK, M_N
+};
+static const char *const merge_names[M_N] = {
+	"v", "keep", "dup", "time", "keep_before", "keep_after", "dup_before", "stays",
+	"prompts", "events", "feedback"
+};
+static const shape merge_shape = {
+	"merge", merge_names, M_N, (UINT32_C(1) << M_N) - 1, PF_REC_MERGE_V
+};
+
+/* A non-empty byte string of at most `max` bytes, copied. */
+static int want_blob(const char *db, const fld *f, const msgpack_object *o, size_t max,
+                     pf_merge_blob *out)
+{
+	if (o->type != MSGPACK_OBJECT_BIN)
+		return bad_field(db, f, "is not a byte string");
+	size_t n = o->via.bin.size;
+	if (n == 0 || n > max)
+		return bad_field(db, f, "has %zu bytes (1 to %zu allowed)", n, max);
+	unsigned char *p = malloc(n);
+	if (!p)
+		return nomem(db);
+	memcpy(p, o->via.bin.ptr, n);
+	free(out->data);
+	out->data = p;
+	out->len = n;
+	return 0;
+}
+
+static int want_array(const char *db, const fld *f, const msgpack_object *o)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return bad_field(db, f, "is not an array");
+	return 0;
+}
+
+static int merge_ids(const fld *f, const msgpack_object *o, pf_id **out, size_t *n)
+{
+	const char *db = "merge";
+	int rc = want_array(db, f, o);
+	if (rc || o->via.array.size == 0)
+		return rc;
+	*out = calloc(o->via.array.size, sizeof **out);
+	if (!*out)
+		return nomem(db);
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const fld el = { f->name, NULL, (long)i };
+		if ((rc = want_id(db, &el, &o->via.array.ptr[i], &(*out)[i])))
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int merge_stays(pf_merge_rec *m, const fld *f, const msgpack_object *o)
+{
+	const char *db = "merge";
+	int rc = want_array(db, f, o);
+	if (rc || o->via.array.size == 0)
+		return rc;
+	m->stays = calloc(o->via.array.size, sizeof *m->stays);
+	if (!m->stays)
+		return nomem(db);
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const fld el = { "stays", NULL, (long)i };
+		const msgpack_object *a = &o->via.array.ptr[i];
+		pf_merge_stay *s = &m->stays[m->stay_count];
+		if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size != 3)
+			return bad_field(db, &el, "is not [arrival, moved, value]");
+		/* Counted before it is filled so that a failure frees it. */
+		m->stay_count++;
+		uint64_t moved = 0;
+		pf_merge_blob b = { NULL, 0 };
+		if ((rc = want_date(db, &el, &a->via.array.ptr[0], &s->arrival)) ||
+		    (rc = want_uint(db, &el, &a->via.array.ptr[1], 0, 1, &moved)))
+			return rc;
+		rc = want_blob(db, &el, &a->via.array.ptr[2], UINT32_MAX, &b);
+		s->value = b.data;
+		s->len = b.len;
+		if (rc)
+			return rc;
+		if (s->arrival == 0)
+			return bad_field(db, &el, "has no arrival date");
+		s->moved = moved != 0;
+	}
+	return 0;
+}
+
+static int merge_events(pf_merge_rec *m, const fld *f, const msgpack_object *o)
+{
+	const char *db = "merge";
+	int rc = want_array(db, f, o);
+	if (rc || o->via.array.size == 0)
+		return rc;
+	m->events = calloc(o->via.array.size, sizeof *m->events);
+	if (!m->events)
+		return nomem(db);
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const fld el = { "events", NULL, (long)i };
+		m->event_count++;
+		if ((rc = want_blob(db, &el, &o->via.array.ptr[i], MERGE_EVENT_KEY_MAX,
+		                    &m->events[i])))
+			return rc;
+	}
+	return 0;
+}
+
+static int merge_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
+{
+	pf_merge_rec *m = ctx;
+	const char *db = "merge";
+
+	switch (idx) {
+	case M_KEEP:        return want_id(db, f, o, &m->keep);
+	case M_DUP:         return want_id(db, f, o, &m->dup);
+	case M_TIME:        return want_int(db, f, o, &m->time);
+	case M_KEEP_BEFORE: return want_blob(db, f, o, UINT32_MAX, &m->keep_before);
+	case M_KEEP_AFTER:  return want_blob(db, f, o, UINT32_MAX, &m->keep_after);
+	case M_DUP_BEFORE:  return want_blob(db, f, o, UINT32_MAX, &m->dup_before);
+	case M_STAYS:       return merge_stays(m, f, o);
+	case M_PROMPTS:     return merge_ids(f, o, &m->prompts, &m->prompt_count);
+	case M_EVENTS:      return merge_events(m, f, o);
+	default:            return merge_ids(f, o, &m->feedback, &m->feedback_count);
+	}
+}
+
+int pf_codec_merge_decode(pf_merge_rec *m, const void *data, size_t len)
+{
+	msgpack_unpacked up;
+	int rc;
+
+	if (!m)
+		return pf_seterr(PF_EINVAL, "pf_codec_merge_decode: record is NULL");
+	memset(m, 0, sizeof *m);
+	msgpack_unpacked_init(&up);
+	rc = unpack_record(&up, "merge", data, len);
+	if (!rc)
+		rc = walk(&merge_shape, NULL, &up.data, merge_field, m);
+	if (rc)
+		pf_merge_rec_clear(m);
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Feedback (feedback.c's records; the key holds the id)                */
+/* ------------------------------------------------------------------ */
+
+void pf_feedback_rec_clear(pf_feedback_rec *r)
+{
+	if (!r)
+		return;
+	xfree(r->f.department);
+	xfree(r->f.category);
+	xfree(r->f.text);
+	xfree(r->f.recorded_by);
+	xfree(r->f.resolution);
+	xfree(r->f.resolved_by);
+	xfree(r->f.outcome_by);
+	memset(r, 0, sizeof *r);
+}
+
+static void feedback_fields(enc *e, const void *rec)
+{
+	const pf_feedback_rec *r = rec;
+	const pf_feedback *f = &r->f;
+	e_uint(e, "v", PF_REC_FEEDBACK_V, true);
+	e_id(e, "guest", &f->guest);
+	e_int(e, "stay", f->stay, false);
+	e_uint(e, "kind", (uint64_t)f->kind, true);
+	e_str(e, "dept", f->department);
+	e_str(e, "cat", f->category);
+	e_str(e, "text", f->text);
+	e_uint(e, "sev", (uint64_t)f->severity, true);
+	e_str(e, "by", f->recorded_by);
+	e_int(e, "at", f->recorded_at, true);
+	e_uint(e, "status", (uint64_t)f->status, true);
+	e_int(e, "due", f->due, false);
+	e_str(e, "res", f->resolution);
+	e_str(e, "res_by", f->resolved_by);
+	e_int(e, "res_at", f->resolved_at, false);
+	if (!pf_id_is_zero(&f->followup_prompt))
+		e_id(e, "fup", &f->followup_prompt);
+	e_uint(e, "outcome", (uint64_t)f->outcome, false);
+	e_str(e, "out_by", f->outcome_by);
+	e_int(e, "out_at", f->outcome_at, false);
+	if (r->prompt_count > 0 && e_key(e, "prompts")) {
+		e->err |= msgpack_pack_array(e->pk, r->prompt_count);
+		for (size_t i = 0; i < r->prompt_count; i++)
+			e->err |= msgpack_pack_bin_with_body(e->pk, r->prompts[i].b,
+			                                     sizeof r->prompts[i].b);
+	}
+}
+
+int pf_codec_feedback_encode(msgpack_sbuffer *sb, const pf_feedback_rec *r)
+{
+	if (r && r->prompt_count > PF_FEEDBACK_PROMPTS_MAX)
+		return pf_seterr(PF_EINVAL, "encoding a 'feedback' record: %zu prompts",
+		                 r->prompt_count);
+	return encode(sb, "feedback", feedback_fields, r);
+}
+
+enum {
+	F_V, F_GUEST, F_STAY, F_KIND, F_DEPT, F_CAT, F_TEXT, F_SEV, F_BY, F_AT, F_STATUS,
+	F_DUE, F_RES, F_RES_BY, F_RES_AT, F_FUP, F_OUTCOME, F_OUT_BY, F_OUT_AT, F_PROMPTS, F_N
+};
+static const char *const feedback_names[F_N] = {
+	"v", "guest", "stay", "kind", "dept", "cat", "text", "sev", "by", "at", "status",
+	"due", "res", "res_by", "res_at", "fup", "outcome", "out_by", "out_at", "prompts"
+};
+static const shape feedback_shape = {
+	"feedback", feedback_names, F_N,
+	BIT(F_V) | BIT(F_GUEST) | BIT(F_KIND) | BIT(F_DEPT) | BIT(F_CAT) | BIT(F_TEXT) |
+	BIT(F_SEV) | BIT(F_BY) | BIT(F_AT) | BIT(F_STATUS),
+	PF_REC_FEEDBACK_V
+};
+
+static int feedback_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
+{
+	pf_feedback_rec *r = ctx;
+	pf_feedback *fb = &r->f;
+	const char *db = "feedback";
+	int e = 0, rc;
+
+	switch (idx) {
+	case F_GUEST:  return want_id(db, f, o, &fb->guest);
+	case F_STAY:   return want_date(db, f, o, &fb->stay);
+	case F_KIND:
+		rc = want_enum(db, f, o, PF_FEEDBACK_COMPLAINT, PF_FEEDBACK_SUGGESTION, &e);
+		fb->kind = (pf_feedback_kind)e;
+		return rc;
+	case F_DEPT:   return want_word(db, f, o, &fb->department);
+	case F_CAT:    return want_word(db, f, o, &fb->category);
+	case F_TEXT:   return want_str(db, f, o, PF_NOTE_MAX, true, &fb->text);
+	case F_SEV:    return want_enum(db, f, o, 1, 3, &fb->severity);
+	case F_BY:     return want_str(db, f, o, PF_FIELD_MAX, true, &fb->recorded_by);
+	case F_AT:     return want_int(db, f, o, &fb->recorded_at);
+	case F_STATUS:
+		rc = want_enum(db, f, o, PF_FEEDBACK_OPEN, PF_FEEDBACK_CLOSED_UNRESOLVED, &e);
+		fb->status = (pf_feedback_status)e;
+		return rc;
+	case F_DUE:    return want_int(db, f, o, &fb->due);
+	case F_RES:    return want_str(db, f, o, PF_NOTE_MAX, true, &fb->resolution);
+	case F_RES_BY: return want_str(db, f, o, PF_FIELD_MAX, true, &fb->resolved_by);
+	case F_RES_AT: return want_int(db, f, o, &fb->resolved_at);
+	case F_FUP:    return want_id(db, f, o, &fb->followup_prompt);
+	case F_OUTCOME:
+		rc = want_enum(db, f, o, PF_OUTCOME_NONE, PF_OUTCOME_NOT_SATISFIED, &e);
+		fb->outcome = (pf_outcome)e;
+		return rc;
+	case F_OUT_BY: return want_str(db, f, o, PF_FIELD_MAX, true, &fb->outcome_by);
+	case F_OUT_AT: return want_int(db, f, o, &fb->outcome_at);
+	default:
+		if (o->type != MSGPACK_OBJECT_ARRAY)
+			return corrupt(db, "field 'prompts' is not an array");
+		if (o->via.array.size > PF_FEEDBACK_PROMPTS_MAX)
+			return corrupt(db, "field 'prompts' has more than %d ids",
+			               PF_FEEDBACK_PROMPTS_MAX);
+		for (uint32_t i = 0; i < o->via.array.size; i++) {
+			const fld el = { "prompts", NULL, (long)i };
+			if ((rc = want_id(db, &el, &o->via.array.ptr[i], &r->prompts[i])))
+				return rc;
+		}
+		r->prompt_count = o->via.array.size;
+		return 0;
+	}
+}
+
+int pf_codec_feedback_decode(pf_feedback_rec *r, const void *data, size_t len)
+{
+	msgpack_unpacked up;
+	pf_feedback_rec tmp;
+	int rc;
+
+	if (!r)
+		return pf_seterr(PF_EINVAL, "pf_codec_feedback_decode: record is NULL");
+	memset(&tmp, 0, sizeof tmp);
+	msgpack_unpacked_init(&up);
+	rc = unpack_record(&up, "feedback", data, len);
+	if (!rc)
+		rc = walk(&feedback_shape, NULL, &up.data, feedback_field, &tmp);
+	if (rc)
+		pf_feedback_rec_clear(&tmp);   /* leaves tmp zeroed */
 	*r = tmp;
 	msgpack_unpacked_destroy(&up);
 	return rc;

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -241,6 +242,7 @@ void pf_rules_cache_free(pf_db *db)
 
 struct load_args {
 	const pf_rulebook *rb;
+	const char *name;         /* the book's label, for the journal; may be NULL */
 };
 
 static int rules_load_txn(MDB_txn *txn, pf_db *db, void *arg)
@@ -283,7 +285,14 @@ static int rules_load_txn(MDB_txn *txn, pf_db *db, void *arg)
 		if (rc)
 			goto out;
 	}
-	rc = pf_meta_next(txn, db, RULES_VERSION_KEY, &version);
+	if ((rc = pf_meta_next(txn, db, RULES_VERSION_KEY, &version)))
+		goto out;
+	char count[24];
+	snprintf(count, sizeof count, "%zu", n);
+	pf_journal_field jf[1] = { { "rules", count } };
+	pf_jentry je = { .op = "rules.load", .ref = a->name && *a->name ? a->name : NULL,
+	                 .fields = jf, .field_count = 1 };
+	rc = pf_journal_append(txn, db, &je);
 out:
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
@@ -315,7 +324,7 @@ int pf_rules_load(pf_db *db, const char *name, const char *text, size_t len,
 			goto out;
 		}
 	}
-	struct load_args a = { rb };
+	struct load_args a = { rb, name };
 	rc = pf_store_write(db, "pf_rules_load", rules_load_txn, &a);
 out:
 	pf_rulebook_free(rb);
@@ -679,6 +688,15 @@ static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
 		rec.prompts[i] = p->id;
 	}
 
+	char nprompts[24];
+	snprintf(nprompts, sizeof nprompts, "%zu", a->list->count);
+	pf_journal_field jf[3] = { { "kind", pf_event_kind_name(ev->kind) },
+	                           { "prompts", nprompts }, { "room", ev->room } };
+	pf_jentry je = { .op = "event.fire", .guest = ev->guest, .ref = ev->id,
+	                 .fields = jf, .field_count = ev->room ? 3 : 2 };
+	if ((rc = pf_journal_append(txn, db, &je)))
+		goto out;
+
 	if (ev->kind == PF_EVENT_CHECK_IN) {
 		pf_stay s;
 		memset(&s, 0, sizeof s);
@@ -688,7 +706,11 @@ static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
 		s.arrival = ev->arrival;
 		s.departure = ev->departure;
 		s.party = ev->party;
+		uint32_t before = r->g.stays;
 		rc = pf_stay_put_txn(txn, db, r, &s, "pf_fire");
+		if (rc)
+			goto out;
+		rc = pf_journal_stay(txn, db, &s, r->g.stays != before, r->g.stays, ev->id);
 		if (rc)
 			goto out;
 	}

@@ -95,6 +95,12 @@ static char *fold_name(const char *s, int *rc)
 	return f;
 }
 
+/* For merge.c's duplicate search: the same folding as the index. */
+char *pf_guest_fold_name(const char *s, int *rc)
+{
+	return fold_name(s, rc);
+}
+
 /* ------------------------------------------------------------ indexes */
 
 typedef struct {
@@ -105,7 +111,7 @@ typedef struct {
 /* Every index key of one guest record. */
 typedef struct {
 	size_t ncontact, nname;
-	idx_key contact[3];              /* "e:"/"p:"/"l:" + text; value = id */
+	idx_key contact[4];              /* "e:"/"p:"/"l:"/"x:" + text; value = id */
 	idx_key name[NAME_WORDS_MAX];    /* folded name from a word start + '\0' + id */
 } idx_keys;
 
@@ -141,6 +147,10 @@ static int index_keys(idx_keys *ks, const pf_guest_rec *r)
 		key_set(&ks->contact[ks->ncontact++], "l:", f, strlen(f));
 		free(f);
 	}
+	/* External ids are another system's keys: matched exactly, unfolded. */
+	if (r->g.external_id)
+		key_set(&ks->contact[ks->ncontact++], "x:", r->g.external_id,
+		        strlen(r->g.external_id));
 	if (!(f = fold_name(r->g.name ? r->g.name : "", &rc)))
 		goto fail;
 	/* A key per word start, so "wei" finds "Zhuang Wei" by a range scan;
@@ -171,10 +181,33 @@ static bool key_in(const idx_key *k, const idx_key *set, size_t n)
 	return false;
 }
 
+/* External ids are unique: PF_EEXIST if another guest holds nr's. */
+static int external_id_free(MDB_txn *txn, pf_db *db, const pf_guest_rec *nr)
+{
+	idx_key k;
+	MDB_val v;
+	key_set(&k, "x:", nr->g.external_id, strlen(nr->g.external_id));
+	int rc = pf_store_get(txn, db, PF_DBI_CONTACT, k.b, k.len, &v);
+	if (rc == PF_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (v.mv_size == ID_LEN && memcmp(v.mv_data, nr->g.id.b, ID_LEN) == 0)
+		return 0;
+	char s[PF_ID_STRLEN + 1] = "?";
+	if (v.mv_size == ID_LEN) {
+		pf_id other;
+		memcpy(other.b, v.mv_data, ID_LEN);
+		pf_id_format(s, &other);
+	}
+	return pf_seterr(PF_EEXIST, "pf_guest_put: external_id '%s' already belongs to guest %s",
+	                 nr->g.external_id, s);
+}
+
 /*
  * Bring the contact and name indexes from `old` (NULL: a new guest) to
- * `nr`: keys that disappeared are deleted, new ones added, unchanged ones
- * left alone.
+ * `nr` (NULL: a removed guest): keys that disappeared are deleted, new
+ * ones added, unchanged ones left alone.
  */
 static int reindex(MDB_txn *txn, pf_db *db, const pf_guest_rec *old, const pf_guest_rec *nr)
 {
@@ -187,7 +220,7 @@ static int reindex(MDB_txn *txn, pf_db *db, const pf_guest_rec *old, const pf_gu
 	}
 	if (old && (rc = index_keys(ok, old)))
 		goto out;
-	if ((rc = index_keys(nk, nr)))
+	if (nr && (rc = index_keys(nk, nr)))
 		goto out;
 
 	for (size_t i = 0; i < ok->ncontact; i++)
@@ -200,11 +233,15 @@ static int reindex(MDB_txn *txn, pf_db *db, const pf_guest_rec *old, const pf_gu
 		    (rc = pf_store_del(txn, db, PF_DBI_NAME, ok->name[i].b, ok->name[i].len,
 		                       NULL, 0)))
 			goto out;
-	for (size_t i = 0; i < nk->ncontact; i++)
-		if (!key_in(&nk->contact[i], ok->contact, ok->ncontact) &&
-		    (rc = pf_store_put(txn, db, PF_DBI_CONTACT, nk->contact[i].b,
+	for (size_t i = 0; i < nk->ncontact; i++) {
+		if (key_in(&nk->contact[i], ok->contact, ok->ncontact))
+			continue;
+		if (nk->contact[i].b[0] == 'x' && (rc = external_id_free(txn, db, nr)))
+			goto out;
+		if ((rc = pf_store_put(txn, db, PF_DBI_CONTACT, nk->contact[i].b,
 		                       nk->contact[i].len, nr->g.id.b, ID_LEN, 0)))
 			goto out;
+	}
 	for (size_t i = 0; i < nk->nname; i++)
 		if (!key_in(&nk->name[i], ok->name, ok->nname) &&
 		    (rc = pf_store_put(txn, db, PF_DBI_NAME, nk->name[i].b, nk->name[i].len,
@@ -213,6 +250,28 @@ static int reindex(MDB_txn *txn, pf_db *db, const pf_guest_rec *old, const pf_gu
 out:
 	free(ok);
 	free(nk);
+	return rc;
+}
+
+int pf_guest_reindex(MDB_txn *txn, pf_db *db, const pf_guest_rec *old,
+                     const pf_guest_rec *nr)
+{
+	return reindex(txn, db, old, nr);
+}
+
+int pf_guest_contact_keys(const pf_guest_rec *r, pf_contact_keys *out)
+{
+	idx_keys *ks = calloc(1, sizeof *ks);
+	if (!ks)
+		return pf_seterr(PF_ENOMEM, "out of memory");
+	int rc = index_keys(ks, r);
+	out->n = 0;
+	for (size_t i = 0; rc == 0 && i < ks->ncontact && i < PF_CONTACT_KEYS_MAX; i++) {
+		memcpy(out->key[i], ks->contact[i].b, ks->contact[i].len);
+		out->len[i] = ks->contact[i].len;
+		out->n++;
+	}
+	free(ks);
 	return rc;
 }
 
@@ -313,7 +372,8 @@ static int check_guest(const pf_guest *g)
 			                 g->phone);
 	}
 	if ((rc = check_optional("language", g->language)) ||
-	    (rc = check_optional("loyalty_no", g->loyalty_no)))
+	    (rc = check_optional("loyalty_no", g->loyalty_no)) ||
+	    (rc = check_optional("external_id", g->external_id)))
 		return rc;
 	if ((rc = pf_check_date(PUT, "birth_date", g->birth_date, false)))
 		return rc;
@@ -330,6 +390,13 @@ static int check_guest(const pf_guest *g)
 	if (g->consent & ~(PF_CONSENT_PROFILING | PF_CONSENT_MARKETING))
 		return pf_seterr(PF_EINVAL, PUT ": unknown consent flags 0x%x", g->consent);
 	return 0;
+}
+
+int pf_guest_check(const pf_guest *g)
+{
+	if (!g)
+		return pf_seterr(PF_EINVAL, PUT ": g is NULL");
+	return check_guest(g);
 }
 
 struct put_args {
@@ -377,6 +444,9 @@ static int put_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 		nr->complaints_open = old->complaints_open;
 		nr->complaints_total = old->complaints_total;
+		nr->g.complaints_open = old->complaints_open;
+		nr->g.complaints_total = old->complaints_total;
+		nr->g.not_satisfied_at = old->g.not_satisfied_at;
 		nr->g.stays = old->g.stays;
 		nr->g.created = old->g.created;
 	} else {
@@ -386,7 +456,9 @@ static int put_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	if ((rc = reindex(txn, db, old, nr)))
 		goto out;
-	rc = pf_guest_save(txn, db, nr);
+	if ((rc = pf_guest_save(txn, db, nr)))
+		goto out;
+	rc = pf_journal_guest_put(txn, db, old, nr);
 out:
 	pf_guest_rec_free(old);
 	pf_guest_rec_free(nr);

@@ -118,6 +118,9 @@ struct pf_db {
 	/* subscriptions, owned by prompt.c */
 	pthread_mutex_t sub_lock;
 	struct pf_sub *subs;
+
+	/* the hotel's time zone, owned by tz.c (loaded at pf_open, read-only) */
+	struct pf_tz *tz;
 };
 
 /** A unit of work run inside one transaction.  It must have no effect
@@ -342,5 +345,246 @@ int64_t pf_priority_default_within(pf_priority p);
 
 /** Free the cached rule book at close. */
 void pf_rules_cache_free(pf_db *db);
+
+/* ------------------------------------------------------------------ */
+/* journal.c — every mutation appends one entry in its own transaction  */
+/* ------------------------------------------------------------------ */
+
+/** What a mutation appends to the journal.  Strings are borrowed for the
+ *  call; `op` is "module.verb" ("guest.put", "pref.set", "feedback.add",
+ *  "guest.merge"...). */
+typedef struct pf_jentry {
+	const char *op;
+	const char *actor;          /* department/staff, may be NULL */
+	pf_id guest;                /* zero if none */
+	pf_id object;               /* prompt / feedback / merge id, zero if none */
+	const char *ref;            /* event id, category...; may be NULL */
+	const pf_journal_field *fields;
+	size_t field_count;
+} pf_jentry;
+
+/** Append an entry (next sequence number, time = pf_now(db)) inside the
+ *  caller's write transaction.  PF_EINVAL for a malformed entry (op not
+ *  "word.word", text not UTF-8 or over the journal's limits). */
+int pf_journal_append(MDB_txn *txn, pf_db *db, const pf_jentry *e);
+
+/** Journal a guest put: "guest.put" with every profile field that
+ *  changed from `old` (NULL: created) to `nr`, new value as "field" and
+ *  old value as "field.old" (NULL value: the field was cleared). */
+int pf_journal_guest_put(MDB_txn *txn, pf_db *db, const pf_guest_rec *old,
+                         const pf_guest_rec *nr);
+
+/** Journal a stay written by pf_stay_put_txn: "stay.add" with arrival,
+ *  departure, room, property, party, and "stays" (the guest's new count)
+ *  when the arrival is new.  `ref`: the check-in's event id, or NULL. */
+int pf_journal_stay(MDB_txn *txn, pf_db *db, const pf_stay *s, bool is_new,
+                    uint32_t stays, const char *ref);
+
+/**
+ * Right to be forgotten, inside the caller's write transaction: rewrite
+ * every journal entry of `guest` (found through the per-guest index)
+ * replacing personal values with "[erased]": fields named name, email,
+ * phone, loyalty_no, external_id, birth_date, note, value, text,
+ * resolution, reason, staff (and their ".old" forms), and the staff part
+ * of the actor ("housekeeping/mei" -> "housekeeping/[erased]").  Keeps
+ * seq, time, op, ids, ref and field names.  The entries stay indexed.
+ */
+int pf_journal_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest);
+
+/* Journal limits, enforced by pf_journal_append and by the decoder.
+ * Generous: a mutation is never refused because its entry is large. */
+#define PF_JOURNAL_OP_MAX     64
+#define PF_JOURNAL_ACTOR_MAX  (2 * PF_FIELD_MAX + 1)   /* "department/staff" */
+#define PF_JOURNAL_REF_MAX    4096                      /* e.g. a rule book path */
+#define PF_JOURNAL_NAME_MAX   64
+#define PF_JOURNAL_VALUE_MAX  16384
+#define PF_JOURNAL_FIELDS_MAX 1024
+
+/** Non-zero if s[0..len) is a journal op: lower-case words ([a-z][a-z0-9_]*)
+ *  joined by '.', at most PF_JOURNAL_OP_MAX bytes. */
+bool pf_journal_op_valid(const char *s, size_t len);
+
+/** Journal record (key: big-endian seq, which the record does not hold).
+ *  The decoded entry owns its strings and field array; free them with
+ *  pf_journal_entry_clear().  e->seq is left 0 by decode. */
+#define PF_REC_JOURNAL_V 1
+int pf_codec_journal_encode(msgpack_sbuffer *sb, const pf_journal_entry *e);
+int pf_codec_journal_decode(pf_journal_entry *e, const void *data, size_t len);
+void pf_journal_entry_clear(pf_journal_entry *e);
+
+/* ------------------------------------------------------------------ */
+/* guest.c helpers for import.c / export.c (and merge.c, erase.c)       */
+/* ------------------------------------------------------------------ */
+
+/** Validate a caller's guest exactly as pf_guest_put() does (messages
+ *  start "pf_guest_put: ").  Returns 0 or PF_EINVAL. */
+int pf_guest_check(const pf_guest *g);
+
+/** Bring the contact ("e:" "p:" "l:" "x:") and name indexes from `old`
+ *  (NULL: a new guest) to `nr` (NULL: the guest is removed).  PF_EEXIST if
+ *  nr's external id belongs to another guest. */
+int pf_guest_reindex(MDB_txn *txn, pf_db *db, const pf_guest_rec *old,
+                     const pf_guest_rec *nr);
+
+/* ------------------------------------------------------------------ */
+/* merge.c / erase.c / backup.c — data lifecycle                        */
+/* ------------------------------------------------------------------ */
+
+/** The folded form of a name the name index is keyed by (case folded,
+ *  accents stripped, whitespace collapsed), from guest.c.  malloc'd;
+ *  NULL with *rc = PF_ENOMEM or PF_EINVAL on failure. */
+char *pf_guest_fold_name(const char *s, int *rc);
+
+/** The contact index keys of a record ("e:" "p:" "l:" "x:" + text, as
+ *  guest.c writes them), for merge.c's duplicate search. */
+#define PF_CONTACT_KEYS_MAX 4
+#define PF_CONTACT_KEY_MAX 512
+typedef struct pf_contact_keys {
+	size_t n;
+	size_t len[PF_CONTACT_KEYS_MAX];
+	unsigned char key[PF_CONTACT_KEYS_MAX][PF_CONTACT_KEY_MAX];
+} pf_contact_keys;
+int pf_guest_contact_keys(const pf_guest_rec *r, pf_contact_keys *out);
+
+/* Meta keys owned by merge.c (binary ids follow the prefix):
+ *   "merge:" MERGE16            -> merge record (codec)
+ *   "mg:" GUEST16 MERGE16       -> empty: the merges a guest took part in
+ *   "nd:" GUEST16 OTHER16       -> empty: "not a duplicate", stored both ways */
+#define PF_META_MERGE "merge:"
+#define PF_META_MERGE_GUEST "mg:"
+#define PF_META_NOT_DUP "nd:"
+
+/** One stay of the duplicate as it was before a merge. */
+typedef struct pf_merge_stay {
+	pf_date arrival;
+	bool moved;               /* re-keyed to keep; false: keep had that arrival,
+	                             the duplicate's stay was dropped */
+	unsigned char *value;     /* the stored stay value, byte for byte (malloc'd) */
+	size_t len;
+} pf_merge_stay;
+
+/** A byte string owned by a merge record. */
+typedef struct pf_merge_blob {
+	unsigned char *data;      /* malloc'd */
+	size_t len;
+} pf_merge_blob;
+
+/** Everything pf_guest_unmerge() needs to put two profiles back. */
+typedef struct pf_merge_rec {
+	pf_id keep, dup;
+	pf_time time;
+	pf_merge_blob keep_before;    /* keep's guest record before the merge */
+	pf_merge_blob keep_after;     /* keep's guest record as the merge wrote it */
+	pf_merge_blob dup_before;     /* the duplicate's guest record */
+	size_t stay_count;
+	pf_merge_stay *stays;
+	size_t prompt_count;
+	pf_id *prompts;               /* prompts re-pointed from dup to keep */
+	size_t event_count;
+	pf_merge_blob *events;        /* event keys (event ids) re-pointed */
+	size_t feedback_count;
+	pf_id *feedback;              /* feedback moved from dup to keep */
+} pf_merge_rec;
+
+#define PF_REC_MERGE_V 1
+int pf_codec_merge_encode(msgpack_sbuffer *sb, const pf_merge_rec *m);
+/** Decodes into *m (zeroed first); free with pf_merge_rec_clear. */
+int pf_codec_merge_decode(pf_merge_rec *m, const void *data, size_t len);
+void pf_merge_rec_clear(pf_merge_rec *m);
+
+/**
+ * Erasure support (merge.c): destroy every merge record that holds bytes
+ * of `guest`, following merges transitively (a profile merged into a
+ * profile merged into `guest` is the same person), and every "not a
+ * duplicate" mark of those profiles.  *ids receives `guest` first, then
+ * every other profile id reached (malloc'd; the caller frees it).
+ */
+int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
+                          size_t *n);
+
+/** Ids of every stored prompt whose guest is one of guests[0..n) (a scan
+ *  of the whole `prompt` db: there is no per-guest prompt index).
+ *  *out is malloc'd (NULL when none). */
+int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
+                         pf_id **out, size_t *nout);
+
+/** Store a prompt record again after changing fields that no queue key
+ *  holds (guest, text, staff names). */
+int pf_prompt_rewrite(MDB_txn *txn, pf_db *db, const pf_prompt *p);
+
+/* ------------------------------------------------------------------ */
+/* tz.c / feedback.c / quality.c — business day, feedback, figures      */
+/* ------------------------------------------------------------------ */
+
+/* tz.c: the hotel's time zone (db->tz), loaded once at pf_open. */
+typedef struct pf_tz pf_tz;
+
+/** Validate the version-2 fields of *o (business day end, cut-off, offset,
+ *  zone name), load the zone from the system zoneinfo, and normalise *o:
+ *  defaults resolved, o->timezone pointing at the zone's own copy of the
+ *  name (never the caller's).  PF_EINVAL for an unknown zone or a bad
+ *  value; `what` prefixes messages. */
+int pf_tz_setup(pf_tz **out, pf_options *o, const char *what);
+void pf_tz_free(pf_tz *tz);
+
+/** Offset east of UTC, in seconds, in force at instant t (NULL tz: 0). */
+int32_t pf_tz_offset(const pf_tz *tz, pf_time t);
+/** The instant of a local wall-clock time given as seconds since
+ *  1970-01-01 00:00 local; a repeated time gives the first instant, a
+ *  skipped one is moved on by the gap. */
+pf_time pf_tz_from_local(const pf_tz *tz, int64_t local);
+
+/** The hotel's calendar date at t, and the instant its day `d` starts. */
+pf_date pf_local_date(const pf_db *db, pf_time t);
+pf_time pf_local_day_start(const pf_db *db, pf_date d);
+/** The sunset rule: a complaint recorded at t is due at the end of that
+ *  local business day, or at noon the next day when recorded at or after
+ *  the cut-off (or after the business day ended). */
+pf_time pf_sunset_due(const pf_db *db, pf_time recorded);
+/** A follow-up after a resolution at t: the end of the next business day. */
+pf_time pf_followup_due(const pf_db *db, pf_time resolved);
+
+/* feedback.c: the `feedback` db.
+ *   id16                                   -> feedback record (codec)
+ *   'g' guest16 be64(recorded_at ^ 2^63) id16 -> empty: a guest's feedback
+ *                                             in time order
+ * Record keys are 16 bytes and index keys 41, so neither can be taken for
+ * the other. */
+#define PF_REC_FEEDBACK_V 1
+#define PF_FEEDBACK_PROMPTS_MAX 2
+
+/** A stored feedback record: the public view, plus the complaint prompts
+ *  (to the department and to management) its creation made. */
+typedef struct pf_feedback_rec {
+	pf_feedback f;            /* decoded strings are malloc'd */
+	size_t prompt_count;
+	pf_id prompts[PF_FEEDBACK_PROMPTS_MAX];
+} pf_feedback_rec;
+
+/** Encode / decode (codec.c).  The id lives in the key: decode leaves
+ *  f.id zero.  pf_feedback_rec_clear frees decoded strings and zeroes. */
+int pf_codec_feedback_encode(msgpack_sbuffer *sb, const pf_feedback_rec *r);
+int pf_codec_feedback_decode(pf_feedback_rec *r, const void *data, size_t len);
+void pf_feedback_rec_clear(pf_feedback_rec *r);
+
+/** Load one feedback record inside a transaction (PF_ENOTFOUND with a
+ *  message naming `what` if absent). */
+int pf_feedback_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_feedback_rec *out,
+                     const char *what);
+
+/** Merge support: reassign every feedback of `from` to `to` (records and
+ *  the per-guest index).  *moved (malloc'd, NULL when none; the caller
+ *  frees it) receives the ids moved.  Journals nothing: the caller's
+ *  operation does. */
+int pf_feedback_move_guest(MDB_txn *txn, pf_db *db, const pf_id *from, const pf_id *to,
+                           pf_id **moved, size_t *nmoved);
+/** Unmerge support: set one feedback's guest (record and index). */
+int pf_feedback_set_guest(MDB_txn *txn, pf_db *db, const pf_id *feedback,
+                          const pf_id *guest);
+/** Erasure support: tombstone the guest's feedback: text, resolution and
+ *  every staff name become "[erased]"; kind, category, department,
+ *  severity, dates, status and outcome stay so the figures stay right.
+ *  The guest id (a random UUID) and the index stay. */
+int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest);
 
 #endif /* PF_INTERNAL_H */

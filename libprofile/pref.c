@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,34 @@ static int pref_copy(pf_pref *dst, const pf_pref *src)
 	return 0;
 }
 
+/* The journal entry of a set: the new value, and the old one when it
+ * changed.  `actor` is "department" or "department/staff". */
+static int journal_set(MDB_txn *txn, pf_db *db, const pf_id *guest, const pf_pref *p,
+                       const char *note, const char *old_value, int old_kind)
+{
+	char actor[PF_JOURNAL_ACTOR_MAX + 1], count[16];
+	pf_journal_field f[6];
+	size_t n = 0;
+
+	if (p->staff)
+		snprintf(actor, sizeof actor, "%s/%s", p->department, p->staff);
+	else
+		snprintf(actor, sizeof actor, "%s", p->department);
+	snprintf(count, sizeof count, "%lu", (unsigned long)p->count);
+	f[n++] = (pf_journal_field){ "value", p->value };
+	f[n++] = (pf_journal_field){ "kind", pf_pref_kind_name(p->kind) };
+	f[n++] = (pf_journal_field){ "count", count };
+	if (note)
+		f[n++] = (pf_journal_field){ "note", note };
+	if (old_value && strcmp(old_value, p->value) != 0)
+		f[n++] = (pf_journal_field){ "value.old", old_value };
+	if (old_kind >= 0 && old_kind != (int)p->kind)
+		f[n++] = (pf_journal_field){ "kind.old", pf_pref_kind_name((pf_pref_kind)old_kind) };
+	pf_jentry e = { .op = "pref.set", .actor = actor, .guest = *guest,
+	                .ref = p->category, .fields = f, .field_count = n };
+	return pf_journal_append(txn, db, &e);
+}
+
 /* ---------------------------------------------------------------- set */
 
 #define SET "pf_pref_set"
@@ -79,6 +108,8 @@ static int set_txn(MDB_txn *txn, pf_db *db, void *arg)
 	const pf_observation *o = a->obs;
 	pf_guest_rec *r = NULL;
 	pf_pref fresh = { 0 };
+	char *old_value = NULL;      /* for the journal */
+	int old_kind = -1;
 	int rc = pf_guest_load(&r, txn, db, a->guest, SET);
 	if (rc)
 		goto out;
@@ -115,6 +146,9 @@ static int set_txn(MDB_txn *txn, pf_db *db, void *arg)
 	}
 
 	if (exists) {
+		old_value = (char *)r->prefs[i].value;
+		old_kind = (int)r->prefs[i].kind;
+		r->prefs[i].value = NULL;
 		pref_clear(&r->prefs[i]);
 	} else {
 		if (r->g.pref_count == r->pref_cap) {
@@ -135,8 +169,11 @@ static int set_txn(MDB_txn *txn, pf_db *db, void *arg)
 	r->prefs[i] = fresh;
 	memset(&fresh, 0, sizeof fresh);
 	r->g.updated = a->now;
-	rc = pf_guest_save(txn, db, r);
+	if ((rc = pf_guest_save(txn, db, r)))
+		goto out;
+	rc = journal_set(txn, db, a->guest, &r->prefs[i], o->note, old_value, old_kind);
 out:
+	free(old_value);
 	pref_clear(&fresh);
 	pf_guest_rec_free(r);
 	return rc;
@@ -208,11 +245,22 @@ static int del_txn(MDB_txn *txn, pf_db *db, void *arg)
 		rc = no_pref(DEL, a->guest, a->category);
 		goto out;
 	}
+	/* The old value is journalled, so it outlives the slot. */
+	char *old_value = (char *)r->prefs[i].value;
+	pf_pref_kind old_kind = r->prefs[i].kind;
+	r->prefs[i].value = NULL;
 	pref_clear(&r->prefs[i]);
 	memmove(&r->prefs[i], &r->prefs[i + 1], (r->g.pref_count - i - 1) * sizeof *r->prefs);
 	r->g.pref_count--;
 	r->g.updated = a->now;
-	rc = pf_guest_save(txn, db, r);
+	if ((rc = pf_guest_save(txn, db, r)) == 0) {
+		pf_journal_field f[3] = { { "value", NULL }, { "value.old", old_value },
+		                          { "kind.old", pf_pref_kind_name(old_kind) } };
+		pf_jentry e = { .op = "pref.del", .guest = *a->guest, .ref = a->category,
+		                .fields = f, .field_count = 3 };
+		rc = pf_journal_append(txn, db, &e);
+	}
+	free(old_value);
 out:
 	pf_guest_rec_free(r);
 	return rc;

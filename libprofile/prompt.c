@@ -24,6 +24,7 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -543,6 +544,7 @@ static int trans_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if (rc)
 		return rc;
 
+	pf_prompt_status old_status = p.status;
 	bool open = p.status == PF_PROMPT_PENDING || p.status == PF_PROMPT_ACKNOWLEDGED;
 	if (a->t == T_ACK && p.status != PF_PROMPT_PENDING) {
 		rc = pf_seterr(PF_EINVAL, "%s: prompt %s is %s; only a pending prompt can be "
@@ -585,7 +587,17 @@ static int trans_txn(MDB_txn *txn, pf_db *db, void *arg)
 		if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)))
 			goto out;
 	}
-	rc = prompt_put(txn, db, &p, 0);
+	if ((rc = prompt_put(txn, db, &p, 0)))
+		goto out;
+	static const char *const ops[] = { "prompt.ack", "prompt.done", "prompt.dismiss" };
+	char actor[PF_JOURNAL_ACTOR_MAX + 1];
+	snprintf(actor, sizeof actor, "%s/%s", p.department, a->staff);
+	pf_journal_field jf[3] = { { "status", pf_prompt_status_name(p.status) },
+	                           { "status.old", pf_prompt_status_name(old_status) },
+	                           { "reason", a->reason } };
+	pf_jentry je = { .op = ops[a->t], .actor = actor, .guest = p.guest, .object = p.id,
+	                 .ref = p.event_id, .fields = jf, .field_count = a->reason ? 3 : 2 };
+	rc = pf_journal_append(txn, db, &je);
 out:
 	pf_prompt_clear(&p);
 	return rc;

@@ -69,8 +69,12 @@ static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
 	const pf_stay *s = arg;
 	pf_guest_rec *r = NULL;
 	int rc = pf_guest_load(&r, txn, db, &s->guest, ADD);
-	if (rc == 0)
+	if (rc == 0) {
+		uint32_t before = r->g.stays;
 		rc = pf_stay_put_txn(txn, db, r, s, ADD);
+		if (rc == 0)
+			rc = pf_journal_stay(txn, db, s, r->g.stays != before, r->g.stays, NULL);
+	}
 	pf_guest_rec_free(r);
 	return rc;
 }

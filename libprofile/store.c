@@ -2,12 +2,13 @@
  * store.c — the LMDB environment: opening and closing, the named
  * databases, the schema version, transactions, and map growth.
  * Uses LMDB and error.c; calls event.c and prompt.c only to free their
- * per-handle caches at close.
+ * per-handle caches at close, and tz.c to load the hotel's time zone.
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,15 +98,23 @@ const char *pf_version(int *major, int *minor, int *patch)
 	return PF_VERSION_STRING;
 }
 
+/* Bytes of pf_options a caller of struct version `version` allocated:
+ * fields are only ever appended, so older callers pass a shorter struct. */
+static size_t options_size(unsigned int version)
+{
+	return version == 1 ? offsetof(pf_options, timezone) : sizeof(pf_options);
+}
+
 int pf_options_init(pf_options *opts, unsigned int version)
 {
 	if (!opts)
 		return pf_seterr(PF_EINVAL, "pf_options_init: opts is NULL");
-	if (version != PF_OPTIONS_VERSION)
+	if (version < 1 || version > PF_OPTIONS_VERSION)
 		return pf_seterr(PF_EINVAL, "pf_options_init: unknown options version %u "
-		                 "(this library knows %d)", version, PF_OPTIONS_VERSION);
+		                 "(this library knows 1 to %d)", version, PF_OPTIONS_VERSION);
 	pf_options def = PF_OPTIONS_INIT;
-	*opts = def;
+	memcpy(opts, &def, options_size(version));
+	opts->version = version;
 	return 0;
 }
 
@@ -196,6 +205,7 @@ static int prepare_dir(const char *path, bool readonly, char **real_out)
 int pf_open(pf_db **out, const char *path, const pf_options *opts)
 {
 	pf_db *db = NULL;
+	pf_tz *tz = NULL;
 	char *real = NULL;
 	bool registered = false;
 	int rc;
@@ -205,18 +215,24 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	*out = NULL;
 	if (!path || !*path)
 		return pf_seterr(PF_EINVAL, "pf_open: path is NULL or empty");
-	if (opts && opts->version != PF_OPTIONS_VERSION)
-		return pf_seterr(PF_EINVAL, "pf_open: unknown options version %u (expected %d)",
+	if (opts && (opts->version < 1 || opts->version > PF_OPTIONS_VERSION))
+		return pf_seterr(PF_EINVAL, "pf_open: unknown options version %u (expected 1 to %d)",
 		                 opts->version, PF_OPTIONS_VERSION);
 	if (opts && (opts->flags & ~(PF_OPEN_READONLY | PF_OPEN_NOMETASYNC)))
 		return pf_seterr(PF_EINVAL, "pf_open: unknown flags 0x%x", opts->flags);
 
 	pf_options o = PF_OPTIONS_INIT;
 	if (opts)
-		o = *opts;
+		memcpy(&o, opts, options_size(opts->version));
+	o.version = PF_OPTIONS_VERSION;
 	bool readonly = (o.flags & PF_OPEN_READONLY) != 0;
 	if (o.map_size == 0)
 		o.map_size = DEFAULT_MAP_SIZE;
+	/* The zone first: a bad one must be refused before anything is
+	 * created on disk.  It leaves o.timezone pointing at its own copy. */
+	rc = pf_tz_setup(&tz, &o, "pf_open");
+	if (rc)
+		goto fail;
 
 	rc = prepare_dir(path, readonly, &real);
 	if (rc)
@@ -234,6 +250,8 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	db->path = real;
 	real = NULL;
 	db->opts = o;
+	db->tz = tz;
+	tz = NULL;
 	pthread_rwlock_init(&db->txn_lock, NULL);
 	pthread_mutex_init(&db->rules_lock, NULL);
 	pthread_mutex_init(&db->sub_lock, NULL);
@@ -284,11 +302,13 @@ fail:
 		pthread_mutex_destroy(&db->sub_lock);
 		if (registered)
 			unregister_path(db->path);
+		pf_tz_free(db->tz);
 		free(db->path);
 		free(db);
 	} else if (registered) {
 		unregister_path(real);
 	}
+	pf_tz_free(tz);
 	free(real);
 	return rc;
 }
@@ -304,6 +324,7 @@ void pf_close(pf_db *db)
 	pthread_rwlock_destroy(&db->txn_lock);
 	pthread_mutex_destroy(&db->rules_lock);
 	pthread_mutex_destroy(&db->sub_lock);
+	pf_tz_free(db->tz);
 	free(db->path);
 	free(db);
 }

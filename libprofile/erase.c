@@ -1,0 +1,525 @@
+/*
+ * erase.c — personal data going away: pf_guest_erase (right to be
+ * forgotten), pf_retention_run (anonymise profiles with no recent stay)
+ * and pf_guest_set_consent.
+ *
+ * An erasure is one write transaction over everything that holds the
+ * person: the guest record and its indexes and stays (guest.c, stay
+ * keys), prompts (tombstoned here), feedback (feedback.c), journal
+ * entries (journal.c) and merge records (merge.c).  Calls store.c,
+ * codec.c, text.c, guest.c, merge.c, prompt.c, feedback.c, journal.c.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_LEN 16
+#define STAY_KEY_LEN (ID_LEN + 4)
+#define ERASED "[erased]"
+#define ANONYMISED "[anonymised]"
+#define DAY_SECONDS 86400
+/* Profiles anonymised per write transaction by pf_retention_run. */
+#define RETENTION_BATCH 500
+
+static int check_guest_id(const char *fn, const pf_id *guest)
+{
+	if (!guest)
+		return pf_seterr(PF_EINVAL, "%s: guest is NULL", fn);
+	if (pf_id_is_zero(guest))
+		return pf_seterr(PF_EINVAL, "%s: guest id is zero (no guest)", fn);
+	return 0;
+}
+
+static int check_actor(const char *fn, const char *actor)
+{
+	int rc = pf_check_text(fn, "actor", actor, PF_JOURNAL_ACTOR_MAX, false);
+	if (rc == 0 && actor && !*actor)
+		rc = pf_seterr(PF_EINVAL, "%s: actor is empty (pass NULL when not known)", fn);
+	return rc;
+}
+
+/* Delete every stay of `guest` (keys collected first, then deleted). */
+static int delete_stays(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count,
+                        const char *fn)
+{
+	unsigned char (*keys)[STAY_KEY_LEN] = NULL;
+	size_t n = 0, cap = 0;
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, fn);
+	MDB_val k = { ID_LEN, (void *)guest->b }, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < ID_LEN || memcmp(k.mv_data, guest->b, ID_LEN) != 0)
+			break;
+		if (k.mv_size != STAY_KEY_LEN) {
+			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'stay': key of %zu bytes",
+			               k.mv_size);
+			goto out;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			void *p = realloc(keys, ncap * sizeof *keys);
+			if (!p) {
+				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+				goto out;
+			}
+			keys = p;
+			cap = ncap;
+		}
+		memcpy(keys[n++], k.mv_data, STAY_KEY_LEN);
+	}
+	if (mrc && mrc != MDB_NOTFOUND) {
+		rc = pf_lmdb_err(mrc, fn);
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = pf_store_del(txn, db, PF_DBI_STAY, keys[i], STAY_KEY_LEN, NULL, 0);
+	if (count)
+		*count = n;
+out:
+	mdb_cursor_close(cur);
+	free(keys);
+	return rc;
+}
+
+/* Replace *s (malloc'd, non-NULL) with the tombstone; true if it changed. */
+static int tombstone(const char **s, bool *changed, const char *fn)
+{
+	if (!*s || strcmp(*s, ERASED) == 0)
+		return 0;
+	char *t = strdup(ERASED);
+	if (!t)
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+	free((char *)*s);
+	*s = t;
+	*changed = true;
+	return 0;
+}
+
+/* Tombstone the personal text of every prompt of guests[0..n): what the
+ * prompt said (it may quote the name or a preference) and who acted. */
+static int erase_prompts(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
+                         size_t *count, const char *fn)
+{
+	pf_id *ids = NULL;
+	size_t nids = 0;
+	pf_prompt p;
+	int rc = pf_prompts_of_guests(txn, db, guests, n, &ids, &nids);
+	memset(&p, 0, sizeof p);
+	for (size_t i = 0; rc == 0 && i < nids; i++) {
+		bool changed = false;
+		if ((rc = pf_prompt_load(txn, db, &ids[i], &p)))
+			break;
+		if (!p.text && !(p.text = strdup(ERASED)))
+			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		if (rc == 0 && (rc = tombstone(&p.text, &changed, fn)) == 0 &&
+		    (rc = tombstone(&p.ack_by, &changed, fn)) == 0 &&
+		    (rc = tombstone(&p.done_by, &changed, fn)) == 0 &&
+		    (rc = tombstone(&p.dismiss_reason, &changed, fn)) == 0 && changed)
+			rc = pf_prompt_rewrite(txn, db, &p);
+		pf_prompt_clear(&p);
+	}
+	if (count)
+		*count = nids;
+	free(ids);
+	return rc;
+}
+
+/* Feedback, journal entries and merge records of one person (`guest` and
+ * every profile merged into it).  *people receives them, guest first. */
+static int erase_traces(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **people,
+                        size_t *n)
+{
+	int rc = pf_merge_forget_guest(txn, db, guest, people, n);
+	for (size_t i = 0; rc == 0 && i < *n; i++)
+		if ((rc = pf_feedback_erase_guest(txn, db, &(*people)[i])) == 0)
+			rc = pf_journal_erase_guest(txn, db, &(*people)[i]);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Erase                                                                */
+/* ------------------------------------------------------------------ */
+
+#define ERASE "pf_guest_erase"
+
+static int erase_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	const pf_id *guest = arg;
+	pf_guest_rec *r = NULL;
+	pf_id *people = NULL;
+	size_t npeople = 0, nstays = 0, nprompts = 0;
+	int rc;
+
+	if ((rc = pf_guest_load(&r, txn, db, guest, ERASE)))
+		goto out;
+	if ((rc = pf_guest_reindex(txn, db, r, NULL)) ||
+	    (rc = pf_store_del(txn, db, PF_DBI_GUEST, guest->b, ID_LEN, NULL, 0)) ||
+	    (rc = delete_stays(txn, db, guest, &nstays, ERASE)))
+		goto out;
+	if ((rc = erase_traces(txn, db, guest, &people, &npeople)) ||
+	    (rc = erase_prompts(txn, db, people, npeople, &nprompts, ERASE)))
+		goto out;
+
+	char merged[24], stays[24], prompts[24];
+	snprintf(merged, sizeof merged, "%zu", npeople - 1);
+	snprintf(stays, sizeof stays, "%zu", nstays);
+	snprintf(prompts, sizeof prompts, "%zu", nprompts);
+	pf_journal_field f[] = {
+		{ "stays", stays }, { "prompts", prompts }, { "merged_profiles", merged },
+	};
+	pf_jentry e = { "guest.erase", NULL, *guest, { { 0 } }, NULL, f, sizeof f / sizeof f[0] };
+	rc = pf_journal_append(txn, db, &e);
+out:
+	free(people);
+	pf_guest_rec_free(r);
+	return rc;
+}
+
+int pf_guest_erase(pf_db *db, const pf_id *guest)
+{
+	if (!db)
+		return pf_seterr(PF_EINVAL, ERASE ": db is NULL");
+	int rc = check_guest_id(ERASE, guest);
+	if (rc)
+		return rc;
+	return pf_store_write(db, ERASE, erase_txn, (void *)guest);
+}
+
+/* ------------------------------------------------------------------ */
+/* Consent                                                              */
+/* ------------------------------------------------------------------ */
+
+#define CONSENT "pf_guest_set_consent"
+
+static const char *consent_text(unsigned int c)
+{
+	switch (c & (PF_CONSENT_PROFILING | PF_CONSENT_MARKETING)) {
+	case PF_CONSENT_PROFILING | PF_CONSENT_MARKETING: return "profiling,marketing";
+	case PF_CONSENT_PROFILING: return "profiling";
+	case PF_CONSENT_MARKETING: return "marketing";
+	}
+	return "none";
+}
+
+struct consent_args {
+	const pf_id *guest;
+	unsigned int consent;
+	const char *actor;
+	pf_time now;
+};
+
+static int consent_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct consent_args *a = arg;
+	pf_guest_rec *r = NULL;
+	int rc = pf_guest_load(&r, txn, db, a->guest, CONSENT);
+	if (rc || r->g.consent == a->consent)
+		goto out;
+	pf_journal_field f[] = {
+		{ "consent", consent_text(a->consent) }, { "consent.old", consent_text(r->g.consent) },
+	};
+	r->g.consent = a->consent;
+	r->g.updated = a->now;
+	if ((rc = pf_guest_save(txn, db, r)))
+		goto out;
+	pf_jentry e = { "guest.consent", a->actor, *a->guest, { { 0 } }, NULL, f, 2 };
+	rc = pf_journal_append(txn, db, &e);
+out:
+	pf_guest_rec_free(r);
+	return rc;
+}
+
+int pf_guest_set_consent(pf_db *db, const pf_id *guest, unsigned int consent, const char *actor)
+{
+	if (!db)
+		return pf_seterr(PF_EINVAL, CONSENT ": db is NULL");
+	int rc;
+	if ((rc = check_guest_id(CONSENT, guest)) || (rc = check_actor(CONSENT, actor)))
+		return rc;
+	if (consent & ~(PF_CONSENT_PROFILING | PF_CONSENT_MARKETING))
+		return pf_seterr(PF_EINVAL, CONSENT ": unknown consent flags 0x%x", consent);
+	struct consent_args a = { guest, consent, actor, pf_now(db) };
+	return pf_store_write(db, CONSENT, consent_txn, &a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Retention                                                            */
+/* ------------------------------------------------------------------ */
+
+#define RETAIN "pf_retention_run"
+
+static int64_t floor_day(pf_time t)
+{
+	int64_t d = t / DAY_SECONDS;
+	return (t % DAY_SECONDS < 0) ? d - 1 : d;
+}
+
+static bool is_anonymised(const pf_guest_rec *r)
+{
+	return r->g.name && strcmp(r->g.name, ANONYMISED) == 0 && !r->g.email && !r->g.phone &&
+	       !r->g.loyalty_no && !r->g.external_id && !r->g.birth_date && !r->g.pref_count;
+}
+
+/* The day of the guest's last activity: the latest departure of its
+ * stays, or the day it was created when it has none. */
+static int last_activity(MDB_txn *txn, pf_db *db, const pf_guest_rec *r, int64_t *out)
+{
+	MDB_cursor *cur = NULL;
+	pf_stay s;
+	pf_date latest = 0;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, RETAIN);
+	memset(&s, 0, sizeof s);
+	MDB_val k = { ID_LEN, (void *)r->g.id.b }, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < ID_LEN || memcmp(k.mv_data, r->g.id.b, ID_LEN) != 0)
+			break;
+		if ((rc = pf_codec_stay_decode(&s, v.mv_data, v.mv_size)))
+			break;
+		if (s.departure > latest)
+			latest = s.departure;
+		pf_stay_clear(&s);
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, RETAIN);
+	mdb_cursor_close(cur);
+	if (rc == 0)
+		*out = latest ? pf_date_days(latest) : floor_day(r->g.created);
+	return rc;
+}
+
+struct retain_args {
+	uint32_t days;
+	int64_t today;
+	const char *actor;
+	pf_time now;
+	/* scan */
+	uint64_t examined;
+	pf_id *ids;
+	size_t n, cap;
+	/* one batch */
+	const pf_id *batch;
+	size_t batch_n;
+	uint64_t done;            /* anonymised by the batch's transaction */
+};
+
+static int expired(MDB_txn *txn, pf_db *db, struct retain_args *a, const pf_guest_rec *r,
+                   bool *out)
+{
+	int64_t last = 0;
+	int rc = last_activity(txn, db, r, &last);
+	*out = rc == 0 && !is_anonymised(r) && a->today - last > (int64_t)a->days;
+	return rc;
+}
+
+static int scan_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct retain_args *a = arg;
+	MDB_cursor *cur = NULL;
+	pf_guest_rec *r = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_GUEST], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, RETAIN);
+	a->examined = 0;
+	a->n = 0;
+	MDB_val k, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		bool old = false;
+		if (k.mv_size != ID_LEN) {
+			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'guest': key of %zu bytes",
+			               k.mv_size);
+			break;
+		}
+		if ((rc = pf_codec_guest_decode(&r, v.mv_data, v.mv_size)))
+			break;
+		memcpy(r->g.id.b, k.mv_data, ID_LEN);
+		a->examined++;
+		if ((rc = expired(txn, db, a, r, &old)))
+			break;
+		if (old) {
+			if (a->n == a->cap) {
+				size_t cap = a->cap ? a->cap * 2 : 64;
+				pf_id *ids = realloc(a->ids, cap * sizeof *ids);
+				if (!ids) {
+					rc = pf_seterr(PF_ENOMEM, RETAIN ": out of memory");
+					break;
+				}
+				a->ids = ids;
+				a->cap = cap;
+			}
+			a->ids[a->n++] = r->g.id;
+		}
+		pf_guest_rec_free(r);
+		r = NULL;
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, RETAIN);
+	pf_guest_rec_free(r);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* Strip a record down to what retention keeps. */
+static int strip(pf_guest_rec *r)
+{
+	char *name = strdup(ANONYMISED);
+	if (!name)
+		return pf_seterr(PF_ENOMEM, RETAIN ": out of memory");
+	free((char *)r->g.name);
+	r->g.name = name;
+	const char **fields[] = { &r->g.email, &r->g.phone, &r->g.language, &r->g.loyalty_no,
+	                          &r->g.external_id };
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		free((char *)*fields[i]);
+		*fields[i] = NULL;
+	}
+	r->g.birth_date = 0;
+	for (size_t i = 0; i < r->g.tag_count; i++)
+		free(r->tags[i]);
+	free(r->tags);
+	r->tags = NULL;
+	r->g.tags = NULL;
+	r->g.tag_count = 0;
+	for (size_t i = 0; i < r->g.pref_count; i++) {
+		pf_pref *p = &r->prefs[i];
+		free((char *)p->category);
+		free((char *)p->value);
+		free((char *)p->department);
+		free((char *)p->staff);
+		free((char *)p->note);
+	}
+	free(r->prefs);
+	r->prefs = NULL;
+	r->g.prefs = NULL;
+	r->g.pref_count = 0;
+	r->pref_cap = 0;
+	free(r->complaint_latest);
+	r->complaint_latest = NULL;
+	return 0;
+}
+
+static int anonymise_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct retain_args *a = arg;
+	pf_guest_rec *r = NULL;
+	pf_id *people = NULL, *all = NULL;
+	size_t npeople = 0, nall = 0, cap = 0;
+	char days[24];
+	int rc = 0;
+
+	a->done = 0;
+	snprintf(days, sizeof days, "%lu", (unsigned long)a->days);
+	for (size_t i = 0; i < a->batch_n; i++) {
+		bool old = false;
+		rc = pf_guest_load(&r, txn, db, &a->batch[i], RETAIN);
+		if (rc == PF_ENOTFOUND) {      /* erased or merged since the scan */
+			rc = 0;
+			continue;
+		}
+		/* Re-checked: a stay may have been recorded since the scan. */
+		if (rc || (rc = expired(txn, db, a, r, &old)))
+			goto out;
+		if (old) {
+			if ((rc = pf_guest_reindex(txn, db, r, NULL)) || (rc = strip(r)))
+				goto out;
+			r->g.updated = a->now;
+			if ((rc = pf_guest_save(txn, db, r)) ||
+			    (rc = erase_traces(txn, db, &a->batch[i], &people, &npeople)))
+				goto out;
+			if (nall + npeople > cap) {
+				size_t ncap = (nall + npeople) * 2;
+				pf_id *p = realloc(all, ncap * sizeof *p);
+				if (!p) {
+					rc = pf_seterr(PF_ENOMEM, RETAIN ": out of memory");
+					goto out;
+				}
+				all = p;
+				cap = ncap;
+			}
+			memcpy(all + nall, people, npeople * sizeof *people);
+			nall += npeople;
+			free(people);
+			people = NULL;
+			pf_journal_field f[] = { { "days", days } };
+			pf_jentry e = { "guest.anonymise", a->actor, a->batch[i], { { 0 } }, NULL, f, 1 };
+			if ((rc = pf_journal_append(txn, db, &e)))
+				goto out;
+			a->done++;
+		}
+		pf_guest_rec_free(r);
+		r = NULL;
+	}
+	/* One pass over the prompts for the whole batch. */
+	if (nall)
+		rc = erase_prompts(txn, db, all, nall, NULL, RETAIN);
+out:
+	pf_guest_rec_free(r);
+	free(people);
+	free(all);
+	return rc;
+}
+
+static int summary_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct retain_args *a = arg;
+	char days[24], examined[24], anonymised[24];
+	snprintf(days, sizeof days, "%lu", (unsigned long)a->days);
+	snprintf(examined, sizeof examined, "%llu", (unsigned long long)a->examined);
+	snprintf(anonymised, sizeof anonymised, "%llu", (unsigned long long)a->done);
+	pf_journal_field f[] = {
+		{ "days", days }, { "examined", examined }, { "anonymised", anonymised },
+	};
+	pf_jentry e = { "retention.run", a->actor, { { 0 } }, { { 0 } }, NULL, f, 3 };
+	return pf_journal_append(txn, db, &e);
+}
+
+int pf_retention_run(pf_retention_report *out, pf_db *db, uint32_t days_without_stay,
+                     const char *actor)
+{
+	if (out)
+		memset(out, 0, sizeof *out);
+	if (!db)
+		return pf_seterr(PF_EINVAL, RETAIN ": db is NULL");
+	if (days_without_stay == 0)
+		return pf_seterr(PF_EINVAL, RETAIN ": days_without_stay is 0 (at least 1)");
+	int rc = check_actor(RETAIN, actor);
+	if (rc)
+		return rc;
+	if (db->opts.flags & PF_OPEN_READONLY)
+		return pf_seterr(PF_EREADONLY, RETAIN ": the database was opened read-only");
+
+	struct retain_args a;
+	memset(&a, 0, sizeof a);
+	a.days = days_without_stay;
+	a.actor = actor;
+	a.now = pf_now(db);
+	a.today = floor_day(a.now);
+	uint64_t total = 0;
+
+	if ((rc = pf_store_read(db, RETAIN, scan_txn, &a)))
+		goto out;
+	if (out)
+		out->examined = a.examined;
+	for (size_t i = 0; i < a.n; i += RETENTION_BATCH) {
+		a.batch = a.ids + i;
+		a.batch_n = a.n - i < RETENTION_BATCH ? a.n - i : RETENTION_BATCH;
+		if ((rc = pf_store_write(db, RETAIN, anonymise_txn, &a)))
+			goto out;
+		total += a.done;
+		if (out)
+			out->anonymised = total;
+	}
+	a.done = total;
+	rc = pf_store_write(db, RETAIN, summary_txn, &a);
+out:
+	free(a.ids);
+	return rc;
+}

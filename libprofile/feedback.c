@@ -1,0 +1,1248 @@
+/*
+ * feedback.c — complaints, compliments and suggestions: pf_feedback_add /
+ * get / list_get / update / resolve / followup; the sunset rule's prompts
+ * to the department and the duty manager, the call-back after a
+ * resolution, the guest's complaint counters (what rules test as
+ * complaints.*), preferences learnt from feedback, and the helpers
+ * merge.c and erase.c call (move / set guest, erase).
+ *
+ * Owns the `feedback` db (key layout in internal.h).  Calls store.c,
+ * codec.c, text.c, guest.c (load/save), prompt.c (store, load, deliver),
+ * tz.c (due times) and journal.c.  Every public mutation is one write
+ * transaction: record, index, prompts, guest counters and journal
+ * entries commit together or not at all.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ID_LEN 16
+#define IDX_LEN (1 + ID_LEN + 8 + ID_LEN)
+#define IDX_TAG 'g'
+#define ERASED "[erased]"
+#define MANAGEMENT "management"
+#define FRONT_OFFICE "front_office"
+#define EVENT_PREFIX "feedback:"
+#define EVENT_ID_MAX (sizeof EVENT_PREFIX + PF_ID_STRLEN)
+
+/* ------------------------------------------------------------------ */
+/* Names                                                                */
+/* ------------------------------------------------------------------ */
+
+static const char *const kind_names[] = { "complaint", "compliment", "suggestion" };
+static const char *const status_names[] = { "open", "in_progress", "resolved",
+	                                        "closed_unresolved" };
+static const char *const outcome_names[] = { "none", "satisfied", "not_satisfied" };
+
+#define NAMES_N(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *pf_feedback_kind_name(pf_feedback_kind kind)
+{
+	return (unsigned)kind < NAMES_N(kind_names) ? kind_names[kind] : NULL;
+}
+
+const char *pf_feedback_status_name(pf_feedback_status status)
+{
+	return (unsigned)status < NAMES_N(status_names) ? status_names[status] : NULL;
+}
+
+const char *pf_outcome_name(pf_outcome outcome)
+{
+	return (unsigned)outcome < NAMES_N(outcome_names) ? outcome_names[outcome] : NULL;
+}
+
+static int parse_name(int *out, const char *name, const char *const *names, size_t n,
+                      const char *fn)
+{
+	if (!out || !name)
+		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, out ? "name" : "out");
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return pf_seterr(PF_EINVAL, "%s: unknown name '%.40s'", fn, name);
+}
+
+int pf_feedback_kind_parse(pf_feedback_kind *out, const char *name)
+{
+	int v = 0;
+	int rc = parse_name(&v, name, kind_names, NAMES_N(kind_names), "pf_feedback_kind_parse");
+	if (!rc)
+		*out = (pf_feedback_kind)v;
+	return rc;
+}
+
+int pf_feedback_status_parse(pf_feedback_status *out, const char *name)
+{
+	int v = 0;
+	int rc = parse_name(&v, name, status_names, NAMES_N(status_names),
+	                    "pf_feedback_status_parse");
+	if (!rc)
+		*out = (pf_feedback_status)v;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Longest prefix of s[0..len) of at most max bytes ending on a UTF-8
+ * character boundary. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+/* A malloc'd copy of s cut to at most max bytes at a character boundary. */
+static char *dup_cut(const char *s, size_t max)
+{
+	size_t n = utf8_cut(s, strlen(s), max);
+	char *d = malloc(n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+/* Prompt text: formatted, then cut to PF_PROMPT_TEXT_MAX.  malloc'd. */
+static char *prompt_text(const char *fmt, ...) PF_PRINTF(1, 2);
+
+static char *prompt_text(const char *fmt, ...)
+{
+	char buf[PF_NAME_MAX + 2 * PF_NOTE_MAX + 2 * PF_FIELD_MAX + 256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	return dup_cut(buf, PF_PROMPT_TEXT_MAX);
+}
+
+static void idx_key(unsigned char k[IDX_LEN], const pf_id *guest, pf_time at, const pf_id *id)
+{
+	k[0] = IDX_TAG;
+	memcpy(k + 1, guest->b, ID_LEN);
+	/* Sign bit flipped: times sort as signed numbers. */
+	pf_be64_put(k + 1 + ID_LEN, (uint64_t)at ^ ((uint64_t)1 << 63));
+	memcpy(k + 1 + ID_LEN + 8, id->b, ID_LEN);
+}
+
+static void event_id(char buf[EVENT_ID_MAX], const pf_id *id)
+{
+	char s[PF_ID_STRLEN + 1];
+	pf_id_format(s, id);
+	snprintf(buf, EVENT_ID_MAX, EVENT_PREFIX "%s", s);
+}
+
+static void time_text(char buf[32], pf_time t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	/* gmtime_r: UTC needs no zone, and it is thread-safe. */
+	if (gmtime_r(&tt, &tm))
+		strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else
+		snprintf(buf, 32, "%lld", (long long)t);
+}
+
+static int check_id(const char *fn, const char *what, const pf_id *id)
+{
+	if (!id)
+		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, what);
+	if (pf_id_is_zero(id))
+		return pf_seterr(PF_EINVAL, "%s: %s id is zero", fn, what);
+	return 0;
+}
+
+static int check_staff(const char *fn, const char *field, const char *s, size_t max,
+                       bool required)
+{
+	int rc = pf_check_text(fn, field, s, max, required);
+	if (!rc && s && !*s)
+		rc = pf_seterr(PF_EINVAL, "%s: %s is empty (pass NULL for none)", fn, field);
+	return rc;
+}
+
+/* "dept/staff" for journal actors (journal.c erases the part after '/'). */
+static void actor_text(char *buf, size_t cap, const char *dept, const char *staff)
+{
+	snprintf(buf, cap, "%s/%s", dept, staff);
+}
+
+/* ------------------------------------------------------------------ */
+/* Records                                                              */
+/* ------------------------------------------------------------------ */
+
+static int rec_put(MDB_txn *txn, pf_db *db, const pf_id *id, const pf_feedback_rec *r)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	int rc = pf_codec_feedback_encode(&sb, r);
+	if (rc) {
+		pf_seterr(rc, "feedback: cannot encode the record");
+		goto out;
+	}
+	rc = pf_store_put(txn, db, PF_DBI_FEEDBACK, id->b, ID_LEN, sb.data, sb.size, 0);
+out:
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+int pf_feedback_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_feedback_rec *out,
+                     const char *what)
+{
+	MDB_val v;
+	memset(out, 0, sizeof *out);
+	int rc = pf_store_get(txn, db, PF_DBI_FEEDBACK, id->b, ID_LEN, &v);
+	if (rc == PF_ENOTFOUND) {
+		char s[PF_ID_STRLEN + 1];
+		pf_id_format(s, id);
+		return pf_seterr(PF_ENOTFOUND, "%s: no feedback with id %s", what, s);
+	}
+	if (rc)
+		return rc;
+	rc = pf_codec_feedback_decode(out, v.mv_data, v.mv_size);
+	if (rc)
+		return rc;
+	out->f.id = *id;
+	return 0;
+}
+
+/* Replace a decoded (owned) string field. */
+static int set_str(const char **field, const char *value)
+{
+	char *d = NULL;
+	if (value && !(d = strdup(value)))
+		return PF_ENOMEM;
+	free((char *)*field);
+	*field = d;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Prompts made and closed by feedback                                  */
+/* ------------------------------------------------------------------ */
+
+/* Prompts made in a transaction, delivered to subscribers after commit. */
+static int made_add(pf_prompt_list **made, pf_prompt *p, const char *fn)
+{
+	pf_prompt_list *l = *made;
+	if (!l && !(l = *made = calloc(1, sizeof *l)))
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+	pf_prompt *items = realloc(l->items, (l->count + 1) * sizeof *items);
+	if (!items)
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+	l->items = items;
+	l->items[l->count++] = *p;
+	memset(p, 0, sizeof *p);
+	return 0;
+}
+
+static void made_reset(pf_prompt_list **made)
+{
+	pf_prompt_list_free(*made);
+	*made = NULL;
+}
+
+/* Store a new prompt about feedback `fid` and keep a copy in *made.
+ * `text` is taken over (freed whatever happens). */
+static int make_prompt(MDB_txn *txn, pf_db *db, pf_prompt_list **made, const pf_id *fid,
+                       const pf_id *guest, const char *dept, const char *rule,
+                       pf_priority prio, char *text, pf_time created, pf_time due,
+                       pf_id *id_out, const char *fn)
+{
+	char ev[EVENT_ID_MAX];
+	pf_prompt p;
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	event_id(ev, fid);
+	pf_id_generate(&p.id);
+	p.guest = *guest;
+	p.priority = prio;
+	p.status = PF_PROMPT_PENDING;
+	p.created = created;
+	p.due = due;
+	p.text = text;
+	p.event_id = strdup(ev);
+	p.department = strdup(dept);
+	p.rule = strdup(rule);
+	if (!p.text || !p.event_id || !p.department || !p.rule) {
+		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		goto out;
+	}
+	if ((rc = pf_prompt_store(txn, db, &p)))
+		goto out;
+	*id_out = p.id;
+	rc = made_add(made, &p, fn);
+out:
+	pf_prompt_clear(&p);
+	return rc;
+}
+
+/* Queue keys of an open prompt, as prompt.c lays them out (see the
+ * comment at the top of prompt.c): 'o' DEPT '\0' DUE (3 - prio) ID and
+ * 'd' DUE ID, DUE big-endian with the sign bit flipped. */
+static int unqueue(MDB_txn *txn, pf_db *db, const pf_prompt *p)
+{
+	unsigned char k[1 + PF_FIELD_MAX + 1 + 8 + 1 + ID_LEN];
+	size_t dn = strlen(p->department), n = 0;
+	uint64_t due = (uint64_t)p->due ^ ((uint64_t)1 << 63);
+	int rc;
+
+	if (dn > PF_FIELD_MAX)
+		return pf_seterr(PF_ECORRUPT, "corrupt record in 'prompt': department too long");
+	k[n++] = 'o';
+	memcpy(k + n, p->department, dn);
+	n += dn;
+	k[n++] = '\0';
+	pf_be64_put(k + n, due);
+	n += 8;
+	k[n++] = (unsigned char)(PF_PRIORITY_URGENT - p->priority);
+	memcpy(k + n, p->id.b, ID_LEN);
+	n += ID_LEN;
+	if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)))
+		return rc;
+	k[0] = 'd';
+	pf_be64_put(k + 1, due);
+	memcpy(k + 9, p->id.b, ID_LEN);
+	return pf_store_del(txn, db, PF_DBI_QUEUE, k, 9 + ID_LEN, NULL, 0);
+}
+
+/*
+ * Complete (done) or dismiss prompt `id` if it is still open, as
+ * pf_prompt_done / pf_prompt_dismiss would, inside this transaction: the
+ * feedback's own state change is what closes it.  A prompt already
+ * closed, or no longer there (erased), is left alone.
+ */
+static int close_prompt(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt_status to,
+                        const char *staff, const char *reason, pf_time now)
+{
+	msgpack_sbuffer sb;
+	pf_prompt p;
+	int rc = pf_prompt_load(txn, db, id, &p);
+
+	msgpack_sbuffer_init(&sb);
+	if (rc == PF_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (p.status != PF_PROMPT_PENDING && p.status != PF_PROMPT_ACKNOWLEDGED)
+		goto out;
+	pf_prompt_status old = p.status;
+	if ((rc = unqueue(txn, db, &p)))
+		goto out;
+	if (set_str(&p.done_by, staff) || set_str(&p.dismiss_reason, reason)) {
+		rc = pf_seterr(PF_ENOMEM, "feedback: out of memory");
+		goto out;
+	}
+	p.done_at = now;
+	p.status = to;
+	if ((rc = pf_codec_prompt_encode(&sb, &p))) {
+		pf_seterr(rc, "feedback: cannot encode a prompt");
+		goto out;
+	}
+	if ((rc = pf_store_put(txn, db, PF_DBI_PROMPT, p.id.b, ID_LEN, sb.data, sb.size, 0)))
+		goto out;
+	char actor[PF_JOURNAL_ACTOR_MAX + 1];
+	actor_text(actor, sizeof actor, p.department, staff);
+	pf_journal_field jf[3] = { { "status", pf_prompt_status_name(p.status) },
+	                           { "status.old", pf_prompt_status_name(old) },
+	                           { "reason", reason } };
+	pf_jentry je = { .op = to == PF_PROMPT_DONE ? "prompt.done" : "prompt.dismiss",
+	                 .actor = actor, .guest = p.guest, .object = p.id, .ref = p.event_id,
+	                 .fields = jf, .field_count = reason ? 3 : 2 };
+	rc = pf_journal_append(txn, db, &je);
+out:
+	msgpack_sbuffer_destroy(&sb);
+	pf_prompt_clear(&p);
+	return rc;
+}
+
+static pf_priority severity_priority(int severity)
+{
+	return severity >= 3 ? PF_PRIORITY_URGENT :
+	       severity == 2 ? PF_PRIORITY_HIGH : PF_PRIORITY_NORMAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Learning a preference (same rules as pf_pref_set, on a loaded guest) */
+/* ------------------------------------------------------------------ */
+
+static void pref_strings_clear(pf_pref *p)
+{
+	free((char *)p->category);
+	free((char *)p->value);
+	free((char *)p->department);
+	free((char *)p->staff);
+	free((char *)p->note);
+	memset(p, 0, sizeof *p);
+}
+
+/*
+ * Observe `learn` on guest record r: the same value and kind again
+ * counts once more, anything else replaces the category's preference.
+ * Journals "pref.set" as pref.c does.
+ */
+static int learn_pref(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_pref *learn,
+                      const char *dept, const char *staff, const char *note, pf_time t,
+                      const char *fn)
+{
+	size_t lo = 0, hi = r->g.pref_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(r->prefs[mid].category, learn->category) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t i = lo;
+	bool exists = i < r->g.pref_count && strcmp(r->prefs[i].category, learn->category) == 0;
+	if (!exists && r->g.pref_count >= PF_PREFS_MAX)
+		return pf_seterr(PF_EINVAL, "%s: the guest already has %d preferences, the most "
+		                 "allowed", fn, PF_PREFS_MAX);
+
+	pf_pref *cur = exists ? &r->prefs[i] : NULL;
+	bool same = cur && cur->kind == learn->kind && strcmp(cur->value, learn->value) == 0;
+	char old_value[PF_VALUE_MAX + 1] = "";
+	int old_kind = cur ? (int)cur->kind : -1;
+	if (cur)
+		snprintf(old_value, sizeof old_value, "%s", cur->value);
+
+	pf_pref fresh;
+	memset(&fresh, 0, sizeof fresh);
+	fresh.kind = learn->kind;
+	fresh.category = strdup(learn->category);
+	fresh.value = strdup(learn->value);
+	fresh.department = strdup(dept);
+	fresh.staff = strdup(staff);
+	fresh.note = dup_cut(note, PF_NOTE_MAX);
+	if (!fresh.category || !fresh.value || !fresh.department || !fresh.staff ||
+	    !fresh.note) {
+		pref_strings_clear(&fresh);
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+	}
+	if (same) {
+		fresh.count = cur->count < UINT32_MAX ? cur->count + 1 : UINT32_MAX;
+		fresh.first_seen = t < cur->first_seen ? t : cur->first_seen;
+		fresh.last_seen = t > cur->last_seen ? t : cur->last_seen;
+	} else {
+		fresh.count = 1;
+		fresh.first_seen = fresh.last_seen = t;
+	}
+	if (exists) {
+		pref_strings_clear(&r->prefs[i]);
+	} else {
+		if (r->g.pref_count == r->pref_cap) {
+			size_t cap = r->pref_cap ? r->pref_cap * 2 : 8;
+			pf_pref *np = realloc(r->prefs, cap * sizeof *np);
+			if (!np) {
+				pref_strings_clear(&fresh);
+				return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+			}
+			r->prefs = np;
+			r->pref_cap = cap;
+			r->g.prefs = np;
+		}
+		memmove(&r->prefs[i + 1], &r->prefs[i], (r->g.pref_count - i) * sizeof *r->prefs);
+		r->g.pref_count++;
+	}
+	r->prefs[i] = fresh;
+
+	char actor[PF_JOURNAL_ACTOR_MAX + 1], count[16];
+	pf_journal_field f[6];
+	size_t n = 0;
+	actor_text(actor, sizeof actor, dept, staff);
+	snprintf(count, sizeof count, "%lu", (unsigned long)r->prefs[i].count);
+	f[n++] = (pf_journal_field){ "value", r->prefs[i].value };
+	f[n++] = (pf_journal_field){ "kind", pf_pref_kind_name(r->prefs[i].kind) };
+	f[n++] = (pf_journal_field){ "count", count };
+	f[n++] = (pf_journal_field){ "note", r->prefs[i].note };
+	if (cur && strcmp(old_value, r->prefs[i].value) != 0)
+		f[n++] = (pf_journal_field){ "value.old", old_value };
+	if (old_kind >= 0 && old_kind != (int)r->prefs[i].kind)
+		f[n++] = (pf_journal_field){ "kind.old", pf_pref_kind_name((pf_pref_kind)old_kind) };
+	pf_jentry e = { .op = "pref.set", .actor = actor, .guest = r->g.id,
+	                .ref = r->prefs[i].category, .fields = f, .field_count = n };
+	return pf_journal_append(txn, db, &e);
+}
+
+/* ------------------------------------------------------------------ */
+/* pf_feedback_add                                                      */
+/* ------------------------------------------------------------------ */
+
+#define ADD "pf_feedback_add"
+
+struct add_args {
+	const pf_feedback *fb;    /* validated; recorded_at resolved */
+	const pf_pref *learn;
+	pf_id id;
+	pf_time now;
+	pf_time due;
+	pf_prompt_list *made;
+};
+
+static int stay_exists(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival)
+{
+	unsigned char k[ID_LEN + 4];
+	MDB_val v;
+	memcpy(k, guest->b, ID_LEN);
+	pf_be32_put(k + ID_LEN, (uint32_t)arrival);
+	int rc = pf_store_get(txn, db, PF_DBI_STAY, k, sizeof k, &v);
+	if (rc == PF_ENOTFOUND) {
+		char s[PF_ID_STRLEN + 1];
+		pf_id_format(s, guest);
+		return pf_seterr(PF_ENOTFOUND, ADD ": guest %s has no stay arriving on %d", s,
+		                 (int)arrival);
+	}
+	return rc;
+}
+
+static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct add_args *a = arg;
+	const pf_feedback *fb = a->fb;
+	bool complaint = fb->kind == PF_FEEDBACK_COMPLAINT;
+	pf_guest_rec *r = NULL;
+	pf_feedback_rec rec;
+	unsigned char k[IDX_LEN];
+	int rc;
+
+	made_reset(&a->made);      /* a retried attempt starts again */
+	memset(&rec, 0, sizeof rec);
+	if ((rc = pf_guest_load(&r, txn, db, &fb->guest, ADD)))
+		goto out;
+	if (fb->stay && (rc = stay_exists(txn, db, &fb->guest, fb->stay)))
+		goto out;
+
+	/* The record borrows the caller's strings: it is only encoded. */
+	rec.f = *fb;
+	rec.f.id = a->id;
+	rec.f.status = PF_FEEDBACK_OPEN;
+	rec.f.due = complaint ? a->due : 0;
+	rec.f.resolution = rec.f.resolved_by = rec.f.outcome_by = NULL;
+	rec.f.resolved_at = rec.f.outcome_at = 0;
+	memset(&rec.f.followup_prompt, 0, sizeof rec.f.followup_prompt);
+	rec.f.outcome = PF_OUTCOME_NONE;
+
+	if (complaint) {
+		pf_priority prio = severity_priority(fb->severity);
+		char *t = prompt_text("Complaint from %s (%s, severity %d): %s", r->g.name,
+		                      fb->category, fb->severity, fb->text);
+		rc = make_prompt(txn, db, &a->made, &a->id, &fb->guest, fb->department,
+		                 "complaint", prio, t, a->now, a->due,
+		                 &rec.prompts[rec.prompt_count], ADD);
+		if (rc)
+			goto out;
+		rec.prompt_count++;
+		if (strcmp(fb->department, MANAGEMENT) != 0) {
+			t = prompt_text("Duty manager: complaint to %s from %s (%s, severity %d): %s",
+			                fb->department, r->g.name, fb->category, fb->severity,
+			                fb->text);
+			rc = make_prompt(txn, db, &a->made, &a->id, &fb->guest, MANAGEMENT,
+			                 "complaint", prio, t, a->now, a->due,
+			                 &rec.prompts[rec.prompt_count], ADD);
+			if (rc)
+				goto out;
+			rec.prompt_count++;
+		}
+		char *cat = strdup(fb->category), *latest = dup_cut(fb->text, PF_NOTE_MAX);
+		if (!cat || !latest) {
+			free(cat);
+			free(latest);
+			rc = pf_seterr(PF_ENOMEM, ADD ": out of memory");
+			goto out;
+		}
+		free(r->complaint_last_category);
+		free(r->complaint_latest);
+		r->complaint_last_category = cat;
+		r->complaint_latest = latest;
+		if (r->complaints_open < UINT32_MAX)
+			r->complaints_open++;
+		if (r->complaints_total < UINT32_MAX)
+			r->complaints_total++;
+	}
+	if (a->learn) {
+		const char *note = a->learn->note ? a->learn->note : fb->text;
+		rc = learn_pref(txn, db, r, a->learn, fb->department, fb->recorded_by, note,
+		                fb->recorded_at, ADD);
+		if (rc)
+			goto out;
+		r->g.updated = a->now;
+	}
+	if ((complaint || a->learn) && (rc = pf_guest_save(txn, db, r)))
+		goto out;
+
+	if ((rc = rec_put(txn, db, &a->id, &rec)))
+		goto out;
+	idx_key(k, &fb->guest, fb->recorded_at, &a->id);
+	if ((rc = pf_store_put(txn, db, PF_DBI_FEEDBACK, k, sizeof k, "", 0, 0)))
+		goto out;
+
+	char actor[PF_JOURNAL_ACTOR_MAX + 1], sev[8], due[32], at[32], stay[16];
+	pf_journal_field jf[9];
+	size_t n = 0;
+	actor_text(actor, sizeof actor, fb->department, fb->recorded_by);
+	snprintf(sev, sizeof sev, "%d", fb->severity);
+	time_text(at, fb->recorded_at);
+	jf[n++] = (pf_journal_field){ "kind", pf_feedback_kind_name(fb->kind) };
+	jf[n++] = (pf_journal_field){ "department", fb->department };
+	jf[n++] = (pf_journal_field){ "category", fb->category };
+	jf[n++] = (pf_journal_field){ "severity", sev };
+	jf[n++] = (pf_journal_field){ "text", fb->text };
+	jf[n++] = (pf_journal_field){ "recorded_at", at };
+	jf[n++] = (pf_journal_field){ "status", pf_feedback_status_name(PF_FEEDBACK_OPEN) };
+	if (complaint) {
+		time_text(due, a->due);
+		jf[n++] = (pf_journal_field){ "due", due };
+	}
+	if (fb->stay) {
+		snprintf(stay, sizeof stay, "%d", (int)fb->stay);
+		jf[n++] = (pf_journal_field){ "stay", stay };
+	}
+	pf_jentry je = { .op = "feedback.add", .actor = actor, .guest = fb->guest,
+	                 .object = a->id, .ref = fb->category, .fields = jf, .field_count = n };
+	rc = pf_journal_append(txn, db, &je);
+out:
+	if (rc)
+		made_reset(&a->made);
+	pf_guest_rec_free(r);
+	return rc;
+}
+
+static int check_learn(const pf_pref *l)
+{
+	int rc;
+	if ((rc = pf_check_category(ADD, l->category)) ||
+	    (rc = pf_check_text(ADD, "learn.value", l->value, PF_VALUE_MAX, true)) ||
+	    (rc = check_staff(ADD, "learn.note", l->note, PF_NOTE_MAX, false)))
+		return rc;
+	if (l->kind != PF_LIKE && l->kind != PF_DISLIKE && l->kind != PF_NEED)
+		return pf_seterr(PF_EINVAL, ADD ": unknown preference kind %d in learn",
+		                 (int)l->kind);
+	return 0;
+}
+
+int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn)
+{
+	int rc;
+
+	if (!db || !fb)
+		return pf_seterr(PF_EINVAL, ADD ": %s is NULL", db ? "fb" : "db");
+	if ((rc = check_id(ADD, "guest", &fb->guest)))
+		return rc;
+	if ((unsigned)fb->kind > PF_FEEDBACK_SUGGESTION)
+		return pf_seterr(PF_EINVAL, ADD ": unknown feedback kind %d", (int)fb->kind);
+	if ((rc = pf_check_date(ADD, "stay", fb->stay, false)) ||
+	    (rc = pf_check_word(ADD, "department", fb->department)) ||
+	    (rc = pf_check_word(ADD, "category", fb->category)) ||
+	    (rc = pf_check_text(ADD, "text", fb->text, PF_NOTE_MAX, true)) ||
+	    (rc = check_staff(ADD, "recorded_by", fb->recorded_by, PF_FIELD_MAX, true)))
+		return rc;
+	if (fb->severity < 1 || fb->severity > 3)
+		return pf_seterr(PF_EINVAL, ADD ": severity %d is not 1, 2 or 3", fb->severity);
+	if (learn && (rc = check_learn(learn)))
+		return rc;
+
+	pf_time now = pf_now(db);
+	if (fb->recorded_at < 0 || fb->recorded_at > now)
+		return pf_seterr(PF_EINVAL, ADD ": recorded_at %lld is %s", (long long)fb->recorded_at,
+		                 fb->recorded_at < 0 ? "before 1970" : "in the future");
+
+	pf_feedback copy = *fb;
+	if (!copy.recorded_at)
+		copy.recorded_at = now;
+	struct add_args a = { .fb = &copy, .learn = learn, .now = now };
+	a.due = pf_sunset_due(db, copy.recorded_at);
+	/* Generated before the write so that a retried transaction keeps it. */
+	pf_id_generate(&a.id);
+	rc = pf_store_write(db, ADD, add_txn, &a);
+	if (rc) {
+		made_reset(&a.made);
+		return rc;
+	}
+	fb->id = a.id;
+	fb->recorded_at = copy.recorded_at;
+	fb->status = PF_FEEDBACK_OPEN;
+	fb->due = copy.kind == PF_FEEDBACK_COMPLAINT ? a.due : 0;
+	pf_prompts_deliver(db, a.made);
+	made_reset(&a.made);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                              */
+/* ------------------------------------------------------------------ */
+
+static void feedback_strings_free(pf_feedback *f)
+{
+	free((char *)f->department);
+	free((char *)f->category);
+	free((char *)f->text);
+	free((char *)f->recorded_by);
+	free((char *)f->resolution);
+	free((char *)f->resolved_by);
+	free((char *)f->outcome_by);
+}
+
+void pf_feedback_free(pf_feedback *fb)
+{
+	if (!fb)
+		return;
+	feedback_strings_free(fb);
+	free(fb);
+}
+
+void pf_feedback_list_free(pf_feedback_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; list->items && i < list->count; i++)
+		feedback_strings_free(&list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+struct get_args {
+	const pf_id *id;
+	pf_feedback_rec rec;
+};
+
+static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct get_args *a = arg;
+	pf_feedback_rec_clear(&a->rec);
+	return pf_feedback_load(txn, db, a->id, &a->rec, "pf_feedback_get");
+}
+
+int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id)
+{
+	int rc;
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_feedback_get: out is NULL");
+	*out = NULL;
+	if (!db)
+		return pf_seterr(PF_EINVAL, "pf_feedback_get: db is NULL");
+	if ((rc = check_id("pf_feedback_get", "feedback", id)))
+		return rc;
+	struct get_args a = { .id = id };
+	memset(&a.rec, 0, sizeof a.rec);
+	pf_feedback *f = malloc(sizeof *f);
+	if (!f)
+		return pf_seterr(PF_ENOMEM, "pf_feedback_get: out of memory");
+	rc = pf_store_read(db, "pf_feedback_get", get_txn, &a);
+	if (rc) {
+		pf_feedback_rec_clear(&a.rec);
+		free(f);
+		return rc;
+	}
+	*f = a.rec.f;             /* the strings move to f */
+	*out = f;
+	return 0;
+}
+
+#define LIST "pf_feedback_list_get"
+
+struct list_args {
+	const pf_id *guest;
+	int status;
+	pf_feedback_list *l;
+	size_t cap;
+};
+
+static int list_add(struct list_args *a, MDB_txn *txn, pf_db *db, const pf_id *id)
+{
+	pf_feedback_rec rec;
+	int rc = pf_feedback_load(txn, db, id, &rec, LIST);
+	if (rc == PF_ENOTFOUND) {
+		char s[PF_ID_STRLEN + 1];
+		pf_id_format(s, id);
+		return pf_seterr(PF_ECORRUPT, LIST ": corrupt 'feedback': the guest index lists "
+		                 "%s, which does not exist", s);
+	}
+	if (rc)
+		return rc;
+	if (a->status >= 0 && (int)rec.f.status != a->status) {
+		pf_feedback_rec_clear(&rec);
+		return 0;
+	}
+	if (a->l->count == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		pf_feedback *items = realloc(a->l->items, cap * sizeof *items);
+		if (!items) {
+			pf_feedback_rec_clear(&rec);
+			return pf_seterr(PF_ENOMEM, LIST ": out of memory");
+		}
+		a->l->items = items;
+		a->cap = cap;
+	}
+	a->l->items[a->l->count++] = rec.f;
+	return 0;
+}
+
+static int by_time(const void *x, const void *y)
+{
+	const pf_feedback *a = x, *b = y;
+	if (a->recorded_at != b->recorded_at)
+		return a->recorded_at < b->recorded_at ? -1 : 1;
+	return memcmp(a->id.b, b->id.b, ID_LEN);
+}
+
+static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct list_args *a = arg;
+	MDB_cursor *cur = NULL;
+	unsigned char start[1 + ID_LEN];
+	size_t plen = 0;
+	MDB_val k, v;
+	int rc = 0, mrc;
+
+	pf_feedback_list_free(a->l);
+	a->cap = 0;
+	if (!(a->l = calloc(1, sizeof *a->l)))
+		return pf_seterr(PF_ENOMEM, LIST ": out of memory");
+	if ((mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_FEEDBACK], &cur)))
+		return pf_lmdb_err(mrc, LIST);
+	if (a->guest) {
+		/* The guest's index keys, already in time order. */
+		start[0] = IDX_TAG;
+		memcpy(start + 1, a->guest->b, ID_LEN);
+		plen = sizeof start;
+		k = (MDB_val){ plen, start };
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	} else {
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	}
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		pf_id id;
+		if (a->guest) {
+			if (k.mv_size < plen || memcmp(k.mv_data, start, plen) != 0)
+				break;
+			if (k.mv_size != IDX_LEN) {
+				rc = pf_seterr(PF_ECORRUPT, LIST ": corrupt 'feedback': an index key "
+				               "of %zu bytes", k.mv_size);
+				goto out;
+			}
+			memcpy(id.b, (const unsigned char *)k.mv_data + IDX_LEN - ID_LEN, ID_LEN);
+		} else {
+			if (k.mv_size != ID_LEN)
+				continue;          /* an index key */
+			memcpy(id.b, k.mv_data, ID_LEN);
+		}
+		if ((rc = list_add(a, txn, db, &id)))
+			goto out;
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, LIST);
+	else if (!a->guest && a->l->count > 1)
+		qsort(a->l->items, a->l->count, sizeof *a->l->items, by_time);
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest, int status)
+{
+	int rc;
+	if (!out)
+		return pf_seterr(PF_EINVAL, LIST ": out is NULL");
+	*out = NULL;
+	if (!db)
+		return pf_seterr(PF_EINVAL, LIST ": db is NULL");
+	if (guest && pf_id_is_zero(guest))
+		return pf_seterr(PF_EINVAL, LIST ": guest id is zero (pass NULL for every guest)");
+	if (status < -1 || status > PF_FEEDBACK_CLOSED_UNRESOLVED)
+		return pf_seterr(PF_EINVAL, LIST ": unknown status %d (-1 for any)", status);
+	struct list_args a = { guest, status, NULL, 0 };
+	rc = pf_store_read(db, LIST, list_txn, &a);
+	if (rc) {
+		pf_feedback_list_free(a.l);
+		return rc;
+	}
+	*out = a.l;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Workflow: update, resolve, follow-up                                 */
+/* ------------------------------------------------------------------ */
+
+enum op { OP_UPDATE, OP_RESOLVE, OP_FOLLOWUP };
+
+struct flow_args {
+	enum op op;
+	const char *fn;
+	const pf_id *id;
+	pf_feedback_status status;  /* update */
+	const char *staff;
+	const char *text;           /* update: note; resolve: resolution */
+	pf_outcome outcome;         /* follow-up */
+	pf_time now;
+	pf_prompt_list *made;
+};
+
+/* The guest of a feedback, or NULL (and 0) when it no longer exists: an
+ * erased guest's complaint can still be closed, with nobody to count it
+ * against or to call back. */
+static int guest_or_none(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
+                         const char *fn)
+{
+	int rc = pf_guest_load(out, txn, db, id, fn);
+	if (rc == PF_ENOTFOUND) {
+		*out = NULL;
+		return 0;
+	}
+	return rc;
+}
+
+static int transition_error(const struct flow_args *a, const pf_feedback *f,
+                            const char *why)
+{
+	char s[PF_ID_STRLEN + 1];
+	pf_id_format(s, a->id);
+	return pf_seterr(PF_EINVAL, "%s: feedback %s is %s; %s", a->fn, s,
+	                 pf_feedback_status_name(f->status), why);
+}
+
+static int flow_check(const struct flow_args *a, const pf_feedback *f)
+{
+	bool active = f->status == PF_FEEDBACK_OPEN || f->status == PF_FEEDBACK_IN_PROGRESS;
+	switch (a->op) {
+	case OP_UPDATE:
+		if (a->status == PF_FEEDBACK_IN_PROGRESS && f->status != PF_FEEDBACK_OPEN)
+			return transition_error(a, f, "only open feedback can go in progress");
+		if (a->status == PF_FEEDBACK_CLOSED_UNRESOLVED && !active)
+			return transition_error(a, f, "only open or in-progress feedback can be "
+			                        "closed unresolved");
+		return 0;
+	case OP_RESOLVE:
+		if (!active)
+			return transition_error(a, f, "only open or in-progress feedback can be "
+			                        "resolved");
+		return 0;
+	default:
+		if (f->kind != PF_FEEDBACK_COMPLAINT)
+			return transition_error(a, f, "only a complaint is followed up");
+		if (f->status != PF_FEEDBACK_RESOLVED)
+			return transition_error(a, f, "only a resolved complaint is followed up");
+		if (f->outcome != PF_OUTCOME_NONE) {
+			char s[PF_ID_STRLEN + 1];
+			pf_id_format(s, a->id);
+			return pf_seterr(PF_EINVAL, "%s: feedback %s already has its follow-up "
+			                 "outcome (%s)", a->fn, s, pf_outcome_name(f->outcome));
+		}
+		return 0;
+	}
+}
+
+static int flow_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct flow_args *a = arg;
+	pf_feedback_rec rec;
+	pf_guest_rec *r = NULL;
+	pf_feedback *f = &rec.f;
+	bool save_guest = false;
+	int rc;
+
+	made_reset(&a->made);
+	if ((rc = pf_feedback_load(txn, db, a->id, &rec, a->fn)))
+		return rc;
+	if ((rc = flow_check(a, f)))
+		goto out;
+	bool complaint = f->kind == PF_FEEDBACK_COMPLAINT;
+	pf_feedback_status old = f->status;
+	if ((rc = guest_or_none(&r, txn, db, &f->guest, a->fn)))
+		goto out;
+
+	switch (a->op) {
+	case OP_UPDATE:
+		f->status = a->status;
+		if (a->status != PF_FEEDBACK_CLOSED_UNRESOLVED)
+			break;
+		if (set_str(&f->resolution, a->text) || set_str(&f->resolved_by, a->staff))
+			goto nomem;
+		f->resolved_at = a->now;
+		if (!complaint)
+			break;
+		for (size_t i = 0; i < rec.prompt_count; i++)
+			if ((rc = close_prompt(txn, db, &rec.prompts[i], PF_PROMPT_DISMISSED,
+			                       a->staff, "complaint closed unresolved", a->now)))
+				goto out;
+		if (r && r->complaints_open > 0) {
+			r->complaints_open--;
+			save_guest = true;
+		}
+		break;
+	case OP_RESOLVE:
+		f->status = PF_FEEDBACK_RESOLVED;
+		if (set_str(&f->resolution, a->text) || set_str(&f->resolved_by, a->staff))
+			goto nomem;
+		f->resolved_at = a->now;
+		if (!complaint)
+			break;
+		for (size_t i = 0; i < rec.prompt_count; i++)
+			if ((rc = close_prompt(txn, db, &rec.prompts[i], PF_PROMPT_DONE, a->staff,
+			                       NULL, a->now)))
+				goto out;
+		if (r && r->complaints_open > 0) {
+			r->complaints_open--;
+			save_guest = true;
+		}
+		if (r) {
+			char *t = prompt_text("Call %s back to confirm they are satisfied: %s "
+			                      "complaint resolved \xe2\x80\x94 %s", r->g.name,
+			                      f->category, a->text);
+			rc = make_prompt(txn, db, &a->made, a->id, &f->guest, FRONT_OFFICE,
+			                 "followup", PF_PRIORITY_NORMAL, t, a->now,
+			                 pf_followup_due(db, a->now), &f->followup_prompt, a->fn);
+			if (rc)
+				goto out;
+		}
+		break;
+	default:
+		f->outcome = a->outcome;
+		if (set_str(&f->outcome_by, a->staff))
+			goto nomem;
+		f->outcome_at = a->now;
+		if (!pf_id_is_zero(&f->followup_prompt) &&
+		    (rc = close_prompt(txn, db, &f->followup_prompt, PF_PROMPT_DONE, a->staff,
+		                       NULL, a->now)))
+			goto out;
+		if (r && a->outcome == PF_OUTCOME_NOT_SATISFIED) {
+			r->g.not_satisfied_at = a->now;
+			save_guest = true;
+		}
+		break;
+	}
+	if (save_guest && (rc = pf_guest_save(txn, db, r)))
+		goto out;
+	if ((rc = rec_put(txn, db, a->id, &rec)))
+		goto out;
+
+	static const char *const ops[] = { "feedback.update", "feedback.resolve",
+		                               "feedback.followup" };
+	char actor[PF_JOURNAL_ACTOR_MAX + 1], fup[PF_ID_STRLEN + 1];
+	pf_journal_field jf[4];
+	size_t n = 0;
+	actor_text(actor, sizeof actor, a->op == OP_FOLLOWUP ? FRONT_OFFICE : f->department,
+	           a->staff);
+	jf[n++] = (pf_journal_field){ "status", pf_feedback_status_name(f->status) };
+	if (old != f->status)
+		jf[n++] = (pf_journal_field){ "status.old", pf_feedback_status_name(old) };
+	if (a->op == OP_UPDATE && a->text)
+		jf[n++] = (pf_journal_field){ "note", a->text };
+	if (a->op == OP_RESOLVE) {
+		jf[n++] = (pf_journal_field){ "resolution", a->text };
+		if (!pf_id_is_zero(&f->followup_prompt)) {
+			pf_id_format(fup, &f->followup_prompt);
+			jf[n++] = (pf_journal_field){ "followup_prompt", fup };
+		}
+	}
+	if (a->op == OP_FOLLOWUP)
+		jf[n++] = (pf_journal_field){ "outcome", pf_outcome_name(f->outcome) };
+	pf_jentry je = { .op = ops[a->op], .actor = actor, .guest = f->guest, .object = *a->id,
+	                 .ref = f->category, .fields = jf, .field_count = n };
+	rc = pf_journal_append(txn, db, &je);
+	goto out;
+nomem:
+	rc = pf_seterr(PF_ENOMEM, "%s: out of memory", a->fn);
+out:
+	if (rc)
+		made_reset(&a->made);
+	pf_guest_rec_free(r);
+	pf_feedback_rec_clear(&rec);
+	return rc;
+}
+
+static int flow_run(pf_db *db, struct flow_args *a)
+{
+	int rc;
+	if (!db)
+		return pf_seterr(PF_EINVAL, "%s: db is NULL", a->fn);
+	if ((rc = check_id(a->fn, "feedback", a->id)) ||
+	    (rc = check_staff(a->fn, "staff", a->staff, PF_FIELD_MAX, true)))
+		return rc;
+	a->now = pf_now(db);
+	rc = pf_store_write(db, a->fn, flow_txn, a);
+	if (rc == 0)
+		pf_prompts_deliver(db, a->made);
+	made_reset(&a->made);
+	return rc;
+}
+
+int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
+                       const char *staff, const char *note)
+{
+	const char *fn = "pf_feedback_update";
+	int rc;
+	if (status == PF_FEEDBACK_RESOLVED)
+		return pf_seterr(PF_EINVAL, "%s: resolve with pf_feedback_resolve(), which needs "
+		                 "a resolution", fn);
+	if (status != PF_FEEDBACK_IN_PROGRESS && status != PF_FEEDBACK_CLOSED_UNRESOLVED)
+		return pf_seterr(PF_EINVAL, "%s: cannot move feedback to status %d (%s)", fn,
+		                 (int)status, pf_feedback_status_name(status) ?
+		                 pf_feedback_status_name(status) : "unknown");
+	if ((rc = check_staff(fn, "note", note, PF_NOTE_MAX, false)))
+		return rc;
+	struct flow_args a = { .op = OP_UPDATE, .fn = fn, .id = id, .status = status,
+	                       .staff = staff, .text = note };
+	return flow_run(db, &a);
+}
+
+int pf_feedback_resolve(pf_db *db, const pf_id *id, const char *staff, const char *resolution)
+{
+	const char *fn = "pf_feedback_resolve";
+	int rc;
+	if ((rc = check_staff(fn, "resolution", resolution, PF_NOTE_MAX, true)))
+		return rc;
+	struct flow_args a = { .op = OP_RESOLVE, .fn = fn, .id = id, .staff = staff,
+	                       .text = resolution };
+	return flow_run(db, &a);
+}
+
+int pf_feedback_followup(pf_db *db, const pf_id *id, const char *staff, pf_outcome outcome)
+{
+	const char *fn = "pf_feedback_followup";
+	if (outcome != PF_OUTCOME_SATISFIED && outcome != PF_OUTCOME_NOT_SATISFIED)
+		return pf_seterr(PF_EINVAL, "%s: outcome %d is not satisfied or not_satisfied", fn,
+		                 (int)outcome);
+	struct flow_args a = { .op = OP_FOLLOWUP, .fn = fn, .id = id, .staff = staff,
+	                       .outcome = outcome };
+	return flow_run(db, &a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle helpers (merge.c, erase.c)                                 */
+/* ------------------------------------------------------------------ */
+
+/* Ids of every feedback of `guest`, from its index (malloc'd). */
+static int guest_feedback_ids(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **out,
+                              size_t *n, const char *what)
+{
+	MDB_cursor *cur = NULL;
+	unsigned char start[1 + ID_LEN];
+	pf_id *ids = NULL;
+	size_t cap = 0;
+	int rc = 0, mrc;
+
+	*out = NULL;
+	*n = 0;
+	start[0] = IDX_TAG;
+	memcpy(start + 1, guest->b, ID_LEN);
+	if ((mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_FEEDBACK], &cur)))
+		return pf_lmdb_err(mrc, what);
+	MDB_val k = { sizeof start, start }, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < sizeof start || memcmp(k.mv_data, start, sizeof start) != 0)
+			break;
+		if (k.mv_size != IDX_LEN) {
+			rc = pf_seterr(PF_ECORRUPT, "%s: corrupt 'feedback': an index key of %zu "
+			               "bytes", what, k.mv_size);
+			goto fail;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			pf_id *g = realloc(ids, cap * sizeof *g);
+			if (!g) {
+				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+				goto fail;
+			}
+			ids = g;
+		}
+		memcpy(ids[(*n)++].b, (const unsigned char *)k.mv_data + IDX_LEN - ID_LEN, ID_LEN);
+	}
+	if (mrc && mrc != MDB_NOTFOUND) {
+		rc = pf_lmdb_err(mrc, what);
+		goto fail;
+	}
+	mdb_cursor_close(cur);
+	*out = ids;
+	return 0;
+fail:
+	mdb_cursor_close(cur);
+	free(ids);
+	*n = 0;
+	return rc;
+}
+
+int pf_feedback_set_guest(MDB_txn *txn, pf_db *db, const pf_id *feedback, const pf_id *guest)
+{
+	const char *what = "feedback: set guest";
+	pf_feedback_rec rec;
+	unsigned char k[IDX_LEN];
+	int rc = pf_feedback_load(txn, db, feedback, &rec, what);
+	if (rc)
+		return rc;
+	if (memcmp(rec.f.guest.b, guest->b, ID_LEN) == 0)
+		goto out;
+	idx_key(k, &rec.f.guest, rec.f.recorded_at, feedback);
+	if ((rc = pf_store_del(txn, db, PF_DBI_FEEDBACK, k, sizeof k, NULL, 0)))
+		goto out;
+	rec.f.guest = *guest;
+	if ((rc = rec_put(txn, db, feedback, &rec)))
+		goto out;
+	idx_key(k, guest, rec.f.recorded_at, feedback);
+	rc = pf_store_put(txn, db, PF_DBI_FEEDBACK, k, sizeof k, "", 0, 0);
+out:
+	pf_feedback_rec_clear(&rec);
+	return rc;
+}
+
+int pf_feedback_move_guest(MDB_txn *txn, pf_db *db, const pf_id *from, const pf_id *to,
+                           pf_id **moved, size_t *nmoved)
+{
+	pf_id *ids = NULL;
+	size_t n = 0;
+	int rc;
+
+	*moved = NULL;
+	*nmoved = 0;
+	/* Collect first: the loop below rewrites the keys being walked. */
+	if ((rc = guest_feedback_ids(txn, db, from, &ids, &n, "feedback: move guest")))
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = pf_feedback_set_guest(txn, db, &ids[i], to))) {
+			free(ids);
+			return rc;
+		}
+	*moved = ids;
+	*nmoved = n;
+	return 0;
+}
+
+int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
+{
+	const char *what = "feedback: erase guest";
+	pf_id *ids = NULL;
+	size_t n = 0;
+	int rc = guest_feedback_ids(txn, db, guest, &ids, &n, what);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		pf_feedback_rec rec;
+		if ((rc = pf_feedback_load(txn, db, &ids[i], &rec, what)))
+			break;
+		pf_feedback *f = &rec.f;
+		if (set_str(&f->text, ERASED) || set_str(&f->recorded_by, ERASED) ||
+		    (f->resolution && set_str(&f->resolution, ERASED)) ||
+		    (f->resolved_by && set_str(&f->resolved_by, ERASED)) ||
+		    (f->outcome_by && set_str(&f->outcome_by, ERASED)))
+			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+		else
+			rc = rec_put(txn, db, &ids[i], &rec);
+		pf_feedback_rec_clear(&rec);
+	}
+	free(ids);
+	return rc;
+}

@@ -1,0 +1,1578 @@
+/*
+ * merge.c — duplicate profiles: pf_guest_duplicates (suggestions from the
+ * contact and name indexes), pf_guest_not_duplicate (marks), and the
+ * reversible pf_guest_merge / pf_guest_unmerge.  Also the in-transaction
+ * helpers erase.c uses to find a person's merge records and prompts.
+ *
+ * Owns meta keys "merge:", "mg:" and "nd:" (see internal.h).  A merge is
+ * one write transaction that stores a merge record holding the exact
+ * bytes of both guest records before the merge, the duplicate's stays
+ * byte for byte, and the ids of every prompt, event and feedback record
+ * it re-pointed: unmerge puts those bytes back.
+ *
+ * Calls store.c, codec.c, text.c, guest.c (load, reindex, folding),
+ * prompt.c (load), feedback.c (move/set guest) and journal.c.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_LEN 16
+#define STAY_KEY_LEN (ID_LEN + 4)
+#define MERGE_KEY_LEN (sizeof PF_META_MERGE - 1 + ID_LEN)
+#define MG_KEY_LEN (sizeof PF_META_MERGE_GUEST - 1 + 2 * ID_LEN)
+#define ND_KEY_LEN (sizeof PF_META_NOT_DUP - 1 + 2 * ID_LEN)
+
+/* Bounds on the work one duplicate search does: index entries read per
+ * key, and candidates ranked. */
+#define DUP_SCAN_MAX 10000
+
+static bool id_eq(const pf_id *a, const pf_id *b)
+{
+	return memcmp(a->b, b->b, ID_LEN) == 0;
+}
+
+static int check_id(const char *fn, const char *what, const pf_id *id)
+{
+	if (!id)
+		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, what);
+	if (pf_id_is_zero(id))
+		return pf_seterr(PF_EINVAL, "%s: %s id is zero", fn, what);
+	return 0;
+}
+
+static int no_guest(const char *fn, const pf_id *id)
+{
+	char s[PF_ID_STRLEN + 1];
+	pf_id_format(s, id);
+	return pf_seterr(PF_ENOTFOUND, "%s: no guest with id %s", fn, s);
+}
+
+static size_t merge_key(unsigned char *k, const pf_id *merge)
+{
+	size_t p = sizeof PF_META_MERGE - 1;
+	memcpy(k, PF_META_MERGE, p);
+	memcpy(k + p, merge->b, ID_LEN);
+	return p + ID_LEN;
+}
+
+/* PREFIX A B: "mg:" guest merge, or "nd:" guest other. */
+static size_t pair_key(unsigned char *k, const char *prefix, const pf_id *a, const pf_id *b)
+{
+	size_t p = strlen(prefix);
+	memcpy(k, prefix, p);
+	memcpy(k + p, a->b, ID_LEN);
+	if (b)
+		memcpy(k + p + ID_LEN, b->b, ID_LEN);
+	return p + ID_LEN + (b ? ID_LEN : 0);
+}
+
+/* A growable array of ids. */
+typedef struct idvec {
+	pf_id *v;
+	size_t n, cap;
+} idvec;
+
+static bool idvec_has(const idvec *iv, const pf_id *id)
+{
+	for (size_t i = 0; i < iv->n; i++)
+		if (id_eq(&iv->v[i], id))
+			return true;
+	return false;
+}
+
+static int idvec_add(idvec *iv, const pf_id *id)
+{
+	if (iv->n == iv->cap) {
+		size_t cap = iv->cap ? iv->cap * 2 : 8;
+		pf_id *v = realloc(iv->v, cap * sizeof *v);
+		if (!v)
+			return pf_seterr(PF_ENOMEM, "out of memory");
+		iv->v = v;
+		iv->cap = cap;
+	}
+	iv->v[iv->n++] = *id;
+	return 0;
+}
+
+/* Keys of `dbi` that start with prefix[0..plen), collected before the
+ * caller changes anything (LMDB cursors and writes do not mix well). */
+typedef struct keyvec {
+	pf_merge_blob *v;
+	size_t n, cap;
+} keyvec;
+
+static void keyvec_free(keyvec *kv)
+{
+	for (size_t i = 0; i < kv->n; i++)
+		free(kv->v[i].data);
+	free(kv->v);
+	memset(kv, 0, sizeof *kv);
+}
+
+static int blob_set(pf_merge_blob *b, const void *data, size_t len)
+{
+	b->data = malloc(len ? len : 1);
+	if (!b->data)
+		return pf_seterr(PF_ENOMEM, "out of memory");
+	memcpy(b->data, data, len);
+	b->len = len;
+	return 0;
+}
+
+static int keyvec_add(keyvec *kv, const void *data, size_t len)
+{
+	if (kv->n == kv->cap) {
+		size_t cap = kv->cap ? kv->cap * 2 : 8;
+		pf_merge_blob *v = realloc(kv->v, cap * sizeof *v);
+		if (!v)
+			return pf_seterr(PF_ENOMEM, "out of memory");
+		kv->v = v;
+		kv->cap = cap;
+	}
+	int rc = blob_set(&kv->v[kv->n], data, len);
+	if (rc == 0)
+		kv->n++;
+	return rc;
+}
+
+static int prefix_keys(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
+                       size_t plen, keyvec *out, const char *fn)
+{
+	MDB_cursor *cur = NULL;
+	int mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, fn);
+	MDB_val k = { plen, (void *)prefix }, v;
+	int rc = 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if ((rc = keyvec_add(out, k.mv_data, k.mv_size)))
+			goto out;
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, fn);
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Prompts: erase.c shares these                                        */
+/* ------------------------------------------------------------------ */
+
+int pf_prompt_rewrite(MDB_txn *txn, pf_db *db, const pf_prompt *p)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	int rc = pf_codec_prompt_encode(&sb, p);
+	if (rc == 0)
+		rc = pf_store_put(txn, db, PF_DBI_PROMPT, p->id.b, ID_LEN, sb.data, sb.size, 0);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
+                         pf_id **out, size_t *nout)
+{
+	idvec found = { NULL, 0, 0 };
+	MDB_cursor *cur = NULL;
+	pf_prompt p;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	memset(&p, 0, sizeof p);
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_PROMPT], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, "prompt scan");
+	MDB_val k, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((rc = pf_codec_prompt_decode(&p, v.mv_data, v.mv_size)))
+			goto out;
+		bool hit = false;
+		for (size_t i = 0; i < n && !hit; i++)
+			hit = id_eq(&p.guest, &guests[i]);
+		if (hit && (rc = idvec_add(&found, &p.id)))
+			goto out;
+		pf_prompt_clear(&p);
+	}
+	if (mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, "prompt scan");
+out:
+	pf_prompt_clear(&p);
+	mdb_cursor_close(cur);
+	if (rc) {
+		free(found.v);
+		return rc;
+	}
+	*out = found.v;
+	*nout = found.n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Duplicate suggestions                                                */
+/* ------------------------------------------------------------------ */
+
+#define DUPS "pf_guest_duplicates"
+
+/* How much each reason alone says, as the probability that the two
+ * profiles are one guest; reasons combine as independent evidence:
+ * score = 100 * (1 - product of (1 - p)). */
+static double reason_weight(unsigned int bit)
+{
+	switch (bit) {
+	case PF_DUP_EMAIL:        return 0.80;
+	case PF_DUP_PHONE:        return 0.60;
+	case PF_DUP_LOYALTY:      return 0.90;
+	case PF_DUP_NAME_BIRTH:   return 0.70;
+	case PF_DUP_SIMILAR_NAME: return 0.75;
+	}
+	return 0;
+}
+
+static int dup_score(unsigned int reasons)
+{
+	double miss = 1.0;
+	for (unsigned int bit = 1; bit <= PF_DUP_SIMILAR_NAME; bit <<= 1)
+		if (reasons & bit)
+			miss *= 1.0 - reason_weight(bit);
+	int s = (int)((1.0 - miss) * 100.0 + 0.5);
+	return s > 100 ? 100 : s;
+}
+
+/* Code points of UTF-8 text (valid: it came from the folding). */
+static size_t utf8_decode(const char *s, uint32_t *out, size_t cap)
+{
+	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p && n < cap) {
+		uint32_t c = *p;
+		int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+		if (extra)
+			c &= 0x3Fu >> extra;
+		p++;
+		for (int i = 0; i < extra && (*p & 0xC0) == 0x80; i++, p++)
+			c = c << 6 | (*p & 0x3Fu);
+		out[n++] = c;
+	}
+	return n;
+}
+
+/* Levenshtein distance, with an early exit past `limit`. */
+static size_t edit_distance(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                            size_t limit)
+{
+	size_t row[PF_NAME_MAX + 1];
+	if (na > nb + limit || nb > na + limit)
+		return limit + 1;
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		size_t diag = row[0], best = row[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t up = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t v = diag + cost;
+			if (up + 1 < v)
+				v = up + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			row[j] = v;
+			diag = up;
+			if (v < best)
+				best = v;
+		}
+		if (best > limit)
+			return limit + 1;
+	}
+	return row[nb];
+}
+
+/* Split folded text into at most `max` words (pointers into buf). */
+static size_t words(char *buf, char **w, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(buf, " -", &save); t && n < max; t = strtok_r(NULL, " -", &save))
+		w[n++] = t;
+	return n;
+}
+
+/* The first character of a word (one code point), for initials. */
+static uint32_t initial(const char *w)
+{
+	uint32_t c = 0;
+	utf8_decode(w, &c, 1);
+	return c;
+}
+
+static int word_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Two folded names are similar when they differ by a typing slip (edit
+ * distance at most a fifth of the shorter name, at least 1), hold the
+ * same words in another order ("Wei Zhuang" / "Zhuang Wei"), or share the
+ * last word and the first initial ("J. Smith" / "John Smith").
+ */
+static bool names_similar(const char *fa, const char *fb)
+{
+	uint32_t ca[PF_NAME_MAX], cb[PF_NAME_MAX];
+	size_t na = utf8_decode(fa, ca, PF_NAME_MAX), nb = utf8_decode(fb, cb, PF_NAME_MAX);
+	size_t shorter = na < nb ? na : nb, limit = shorter / 5 ? shorter / 5 : 1;
+	if (edit_distance(ca, na, cb, nb, limit) <= limit)
+		return true;
+
+	char ba[PF_NAME_MAX * 4 + 1], bb[PF_NAME_MAX * 4 + 1], *wa[16], *wb[16];
+	snprintf(ba, sizeof ba, "%s", fa);
+	snprintf(bb, sizeof bb, "%s", fb);
+	size_t ka = words(ba, wa, 16), kb = words(bb, wb, 16);
+	if (ka == 0 || kb == 0)
+		return false;
+	if (ka >= 2 && kb >= 2 && strcmp(wa[ka - 1], wb[kb - 1]) == 0 &&
+	    initial(wa[0]) == initial(wb[0]))
+		return true;
+	if (ka != kb || ka < 2)
+		return false;
+	qsort(wa, ka, sizeof *wa, word_cmp);
+	qsort(wb, kb, sizeof *wb, word_cmp);
+	for (size_t i = 0; i < ka; i++)
+		if (strcmp(wa[i], wb[i]) != 0)
+			return false;
+	return true;
+}
+
+struct cand {
+	pf_id id;
+	unsigned int reasons;
+};
+
+struct dup_args {
+	const pf_id *guest;
+	struct cand *c;
+	size_t n, cap;
+	pf_duplicate_list *list;
+};
+
+static struct cand *cand_get(struct dup_args *a, const pf_id *id)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (id_eq(&a->c[i].id, id))
+			return &a->c[i];
+	if (a->n == DUP_SCAN_MAX)
+		return NULL;           /* enough to rank; the rest is dropped */
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		struct cand *c = realloc(a->c, cap * sizeof *c);
+		if (!c)
+			return NULL;
+		a->c = c;
+		a->cap = cap;
+	}
+	a->c[a->n].id = *id;
+	a->c[a->n].reasons = 0;
+	return &a->c[a->n++];
+}
+
+static unsigned int contact_reason(unsigned char kind)
+{
+	switch (kind) {
+	case 'e': return PF_DUP_EMAIL;
+	case 'p': return PF_DUP_PHONE;
+	case 'l': return PF_DUP_LOYALTY;
+	}
+	return 0;                  /* "x:" external ids are unique: never shared */
+}
+
+static int dup_contacts(MDB_txn *txn, pf_db *db, struct dup_args *a, const pf_guest_rec *r)
+{
+	pf_contact_keys ks;
+	MDB_cursor *cur = NULL;
+	int rc = pf_guest_contact_keys(r, &ks);
+	if (rc)
+		return rc;
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_CONTACT], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, DUPS);
+	for (size_t i = 0; i < ks.n && rc == 0; i++) {
+		unsigned int reason = contact_reason(ks.key[i][0]);
+		if (!reason)
+			continue;
+		MDB_val k = { ks.len[i], ks.key[i] }, v;
+		size_t seen = 0;
+		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && seen < DUP_SCAN_MAX;
+		     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP), seen++) {
+			if (v.mv_size != ID_LEN) {
+				rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is "
+				               "%zu bytes, expected a %d-byte id", v.mv_size, ID_LEN);
+				break;
+			}
+			pf_id id;
+			memcpy(id.b, v.mv_data, ID_LEN);
+			if (id_eq(&id, a->guest))
+				continue;
+			struct cand *c = cand_get(a, &id);
+			if (!c && a->n < DUP_SCAN_MAX) {
+				rc = pf_seterr(PF_ENOMEM, DUPS ": out of memory");
+				break;
+			}
+			if (c)
+				c->reasons |= reason;
+		}
+		if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+			rc = pf_lmdb_err(mrc, DUPS);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* Guests whose whole folded name equals `fname`: the name index holds a
+ * key per word start, so the exact "fname\0" prefix finds them, plus
+ * longer names ending in it, which the caller weeds out. */
+static int dup_names(MDB_txn *txn, pf_db *db, struct dup_args *a, const char *fname,
+                     idvec *out)
+{
+	size_t plen = strlen(fname) + 1;
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_NAME], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, DUPS);
+	MDB_val k = { plen, (void *)fname }, v;
+	size_t seen = 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && seen < DUP_SCAN_MAX;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), seen++) {
+		if (k.mv_size != plen + ID_LEN || memcmp(k.mv_data, fname, plen) != 0)
+			break;
+		pf_id id;
+		memcpy(id.b, (const unsigned char *)k.mv_data + plen, ID_LEN);
+		if (!id_eq(&id, a->guest) && (rc = idvec_add(out, &id)))
+			break;
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, DUPS);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static int marked_not_dup(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id *b, bool *out)
+{
+	unsigned char k[ND_KEY_LEN];
+	MDB_val v;
+	int rc = pf_store_get(txn, db, PF_DBI_META, k, pair_key(k, PF_META_NOT_DUP, a, b), &v);
+	*out = rc == 0;
+	return rc == PF_ENOTFOUND ? 0 : rc;
+}
+
+/* A candidate the indexes named: it must exist. */
+static int load_candidate(pf_guest_rec **o, MDB_txn *txn, pf_db *db, const pf_id *id)
+{
+	int rc = pf_guest_load(o, txn, db, id, DUPS);
+	if (rc == PF_ENOTFOUND)
+		rc = pf_seterr(PF_ECORRUPT, DUPS ": an index names a guest that does not exist");
+	return rc;
+}
+
+static int dup_cmp(const void *x, const void *y)
+{
+	const pf_duplicate *a = x, *b = y;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return memcmp(a->guest.b, b->guest.b, ID_LEN);
+}
+
+static int dup_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct dup_args *a = arg;
+	pf_guest_rec *r = NULL, *o = NULL;
+	idvec same_name = { NULL, 0, 0 };
+	char *fname = NULL, *oname = NULL;
+	int rc;
+
+	/* A retried read starts from scratch. */
+	a->n = 0;
+	if ((rc = pf_guest_load(&r, txn, db, a->guest, DUPS)))
+		goto out;
+	if ((rc = dup_contacts(txn, db, a, r)))
+		goto out;
+	if (!(fname = pf_guest_fold_name(r->g.name, &rc))) {
+		rc = pf_seterr(rc ? rc : PF_ENOMEM, DUPS ": cannot fold the guest's name");
+		goto out;
+	}
+	if (r->g.birth_date && (rc = dup_names(txn, db, a, fname, &same_name)))
+		goto out;
+
+	/* Name and birth date: the candidate's whole name must fold the same. */
+	for (size_t i = 0; i < same_name.n; i++) {
+		if ((rc = load_candidate(&o, txn, db, &same_name.v[i])))
+			goto out;
+		if (o->g.birth_date == r->g.birth_date) {
+			if (!(oname = pf_guest_fold_name(o->g.name, &rc))) {
+				rc = pf_seterr(rc ? rc : PF_ENOMEM, DUPS ": cannot fold a name");
+				goto out;
+			}
+			struct cand *c = strcmp(oname, fname) == 0 ? cand_get(a, &o->g.id) : NULL;
+			if (c)
+				c->reasons |= PF_DUP_NAME_BIRTH;
+			free(oname);
+			oname = NULL;
+		}
+		pf_guest_rec_free(o);
+		o = NULL;
+	}
+
+	/* A similar name counts only with the same phone (families share
+	 * surnames; a shared number plus a near-identical name is one guest). */
+	for (size_t i = 0; i < a->n; i++) {
+		struct cand *c = &a->c[i];
+		if ((rc = load_candidate(&o, txn, db, &c->id)))
+			goto out;
+		if (c->reasons & PF_DUP_PHONE) {
+			if (!(oname = pf_guest_fold_name(o->g.name, &rc))) {
+				rc = pf_seterr(rc ? rc : PF_ENOMEM, DUPS ": cannot fold a name");
+				goto out;
+			}
+			if (names_similar(fname, oname))
+				c->reasons |= PF_DUP_SIMILAR_NAME;
+			free(oname);
+			oname = NULL;
+		}
+		pf_guest_rec_free(o);
+		o = NULL;
+	}
+
+	a->list = calloc(1, sizeof *a->list);
+	if (!a->list || (a->n && !(a->list->items = calloc(a->n, sizeof *a->list->items)))) {
+		rc = pf_seterr(PF_ENOMEM, DUPS ": out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		bool marked = false;
+		if ((rc = marked_not_dup(txn, db, a->guest, &a->c[i].id, &marked)))
+			goto out;
+		if (marked || !a->c[i].reasons)
+			continue;
+		pf_duplicate *d = &a->list->items[a->list->count++];
+		d->guest = a->c[i].id;
+		d->reasons = a->c[i].reasons;
+		d->score = dup_score(d->reasons);
+	}
+	if (a->list->count > 1)
+		qsort(a->list->items, a->list->count, sizeof *a->list->items, dup_cmp);
+	if (a->list->count > PF_FIND_LIMIT)
+		a->list->count = PF_FIND_LIMIT;
+out:
+	pf_guest_rec_free(r);
+	pf_guest_rec_free(o);
+	free(same_name.v);
+	free(fname);
+	free(oname);
+	return rc;
+}
+
+int pf_guest_duplicates(pf_duplicate_list **out, pf_db *db, const pf_id *guest)
+{
+	if (!out)
+		return pf_seterr(PF_EINVAL, DUPS ": out is NULL");
+	*out = NULL;
+	if (!db)
+		return pf_seterr(PF_EINVAL, DUPS ": db is NULL");
+	int rc = check_id(DUPS, "guest", guest);
+	if (rc)
+		return rc;
+	struct dup_args a = { guest, NULL, 0, 0, NULL };
+	rc = pf_store_read(db, DUPS, dup_txn, &a);
+	free(a.c);
+	if (rc) {
+		pf_duplicate_list_free(a.list);
+		return rc;
+	}
+	*out = a.list;
+	return 0;
+}
+
+void pf_duplicate_list_free(pf_duplicate_list *list)
+{
+	if (!list)
+		return;
+	free(list->items);
+	free(list);
+}
+
+/* ------------------------------------------------------------------ */
+/* Not a duplicate                                                      */
+/* ------------------------------------------------------------------ */
+
+#define NOTDUP "pf_guest_not_duplicate"
+
+struct pair_args {
+	const pf_id *a, *b;
+	const char *actor;
+};
+
+static int notdup_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct pair_args *p = arg;
+	MDB_val v;
+	int rc;
+	const pf_id *both[2] = { p->a, p->b };
+	for (int i = 0; i < 2; i++) {
+		rc = pf_store_get(txn, db, PF_DBI_GUEST, both[i]->b, ID_LEN, &v);
+		if (rc)
+			return rc == PF_ENOTFOUND ? no_guest(NOTDUP, both[i]) : rc;
+	}
+	bool marked = false;
+	if ((rc = marked_not_dup(txn, db, p->a, p->b, &marked)) || marked)
+		return rc;                 /* already marked: nothing to store */
+
+	unsigned char k[ND_KEY_LEN];
+	if ((rc = pf_store_put(txn, db, PF_DBI_META, k, pair_key(k, PF_META_NOT_DUP, p->a, p->b),
+	                       "", 0, 0)) ||
+	    (rc = pf_store_put(txn, db, PF_DBI_META, k, pair_key(k, PF_META_NOT_DUP, p->b, p->a),
+	                       "", 0, 0)))
+		return rc;
+
+	char other[PF_ID_STRLEN + 1];
+	pf_id_format(other, p->b);
+	pf_journal_field f[] = { { "other", other } };
+	pf_jentry e = { "guest.not_duplicate", p->actor, *p->a, { { 0 } }, NULL, f, 1 };
+	if ((rc = pf_journal_append(txn, db, &e)))
+		return rc;
+	pf_id_format(other, p->a);
+	e.guest = *p->b;
+	return pf_journal_append(txn, db, &e);
+}
+
+int pf_guest_not_duplicate(pf_db *db, const pf_id *a, const pf_id *b)
+{
+	int rc;
+	if (!db)
+		return pf_seterr(PF_EINVAL, NOTDUP ": db is NULL");
+	if ((rc = check_id(NOTDUP, "a", a)) || (rc = check_id(NOTDUP, "b", b)))
+		return rc;
+	if (id_eq(a, b))
+		return pf_seterr(PF_EINVAL, NOTDUP ": a and b are the same guest");
+	struct pair_args p = { a, b, NULL };
+	return pf_store_write(db, NOTDUP, notdup_txn, &p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Preferences of a merged profile                                      */
+/* ------------------------------------------------------------------ */
+
+static void pref_free_strings(pf_pref *p)
+{
+	free((char *)p->category);
+	free((char *)p->value);
+	free((char *)p->department);
+	free((char *)p->staff);
+	free((char *)p->note);
+	memset(p, 0, sizeof *p);
+}
+
+static int pref_dup(pf_pref *dst, const pf_pref *src)
+{
+	int rc = 0;
+	*dst = *src;
+	dst->category = pf_strdup_or_null(src->category, &rc);
+	dst->value = pf_strdup_or_null(src->value, &rc);
+	dst->department = pf_strdup_or_null(src->department, &rc);
+	dst->staff = pf_strdup_or_null(src->staff, &rc);
+	dst->note = pf_strdup_or_null(src->note, &rc);
+	if (rc) {
+		pref_free_strings(dst);
+		return pf_seterr(PF_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Replace r's preferences with prefs[0..n) (taken over). */
+static void prefs_replace(pf_guest_rec *r, pf_pref *prefs, size_t n)
+{
+	for (size_t i = 0; i < r->g.pref_count; i++)
+		pref_free_strings(&r->prefs[i]);
+	free(r->prefs);
+	r->prefs = prefs;
+	r->pref_cap = n;
+	r->g.prefs = prefs;
+	r->g.pref_count = n;
+}
+
+/*
+ * One category held by both profiles.  A need beats a like or dislike (a
+ * safety matter is never lost to a taste); otherwise the same value and
+ * kind add up (counts summed, first/last seen widened, the observer and
+ * note of the later observation), and different values keep the one seen
+ * last (keep's on a tie).
+ */
+static int pref_combine(pf_pref *dst, const pf_pref *k, const pf_pref *d)
+{
+	bool kneed = k->kind == PF_NEED, dneed = d->kind == PF_NEED;
+	if (kneed != dneed)
+		return pref_dup(dst, kneed ? k : d);
+	if (k->kind != d->kind || strcmp(k->value, d->value) != 0)
+		return pref_dup(dst, d->last_seen > k->last_seen ? d : k);
+
+	const pf_pref *recent = d->last_seen > k->last_seen ? d : k;
+	const pf_pref *other = recent == k ? d : k;
+	int rc = pref_dup(dst, recent);
+	if (rc)
+		return rc;
+	if (!dst->note && other->note && !(dst->note = strdup(other->note))) {
+		pref_free_strings(dst);
+		return pf_seterr(PF_ENOMEM, "out of memory");
+	}
+	uint64_t sum = (uint64_t)k->count + d->count;
+	dst->count = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+	dst->first_seen = k->first_seen < d->first_seen ? k->first_seen : d->first_seen;
+	dst->last_seen = k->last_seen > d->last_seen ? k->last_seen : d->last_seen;
+	return 0;
+}
+
+static int merge_prefs(pf_guest_rec *kr, const pf_guest_rec *dr, const char *fn)
+{
+	size_t nk = kr->g.pref_count, nd = dr->g.pref_count, n = 0, i = 0, j = 0;
+	pf_pref *out = calloc(nk + nd ? nk + nd : 1, sizeof *out);
+	int rc = 0;
+	if (!out)
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+	while (rc == 0 && (i < nk || j < nd)) {
+		int c = i == nk ? 1 : j == nd ? -1
+		        : strcmp(kr->prefs[i].category, dr->prefs[j].category);
+		if (c < 0)
+			rc = pref_dup(&out[n], &kr->prefs[i++]);
+		else if (c > 0)
+			rc = pref_dup(&out[n], &dr->prefs[j++]);
+		else
+			rc = pref_combine(&out[n], &kr->prefs[i++], &dr->prefs[j++]);
+		if (rc == 0)
+			n++;
+	}
+	if (rc == 0 && n > PF_PREFS_MAX)
+		rc = pf_seterr(PF_EINVAL, "%s: the merged profile would have %zu preferences, "
+		               "more than %d", fn, n, PF_PREFS_MAX);
+	if (rc) {
+		for (size_t x = 0; x < n; x++)
+			pref_free_strings(&out[x]);
+		free(out);
+		return rc;
+	}
+	prefs_replace(kr, out, n);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Profile fields of a merged profile                                   */
+/* ------------------------------------------------------------------ */
+
+/* Give *dst a copy of src when *dst is empty. */
+static int fill(const char **dst, const char *src)
+{
+	if (*dst || !src)
+		return 0;
+	if (!(*dst = strdup(src)))
+		return pf_seterr(PF_ENOMEM, "out of memory");
+	return 0;
+}
+
+static bool has_tag(const pf_guest_rec *r, const char *t)
+{
+	for (size_t i = 0; i < r->g.tag_count; i++)
+		if (strcmp(r->tags[i], t) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * keep's profile after absorbing dr: its own fields win; fields keep
+ * lacks are taken from the duplicate (contacts, language, birth date,
+ * external id); tier is the higher; tags are the union (up to
+ * PF_TAGS_MAX); consent is what both allowed (the more private choice);
+ * complaint counters add up.
+ */
+static int merge_profile(pf_guest_rec *kr, const pf_guest_rec *dr)
+{
+	int rc;
+	if ((rc = fill(&kr->g.email, dr->g.email)) || (rc = fill(&kr->g.phone, dr->g.phone)) ||
+	    (rc = fill(&kr->g.language, dr->g.language)) ||
+	    (rc = fill(&kr->g.loyalty_no, dr->g.loyalty_no)) ||
+	    (rc = fill(&kr->g.external_id, dr->g.external_id)))
+		return rc;
+	if (!kr->g.birth_date)
+		kr->g.birth_date = dr->g.birth_date;
+	if (dr->g.tier > kr->g.tier)
+		kr->g.tier = dr->g.tier;
+	kr->g.consent &= dr->g.consent;
+
+	for (size_t i = 0; i < dr->g.tag_count && kr->g.tag_count < PF_TAGS_MAX; i++) {
+		if (has_tag(kr, dr->tags[i]))
+			continue;
+		char **t = realloc(kr->tags, (kr->g.tag_count + 1) * sizeof *t);
+		if (!t)
+			return pf_seterr(PF_ENOMEM, "out of memory");
+		kr->tags = t;
+		kr->g.tags = (const char *const *)t;
+		if (!(t[kr->g.tag_count] = strdup(dr->tags[i])))
+			return pf_seterr(PF_ENOMEM, "out of memory");
+		kr->g.tag_count++;
+	}
+
+	uint64_t open = (uint64_t)kr->complaints_open + dr->complaints_open;
+	uint64_t total = (uint64_t)kr->complaints_total + dr->complaints_total;
+	kr->complaints_open = open > UINT32_MAX ? UINT32_MAX : (uint32_t)open;
+	kr->complaints_total = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+	kr->g.complaints_open = kr->complaints_open;
+	kr->g.complaints_total = kr->complaints_total;
+	if (!kr->complaint_latest && dr->complaint_latest) {
+		char *cat = pf_strdup_or_null(dr->complaint_last_category, &rc);
+		char *latest = pf_strdup_or_null(dr->complaint_latest, &rc);
+		if (rc) {
+			free(cat);
+			free(latest);
+			return pf_seterr(PF_ENOMEM, "out of memory");
+		}
+		free(kr->complaint_last_category);
+		kr->complaint_last_category = cat;
+		kr->complaint_latest = latest;
+	}
+	if (dr->g.not_satisfied_at > kr->g.not_satisfied_at)
+		kr->g.not_satisfied_at = dr->g.not_satisfied_at;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stays, events: shared by merge and unmerge                           */
+/* ------------------------------------------------------------------ */
+
+static void stay_key(unsigned char k[STAY_KEY_LEN], const pf_id *guest, pf_date arrival)
+{
+	memcpy(k, guest->b, ID_LEN);
+	pf_be32_put(k + ID_LEN, (uint32_t)arrival);
+}
+
+/* Number of stays stored under `guest`. */
+static int count_stays(MDB_txn *txn, pf_db *db, const pf_id *guest, uint32_t *out,
+                       const char *fn)
+{
+	MDB_cursor *cur = NULL;
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, fn);
+	MDB_val k = { ID_LEN, (void *)guest->b }, v;
+	uint32_t n = 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < ID_LEN || memcmp(k.mv_data, guest->b, ID_LEN) != 0)
+			break;
+		if (n < UINT32_MAX)
+			n++;
+	}
+	mdb_cursor_close(cur);
+	if (mrc && mrc != MDB_NOTFOUND)
+		return pf_lmdb_err(mrc, fn);
+	*out = n;
+	return 0;
+}
+
+/* Re-point stored event `key` from guest `from` to `to` (when it still
+ * names `from`). */
+static int event_repoint(MDB_txn *txn, pf_db *db, const pf_merge_blob *key,
+                         const pf_id *from, const pf_id *to)
+{
+	pf_event_rec e;
+	MDB_val v;
+	msgpack_sbuffer sb;
+	int rc = pf_store_get(txn, db, PF_DBI_EVENT, key->data, key->len, &v);
+	if (rc)
+		return rc == PF_ENOTFOUND ? 0 : rc;
+	if ((rc = pf_codec_event_decode(&e, v.mv_data, v.mv_size)))
+		return rc;
+	msgpack_sbuffer_init(&sb);
+	if (id_eq(&e.guest, from)) {
+		e.guest = *to;
+		if ((rc = pf_codec_event_encode(&sb, &e)) == 0)
+			rc = pf_store_put(txn, db, PF_DBI_EVENT, key->data, key->len, sb.data,
+			                  sb.size, 0);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	pf_event_rec_clear(&e);
+	return rc;
+}
+
+static int events_of_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, keyvec *out)
+{
+	MDB_cursor *cur = NULL;
+	pf_event_rec e;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_EVENT], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, "event scan");
+	MDB_val k, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((rc = pf_codec_event_decode(&e, v.mv_data, v.mv_size)))
+			break;
+		bool hit = id_eq(&e.guest, guest);
+		pf_event_rec_clear(&e);
+		if (hit && (rc = keyvec_add(out, k.mv_data, k.mv_size)))
+			break;
+	}
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, "event scan");
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* Re-point prompt `id` from `from` to `to` (when it still names `from`). */
+static int prompt_repoint(MDB_txn *txn, pf_db *db, const pf_id *id, const pf_id *from,
+                          const pf_id *to)
+{
+	pf_prompt p;
+	int rc = pf_prompt_load(txn, db, id, &p);
+	if (rc)
+		return rc == PF_ENOTFOUND ? 0 : rc;
+	if (id_eq(&p.guest, from)) {
+		p.guest = *to;
+		rc = pf_prompt_rewrite(txn, db, &p);
+	}
+	pf_prompt_clear(&p);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Merge                                                                */
+/* ------------------------------------------------------------------ */
+
+#define MERGE "pf_guest_merge"
+
+struct merge_args {
+	const pf_id *keep, *dup;
+	pf_id merge;
+	pf_time now;
+};
+
+/* Copy a stored record's bytes into b. */
+static int get_raw(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key, size_t klen,
+                   pf_merge_blob *b)
+{
+	MDB_val v;
+	int rc = pf_store_get(txn, db, dbi, key, klen, &v);
+	if (rc)
+		return rc;
+	return blob_set(b, v.mv_data, v.mv_size);
+}
+
+static int load_raw_guest(MDB_txn *txn, pf_db *db, const pf_id *id, pf_merge_blob *b,
+                          pf_guest_rec **r, const char *fn)
+{
+	int rc = get_raw(txn, db, PF_DBI_GUEST, id->b, ID_LEN, b);
+	if (rc == PF_ENOTFOUND)
+		return no_guest(fn, id);
+	if (rc)
+		return rc;
+	if ((rc = pf_codec_guest_decode(r, b->data, b->len)))
+		return rc;
+	(*r)->g.id = *id;
+	return 0;
+}
+
+static int decode_guest(pf_guest_rec **r, const pf_merge_blob *b, const pf_id *id)
+{
+	int rc = pf_codec_guest_decode(r, b->data, b->len);
+	if (rc == 0)
+		(*r)->g.id = *id;
+	return rc;
+}
+
+/* Move the duplicate's stays to keep: same arrival as one of keep's
+ * stays: keep's stays, the duplicate's is dropped (kept in the record). */
+static int merge_stays(MDB_txn *txn, pf_db *db, pf_merge_rec *m)
+{
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
+	size_t cap = 0;
+	if (mrc)
+		return pf_lmdb_err(mrc, MERGE);
+	MDB_val k = { ID_LEN, m->dup.b }, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < ID_LEN || memcmp(k.mv_data, m->dup.b, ID_LEN) != 0)
+			break;
+		if (k.mv_size != STAY_KEY_LEN) {
+			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'stay': key of %zu bytes",
+			               k.mv_size);
+			break;
+		}
+		if (m->stay_count == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			pf_merge_stay *s = realloc(m->stays, ncap * sizeof *s);
+			if (!s) {
+				rc = pf_seterr(PF_ENOMEM, MERGE ": out of memory");
+				break;
+			}
+			m->stays = s;
+			cap = ncap;
+		}
+		pf_merge_stay *s = &m->stays[m->stay_count];
+		memset(s, 0, sizeof *s);
+		s->arrival = (pf_date)pf_be32_get((const unsigned char *)k.mv_data + ID_LEN);
+		pf_merge_blob b = { NULL, 0 };
+		if ((rc = blob_set(&b, v.mv_data, v.mv_size)))
+			break;
+		s->value = b.data;
+		s->len = b.len;
+		m->stay_count++;
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, MERGE);
+	mdb_cursor_close(cur);
+
+	for (size_t i = 0; rc == 0 && i < m->stay_count; i++) {
+		pf_merge_stay *s = &m->stays[i];
+		unsigned char kk[STAY_KEY_LEN], dk[STAY_KEY_LEN];
+		MDB_val existing;
+		stay_key(kk, &m->keep, s->arrival);
+		stay_key(dk, &m->dup, s->arrival);
+		rc = pf_store_get(txn, db, PF_DBI_STAY, kk, sizeof kk, &existing);
+		if (rc && rc != PF_ENOTFOUND)
+			break;
+		s->moved = rc == PF_ENOTFOUND;
+		rc = 0;
+		if (s->moved &&
+		    (rc = pf_store_put(txn, db, PF_DBI_STAY, kk, sizeof kk, s->value, s->len, 0)))
+			break;
+		rc = pf_store_del(txn, db, PF_DBI_STAY, dk, sizeof dk, NULL, 0);
+	}
+	return rc;
+}
+
+static int merge_links(MDB_txn *txn, pf_db *db, const pf_id *merge, const pf_id *keep,
+                       const pf_id *dup, bool add)
+{
+	unsigned char k[MG_KEY_LEN];
+	const pf_id *g[2] = { keep, dup };
+	for (int i = 0; i < 2; i++) {
+		size_t n = pair_key(k, PF_META_MERGE_GUEST, g[i], merge);
+		int rc = add ? pf_store_put(txn, db, PF_DBI_META, k, n, "", 0, 0)
+		             : pf_store_del(txn, db, PF_DBI_META, k, n, NULL, 0);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int journal_pair(MDB_txn *txn, pf_db *db, const char *op, const pf_id *merge,
+                        const pf_id *keep, const pf_id *dup, const pf_merge_rec *m)
+{
+	char ks[PF_ID_STRLEN + 1], ds[PF_ID_STRLEN + 1], stays[24], prompts[24], fb[24];
+	pf_id_format(ks, keep);
+	pf_id_format(ds, dup);
+	snprintf(stays, sizeof stays, "%zu", m->stay_count);
+	snprintf(prompts, sizeof prompts, "%zu", m->prompt_count);
+	snprintf(fb, sizeof fb, "%zu", m->feedback_count);
+	pf_journal_field f[] = {
+		{ "keep", ks }, { "duplicate", ds }, { "stays", stays }, { "prompts", prompts },
+		{ "feedback", fb },
+	};
+	/* One entry per profile, so each one's history shows the event. */
+	pf_jentry e = { op, NULL, *keep, *merge, NULL, f, sizeof f / sizeof f[0] };
+	int rc = pf_journal_append(txn, db, &e);
+	if (rc)
+		return rc;
+	e.guest = *dup;
+	return pf_journal_append(txn, db, &e);
+}
+
+static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct merge_args *a = arg;
+	pf_merge_rec m;
+	pf_guest_rec *kb = NULL, *kr = NULL, *dr = NULL;
+	keyvec events = { NULL, 0, 0, };
+	msgpack_sbuffer sb, msb;
+	unsigned char key[MERGE_KEY_LEN];
+	int rc;
+
+	memset(&m, 0, sizeof m);
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_init(&msb);
+	m.keep = *a->keep;
+	m.dup = *a->dup;
+	m.time = a->now;
+
+	if ((rc = load_raw_guest(txn, db, a->keep, &m.keep_before, &kb, MERGE)) ||
+	    (rc = decode_guest(&kr, &m.keep_before, a->keep)) ||
+	    (rc = load_raw_guest(txn, db, a->dup, &m.dup_before, &dr, MERGE)))
+		goto out;
+
+	if ((rc = merge_prefs(kr, dr, MERGE)) || (rc = merge_profile(kr, dr)))
+		goto out;
+
+	/* The duplicate leaves the indexes before keep takes its external id. */
+	if ((rc = pf_guest_reindex(txn, db, dr, NULL)) ||
+	    (rc = pf_store_del(txn, db, PF_DBI_GUEST, a->dup->b, ID_LEN, NULL, 0)))
+		goto out;
+	if ((rc = merge_stays(txn, db, &m)) ||
+	    (rc = count_stays(txn, db, a->keep, &kr->g.stays, MERGE)))
+		goto out;
+
+	if ((rc = pf_prompts_of_guests(txn, db, a->dup, 1, &m.prompts, &m.prompt_count)))
+		goto out;
+	for (size_t i = 0; i < m.prompt_count; i++)
+		if ((rc = prompt_repoint(txn, db, &m.prompts[i], a->dup, a->keep)))
+			goto out;
+
+	if ((rc = events_of_guest(txn, db, a->dup, &events)))
+		goto out;
+	m.events = events.v;
+	m.event_count = events.n;
+	memset(&events, 0, sizeof events);
+	for (size_t i = 0; i < m.event_count; i++)
+		if ((rc = event_repoint(txn, db, &m.events[i], a->dup, a->keep)))
+			goto out;
+
+	if ((rc = pf_feedback_move_guest(txn, db, a->dup, a->keep, &m.feedback,
+	                                 &m.feedback_count)))
+		goto out;
+
+	kr->g.updated = a->now;
+	if ((rc = pf_guest_reindex(txn, db, kb, kr)))
+		goto out;
+	if ((rc = pf_codec_guest_encode(&sb, kr)) ||
+	    (rc = pf_store_put(txn, db, PF_DBI_GUEST, a->keep->b, ID_LEN, sb.data, sb.size, 0)) ||
+	    (rc = blob_set(&m.keep_after, sb.data, sb.size)))
+		goto out;
+
+	if ((rc = pf_codec_merge_encode(&msb, &m)) ||
+	    (rc = pf_store_put(txn, db, PF_DBI_META, key, merge_key(key, &a->merge), msb.data,
+	                       msb.size, MDB_NOOVERWRITE)) ||
+	    (rc = merge_links(txn, db, &a->merge, a->keep, a->dup, true)))
+		goto out;
+	rc = journal_pair(txn, db, "guest.merge", &a->merge, a->keep, a->dup, &m);
+out:
+	keyvec_free(&events);
+	pf_merge_rec_clear(&m);
+	pf_guest_rec_free(kb);
+	pf_guest_rec_free(kr);
+	pf_guest_rec_free(dr);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&msb);
+	return rc;
+}
+
+int pf_guest_merge(pf_id *merge_out, pf_db *db, const pf_id *keep, const pf_id *duplicate)
+{
+	if (!merge_out)
+		return pf_seterr(PF_EINVAL, MERGE ": merge_out is NULL");
+	memset(merge_out, 0, sizeof *merge_out);
+	if (!db)
+		return pf_seterr(PF_EINVAL, MERGE ": db is NULL");
+	int rc;
+	if ((rc = check_id(MERGE, "keep", keep)) || (rc = check_id(MERGE, "duplicate", duplicate)))
+		return rc;
+	if (id_eq(keep, duplicate))
+		return pf_seterr(PF_EINVAL, MERGE ": keep and duplicate are the same guest");
+	struct merge_args a = { keep, duplicate, { { 0 } }, pf_now(db) };
+	/* Generated before the write so a retried transaction reuses it. */
+	pf_id_generate(&a.merge);
+	rc = pf_store_write(db, MERGE, merge_txn, &a);
+	if (rc == 0)
+		*merge_out = a.merge;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Unmerge                                                              */
+/* ------------------------------------------------------------------ */
+
+#define UNMERGE "pf_guest_unmerge"
+
+struct unmerge_args {
+	const pf_id *merge;
+	pf_time now;
+};
+
+static int load_merge(MDB_txn *txn, pf_db *db, const pf_id *merge, pf_merge_rec *m,
+                      const char *fn)
+{
+	unsigned char key[MERGE_KEY_LEN];
+	MDB_val v;
+	memset(m, 0, sizeof *m);
+	int rc = pf_store_get(txn, db, PF_DBI_META, key, merge_key(key, merge), &v);
+	if (rc == PF_ENOTFOUND) {
+		char s[PF_ID_STRLEN + 1];
+		pf_id_format(s, merge);
+		return pf_seterr(PF_ENOTFOUND, "%s: no merge with id %s (never made, already "
+		                 "undone, or removed by an erasure)", fn, s);
+	}
+	if (rc)
+		return rc;
+	return pf_codec_merge_decode(m, v.mv_data, v.mv_size);
+}
+
+static bool pref_same(const pf_pref *a, const pf_pref *b)
+{
+	if (!a || !b)
+		return !a && !b;
+	return str_eq(a->value, b->value) && a->kind == b->kind &&
+	       str_eq(a->department, b->department) && str_eq(a->staff, b->staff) &&
+	       str_eq(a->note, b->note) && a->count == b->count &&
+	       a->first_seen == b->first_seen && a->last_seen == b->last_seen;
+}
+
+static bool tags_same(const pf_guest_rec *a, const pf_guest_rec *b)
+{
+	if (a->g.tag_count != b->g.tag_count)
+		return false;
+	for (size_t i = 0; i < a->g.tag_count; i++)
+		if (strcmp(a->tags[i], b->tags[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Where cur still holds what the merge wrote (after), put back what was
+ * there before; where someone changed it since, keep the change. */
+static void restore_str(const char **cur, const char *after, const char **before)
+{
+	if (!str_eq(*cur, after))
+		return;
+	free((char *)*cur);
+	*cur = *before;             /* taken over from the before-record */
+	*before = NULL;
+}
+
+static uint32_t undo_add(uint32_t cur, uint32_t after, uint32_t before)
+{
+	uint32_t added = after > before ? after - before : 0;
+	return cur > added ? cur - added : 0;
+}
+
+/*
+ * keep changed after the merge (a new preference, a check-in...): a
+ * three-way restore.  Each preference category and profile field the
+ * merge set goes back to its pre-merge value unless it was changed since,
+ * in which case the later change stays; complaint counters lose what the
+ * merge added.  `cur` becomes the result.
+ */
+static int restore_three_way(pf_guest_rec *cur, const pf_guest_rec *after, pf_guest_rec *before)
+{
+	size_t cap = cur->g.pref_count + before->g.pref_count + after->g.pref_count;
+	pf_pref *out = calloc(cap ? cap : 1, sizeof *out);
+	size_t n = 0, ic = 0, ia = 0, ib = 0;
+	int rc = 0;
+	if (!out)
+		return pf_seterr(PF_ENOMEM, UNMERGE ": out of memory");
+	while (rc == 0 && (ic < cur->g.pref_count || ia < after->g.pref_count ||
+	                   ib < before->g.pref_count)) {
+		/* The smallest category among the three heads. */
+		const char *c = NULL;
+		if (ic < cur->g.pref_count)
+			c = cur->prefs[ic].category;
+		if (ia < after->g.pref_count && (!c || strcmp(after->prefs[ia].category, c) < 0))
+			c = after->prefs[ia].category;
+		if (ib < before->g.pref_count && (!c || strcmp(before->prefs[ib].category, c) < 0))
+			c = before->prefs[ib].category;
+		const pf_pref *x = ic < cur->g.pref_count && !strcmp(cur->prefs[ic].category, c)
+		                   ? &cur->prefs[ic] : NULL;
+		const pf_pref *y = ia < after->g.pref_count && !strcmp(after->prefs[ia].category, c)
+		                   ? &after->prefs[ia] : NULL;
+		const pf_pref *z = ib < before->g.pref_count && !strcmp(before->prefs[ib].category, c)
+		                   ? &before->prefs[ib] : NULL;
+		const pf_pref *pick = pref_same(x, y) ? z : x;
+		if (pick && (rc = pref_dup(&out[n], pick)) == 0)
+			n++;
+		ic += x != NULL;
+		ia += y != NULL;
+		ib += z != NULL;
+	}
+	if (rc) {
+		for (size_t i = 0; i < n; i++)
+			pref_free_strings(&out[i]);
+		free(out);
+		return rc;
+	}
+	prefs_replace(cur, out, n);
+
+	restore_str(&cur->g.email, after->g.email, &before->g.email);
+	restore_str(&cur->g.phone, after->g.phone, &before->g.phone);
+	restore_str(&cur->g.language, after->g.language, &before->g.language);
+	restore_str(&cur->g.loyalty_no, after->g.loyalty_no, &before->g.loyalty_no);
+	restore_str(&cur->g.external_id, after->g.external_id, &before->g.external_id);
+	if (cur->g.birth_date == after->g.birth_date)
+		cur->g.birth_date = before->g.birth_date;
+	if (cur->g.tier == after->g.tier)
+		cur->g.tier = before->g.tier;
+	if (cur->g.consent == after->g.consent)
+		cur->g.consent = before->g.consent;
+	if (tags_same(cur, after)) {
+		char **t = cur->tags;
+		size_t tn = cur->g.tag_count;
+		cur->tags = before->tags;
+		cur->g.tags = (const char *const *)before->tags;
+		cur->g.tag_count = before->g.tag_count;
+		before->tags = t;          /* freed with the before-record */
+		before->g.tags = (const char *const *)t;
+		before->g.tag_count = tn;
+	}
+	cur->complaints_open = undo_add(cur->complaints_open, after->complaints_open,
+	                                before->complaints_open);
+	cur->complaints_total = undo_add(cur->complaints_total, after->complaints_total,
+	                                 before->complaints_total);
+	cur->g.complaints_open = cur->complaints_open;
+	cur->g.complaints_total = cur->complaints_total;
+	if (str_eq(cur->complaint_latest, after->complaint_latest) &&
+	    str_eq(cur->complaint_last_category, after->complaint_last_category)) {
+		free(cur->complaint_latest);
+		free(cur->complaint_last_category);
+		cur->complaint_latest = before->complaint_latest;
+		cur->complaint_last_category = before->complaint_last_category;
+		before->complaint_latest = before->complaint_last_category = NULL;
+	}
+	if (cur->g.not_satisfied_at == after->g.not_satisfied_at)
+		cur->g.not_satisfied_at = before->g.not_satisfied_at;
+	return 0;
+}
+
+/* Name the later merge that absorbed `keep`, for the error message. */
+static void absorbed_by(MDB_txn *txn, pf_db *db, const pf_id *keep, const pf_id *self,
+                        char out[PF_ID_STRLEN + 1])
+{
+	keyvec ks = { NULL, 0, 0 };
+	unsigned char p[MG_KEY_LEN];
+	strcpy(out, "another merge");
+	size_t plen = pair_key(p, PF_META_MERGE_GUEST, keep, NULL);
+	if (prefix_keys(txn, db, PF_DBI_META, p, plen, &ks, UNMERGE) == 0) {
+		for (size_t i = 0; i < ks.n; i++) {
+			pf_id mid;
+			pf_merge_rec m;
+			if (ks.v[i].len != MG_KEY_LEN)
+				continue;
+			memcpy(mid.b, ks.v[i].data + plen, ID_LEN);
+			if (id_eq(&mid, self) || load_merge(txn, db, &mid, &m, UNMERGE))
+				continue;
+			if (id_eq(&m.dup, keep))
+				pf_id_format(out, &mid);
+			pf_merge_rec_clear(&m);
+		}
+	}
+	keyvec_free(&ks);
+}
+
+static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct unmerge_args *a = arg;
+	pf_merge_rec m;
+	pf_guest_rec *kc = NULL, *kc_old = NULL, *ka = NULL, *kb = NULL, *dr = NULL;
+	msgpack_sbuffer sb;
+	MDB_val cur;
+	char ks[PF_ID_STRLEN + 1], other[PF_ID_STRLEN + 1];
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	if ((rc = load_merge(txn, db, a->merge, &m, UNMERGE)))
+		goto out;
+	pf_id_format(ks, &m.keep);
+
+	rc = pf_store_get(txn, db, PF_DBI_GUEST, m.keep.b, ID_LEN, &cur);
+	if (rc == PF_ENOTFOUND) {
+		absorbed_by(txn, db, &m.keep, a->merge, other);
+		rc = pf_seterr(PF_EEXIST, UNMERGE ": the kept profile %s was since merged into "
+		               "another (%s); undo that merge first", ks, other);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	MDB_val v;
+	rc = pf_store_get(txn, db, PF_DBI_GUEST, m.dup.b, ID_LEN, &v);
+	if (rc == 0) {
+		pf_id_format(other, &m.dup);
+		rc = pf_seterr(PF_EEXIST, UNMERGE ": guest %s exists again", other);
+		goto out;
+	}
+	if (rc != PF_ENOTFOUND)
+		goto out;
+
+	bool exact = cur.mv_size == m.keep_after.len &&
+	             memcmp(cur.mv_data, m.keep_after.data, cur.mv_size) == 0;
+	if ((rc = pf_codec_guest_decode(&kc, cur.mv_data, cur.mv_size)) ||
+	    (rc = pf_codec_guest_decode(&kc_old, cur.mv_data, cur.mv_size)) ||
+	    (rc = decode_guest(&kb, &m.keep_before, &m.keep)) ||
+	    (rc = decode_guest(&ka, &m.keep_after, &m.keep)) ||
+	    (rc = decode_guest(&dr, &m.dup_before, &m.dup)))
+		goto out;
+	kc->g.id = kc_old->g.id = m.keep;
+
+	/* Stays first: the three-way restore recounts keep's. */
+	for (size_t i = 0; i < m.stay_count; i++) {
+		pf_merge_stay *s = &m.stays[i];
+		unsigned char kk[STAY_KEY_LEN], dk[STAY_KEY_LEN];
+		stay_key(kk, &m.keep, s->arrival);
+		stay_key(dk, &m.dup, s->arrival);
+		if ((s->moved && (rc = pf_store_del(txn, db, PF_DBI_STAY, kk, sizeof kk, NULL, 0))) ||
+		    (rc = pf_store_put(txn, db, PF_DBI_STAY, dk, sizeof dk, s->value, s->len, 0)))
+			goto out;
+	}
+
+	if (exact) {
+		/* Nothing touched keep since: its bytes from before the merge. */
+		if ((rc = pf_guest_reindex(txn, db, kc_old, kb)) ||
+		    (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.keep.b, ID_LEN, m.keep_before.data,
+		                       m.keep_before.len, 0)))
+			goto out;
+	} else {
+		if ((rc = restore_three_way(kc, ka, kb)) ||
+		    (rc = count_stays(txn, db, &m.keep, &kc->g.stays, UNMERGE)))
+			goto out;
+		kc->g.updated = a->now;
+		if ((rc = pf_guest_reindex(txn, db, kc_old, kc)) ||
+		    (rc = pf_codec_guest_encode(&sb, kc)) ||
+		    (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.keep.b, ID_LEN, sb.data, sb.size, 0)))
+			goto out;
+	}
+
+	rc = pf_guest_reindex(txn, db, NULL, dr);
+	if (rc == PF_EEXIST) {
+		rc = pf_seterr(PF_EEXIST, UNMERGE ": the duplicate's external id '%s' now belongs "
+		               "to another guest", dr->g.external_id ? dr->g.external_id : "");
+		goto out;
+	}
+	if (rc || (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.dup.b, ID_LEN, m.dup_before.data,
+	                             m.dup_before.len, 0)))
+		goto out;
+
+	for (size_t i = 0; i < m.prompt_count; i++)
+		if ((rc = prompt_repoint(txn, db, &m.prompts[i], &m.keep, &m.dup)))
+			goto out;
+	for (size_t i = 0; i < m.event_count; i++)
+		if ((rc = event_repoint(txn, db, &m.events[i], &m.keep, &m.dup)))
+			goto out;
+	for (size_t i = 0; i < m.feedback_count; i++) {
+		rc = pf_feedback_set_guest(txn, db, &m.feedback[i], &m.dup);
+		if (rc && rc != PF_ENOTFOUND)
+			goto out;
+		rc = 0;
+	}
+
+	unsigned char key[MERGE_KEY_LEN];
+	if ((rc = pf_store_del(txn, db, PF_DBI_META, key, merge_key(key, a->merge), NULL, 0)) ||
+	    (rc = merge_links(txn, db, a->merge, &m.keep, &m.dup, false)))
+		goto out;
+	rc = journal_pair(txn, db, "guest.unmerge", a->merge, &m.keep, &m.dup, &m);
+out:
+	pf_merge_rec_clear(&m);
+	pf_guest_rec_free(kc);
+	pf_guest_rec_free(kc_old);
+	pf_guest_rec_free(ka);
+	pf_guest_rec_free(kb);
+	pf_guest_rec_free(dr);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+int pf_guest_unmerge(pf_db *db, const pf_id *merge)
+{
+	if (!db)
+		return pf_seterr(PF_EINVAL, UNMERGE ": db is NULL");
+	int rc = check_id(UNMERGE, "merge", merge);
+	if (rc)
+		return rc;
+	struct unmerge_args a = { merge, pf_now(db) };
+	return pf_store_write(db, UNMERGE, unmerge_txn, &a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Erasure support                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Delete every "not a duplicate" mark of `g`, both directions. */
+static int forget_marks(MDB_txn *txn, pf_db *db, const pf_id *g)
+{
+	keyvec ks = { NULL, 0, 0 };
+	unsigned char p[ND_KEY_LEN];
+	size_t plen = pair_key(p, PF_META_NOT_DUP, g, NULL);
+	int rc = prefix_keys(txn, db, PF_DBI_META, p, plen, &ks, "erase");
+	for (size_t i = 0; rc == 0 && i < ks.n; i++) {
+		if (ks.v[i].len != ND_KEY_LEN)
+			continue;
+		pf_id other;
+		unsigned char mirror[ND_KEY_LEN];
+		memcpy(other.b, ks.v[i].data + plen, ID_LEN);
+		if ((rc = pf_store_del(txn, db, PF_DBI_META, ks.v[i].data, ks.v[i].len, NULL, 0)))
+			break;
+		rc = pf_store_del(txn, db, PF_DBI_META, mirror,
+		                  pair_key(mirror, PF_META_NOT_DUP, &other, g), NULL, 0);
+	}
+	keyvec_free(&ks);
+	return rc;
+}
+
+int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
+                          size_t *n)
+{
+	idvec people = { NULL, 0, 0 };
+	keyvec ks = { NULL, 0, 0 };
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = idvec_add(&people, guest)))
+		goto out;
+	/* Breadth-first over merge records: each links two profiles of the
+	 * same person, and each holds bytes of both. */
+	for (size_t i = 0; i < people.n; i++) {
+		pf_id g = people.v[i];
+		unsigned char p[MG_KEY_LEN];
+		size_t plen = pair_key(p, PF_META_MERGE_GUEST, &g, NULL);
+		keyvec_free(&ks);
+		if ((rc = prefix_keys(txn, db, PF_DBI_META, p, plen, &ks, "erase")))
+			goto out;
+		for (size_t j = 0; j < ks.n; j++) {
+			pf_id mid;
+			pf_merge_rec m;
+			unsigned char key[MERGE_KEY_LEN];
+			if (ks.v[j].len != MG_KEY_LEN)
+				continue;
+			memcpy(mid.b, ks.v[j].data + plen, ID_LEN);
+			if ((rc = pf_store_del(txn, db, PF_DBI_META, ks.v[j].data, ks.v[j].len, NULL,
+			                       0)))
+				goto out;
+			rc = load_merge(txn, db, &mid, &m, "erase");
+			if (rc == PF_ENOTFOUND) {
+				rc = 0;
+				continue;
+			}
+			if (rc)
+				goto out;
+			if ((!idvec_has(&people, &m.keep) && (rc = idvec_add(&people, &m.keep))) ||
+			    (!idvec_has(&people, &m.dup) && (rc = idvec_add(&people, &m.dup))) ||
+			    (rc = pf_store_del(txn, db, PF_DBI_META, key, merge_key(key, &mid), NULL,
+			                       0)) ||
+			    (rc = merge_links(txn, db, &mid, &m.keep, &m.dup, false))) {
+				pf_merge_rec_clear(&m);
+				goto out;
+			}
+			pf_merge_rec_clear(&m);
+		}
+	}
+	for (size_t i = 0; i < people.n; i++)
+		if ((rc = forget_marks(txn, db, &people.v[i])))
+			goto out;
+	*ids = people.v;
+	*n = people.n;
+	people.v = NULL;
+out:
+	keyvec_free(&ks);
+	free(people.v);
+	return rc;
+}
