@@ -5,7 +5,12 @@
 # Two guests stay once; the departments record what they notice.  Months
 # later both book again and arrive: the rule book (examples/hotel.rules)
 # turns what was noticed into work for each department, and the staff work
-# through it.  PF_NOW fixes the clock for each scene, so every time printed
+# through it.  Then both complain: one complaint is put right before the
+# end of the business day (the sunset rule), the other misses its deadline
+# and is escalated when the guest books again; the front office calls both
+# back, and the quality report gives the figures for those days.  (The
+# hotel's business day is in UTC here; PF_TZ=Asia/Macau would put it in
+# Macau time.)  PF_NOW fixes the clock for each scene, so every time printed
 # is the same on every run (only the random ids differ).  Nothing is
 # written outside ./demo-db.
 # shellcheck disable=SC1010  # "done" below is a frontdesk command, not the keyword
@@ -14,6 +19,7 @@ set -e
 BUILD=${BUILD:-build}
 PF_DB=./demo-db
 export PF_DB
+unset PF_TZ      # the hotel's business day in UTC, whatever the caller's setting
 FD="$BUILD/frontdesk"
 KIOSK="$BUILD/kiosk"
 for prog in "$FD" "$KIOSK"; do
@@ -34,6 +40,11 @@ say() { echo; echo "== $* =="; }
 # awk regex PATTERN, one a line.
 prompt_ids() {
 	"$FD" prompts "$1" | awk -v pat="$2" 'NR > 1 && $0 ~ pat { print $1 }'
+}
+
+# The id (first column) of GUEST's first feedback whose line matches PATTERN.
+feedback_id() {
+	"$FD" feedback "$1" | awk -v pat="$2" 'NR > 1 && $0 ~ pat { print $1; exit }'
 }
 
 rm -rf "$PF_DB"
@@ -137,5 +148,45 @@ at 2026-11-23T15:00:00Z "Afternoon: the duty manager looks for service omissions
 say "Open prompts past their due time"
 "$FD" overdue
 
-say "Zhuang Wei's profile now: two stays"
+at 2026-11-23T16:30:00Z "Zhuang Wei complains: the lift kept him awake"
+say "Lina records the complaint; the hotel learns he dislikes rooms near the lift"
+"$FD" complaint zw@example.com housekeeping noise \
+	"Room 1012 is noisy: the lift next to it ran all night" --by lina --severity 2 \
+	--stay 2026-11-23 --dislike "room.location=near lift"
+say "It is on housekeeping's and the duty manager's lists, due by the end of the day"
+"$FD" prompts housekeeping
+"$FD" prompts management
+
+at 2026-11-23T18:10:00Z "Housekeeping moves him before the day is out (the sunset rule)"
+ZW_COMPLAINT=$(feedback_id zw@example.com noise)
+"$FD" resolve "$ZW_COMPLAINT" mei "Moved to quiet room 1415, away from the lift"
+say "The front office must call him back"
+"$FD" prompts front_office
+
+at 2026-11-23T22:40:00Z "Maria Rossi complains after the 22:00 cut-off: due by noon tomorrow"
+"$FD" complaint maria.rossi@example.it restaurant food \
+	"Room service took 90 minutes and arrived cold" --by sam --stay 2026-11-23
+MR_COMPLAINT=$(feedback_id maria.rossi@example.it food)
+
+at 2026-11-24T09:00:00Z "Next morning: the call-back, and the restaurant looks into the other one"
+"$FD" followup "$ZW_COMPLAINT" ana satisfied
+"$FD" update "$MR_COMPLAINT" in_progress chen "checking the kitchen's order log"
+
+at 2026-11-24T11:00:00Z "Maria Rossi books Christmas while her complaint is still open"
+say "The rule book sends the open complaint to the duty manager first"
+"$FD" reserve maria.rossi@example.it RES-88301 --arrival 2026-12-23 --departure 2026-12-27 \
+	--party 2 --property MFM1
+
+at 2026-11-24T13:00:00Z "The restaurant resolves it, an hour after its noon deadline"
+"$FD" resolve "$MR_COMPLAINT" chen "Room-service charge refunded; the chef called to apologise"
+
+at 2026-11-25T10:00:00Z "The front office calls Maria Rossi back: she is not satisfied"
+"$FD" followup "$MR_COMPLAINT" ana not_satisfied
+say "All feedback"
+"$FD" feedback
+
+say "Service quality for the demo's days"
+"$FD" report --from 2026-11-20 --to 2026-11-25
+
+say "Zhuang Wei's profile now: two stays, one complaint dealt with, a new dislike"
 "$FD" show zw@example.com

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "libprofile.h"
 
@@ -692,11 +693,22 @@ static void show_profile(const pf_guest *g)
 	table_row(&t, (const char *[]){"phone", g->phone});
 	table_row(&t, (const char *[]){"language", g->language});
 	table_row(&t, (const char *[]){"loyalty no.", g->loyalty_no});
+	if (g->external_id)   /* only for imported guests: other output unchanged */
+		table_row(&t, (const char *[]){"external id", g->external_id});
 	table_row(&t, (const char *[]){"tier", g->tier ? pf_tier_name(g->tier) : NULL});
 	table_row(&t, (const char *[]){"tags", tags});
 	table_row(&t, (const char *[]){"birth date", birth});
 	table_row(&t, (const char *[]){"consent", consent});
 	table_row(&t, (const char *[]){"stays", stays});
+	char complaints[64] = "", unsat[32] = "";
+	if (g->complaints_total)
+		snprintf(complaints, sizeof complaints, "%" PRIu32 " open of %" PRIu32,
+		         g->complaints_open, g->complaints_total);
+	if (g->not_satisfied_at)
+		format_time(unsat, g->not_satisfied_at);
+	table_row(&t, (const char *[]){"complaints", complaints});
+	if (g->not_satisfied_at)
+		table_row(&t, (const char *[]){"not satisfied", unsat});
 	table_row(&t, (const char *[]){"created", created});
 	table_row(&t, (const char *[]){"updated", updated});
 	table_print(&t, stdout, "  ");
@@ -1158,6 +1170,900 @@ static int cmd_dismiss(pf_db *db, const struct command *cmd, int argc, char **ar
 }
 
 /* ------------------------------------------------------------------ */
+/* history: a guest's journal                                           */
+/* ------------------------------------------------------------------ */
+
+/* Append to a growing string; aborts on OOM like the rest of the CLI. */
+static void str_add(char **s, size_t *len, const char *add)
+{
+	size_t n = strlen(add);
+	char *g = realloc(*s, *len + n + 1);
+	if (!g)
+		die_nomem();
+	memcpy(g + *len, add, n + 1);
+	*s = g;
+	*len += n;
+}
+
+/* "name=value, email=old -> new, phone=old -> (none)": a field and its
+ * "FIELD.old" companion are shown together. */
+static char *history_fields(const pf_journal_entry *e)
+{
+	char *s = NULL;
+	size_t len = 0;
+	str_add(&s, &len, "");
+	for (size_t i = 0; i < e->field_count; i++) {
+		const pf_journal_field *f = &e->fields[i];
+		size_t nl = strlen(f->name);
+		if (nl > 4 && !strcmp(f->name + nl - 4, ".old"))
+			continue;
+		const pf_journal_field *old = NULL;
+		for (size_t j = 0; j < e->field_count && !old; j++)
+			if (!strncmp(e->fields[j].name, f->name, nl) &&
+			    !strcmp(e->fields[j].name + nl, ".old") && strlen(e->fields[j].name) == nl + 4)
+				old = &e->fields[j];
+		if (len)
+			str_add(&s, &len, ", ");
+		str_add(&s, &len, f->name);
+		str_add(&s, &len, "=");
+		if (old) {
+			str_add(&s, &len, old->value ? old->value : "(none)");
+			str_add(&s, &len, " -> ");
+		}
+		str_add(&s, &len, f->value ? f->value : "(none)");
+	}
+	return s;
+}
+
+static int cmd_history(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	const char *since_opt = NULL;
+	const struct opt opts[] = { {"since", OPT_STR, &since_opt} };
+	char *pos[1], idtext[PF_ID_STRLEN + 1];
+	pf_guest *g = NULL;
+	pf_journal_iterator *it = NULL;
+	const pf_journal_entry *e = NULL;
+	struct table t = {7, 0, NULL};
+	uint64_t since = 0;
+	pf_id id;
+	int rc, status = 0;
+
+	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1);
+	if (n < 0)
+		return 2;
+	if (n != 1)
+		return usage_error(cmd, "missing the GUEST");
+	if (since_opt) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(since_opt, &end, 10);
+		if (!since_opt[0] || *end || errno || since_opt[0] == '-')
+			return usage_error(cmd, "--since must be a sequence number, not '%s'", since_opt);
+		since = v;
+	}
+	/* A full id works for an erased guest too: its tombstones remain. */
+	if (pf_id_parse(&id, pos[0]) != 0) {
+		if ((status = resolve_guest(&g, db, pos[0])))
+			return status;
+		id = g->id;
+	} else if (pf_guest_get(&g, db, &id) != 0) {
+		g = NULL;
+	}
+	pf_id_format(idtext, &id);
+	rc = pf_journal_iter(&it, db, since, &id);
+	if (rc) {
+		status = lib_fail(rc);
+		goto out;
+	}
+	table_row(&t, (const char *[]){"SEQ", "TIME", "ACTOR", "OP", "OBJECT", "REF", "CHANGES"});
+	while ((rc = pf_journal_next(&e, it)) == 0) {
+		char seq[24], when[32], object[PF_ID_STRLEN + 1] = "";
+		snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
+		format_time(when, e->time);
+		if (!pf_id_is_zero(&e->object)) {
+			pf_id_format(object, &e->object);
+			object[SHORT_ID] = '\0';   /* as `prompts` shows prompt ids */
+		}
+		char *changes = history_fields(e);
+		table_row(&t, (const char *[]){seq, when, e->actor, e->op, object, e->ref, changes});
+		free(changes);
+	}
+	if (rc != PF_ITEROVER) {
+		status = lib_fail(rc);
+		goto out;
+	}
+	printf("History of %s (%s)\n", g ? g->name : "an erased or unknown guest", idtext);
+	if (t.nrows == 1)
+		printf("  no journal entries\n");
+	else
+		table_print(&t, stdout, "  ");
+out:
+	table_free(&t);
+	pf_journal_iterator_free(it);
+	pf_guest_free(g);
+	return status;
+}
+
+/* ------------------------------------------------------------------ */
+/* Export and bulk import                                               */
+/* ------------------------------------------------------------------ */
+
+static int cmd_export(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	char *pos[1], *json = NULL;
+	pf_guest *g = NULL;
+	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
+	if (n < 0)
+		return 2;
+	if (n != 1)
+		return usage_error(cmd, "missing the GUEST");
+	int status = resolve_guest(&g, db, pos[0]);
+	if (status)
+		return status;
+	int rc = pf_guest_export_json(&json, db, &g->id);
+	pf_guest_free(g);
+	if (rc)
+		return lib_fail(rc);
+	puts(json);
+	pf_string_free(json);
+	return 0;
+}
+
+/* FILE.csv or FILE.jsonl (also .ndjson); --format overrides. */
+static int file_format(const struct command *cmd, const char *path, const char *format,
+                       int *csv)
+{
+	const char *dot = strrchr(path, '.');
+	const char *f = format ? format : dot ? dot + 1 : "";
+	if (!strcmp(f, "csv"))
+		*csv = 1;
+	else if (!strcmp(f, "jsonl") || !strcmp(f, "ndjson"))
+		*csv = 0;
+	else
+		return usage_error(cmd, format ? "--format must be csv or jsonl, not '%s'" :
+		                   "cannot tell the format of '%s': name it .csv or .jsonl, or "
+		                   "give --format", format ? format : path);
+	return 0;
+}
+
+/* A progress bar on the terminal: "[#####.....]  52%  5200/10000 rows". */
+static int progress_bar(uint64_t done, uint64_t total, void *payload)
+{
+	(void)payload;
+	char bar[31];
+	unsigned pct = total ? (unsigned)(done * 100 / total) : 0;
+	size_t fill = total ? (size_t)(done * 30 / total) : 0;
+	for (size_t i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	if (total)
+		fprintf(stderr, "\r[%s] %3u%%  %" PRIu64 "/%" PRIu64 " rows", bar, pct, done, total);
+	else
+		fprintf(stderr, "\r%" PRIu64 " rows", done);
+	fflush(stderr);
+	return 0;
+}
+
+static int cmd_import(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	const char *format = NULL, *by = NULL, *batch = NULL;
+	const struct opt opts[] = {
+		{"format", OPT_STR, &format}, {"by", OPT_STR, &by}, {"batch", OPT_STR, &batch},
+	};
+	char *pos[1];
+	int csv = 0;
+	uint32_t batch_size = 0;
+	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1);
+	if (n < 0)
+		return 2;
+	if (n != 1)
+		return usage_error(cmd, "missing the FILE");
+	if (file_format(cmd, pos[0], format, &csv) || parse_count(cmd, "--batch", batch, &batch_size))
+		return 2;
+
+	pf_import_options o = PF_IMPORT_OPTIONS_INIT;
+	o.batch_size = batch_size;
+	o.department = by;
+	int bar = isatty(STDERR_FILENO);
+	if (bar)
+		o.progress = progress_bar;
+	pf_import_report *rep = NULL;
+	int rc = csv ? pf_import_csv(&rep, db, pos[0], &o) : pf_import_jsonl(&rep, db, pos[0], &o);
+	if (bar)
+		fputc('\n', stderr);
+	if (rc)
+		return lib_fail(rc);
+	printf("Imported %s: %" PRIu64 " rows, %" PRIu64 " created, %" PRIu64 " updated, %"
+	       PRIu64 " rejected\n", pos[0], rep->rows, rep->created, rep->updated, rep->rejected);
+	if (rep->reject_count) {
+		struct table t = {2, 0, NULL};
+		table_row(&t, (const char *[]){"LINE", "REASON"});
+		for (size_t i = 0; i < rep->reject_count; i++) {
+			char line[24];
+			snprintf(line, sizeof line, "%" PRIu64, rep->rejects[i].line);
+			table_row(&t, (const char *[]){line, rep->rejects[i].reason});
+		}
+		table_print(&t, stdout, "  ");
+		table_free(&t);
+	}
+	pf_import_report_free(rep);
+	return 0;
+}
+
+static int cmd_export_all(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	const char *format = NULL;
+	const struct opt opts[] = { {"format", OPT_STR, &format} };
+	char *pos[1];
+	int csv = 0;
+	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1);
+	if (n < 0)
+		return 2;
+	if (n != 1)
+		return usage_error(cmd, "missing the FILE");
+	if (file_format(cmd, pos[0], format, &csv))
+		return 2;
+	int rc = csv ? pf_export_csv(db, pos[0]) : pf_export_jsonl(db, pos[0]);
+	if (rc)
+		return lib_fail(rc);
+	printf("Exported every guest to %s\n", pos[0]);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data management: duplicates, merge, erasure, copies, consent          */
+/* ------------------------------------------------------------------ */
+
+static int cmd_duplicates(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	char *pos[1];
+	pf_guest *g = NULL;
+	pf_duplicate_list *l = NULL;
+	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
+	if (n < 0)
+		return 2;
+	if (n != 1)
+		return usage_error(cmd, "missing the GUEST");
+	int status = resolve_guest(&g, db, pos[0]);
+	if (status)
+		return status;
+	int rc = pf_guest_duplicates(&l, db, &g->id);
+	if (rc) {
+		pf_guest_free(g);
+		return lib_fail(rc);
+	}
+	if (l->count == 0)
+		printf("No likely duplicates of %s.\n", g->name);
+	else
+		printf("Likely duplicates of %s:\n", g->name);
+	struct table t = {6, 0, NULL};
+	if (l->count)
+		table_row(&t, (const char *[]){"SCORE", "ID", "NAME", "EMAIL", "PHONE", "WHY"});
+	for (size_t i = 0; i < l->count; i++) {
+		const pf_duplicate *d = &l->items[i];
+		char id[PF_ID_STRLEN + 1], score[8], why[96] = "";
+		static const struct { unsigned int bit; const char *name; } reasons[] = {
+			{PF_DUP_EMAIL, "e-mail"}, {PF_DUP_PHONE, "phone"}, {PF_DUP_LOYALTY, "loyalty no."},
+			{PF_DUP_NAME_BIRTH, "name+birth date"}, {PF_DUP_SIMILAR_NAME, "similar name"},
+		};
+		for (size_t k = 0; k < sizeof reasons / sizeof reasons[0]; k++)
+			if (d->reasons & reasons[k].bit) {
+				size_t used = strlen(why);
+				snprintf(why + used, sizeof why - used, "%s%s", used ? ", " : "",
+				         reasons[k].name);
+			}
+		pf_id_format(id, &d->guest);
+		snprintf(score, sizeof score, "%d", d->score);
+		pf_guest *o = NULL;
+		if (pf_guest_get(&o, db, &d->guest) != 0)
+			o = NULL;
+		table_row(&t, (const char *[]){score, id, o ? o->name : "?", o ? o->email : NULL,
+		                               o ? o->phone : NULL, why});
+		pf_guest_free(o);
+	}
+	if (l->count) {
+		table_print(&t, stdout, "  ");
+		printf("Merge one with `" PROG " merge KEEP DUPLICATE`, or record that they differ "
+		       "with `" PROG " not-duplicate GUEST OTHER`.\n");
+	}
+	table_free(&t);
+	pf_duplicate_list_free(l);
+	pf_guest_free(g);
+	return 0;
+}
+
+/* Two GUEST arguments, resolved. */
+static int two_guests(pf_db *db, const struct command *cmd, int argc, char **argv,
+                      pf_guest **a, pf_guest **b)
+{
+	char *pos[2];
+	*a = *b = NULL;
+	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 2);
+	if (n < 0)
+		return 2;
+	if (n != 2)
+		return usage_error(cmd, "need two guests");
+	int status = resolve_guest(a, db, pos[0]);
+	if (status == 0 && (status = resolve_guest(b, db, pos[1])) != 0) {
+		pf_guest_free(*a);
+		*a = NULL;
+	}
+	return status;
+}
+
+static int cmd_not_duplicate(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	pf_guest *a, *b;
+	int status = two_guests(db, cmd, argc, argv, &a, &b);
+	if (status)
+		return status;
+	int rc = pf_guest_not_duplicate(db, &a->id, &b->id);
+	if (rc == 0)
+		printf("Recorded: %s and %s are different guests.\n", a->name, b->name);
+	pf_guest_free(a);
+	pf_guest_free(b);
+	return rc ? lib_fail(rc) : 0;
+}
+
+static int cmd_merge(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	pf_guest *keep, *dup;
+	pf_id merge;
+	char kid[PF_ID_STRLEN + 1], did[PF_ID_STRLEN + 1], mid[PF_ID_STRLEN + 1];
+	int status = two_guests(db, cmd, argc, argv, &keep, &dup);
+	if (status)
+		return status;
+	int rc = pf_guest_merge(&merge, db, &keep->id, &dup->id);
+	if (rc == 0) {
+		pf_id_format(kid, &keep->id);
+		pf_id_format(did, &dup->id);
+		pf_id_format(mid, &merge);
+		printf("Merged %s (%s) into %s (%s).\n", did, dup->name, kid, keep->name);
+		printf("Merge id %s; undo with `" PROG " unmerge %s`.\n", mid, mid);
+	}
+	pf_guest_free(keep);
+	pf_guest_free(dup);
+	return rc ? lib_fail(rc) : 0;
+}
+
+static int cmd_unmerge(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	char *pos[1];
+	pf_id merge;
+	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
+	if (n < 0)
+		return 2;
+	if (n != 1)
+		return usage_error(cmd, "missing the MERGE_ID");
+	if (pf_id_parse(&merge, pos[0]))
+		return usage_error(cmd, "'%s' is not a merge id (a UUID, as `merge` printed it)",
+		                   pos[0]);
+	int rc = pf_guest_unmerge(db, &merge);
+	if (rc)
+		return lib_fail(rc);
+	printf("Merge %s undone: both profiles are back as they were.\n", pos[0]);
+	return 0;
+}
+
+static int cmd_erase(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	char *pos[1], id[PF_ID_STRLEN + 1];
+	pf_guest *g = NULL;
+	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
+	if (n < 0)
+		return 2;
+	if (n != 1)
+		return usage_error(cmd, "missing the GUEST");
+	int status = resolve_guest(&g, db, pos[0]);
+	if (status)
+		return status;
+	pf_id_format(id, &g->id);
+	int rc = pf_guest_erase(db, &g->id);
+	pf_guest_free(g);
+	if (rc)
+		return lib_fail(rc);
+	printf("Erased guest %s: profile, preferences and stays removed; prompts, feedback\n"
+	       "and journal entries tombstoned.  To remove the bytes from the data file too,\n"
+	       "compact into a new directory and swap it in (README, \"Data management\").\n", id);
+	return 0;
+}
+
+static int copy_command(pf_db *db, const struct command *cmd, int argc, char **argv,
+                        int compact)
+{
+	char *pos[1];
+	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
+	if (n < 0)
+		return 2;
+	if (n != 1)
+		return usage_error(cmd, "missing the destination DIR");
+	int rc = compact ? pf_compact(db, pos[0]) : pf_backup(db, pos[0]);
+	if (rc)
+		return lib_fail(rc);
+	printf("%s %s; open it with `" PROG " -d %s ...`.\n",
+	       compact ? "Compacted copy written to" : "Backup written to", pos[0], pos[0]);
+	return 0;
+}
+
+static int cmd_compact(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	return copy_command(db, cmd, argc, argv, 1);
+}
+
+static int cmd_backup(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	return copy_command(db, cmd, argc, argv, 0);
+}
+
+static int cmd_consent(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	const char *by = NULL;
+	const struct opt opts[] = { {"by", OPT_STR, &by} };
+	char *pos[4];
+	pf_guest *g = NULL;
+	unsigned int consent = 0;
+	int n = parse_args(cmd, argc, argv, opts, 1, pos, 4);
+	if (n < 0)
+		return 2;
+	if (n < 2)
+		return usage_error(cmd, "need GUEST and profiling, marketing or none");
+	for (int i = 1; i < n; i++) {
+		char word[32];
+		const char *p = pos[i];
+		while (*p) {
+			size_t len = strcspn(p, ",");
+			if (len == 0 || len >= sizeof word)
+				return usage_error(cmd, "unknown consent '%s'", pos[i]);
+			memcpy(word, p, len);
+			word[len] = '\0';
+			if (!strcmp(word, "profiling"))
+				consent |= PF_CONSENT_PROFILING;
+			else if (!strcmp(word, "marketing"))
+				consent |= PF_CONSENT_MARKETING;
+			else if (strcmp(word, "none") != 0)
+				return usage_error(cmd, "unknown consent '%s' (profiling, marketing, none)",
+				                   word);
+			p += len + (p[len] == ',');
+		}
+	}
+	int status = resolve_guest(&g, db, pos[0]);
+	if (status)
+		return status;
+	int rc = pf_guest_set_consent(db, &g->id, consent, by);
+	if (rc == 0)
+		printf("Consent of %s: %s\n", g->name,
+		       consent == (PF_CONSENT_PROFILING | PF_CONSENT_MARKETING)
+		           ? "profiling, marketing"
+		           : consent == PF_CONSENT_PROFILING ? "profiling"
+		           : consent == PF_CONSENT_MARKETING ? "marketing only (no profiling)"
+		           : "none (no profiling)");
+	pf_guest_free(g);
+	return rc ? lib_fail(rc) : 0;
+}
+
+static int cmd_retention(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	const char *by = NULL;
+	const struct opt opts[] = { {"by", OPT_STR, &by} };
+	char *pos[1];
+	uint32_t days = 0;
+	pf_retention_report rep;
+	int n = parse_args(cmd, argc, argv, opts, 1, pos, 1);
+	if (n < 0)
+		return 2;
+	if (n != 1)
+		return usage_error(cmd, "missing DAYS");
+	if (parse_count(cmd, "DAYS", pos[0], &days))
+		return 2;
+	int rc = pf_retention_run(&rep, db, days, by);
+	if (rc)
+		return lib_fail(rc);
+	printf("Examined %" PRIu64 " profiles; anonymised %" PRIu64 " with no stay in the last "
+	       "%" PRIu32 " days.\n", rep.examined, rep.anonymised, days);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Complaints, feedback and service quality                             */
+/* ------------------------------------------------------------------ */
+
+/* "HH:MM YYYY-MM-DD" in the hotel's time zone (pf_options / PF_TZ). */
+static void format_local(char buf[32], pf_db *db, pf_time t)
+{
+	int off = 0;
+	pf_utc_offset(&off, db, t);
+	format_time(buf, t + off);
+}
+
+/* The day after a valid pf_date. */
+static pf_date next_date(pf_date d)
+{
+	int y = (int)(d / 10000), m = (int)(d / 100 % 100), day = (int)(d % 100);
+	pf_date out;
+	if (pf_date_make(&out, y, m, day + 1) == 0)
+		return out;
+	if (pf_date_make(&out, y, m + 1, 1) == 0)
+		return out;
+	pf_date_make(&out, y + 1, 1, 1);
+	return out;
+}
+
+/* FEEDBACK is a full UUID, or a prefix of at least MIN_PREFIX hex digits
+ * that matches exactly one feedback.  Returns an exit status. */
+static int resolve_feedback(pf_id *out, pf_db *db, const char *arg)
+{
+	pf_feedback_list *all = NULL;
+	char want[PF_ID_STRLEN + 1];
+	size_t len = strlen(arg), hits = 0, hit = 0;
+	int rc;
+
+	if (pf_id_parse(out, arg) == 0)
+		return 0;
+	if (len < MIN_PREFIX || len > PF_ID_STRLEN || strspn(arg, "0123456789abcdefABCDEF-") != len)
+		return fail("'%s' is not a feedback id (give at least %d hex digits)", arg,
+		            MIN_PREFIX);
+	for (size_t i = 0; i <= len; i++)
+		want[i] = (arg[i] >= 'A' && arg[i] <= 'F') ? (char)(arg[i] - 'A' + 'a') : arg[i];
+	rc = pf_feedback_list_get(&all, db, NULL, -1);
+	if (rc)
+		return lib_fail(rc);
+	for (size_t i = 0; i < all->count; i++) {
+		char id[PF_ID_STRLEN + 1];
+		pf_id_format(id, &all->items[i].id);
+		if (!strncmp(id, want, len)) {
+			hits++;
+			hit = i;
+		}
+	}
+	if (hits == 1)
+		*out = all->items[hit].id;
+	pf_feedback_list_free(all);
+	if (hits == 0)
+		return fail("no feedback has an id starting with '%s'", arg);
+	if (hits > 1)
+		return fail("'%s' matches %zu feedback records; give more digits", arg, hits);
+	return 0;
+}
+
+/* "CAT=VALUE" for --need / --dislike. */
+static int split_pref(const struct command *cmd, const char *opt, const char *s, char *cat,
+                      size_t cap, const char **value)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s || !eq[1] || (size_t)(eq - s) >= cap)
+		return usage_error(cmd, "--%s needs CATEGORY=VALUE, not '%s'", opt, s);
+	memcpy(cat, s, (size_t)(eq - s));
+	cat[eq - s] = '\0';
+	*value = eq + 1;
+	return 0;
+}
+
+static int record_feedback(pf_db *db, const struct command *cmd, int argc, char **argv,
+                           pf_feedback_kind kind)
+{
+	const char *by = NULL, *sev = NULL, *stay = NULL, *need = NULL, *dislike = NULL;
+	const struct opt opts[] = {
+		{"by", OPT_STR, &by}, {"severity", OPT_STR, &sev}, {"stay", OPT_STR, &stay},
+		{"need", OPT_STR, &need}, {"dislike", OPT_STR, &dislike},
+	};
+	char *pos[4], cat[PF_CATEGORY_MAX + 1];
+	pf_feedback f = PF_FEEDBACK_INIT;
+	pf_pref learn;
+	pf_guest *g = NULL;
+	uint32_t severity = 1;
+
+	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 4);
+	if (n < 0)
+		return 2;
+	if (n != 4)
+		return usage_error(cmd, "need GUEST DEPT CATEGORY TEXT");
+	if (!by)
+		return usage_error(cmd, "say who recorded it with --by STAFF");
+	if (need && dislike)
+		return usage_error(cmd, "--need and --dislike exclude each other");
+	if (parse_count(cmd, "--severity", sev, &severity) ||
+	    parse_date_opt(cmd, "--stay", stay, &f.stay))
+		return 2;
+	memset(&learn, 0, sizeof learn);
+	if (need || dislike) {
+		int st = split_pref(cmd, need ? "need" : "dislike", need ? need : dislike, cat,
+		                    sizeof cat, &learn.value);
+		if (st)
+			return st;
+		learn.category = cat;
+		learn.kind = need ? PF_NEED : PF_DISLIKE;
+	}
+	int status = resolve_guest(&g, db, pos[0]);
+	if (status)
+		return status;
+	f.guest = g->id;
+	f.kind = kind;
+	f.department = pos[1];
+	f.category = pos[2];
+	f.text = pos[3];
+	/* The library says what is wrong with a bad one. */
+	f.severity = severity > 1000000 ? 1000000 : (int)severity;
+	f.recorded_by = by;
+	int rc = pf_feedback_add(db, &f, need || dislike ? &learn : NULL);
+	if (rc) {
+		pf_guest_free(g);
+		return lib_fail(rc);
+	}
+	char id[PF_ID_STRLEN + 1], due[32], due_utc[32];
+	pf_id_format(id, &f.id);
+	printf("%s %s recorded for %s\n", pf_feedback_kind_name(kind), id, g->name);
+	if (kind == PF_FEEDBACK_COMPLAINT) {
+		int off = 0;
+		pf_utc_offset(&off, db, f.due);
+		format_local(due, db, f.due);
+		format_time(due_utc, f.due);
+		printf("  due by %s hotel time%s%s%s: prompts sent to %s%s\n", due,
+		       off ? " (" : "", off ? due_utc : "", off ? " UTC)" : "",
+		       f.department, strcmp(f.department, "management") ? " and management" : "");
+	}
+	if (need || dislike)
+		printf("  learnt: %s %s = %s\n", pf_pref_kind_name(learn.kind), learn.category,
+		       learn.value);
+	pf_guest_free(g);
+	return 0;
+}
+
+static int cmd_complaint(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	return record_feedback(db, cmd, argc, argv, PF_FEEDBACK_COMPLAINT);
+}
+
+static int cmd_compliment(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	return record_feedback(db, cmd, argc, argv, PF_FEEDBACK_COMPLIMENT);
+}
+
+static int cmd_suggestion(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	return record_feedback(db, cmd, argc, argv, PF_FEEDBACK_SUGGESTION);
+}
+
+static int cmd_feedback(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	const char *st = NULL;
+	const struct opt opts[] = { {"status", OPT_STR, &st} };
+	char *pos[1];
+	pf_guest *g = NULL;
+	pf_feedback_list *l = NULL;
+	pf_feedback_status status = PF_FEEDBACK_OPEN;
+	struct name_cache names = {0, NULL, NULL};
+
+	int n = parse_args(cmd, argc, argv, opts, 1, pos, 1);
+	if (n < 0)
+		return 2;
+	if (st && pf_feedback_status_parse(&status, st))
+		return usage_error(cmd, "--status is open, in_progress, resolved or "
+		                        "closed_unresolved, not '%s'", st);
+	if (n == 1) {
+		int s = resolve_guest(&g, db, pos[0]);
+		if (s)
+			return s;
+	}
+	int rc = pf_feedback_list_get(&l, db, g ? &g->id : NULL, st ? (int)status : -1);
+	pf_guest_free(g);
+	if (rc)
+		return lib_fail(rc);
+	struct table t = {10, 0, NULL};
+	table_row(&t, (const char *[]){"ID", "RECORDED (local)", "GUEST", "KIND", "DEPARTMENT",
+	                               "CATEGORY", "STATUS", "DUE (local)", "FOLLOW-UP", "TEXT"});
+	for (size_t i = 0; i < l->count; i++) {
+		const pf_feedback *f = &l->items[i];
+		char id[PF_ID_STRLEN + 1], at[32], due[32], kind[24];
+		pf_id_format(id, &f->id);
+		id[SHORT_ID] = '\0';
+		format_local(at, db, f->recorded_at);
+		if (f->due)
+			format_local(due, db, f->due);
+		else
+			due[0] = '\0';
+		if (f->kind == PF_FEEDBACK_COMPLAINT)
+			snprintf(kind, sizeof kind, "complaint (sev %d)", f->severity);
+		else
+			snprintf(kind, sizeof kind, "%s", pf_feedback_kind_name(f->kind));
+		table_row(&t, (const char *[]){id, at, guest_name(&names, db, &f->guest), kind,
+		                               f->department, f->category,
+		                               pf_feedback_status_name(f->status), due,
+		                               f->outcome ? pf_outcome_name(f->outcome) : NULL,
+		                               f->text});
+	}
+	if (l->count == 0)
+		printf("  (no feedback)\n");
+	else
+		table_print(&t, stdout, "  ");
+	table_free(&t);
+	name_cache_free(&names);
+	pf_feedback_list_free(l);
+	return 0;
+}
+
+static int cmd_resolve(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	char *pos[3];
+	pf_id id;
+	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 3);
+	if (n < 0)
+		return 2;
+	if (n != 3)
+		return usage_error(cmd, "need FEEDBACK STAFF RESOLUTION");
+	int status = resolve_feedback(&id, db, pos[0]);
+	if (status)
+		return status;
+	int rc = pf_feedback_resolve(db, &id, pos[1], pos[2]);
+	if (rc)
+		return lib_fail(rc);
+	pf_feedback *f = NULL;
+	pf_prompt_list *p = NULL;
+	if ((rc = pf_feedback_get(&f, db, &id)))
+		return lib_fail(rc);
+	char when[32], due[32];
+	format_local(when, db, f->resolved_at);
+	printf("resolved at %s hotel time%s\n", when,
+	       f->kind == PF_FEEDBACK_COMPLAINT ? (f->resolved_at <= f->due ?
+	                                            " (within the sunset rule)" :
+	                                            " (after its due time)") : "");
+	if (!pf_id_is_zero(&f->followup_prompt) && pf_prompt_get(&p, db, &f->followup_prompt) == 0) {
+		format_local(due, db, p->items[0].due);
+		printf("  follow-up for %s, due %s hotel time: %s\n", p->items[0].department, due,
+		       p->items[0].text);
+	}
+	pf_prompt_list_free(p);
+	pf_feedback_free(f);
+	return 0;
+}
+
+static int cmd_update(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	char *pos[4];
+	pf_id id;
+	pf_feedback_status to;
+	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 4);
+	if (n < 0)
+		return 2;
+	if (n < 3)
+		return usage_error(cmd, "need FEEDBACK STATUS STAFF [NOTE]");
+	if (pf_feedback_status_parse(&to, pos[1]))
+		return usage_error(cmd, "STATUS is in_progress or closed_unresolved, not '%s'",
+		                   pos[1]);
+	int status = resolve_feedback(&id, db, pos[0]);
+	if (status)
+		return status;
+	int rc = pf_feedback_update(db, &id, to, pos[2], n == 4 ? pos[3] : NULL);
+	if (rc)
+		return lib_fail(rc);
+	char idt[PF_ID_STRLEN + 1];
+	pf_id_format(idt, &id);
+	idt[SHORT_ID] = '\0';
+	printf("feedback %s is now %s\n", idt, pf_feedback_status_name(to));
+	return 0;
+}
+
+static int cmd_followup(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	char *pos[3];
+	pf_id id;
+	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 3);
+	if (n < 0)
+		return 2;
+	if (n != 3)
+		return usage_error(cmd, "need FEEDBACK STAFF satisfied|not_satisfied");
+	pf_outcome o;
+	if (!strcmp(pos[2], "satisfied"))
+		o = PF_OUTCOME_SATISFIED;
+	else if (!strcmp(pos[2], "not_satisfied"))
+		o = PF_OUTCOME_NOT_SATISFIED;
+	else
+		return usage_error(cmd, "the outcome is satisfied or not_satisfied, not '%s'",
+		                   pos[2]);
+	int status = resolve_feedback(&id, db, pos[0]);
+	if (status)
+		return status;
+	int rc = pf_feedback_followup(db, &id, pos[1], o);
+	if (rc)
+		return lib_fail(rc);
+	printf("follow-up recorded: %s%s\n", pf_outcome_name(o),
+	       o == PF_OUTCOME_NOT_SATISFIED ? " (marked on the guest's profile)" : "");
+	return 0;
+}
+
+static void format_rate(char buf[16], double r)
+{
+	if (r < 0)
+		snprintf(buf, 16, "-");
+	else
+		snprintf(buf, 16, "%.0f%%", r * 100.0);
+}
+
+static int cmd_report(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	const char *from_s = NULL, *to_s = NULL;
+	const struct opt opts[] = { {"from", OPT_STR, &from_s}, {"to", OPT_STR, &to_s} };
+	pf_date from_d = 0, to_d = 0;
+	pf_time from = 0, to = 0;
+	pf_quality_report *r = NULL;
+
+	int n = parse_args(cmd, argc, argv, opts, 2, NULL, 0);
+	if (n < 0)
+		return 2;
+	if (!from_s || !to_s)
+		return usage_error(cmd, "need --from and --to");
+	if (parse_date_opt(cmd, "--from", from_s, &from_d) ||
+	    parse_date_opt(cmd, "--to", to_s, &to_d))
+		return 2;
+	if (to_d < from_d)
+		return usage_error(cmd, "--to is before --from");
+	int rc = pf_day_start(&from, db, from_d);
+	if (!rc)
+		rc = pf_day_start(&to, db, next_date(to_d));   /* --to is included */
+	if (!rc)
+		rc = pf_quality_report_get(&r, db, from, to);
+	if (rc)
+		return lib_fail(rc);
+
+	printf("Service quality %s to %s (hotel days), %" PRIu32 " stay%s arriving\n", from_s,
+	       to_s, r->stays, r->stays == 1 ? "" : "s");
+	struct table t = {7, 0, NULL};
+	printf("\nPrompts\n");
+	table_row(&t, (const char *[]){"DEPARTMENT", "MADE", "ON TIME", "LATE", "NEVER DONE",
+	                               "NOT YET DUE", "OMISSION"});
+	for (size_t i = 0; i <= r->count; i++) {
+		const pf_quality_row *w = i < r->count ? &r->departments[i] : &r->overall;
+		if (w->prompts == 0 && i < r->count)
+			continue;
+		char c[5][16], rate[16];
+		snprintf(c[0], 16, "%" PRIu32, w->prompts);
+		snprintf(c[1], 16, "%" PRIu32, w->done_on_time);
+		snprintf(c[2], 16, "%" PRIu32, w->done_late);
+		snprintf(c[3], 16, "%" PRIu32, w->never_done);
+		snprintf(c[4], 16, "%" PRIu32, w->not_yet_due);
+		format_rate(rate, w->omission_rate);
+		table_row(&t, (const char *[]){w->department ? w->department : "ALL", c[0], c[1],
+		                               c[2], c[3], c[4], rate});
+	}
+	table_print(&t, stdout, "  ");
+	table_free(&t);
+
+	printf("\nComplaints\n");
+	t = (struct table){9, 0, NULL};
+	table_row(&t, (const char *[]){"DEPARTMENT", "COMPLAINTS", "PER 100 STAYS",
+	                               "BY SUNSET", "MEDIAN FIX", "UNRESOLVED", "FOLLOW-UPS",
+	                               "NOT SATISFIED", "PRAISE/IDEAS"});
+	for (size_t i = 0; i <= r->count; i++) {
+		const pf_quality_row *w = i < r->count ? &r->departments[i] : &r->overall;
+		if (i < r->count && !w->complaints && !w->compliments && !w->suggestions)
+			continue;
+		char c[9][32];
+		snprintf(c[0], 32, "%" PRIu32, w->complaints);
+		if (w->per_100_stays < 0)
+			snprintf(c[1], 32, "-");
+		else
+			snprintf(c[1], 32, "%.1f", w->per_100_stays);
+		format_rate(c[2], w->on_time_rate);
+		if (w->median_resolve_seconds < 0)
+			snprintf(c[3], 32, "-");
+		else
+			format_span(c[3], w->median_resolve_seconds);
+		format_rate(c[4], w->unresolved_rate);
+		snprintf(c[5], 32, "%" PRIu32, w->followups);
+		format_rate(c[6], w->dissatisfaction_rate);
+		snprintf(c[7], 32, "%" PRIu32 "/%" PRIu32, w->compliments, w->suggestions);
+		table_row(&t, (const char *[]){w->department ? w->department : "ALL", c[0], c[1],
+		                               c[2], c[3], c[4], c[5], c[6], c[7]});
+	}
+	table_print(&t, stdout, "  ");
+	table_free(&t);
+	printf("\nOMISSION: never done / judged (done or past due).  BY SUNSET: resolved by\n"
+	       "the end of the business day.  UNRESOLVED and NOT SATISFIED: shares of the\n"
+	       "complaints and of the follow-up calls.\n");
+	pf_quality_report_free(r);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* main                                                                 */
 /* ------------------------------------------------------------------ */
 
@@ -1167,6 +2073,12 @@ static const struct command commands[] = {
 	 "                 [--tag T]... [--birth YYYY-MM-DD] [--no-profiling]"},
 	{"find", cmd_find, PF_OPEN_READONLY, "find QUERY"},
 	{"show", cmd_show, PF_OPEN_READONLY, "show GUEST"},
+	{"history", cmd_history, PF_OPEN_READONLY, "history GUEST [--since SEQ]"},
+	{"export", cmd_export, PF_OPEN_READONLY, "export GUEST"},
+	{"import", cmd_import, 0,
+	 "import FILE.csv|FILE.jsonl [--by DEPT] [--batch N] [--format csv|jsonl]"},
+	{"export-all", cmd_export_all, PF_OPEN_READONLY,
+	 "export-all FILE.jsonl|FILE.csv [--format csv|jsonl]"},
 	{"pref", cmd_pref, 0,
 	 "pref GUEST CATEGORY VALUE --by DEPT [--staff S] [--note N] [--dislike|--need]"},
 	{"unpref", cmd_unpref, 0, "unpref GUEST CATEGORY"},
@@ -1184,6 +2096,25 @@ static const struct command commands[] = {
 	{"ack", cmd_ack, 0, "ack PROMPT STAFF"},
 	{"done", cmd_done, 0, "done PROMPT STAFF"},
 	{"dismiss", cmd_dismiss, 0, "dismiss PROMPT STAFF REASON"},
+	{"complaint", cmd_complaint, 0,
+	 "complaint GUEST DEPT CATEGORY TEXT --by STAFF [--severity 1|2|3]\n"
+	 "                 [--stay ARRIVAL] [--need CAT=V | --dislike CAT=V]"},
+	{"compliment", cmd_compliment, 0, "compliment GUEST DEPT CATEGORY TEXT --by STAFF"},
+	{"suggestion", cmd_suggestion, 0, "suggestion GUEST DEPT CATEGORY TEXT --by STAFF"},
+	{"feedback", cmd_feedback, PF_OPEN_READONLY, "feedback [GUEST] [--status S]"},
+	{"update", cmd_update, 0, "update FEEDBACK in_progress|closed_unresolved STAFF [NOTE]"},
+	{"resolve", cmd_resolve, 0, "resolve FEEDBACK STAFF RESOLUTION"},
+	{"followup", cmd_followup, 0, "followup FEEDBACK STAFF satisfied|not_satisfied"},
+	{"report", cmd_report, PF_OPEN_READONLY, "report --from YYYY-MM-DD --to YYYY-MM-DD"},
+	{"duplicates", cmd_duplicates, PF_OPEN_READONLY, "duplicates GUEST"},
+	{"not-duplicate", cmd_not_duplicate, 0, "not-duplicate GUEST OTHER"},
+	{"merge", cmd_merge, 0, "merge KEEP DUPLICATE"},
+	{"unmerge", cmd_unmerge, 0, "unmerge MERGE_ID"},
+	{"erase", cmd_erase, 0, "erase GUEST"},
+	{"compact", cmd_compact, PF_OPEN_READONLY, "compact DIR"},
+	{"backup", cmd_backup, PF_OPEN_READONLY, "backup DIR"},
+	{"consent", cmd_consent, 0, "consent GUEST profiling|marketing|none... [--by ACTOR]"},
+	{"retention", cmd_retention, 0, "retention DAYS [--by ACTOR]"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -1200,6 +2131,13 @@ static void usage(FILE *f)
 "                              create a guest; tiers: none silver gold platinum vip\n"
 "  find QUERY                  by e-mail, phone, loyalty no. or start of a name\n"
 "  show GUEST                  profile, preferences and stays\n"
+"  history GUEST [--since SEQ] every recorded change concerning the guest (journal)\n"
+"  export GUEST                everything held about the guest, as JSON\n"
+"  import FILE.csv|FILE.jsonl [--by DEPT] [--batch N] [--format csv|jsonl]\n"
+"                              load guests and preferences; re-running is safe;\n"
+"                              rejected rows are listed with their line\n"
+"  export-all FILE.jsonl|FILE.csv [--format csv|jsonl]\n"
+"                              every guest and preferences, in the import format\n"
 "  pref GUEST CATEGORY VALUE --by DEPT [--staff S] [--note N] [--dislike|--need]\n"
 "                              record what a department observed (a like by default)\n"
 "  unpref GUEST CATEGORY       forget a preference\n"
@@ -1229,10 +2167,41 @@ static void usage(FILE *f)
 "  dismiss PROMPT STAFF REASON\n"
 "                              will not be carried out, and why\n"
 "\n"
+"Complaints and feedback\n"
+"  complaint GUEST DEPT CATEGORY TEXT --by STAFF [--severity 1|2|3]\n"
+"            [--stay ARRIVAL] [--need CAT=V | --dislike CAT=V]\n"
+"                              due by the end of the business day (noon next day\n"
+"                              after 22:00); prompts DEPT and management; --need /\n"
+"                              --dislike also records that on the profile\n"
+"  compliment | suggestion GUEST DEPT CATEGORY TEXT --by STAFF\n"
+"  feedback [GUEST] [--status S]\n"
+"                              feedback of a guest (or all), oldest first\n"
+"  update FEEDBACK in_progress|closed_unresolved STAFF [NOTE]\n"
+"  resolve FEEDBACK STAFF RESOLUTION\n"
+"                              resolved; a call-back prompt goes to front_office\n"
+"  followup FEEDBACK STAFF satisfied|not_satisfied\n"
+"                              the call-back's outcome closes the loop\n"
+"  report --from YYYY-MM-DD --to YYYY-MM-DD\n"
+"                              service-quality figures for those hotel days\n"
+"\n"
+"Data management\n"
+"  duplicates GUEST            likely duplicate profiles, with a score and why\n"
+"  not-duplicate GUEST OTHER   never suggest these two as duplicates again\n"
+"  merge KEEP DUPLICATE        merge DUPLICATE into KEEP; prints a merge id\n"
+"  unmerge MERGE_ID            undo a merge: both profiles back as they were\n"
+"  erase GUEST                 right to be forgotten (then compact and swap)\n"
+"  compact DIR                 copy only live records into a new directory\n"
+"  backup DIR                  consistent hot copy while others keep writing\n"
+"  consent GUEST profiling|marketing|none... [--by ACTOR]\n"
+"                              change consent (journaled)\n"
+"  retention DAYS [--by ACTOR] anonymise profiles with no stay for DAYS days\n"
+"\n"
 "GUEST is a guest id, or an e-mail, phone, loyalty number or name that\n"
 "matches exactly one guest.  PROMPT is a prompt id or the first 6 or more\n"
-"hex digits of an open one, as `prompts` shows them.  Dates are YYYY-MM-DD;\n"
-"times are shown in UTC.  EVENT_ID is your reservation or transaction id:\n"
+"hex digits of an open one, as `prompts` shows them; FEEDBACK likewise, as\n"
+"`feedback` shows them.  Dates are YYYY-MM-DD; times are shown in UTC, except\n"
+"where a column says \"local\" (the hotel's time, PF_TZ).  EVENT_ID is your\n"
+"reservation or transaction id:\n"
 "sending the same one twice does the work once, so a reservation and its\n"
 "check-in need different ids.\n"
 "\n"
@@ -1243,6 +2212,8 @@ static void usage(FILE *f)
 "Environment\n"
 "  PF_DB    database directory\n"
 "  PF_NOW   fixed clock: \"2026-11-23T09:00:00Z\" or epoch seconds (reproducible demos)\n"
+"  PF_TZ    the hotel's time zone, for complaint due times and reports: a zone\n"
+"           name such as Asia/Macau, or an offset such as +08:00 (default UTC)\n"
 "\n"
 "Exit status: 0 done, 1 failed, 2 bad command line.\n", f);
 }
@@ -1251,6 +2222,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = getenv("PF_DB");
 	const char *now_env = getenv("PF_NOW");
+	const char *tz_env = getenv("PF_TZ");
 	pf_options opts = PF_OPTIONS_INIT;
 	pf_time fixed_now = 0;
 	pf_db *db = NULL;
@@ -1296,6 +2268,20 @@ int main(int argc, char **argv)
 			                         "seconds, not '%s'", now_env);
 		opts.clock = fixed_clock;
 		opts.clock_payload = &fixed_now;
+	}
+	if (tz_env && tz_env[0]) {
+		/* "+08:00" / "-05" is a fixed offset; anything else a zone name. */
+		int h = 0, m = 0;
+		size_t len = strlen(tz_env);
+		if (tz_env[0] == '+' || tz_env[0] == '-') {
+			if ((len != 3 && len != 6) || digits(tz_env + 1, 2, &h) || h > 18 ||
+			    (len == 6 && (tz_env[3] != ':' || digits(tz_env + 4, 2, &m) || m > 59)))
+				return usage_error(NULL, "PF_TZ must be a zone name or an offset like "
+				                         "+08:00, not '%s'", tz_env);
+			opts.utc_offset_minutes = (tz_env[0] == '-' ? -1 : 1) * (h * 60 + m);
+		} else {
+			opts.timezone = tz_env;
+		}
 	}
 	opts.flags = cmd->open_flags;
 	int rc = pf_open(&db, dir, &opts);
