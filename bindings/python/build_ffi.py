@@ -83,6 +83,10 @@ typedef struct pf_options {
 	unsigned int flags;
 	pf_clock_fn clock;
 	void *clock_payload;
+	const char *timezone;
+	int utc_offset_minutes;
+	int business_day_end;
+	int complaint_cutoff;
 } pf_options;
 int pf_options_init(pf_options *opts, unsigned int version);
 int pf_open(pf_db **out, const char *path, const pf_options *opts);
@@ -126,11 +130,15 @@ typedef struct pf_guest {
 	const char *const *tags;
 	size_t tag_count;
 	unsigned int consent;
+	const char *external_id;
 	pf_time created;
 	pf_time updated;
 	uint32_t stays;
 	const pf_pref *prefs;
 	size_t pref_count;
+	uint32_t complaints_open;
+	uint32_t complaints_total;
+	pf_time not_satisfied_at;
 } pf_guest;
 typedef struct pf_guest_list {
 	size_t count;
@@ -274,6 +282,194 @@ int pf_prompts_since(pf_prompt_list **out, pf_db *db, const char *department, ui
 typedef void (*pf_prompt_fn)(const pf_prompt *prompt, void *payload);
 int pf_subscribe(pf_db *db, const char *department, pf_prompt_fn fn, void *payload);
 int pf_unsubscribe(pf_db *db, const char *department, pf_prompt_fn fn, void *payload);
+
+/* ---- journal (journal.c; wrapped by libprofile/journal.py) */
+typedef struct pf_journal_field {
+	const char *name;
+	const char *value;
+} pf_journal_field;
+typedef struct pf_journal_entry {
+	uint64_t seq;
+	pf_time time;
+	const char *actor;
+	const char *op;
+	pf_id guest;
+	pf_id object;
+	const char *ref;
+	const pf_journal_field *fields;
+	size_t field_count;
+} pf_journal_entry;
+typedef struct pf_journal_iterator pf_journal_iterator;
+int pf_journal_iter(pf_journal_iterator **out, pf_db *db, uint64_t since_seq,
+                    const pf_id *guest);
+int pf_journal_next(const pf_journal_entry **entry, pf_journal_iterator *it);
+void pf_journal_iterator_free(pf_journal_iterator *it);
+int pf_journal_last_seq(uint64_t *seq, pf_db *db);
+int pf_journal_trim(pf_db *db, uint64_t before_seq, uint64_t *removed);
+
+/* ---- feedback and service quality (feedback.c, quality.c, tz.c;
+ *      wrapped by libprofile/feedback.py) */
+typedef enum {
+	PF_FEEDBACK_COMPLAINT = 0,
+	PF_FEEDBACK_COMPLIMENT,
+	PF_FEEDBACK_SUGGESTION
+} pf_feedback_kind;
+typedef enum {
+	PF_FEEDBACK_OPEN = 0,
+	PF_FEEDBACK_IN_PROGRESS,
+	PF_FEEDBACK_RESOLVED,
+	PF_FEEDBACK_CLOSED_UNRESOLVED
+} pf_feedback_status;
+typedef enum {
+	PF_OUTCOME_NONE = 0,
+	PF_OUTCOME_SATISFIED,
+	PF_OUTCOME_NOT_SATISFIED
+} pf_outcome;
+typedef struct pf_feedback {
+	pf_id id;
+	pf_id guest;
+	pf_date stay;
+	pf_feedback_kind kind;
+	const char *department;
+	const char *category;
+	const char *text;
+	int severity;
+	const char *recorded_by;
+	pf_time recorded_at;
+	pf_feedback_status status;
+	pf_time due;
+	const char *resolution;
+	const char *resolved_by;
+	pf_time resolved_at;
+	pf_id followup_prompt;
+	pf_outcome outcome;
+	const char *outcome_by;
+	pf_time outcome_at;
+} pf_feedback;
+typedef struct pf_feedback_list {
+	size_t count;
+	pf_feedback *items;
+} pf_feedback_list;
+const char *pf_feedback_kind_name(pf_feedback_kind kind);
+const char *pf_feedback_status_name(pf_feedback_status status);
+const char *pf_outcome_name(pf_outcome outcome);
+int pf_feedback_kind_parse(pf_feedback_kind *out, const char *name);
+int pf_feedback_status_parse(pf_feedback_status *out, const char *name);
+int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn);
+int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id);
+void pf_feedback_free(pf_feedback *fb);
+int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest,
+                         int status);
+void pf_feedback_list_free(pf_feedback_list *list);
+int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
+                       const char *staff, const char *note);
+int pf_feedback_resolve(pf_db *db, const pf_id *id, const char *staff,
+                        const char *resolution);
+int pf_feedback_followup(pf_db *db, const pf_id *id, const char *staff,
+                         pf_outcome outcome);
+int pf_complaint_due(pf_time *out, pf_db *db, pf_time recorded);
+int pf_day_start(pf_time *out, pf_db *db, pf_date day);
+int pf_utc_offset(int *out, pf_db *db, pf_time t);
+typedef struct pf_quality_row {
+	const char *department;
+	uint32_t prompts;
+	uint32_t done_on_time;
+	uint32_t done_late;
+	uint32_t never_done;
+	uint32_t not_yet_due;
+	double omission_rate;
+	uint32_t complaints;
+	uint32_t resolved;
+	uint32_t resolved_by_due;
+	double on_time_rate;
+	int64_t median_resolve_seconds;
+	uint32_t unresolved;
+	double unresolved_rate;
+	uint32_t followups;
+	uint32_t not_satisfied;
+	double dissatisfaction_rate;
+	double per_100_stays;
+	uint32_t compliments;
+	uint32_t suggestions;
+} pf_quality_row;
+typedef struct pf_quality_report {
+	pf_time from, to;
+	uint32_t stays;
+	pf_quality_row overall;
+	size_t count;
+	pf_quality_row *departments;
+} pf_quality_report;
+int pf_quality_report_get(pf_quality_report **out, pf_db *db, pf_time from, pf_time to);
+void pf_quality_report_free(pf_quality_report *report);
+
+/* ---- data lifecycle: duplicates, merge, erasure, backup, consent,
+ *      retention (merge.c, erase.c, backup.c; wrapped by
+ *      libprofile/lifecycle.py) */
+#define PF_DUP_EMAIL ...
+#define PF_DUP_PHONE ...
+#define PF_DUP_LOYALTY ...
+#define PF_DUP_NAME_BIRTH ...
+#define PF_DUP_SIMILAR_NAME ...
+typedef struct pf_duplicate {
+	pf_id guest;
+	int score;
+	unsigned int reasons;
+} pf_duplicate;
+typedef struct pf_duplicate_list {
+	size_t count;
+	pf_duplicate *items;
+} pf_duplicate_list;
+typedef struct pf_retention_report {
+	uint64_t examined;
+	uint64_t anonymised;
+} pf_retention_report;
+int pf_guest_duplicates(pf_duplicate_list **out, pf_db *db, const pf_id *guest);
+void pf_duplicate_list_free(pf_duplicate_list *list);
+int pf_guest_not_duplicate(pf_db *db, const pf_id *a, const pf_id *b);
+int pf_guest_merge(pf_id *merge_out, pf_db *db, const pf_id *keep,
+                   const pf_id *duplicate);
+int pf_guest_unmerge(pf_db *db, const pf_id *merge);
+int pf_guest_erase(pf_db *db, const pf_id *guest);
+int pf_compact(pf_db *db, const char *dest_dir);
+int pf_backup(pf_db *db, const char *dest_dir);
+int pf_guest_set_consent(pf_db *db, const pf_id *guest, unsigned int consent,
+                         const char *actor);
+int pf_retention_run(pf_retention_report *out, pf_db *db,
+                     uint32_t days_without_stay, const char *actor);
+
+/* ---- export and bulk import (export.c, import.c; wrapped by
+ *      libprofile/dataio.py, which implements _pf_py_progress) */
+typedef int (*pf_progress_fn)(uint64_t done, uint64_t total, void *payload);
+typedef struct pf_import_reject {
+	uint64_t line;
+	const char *reason;
+} pf_import_reject;
+typedef struct pf_import_report {
+	uint64_t rows;
+	uint64_t created;
+	uint64_t updated;
+	uint64_t rejected;
+	size_t reject_count;
+	pf_import_reject *rejects;
+} pf_import_report;
+#define PF_IMPORT_OPTIONS_VERSION ...
+typedef struct pf_import_options {
+	unsigned int version;
+	size_t batch_size;
+	const char *department;
+	pf_progress_fn progress;
+	void *payload;
+} pf_import_options;
+int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest);
+void pf_string_free(char *s);
+int pf_import_csv(pf_import_report **out, pf_db *db, const char *path,
+                  const pf_import_options *opts);
+int pf_import_jsonl(pf_import_report **out, pf_db *db, const char *path,
+                    const pf_import_options *opts);
+void pf_import_report_free(pf_import_report *report);
+int pf_export_jsonl(pf_db *db, const char *path);
+int pf_export_csv(pf_db *db, const char *path);
+extern "Python" int _pf_py_progress(uint64_t done, uint64_t total, void *payload);
 
 /* ---- callbacks implemented in Python (see libprofile/_callbacks.py) */
 extern "Python" pf_time _pf_py_clock(void *payload);

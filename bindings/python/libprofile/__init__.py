@@ -26,10 +26,24 @@ Example::
             p.done("mei")
 
 Objects:
-    open(path, clock=None, readonly=False, map_size=0) -> Database
+    open(path, clock=None, readonly=False, map_size=0, timezone=None,
+         utc_offset_minutes=0, business_day_end=None, complaint_cutoff=None)
+         -> Database
     Database: .guests (add, get, find, update), .stays (add, list),
         .rules (load, load_file, list), .prompts (pending, overdue, get,
-        seq, since), fire(), preview(), subscribe(), now(), close()
+        seq, since), fire(), preview(), subscribe(), now(), close(),
+        journal(since=0, guest=None), journal_last_seq(), journal_trim(),
+        .feedback (add, get, list, update, resolve, followup),
+        quality_report(from_, to)
+        backup(dest), compact(dest), retention_run(days, actor=None)
+    db.guests also: duplicates(), not_duplicate(), merge(), unmerge(),
+        erase(), set_consent(); Duplicate, RetentionReport
+    Feedback (a value record: kind, status, due, outcome...)
+    JournalIterator of JournalEntry (seq, time, actor, op, guest, object,
+        ref, fields)
+    db.import_csv(path, progress=None), import_jsonl(), export_csv(path),
+        export_jsonl(path), db.guests.export(id) -> dict (right of access);
+        ImportReport (rows, created, updated, rejected, rejects: [ImportReject])
     Guest (attributes, .prefs, save()), Prefs (MutableMapping), Pref, Stay,
     Prompt (ack, done, dismiss), Rule, Subscription
 
@@ -51,6 +65,11 @@ from .errors import (Busy, Closed, Corrupt, Error, Exists, Full, InvalidInput,
                      RuleSyntaxError, VersionError)
 from .guest import PREF_KINDS, TIERS, Consent, Guest, Pref, PrefIterator, Prefs, Stay
 from .prompt import EVENT_KINDS, PRIORITIES, STATUSES, Prompt, Rule
+from .journal import JournalEntry, JournalIterator
+from .dataio import ImportReject, ImportReport
+from .lifecycle import DUPLICATE_REASONS, Duplicate, RetentionReport
+from .feedback import (FEEDBACK_KINDS, FEEDBACK_STATUSES, OUTCOMES, Feedback,
+                       FeedbackBook)
 # _callbacks also registers the extern "Python" functions with cffi.
 from ._callbacks import Subscription
 
@@ -85,7 +104,10 @@ __all__ = [
     "open", "version", "Database", "Guests", "Stays", "Rules", "Prompts",
     "Guest", "Prefs", "PrefIterator", "Pref", "Stay", "Prompt", "Rule",
     "Subscription", "Consent", "TIERS", "PREF_KINDS", "PRIORITIES", "STATUSES",
-    "EVENT_KINDS", "HEADER_VERSION",
+    "EVENT_KINDS", "HEADER_VERSION", "JournalEntry", "JournalIterator",
+    "ImportReport", "ImportReject",
+    "Duplicate", "RetentionReport", "DUPLICATE_REASONS",
+    "Feedback", "FeedbackBook", "FEEDBACK_KINDS", "FEEDBACK_STATUSES", "OUTCOMES",
     "Error", "NotFound", "Exists", "InvalidInput", "OutOfMemory", "IOFailure",
     "Corrupt", "Full", "Busy", "RuleSyntaxError", "VersionError", "ReadOnly",
     "Closed",

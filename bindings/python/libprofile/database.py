@@ -6,14 +6,20 @@ import collections
 import datetime as _dt
 import os
 import threading
-from typing import Any, Callable, Deque, List, Optional, Union
+import uuid
+from typing import Any, Callable, Deque, Dict, List, Optional, Union
 
 from ._callbacks import ClockBox, ClockFn, Subscription
 from ._convert import (IdLike, cstr, date_in, id_in, id_out, path_cstr, pystr,
                        time_in, time_out, to_uuid)
 from ._native import ffi, lib
 from .errors import Closed, Error, RuleSyntaxError, check, invalid
+from .feedback import FeedbackBook, business_minute, quality_report as _quality_report
 from .guest import Consent, Guest, Stay, _c_guest, _guest_data
+from .dataio import ImportReport, ProgressFn, export_file, export_guest, import_file
+from .journal import JournalIterator, journal_last_seq, journal_trim
+from . import lifecycle as _lifecycle
+from .lifecycle import Duplicate, RetentionReport
 from .prompt import Prompt, Rule, prompts_from_list
 
 __all__ = ["Database", "Guests", "Stays", "Rules", "Prompts", "open"]
@@ -43,13 +49,16 @@ class Database:
 
     Attributes: ``guests`` (:class:`Guests`), ``stays`` (:class:`Stays`),
     ``rules`` (:class:`Rules`), ``prompts`` (:class:`Prompts`),
+    ``feedback`` (:class:`~libprofile.FeedbackBook`),
     ``callback_errors`` (the latest exceptions raised by subscribers or by
     the clock, newest last, at most 100).
     """
 
     def __init__(self, path: PathLike, clock: Optional[ClockFn] = None,
                  readonly: bool = False, map_size: int = 0,
-                 nometasync: bool = False) -> None:
+                 nometasync: bool = False, timezone: Optional[str] = None,
+                 utc_offset_minutes: int = 0, business_day_end: Any = None,
+                 complaint_cutoff: Any = None) -> None:
         self._ptr: Any = None
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -65,6 +74,7 @@ class Database:
         self.stays = Stays(self)
         self.rules = Rules(self)
         self.prompts = Prompts(self)
+        self.feedback = FeedbackBook(self)
 
         if not isinstance(map_size, int) or map_size < 0:
             raise invalid("map_size must be a non-negative int")
@@ -74,6 +84,15 @@ class Database:
         opts.map_size = map_size
         opts.flags = ((lib.PF_OPEN_READONLY if readonly else 0) |
                       (lib.PF_OPEN_NOMETASYNC if nometasync else 0))
+        # The hotel's business day (complaint due times): see feedback.py.
+        opts.timezone = cstr(timezone, "timezone", keep)
+        if isinstance(utc_offset_minutes, bool) or not isinstance(utc_offset_minutes, int):
+            raise TypeError("utc_offset_minutes must be an int")
+        if not -18 * 60 <= utc_offset_minutes <= 18 * 60:
+            raise invalid("utc_offset_minutes must be within 18 hours of UTC")
+        opts.utc_offset_minutes = utc_offset_minutes
+        opts.business_day_end = business_minute(business_day_end, "business_day_end", False)
+        opts.complaint_cutoff = business_minute(complaint_cutoff, "complaint_cutoff", True)
         if clock is not None:
             if not callable(clock):
                 raise TypeError("clock must be a callable returning a datetime "
@@ -271,6 +290,77 @@ class Database:
         finally:
             self._release()
 
+    # ---------------------------------------------------------- feedback
+    def quality_report(self, from_: Union[_dt.date, _dt.datetime],
+                       to: Union[_dt.date, _dt.datetime]) -> dict:
+        """Service-quality figures per department and overall, as a dict
+        (see :func:`libprofile.feedback.quality_report`).  Dates are whole
+        local days of the hotel, `to` included."""
+        return _quality_report(self, from_, to)
+
+    # ---------------------------------------------------------- journal
+    def journal(self, since: int = 0,
+                guest: Optional[Union[IdLike, Guest]] = None) -> JournalIterator:
+        """The journal entries with seq > `since`, oldest first, of one
+        guest when `guest` is given: a JournalIterator of JournalEntry."""
+        return JournalIterator(self, since, guest)
+
+    def journal_last_seq(self) -> int:
+        """Sequence number of the newest journal entry (0: none yet)."""
+        return journal_last_seq(self)
+
+    # ---------------------------------------------- bulk import / export
+    def import_csv(self, path: PathLike, progress: Optional[ProgressFn] = None,
+                   batch_size: int = 0, department: Optional[str] = None) -> ImportReport:
+        """Load guests and preferences from a CSV file (format: libprofile.h,
+        pf_import_csv).  Bad rows are left out and listed in the report's
+        ``rejects`` with their line; re-running is idempotent for rows with
+        an external_id or id.  ``progress(done, total)`` runs after each
+        batch; a true return value stops the import."""
+        return import_file(self, path, csv=True, progress=progress,
+                           batch_size=batch_size, department=department)
+
+    def import_jsonl(self, path: PathLike, progress: Optional[ProgressFn] = None,
+                     batch_size: int = 0, department: Optional[str] = None) -> ImportReport:
+        """As import_csv(), from a JSON Lines file (one object per line)."""
+        return import_file(self, path, csv=False, progress=progress,
+                           batch_size=batch_size, department=department)
+
+    def export_csv(self, path: PathLike) -> None:
+        """Write every guest and their preferences to `path` as CSV, in the
+        format import_csv() reads (mode 0600, replaced only when complete)."""
+        export_file(self, path, csv=True)
+
+    def export_jsonl(self, path: PathLike) -> None:
+        """As export_csv(), as JSON Lines."""
+        export_file(self, path, csv=False)
+
+    def journal_trim(self, before_seq: int) -> int:
+        """Delete journal entries with seq < before_seq, recording that in
+        a "journal.trim" entry; returns how many were removed.  The
+        journal keeps everything unless this is called."""
+        return journal_trim(self, before_seq)
+
+    # ---------------------------------------------------------- data lifecycle
+    def backup(self, dest: PathLike) -> None:
+        """A consistent hot copy into directory `dest` (new or empty),
+        while other processes keep writing.  Restore by opening the copy.
+        After an erasure, use :meth:`compact` instead (see its doc)."""
+        _lifecycle.copy(self, dest, compact_copy=False)
+
+    def compact(self, dest: PathLike) -> None:
+        """Copy every live record into a fresh database in directory
+        `dest` (new or empty).  Nothing of erased guests survives in the
+        copy: the last step of an erasure is to swap it in."""
+        _lifecycle.copy(self, dest, compact_copy=True)
+
+    def retention_run(self, days: int, actor: Optional[str] = None) -> RetentionReport:
+        """Anonymise profiles with no stay (or, without stays, created)
+        more than `days` days ago: name "[anonymised]", contacts, birth
+        date, tags and preferences removed; stays and counters kept.
+        Returns a RetentionReport (examined, anonymised)."""
+        return _lifecycle.retention_run(self, days, actor)
+
 
 class Guests:
     """``db.guests``: create, read, find and update guest profiles."""
@@ -297,13 +387,16 @@ class Guests:
             phone: Optional[str] = None, language: Optional[str] = None,
             loyalty_no: Optional[str] = None, tier: str = "none",
             tags: Any = (), birth_date: Optional[_dt.date] = None,
-            consent: Union[Consent, int] = Consent.PROFILING) -> Guest:
-        """Create a guest and return it as stored."""
+            consent: Union[Consent, int] = Consent.PROFILING,
+            external_id: Optional[str] = None) -> Guest:
+        """Create a guest and return it as stored.  ``external_id`` (the
+        guest's id in another system) is unique: reusing one raises
+        :class:`~libprofile.Exists`."""
         keep: List[Any] = []
         g = _c_guest({"name": name, "email": email, "phone": phone,
                       "language": language, "loyalty_no": loyalty_no,
                       "tier": tier, "tags": tags, "birth_date": birth_date,
-                      "consent": consent}, None, keep)
+                      "consent": consent, "external_id": external_id}, None, keep)
         db = self._db._acquire()
         try:
             check(lib.pf_guest_put(db, g))
@@ -335,6 +428,13 @@ class Guests:
         finally:
             lib.pf_guest_list_free(out[0])
 
+    def export(self, id: Union[IdLike, Guest]) -> Dict[str, Any]:
+        """Everything held about the guest (right of access) as a dict:
+        profile, preferences with who observed them, stays, prompts,
+        feedback and journal entries (keys: libprofile.h,
+        pf_guest_export_json).  Times are ISO 8601 UTC strings."""
+        return export_guest(self._db, id)
+
     def update(self, guest: Guest) -> Guest:
         """Write the attributes of `guest` changed since it was read (other
         fields keep their stored value), then re-read it.  Returns it."""
@@ -356,6 +456,36 @@ class Guests:
                 self._db._release()
         guest._set_data(self._load(guest._data["id"]))
         return guest
+
+    def duplicates(self, guest: Union[IdLike, Guest]) -> List[Duplicate]:
+        """Profiles that look like the same guest, highest score first:
+        a list of Duplicate (guest, score 0..100, reasons)."""
+        return _lifecycle.duplicates(self._db, guest)
+
+    def not_duplicate(self, a: Union[IdLike, Guest], b: Union[IdLike, Guest]) -> None:
+        """Mark two profiles as different guests: never suggested again."""
+        _lifecycle.not_duplicate(self._db, a, b)
+
+    def merge(self, keep: Union[IdLike, Guest], duplicate: Union[IdLike, Guest]) -> uuid.UUID:
+        """Merge `duplicate` into `keep` (preferences, stays, prompts,
+        feedback); returns the merge id for :meth:`unmerge`."""
+        return _lifecycle.merge(self._db, keep, duplicate)
+
+    def unmerge(self, merge_id: IdLike) -> None:
+        """Undo a merge: both profiles back as they were."""
+        _lifecycle.unmerge(self._db, merge_id)
+
+    def erase(self, guest: Union[IdLike, Guest]) -> None:
+        """Right to be forgotten: remove the profile and tombstone its
+        prompts, feedback and journal entries.  Follow with
+        ``db.compact(dest)`` and swap the directories."""
+        _lifecycle.erase(self._db, guest)
+
+    def set_consent(self, guest: Union[IdLike, Guest], consent: Union[Consent, int, str],
+                    actor: Optional[str] = None) -> None:
+        """Change a guest's consent (Consent flags, or "profiling",
+        "marketing", "profiling,marketing", "none"); journaled."""
+        _lifecycle.set_consent(self._db, guest, consent, actor)
 
 
 class Stays:
@@ -515,7 +645,9 @@ class Prompts:
 
 
 def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False,
-         map_size: int = 0, nometasync: bool = False) -> Database:
+         map_size: int = 0, nometasync: bool = False, timezone: Optional[str] = None,
+         utc_offset_minutes: int = 0, business_day_end: Any = None,
+         complaint_cutoff: Any = None) -> Database:
     """Open (creating it unless `readonly`) the database in directory `path`.
 
     clock: a callable returning the current time as an aware datetime or
@@ -524,10 +656,19 @@ def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False
     map_size: initial map size in bytes (0 = 64 MiB; it grows by itself).
     nometasync: skip the meta-page fsync (kiosks): a crash may lose the
         last commit, never corrupt.
+    timezone: the hotel's IANA time zone ("Asia/Macau"), or None with
+        utc_offset_minutes (east of UTC; default 0): complaints are due by
+        the end of the local business day.
+    business_day_end: when the business day ends, a datetime.time or
+        minutes since midnight (None: 23:59).
+    complaint_cutoff: complaints recorded at or after this local time are
+        due at noon the next day (None: 22:00; -1 or False: no cut-off).
 
     Raises Busy if this process already has `path` open, VersionError if it
     was written by a newer schema, NotFound if readonly and nothing is
     there.
     """
     return Database(path, clock=clock, readonly=readonly, map_size=map_size,
-                    nometasync=nometasync)
+                    nometasync=nometasync, timezone=timezone,
+                    utc_offset_minutes=utc_offset_minutes,
+                    business_day_end=business_day_end, complaint_cutoff=complaint_cutoff)

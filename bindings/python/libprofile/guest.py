@@ -96,8 +96,8 @@ class Stay:
 # Profile fields a caller may change, in pf_guest order.  The rest
 # (id, created, updated, stays) is maintained by the library.
 _WRITABLE = ("name", "email", "phone", "language", "loyalty_no", "tier",
-             "tags", "birth_date", "consent")
-_TEXT = ("email", "phone", "language", "loyalty_no")
+             "tags", "birth_date", "consent", "external_id")
+_TEXT = ("email", "phone", "language", "loyalty_no", "external_id")
 
 
 def _guest_data(g: Any) -> Dict[str, Any]:
@@ -113,9 +113,13 @@ def _guest_data(g: Any) -> Dict[str, Any]:
         "tags": [pystr(g.tags[i]) for i in range(g.tag_count)],
         "birth_date": date_out(g.birth_date),
         "consent": Consent(g.consent),
+        "external_id": pystr(g.external_id),
         "created": time_out(g.created),
         "updated": time_out(g.updated),
         "stays": int(g.stays),
+        "complaints_open": int(g.complaints_open),
+        "complaints_total": int(g.complaints_total),
+        "not_satisfied_at": time_out(g.not_satisfied_at),
     }
 
 
@@ -194,8 +198,12 @@ class Guest:
     ``id`` (uuid.UUID), ``name``, ``email``, ``phone``, ``language``,
     ``loyalty_no`` (str or None), ``tier`` (one of :data:`TIERS`), ``tags``
     (list of lower-case words), ``birth_date`` (datetime.date or None),
-    ``consent`` (:class:`Consent`); read-only: ``created`` and ``updated``
-    (UTC datetimes), ``stays`` (int).
+    ``consent`` (:class:`Consent`), ``external_id`` (the guest's unique id
+    in another system, str or None); read-only: ``created`` and ``updated``
+    (UTC datetimes), ``stays`` (int), ``complaints_open`` and
+    ``complaints_total`` (ints, kept by ``db.feedback``),
+    ``not_satisfied_at`` (UTC datetime of the last follow-up that found the
+    guest not satisfied, or None).
 
     Change attributes, then :meth:`save` to write what changed.
     ``prefs`` is a live mapping of the guest's preferences.
@@ -207,6 +215,10 @@ class Guest:
     created = _ro("created", "When the profile was created (UTC datetime).")
     updated = _ro("updated", "When the profile last changed (UTC datetime).")
     stays = _ro("stays", "Number of distinct stays recorded.")
+    complaints_open = _ro("complaints_open", "Complaints not yet resolved or closed.")
+    complaints_total = _ro("complaints_total", "Complaints ever recorded.")
+    not_satisfied_at = _ro("not_satisfied_at", "When a follow-up last found the guest "
+                           "not satisfied (UTC datetime), or None.")
     name = _rw("name", "Full name (required).")
     email = _rw("email", "E-mail address or None.")
     phone = _rw("phone", "Phone number or None.")
@@ -216,6 +228,8 @@ class Guest:
     tags = _rw("tags", "List of lower-case tag words.")
     birth_date = _rw("birth_date", "datetime.date or None.")
     consent = _rw("consent", "Consent flags (libprofile.Consent).")
+    external_id = _rw("external_id", "Unique id in another system (a PMS, an import "
+                      "source) or None; re-imports match on it.")
 
     def __init__(self, db: "Database", data: Dict[str, Any]) -> None:
         self._db = db
