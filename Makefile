@@ -63,7 +63,7 @@ PCFILE  := $(BUILD)/libprofile.pc
 all: deps
 	@$(MAKE) --no-print-directory _all
 
-_all: lib examples
+_all: lib examples python
 
 lib: $(STATIC) $(SHARED) $(PCFILE)
 
