@@ -201,7 +201,8 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/libprofile.so* $(DESTDIR)$(PKGCONFIGDIR)/libprofile.pc
 
 clean:
-	rm -rf build build-asan demo-db
+	rm -rf build build-asan build-fuzz demo-db
 
 -include bindings/python/Makefile.inc
 -include tests/bench/Makefile.inc
+-include tests/fuzz/Makefile.inc
