@@ -25,6 +25,13 @@
  *  - After a failure, pf_errmsg() tells what exactly was wrong (which
  *    field, which line of a rule file).  A rejected call changes nothing
  *    stored: every mutation is one LMDB transaction.
+ *  - The "Errors:" list of each function names the codes particular to
+ *    it.  Besides those, any call that allocates may return PF_ENOMEM,
+ *    and any call that reads or writes the database may return PF_EIO
+ *    (the system failed a read or write), PF_ECORRUPT (a stored record
+ *    failed validation) or PF_EBUSY (LMDB ran out of reader slots).
+ *    Functions declared void, and those returning a name or a number
+ *    rather than a code, cannot fail.
  *  - An all-zero pf_id where a guest or prompt is expected is PF_EINVAL;
  *    a well-formed id that names nothing is PF_ENOTFOUND.  Optional
  *    strings are NULL when absent; "" is refused with PF_EINVAL.
@@ -73,8 +80,10 @@ extern "C" {
 
 /**
  * The library's version at run time, to detect a header/library mismatch.
- * Any of the pointers may be NULL.  Returns PF_VERSION_STRING of the
- * library that was linked (static storage).
+ * Stores the linked library's major, minor and patch numbers through the
+ * pointers that are not NULL (any may be NULL) and returns its
+ * PF_VERSION_STRING: static storage, never NULL, never freed.  Cannot
+ * fail.
  */
 PF_EXTERN const char *pf_version(int *major, int *minor, int *patch);
 
@@ -100,15 +109,17 @@ typedef enum {
 	PF_ITEROVER  = -12   /**< an iterator has no more items (not a failure) */
 } pf_error_code;
 
-/** Static, human-readable text for a return code.  Never NULL. */
+/** Static, human-readable text for a return code (an unknown code gets
+ *  a generic text).  Never NULL; do not free it.  Cannot fail. */
 PF_EXTERN const char *pf_strerror(int code);
 
 /**
  * The detail of this thread's last failure, e.g.
  * "pf_guest_put: email is not valid UTF-8" or
  * "hotel.rules:12:8: expected a department name after 'notify'".
- * Thread-local; valid until this thread's next libprofile call.  Returns
- * "" when nothing failed yet.  Never NULL.
+ * Thread-local storage owned by the library (do not free it); valid
+ * until this thread's next libprofile call.  Returns "" when nothing
+ * failed yet.  Never NULL.  Cannot fail.
  */
 PF_EXTERN const char *pf_errmsg(void);
 
@@ -142,25 +153,30 @@ typedef int32_t pf_date;
 #define PF_TAGS_MAX        32  /**< tags per guest */
 #define PF_PREFS_MAX      256  /**< preferences per guest */
 
-/** Format `id` as 36 lower-case characters plus a NUL into `buf`.
- *  Returns PF_EINVAL if an argument is NULL. */
+/** Format `id` as 36 lower-case characters plus a NUL into the caller's
+ *  `buf`.  Errors: PF_EINVAL (an argument is NULL). */
 PF_EXTERN int pf_id_format(char buf[PF_ID_STRLEN + 1], const pf_id *id);
 
-/** Parse the canonical text form of a UUID.  Returns PF_EINVAL (and
- *  leaves *out untouched) if `text` is not one. */
+/** Parse the canonical text form of a UUID into *out.  Errors:
+ *  PF_EINVAL (an argument is NULL, or `text` is not a UUID; *out is left
+ *  untouched). */
 PF_EXTERN int pf_id_parse(pf_id *out, const char *text);
 
-/** Non-zero if `id` is all zeros (also for a NULL pointer). */
+/** Non-zero if `id` is all zeros (also for a NULL pointer), else 0.
+ *  Cannot fail. */
 PF_EXTERN int pf_id_is_zero(const pf_id *id);
 
-/** Build a pf_date from its parts.  Returns PF_EINVAL for an impossible
- *  date (e.g. 2026-02-30). */
+/** Build a pf_date from its parts into *out.  Errors: PF_EINVAL (NULL
+ *  out, or an impossible date such as 2026-02-30). */
 PF_EXTERN int pf_date_make(pf_date *out, int year, int month, int day);
 
 /* ------------------------------------------------------------------ */
 /* Opening a database                                                   */
 /* ------------------------------------------------------------------ */
 
+/** An open database (one environment directory): opaque, made by
+ *  pf_open() and freed by pf_close().  See the rules of use above for
+ *  processes and threads. */
 typedef struct pf_db pf_db;
 
 /** A clock: returns the current time.  Must be safe to call from any
@@ -207,7 +223,10 @@ PF_EXTERN int pf_options_init(pf_options *opts, unsigned int version);
  * Open (creating it if missing, unless read-only) the database in the
  * directory `path`.  The directory is created with mode 0700 if absent;
  * data files are created 0600.  Stale reader slots left by crashed
- * processes are cleared.
+ * processes are cleared.  On success *out is the new handle, which the
+ * caller closes with pf_close(); on failure *out is NULL.  `opts` is
+ * copied (the zone name too); the clock and its payload are kept and
+ * called for as long as the handle is open.
  *
  * Errors: PF_EINVAL (NULL argument, unknown options version, a time
  * zone that is not in the system zoneinfo, both a zone and an offset, an
@@ -223,7 +242,8 @@ PF_EXTERN int pf_open(pf_db **out, const char *path, const pf_options *opts);
  *  returned earlier stay valid (they own their memory). */
 PF_EXTERN void pf_close(pf_db *db);
 
-/** The current time by this database's clock. */
+/** The current time by this database's clock (pf_options.clock); the
+ *  system clock when `db` is NULL or has no clock.  Cannot fail. */
 PF_EXTERN pf_time pf_now(pf_db *db);
 
 /* ------------------------------------------------------------------ */
@@ -239,10 +259,12 @@ typedef enum {
 	PF_TIER_VIP
 } pf_tier;
 
-/** "none", "silver", "gold", "platinum", "vip"; NULL for an unknown value. */
+/** "none", "silver", "gold", "platinum", "vip" (static strings, never
+ *  freed); NULL for an unknown value.  Cannot fail. */
 PF_EXTERN const char *pf_tier_name(pf_tier tier);
 
-/** Parse a tier name (exact, lower case).  PF_EINVAL if unknown. */
+/** Parse a tier name (exact, lower case) into *out.  Errors: PF_EINVAL
+ *  (NULL argument, unknown name). */
 PF_EXTERN int pf_tier_parse(pf_tier *out, const char *name);
 
 /** pf_guest.consent flags */
@@ -257,7 +279,8 @@ typedef enum {
 	PF_NEED
 } pf_pref_kind;
 
-/** "like", "dislike", "need"; NULL for an unknown value. */
+/** "like", "dislike", "need" (static strings); NULL for an unknown value.
+ *  Cannot fail. */
 PF_EXTERN const char *pf_pref_kind_name(pf_pref_kind kind);
 
 /** One preference as stored on a profile.  All strings belong to the
@@ -341,7 +364,8 @@ typedef struct pf_guest_list {
 PF_EXTERN int pf_guest_put(pf_db *db, pf_guest *g);
 
 /** Read a guest with its preferences.  *out is freed with
- *  pf_guest_free().  Errors: PF_EINVAL, PF_ENOTFOUND, PF_ECORRUPT. */
+ *  pf_guest_free().  Errors: PF_EINVAL (NULL argument, zero id),
+ *  PF_ENOTFOUND, PF_ECORRUPT. */
 PF_EXTERN int pf_guest_get(pf_guest **out, pf_db *db, const pf_id *id);
 
 /** Free a guest returned by the library.  NULL is a no-op.  Never pass a
@@ -359,7 +383,8 @@ PF_EXTERN void pf_guest_free(pf_guest *g);
  * Name prefixes also match at the start of each word of the name ("wei"
  * finds "Zhuang Wei"; a hyphen starts a word too).  Exact contact matches
  * come first, then name matches in name order; at most PF_FIND_LIMIT
- * guests.  No match is not an error: *out is an empty list.
+ * guests.  No match is not an error: *out is an empty list.  *out is
+ * freed with pf_guest_list_free().
  *
  * Errors: PF_EINVAL (NULL, empty, too long or not UTF-8), PF_ECORRUPT.
  */
@@ -407,16 +432,18 @@ PF_EXTERN int pf_pref_set(pf_db *db, const pf_id *guest, const char *category,
                           const char *value, const pf_observation *obs);
 
 /** Read one preference.  *out is freed with pf_pref_free().
- *  Errors: PF_EINVAL, PF_ENOTFOUND (no such guest or no preference in
- *  that category), PF_ECORRUPT. */
+ *  Errors: PF_EINVAL (NULL argument, zero id, bad category),
+ *  PF_ENOTFOUND (no such guest or no preference in that category),
+ *  PF_ECORRUPT. */
 PF_EXTERN int pf_pref_get(pf_pref **out, pf_db *db, const pf_id *guest,
                           const char *category);
 
 /** Free a preference returned by pf_pref_get().  NULL is a no-op. */
 PF_EXTERN void pf_pref_free(pf_pref *pref);
 
-/** Remove a preference.  Errors: PF_EINVAL, PF_ENOTFOUND (no such guest
- *  or category), PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO. */
+/** Remove a preference (journaled as "pref.del").  Errors: PF_EINVAL
+ *  (NULL argument, zero id, bad category), PF_ENOTFOUND (no such guest or
+ *  category), PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO. */
 PF_EXTERN int pf_pref_del(pf_db *db, const pf_id *guest, const char *category);
 
 /** A list of preferences; free with pf_pref_list_free(). */
@@ -425,8 +452,9 @@ typedef struct pf_pref_list {
 	pf_pref *items;           /**< sorted by category */
 } pf_pref_list;
 
-/** All preferences of a guest, sorted by category.  Errors: PF_EINVAL,
- *  PF_ENOTFOUND, PF_ECORRUPT. */
+/** All preferences of a guest, sorted by category.  *out is freed with
+ *  pf_pref_list_free().  Errors: PF_EINVAL (NULL argument, zero id),
+ *  PF_ENOTFOUND (no such guest), PF_ECORRUPT. */
 PF_EXTERN int pf_pref_list_get(pf_pref_list **out, pf_db *db, const pf_id *guest);
 
 /** Free a preference list.  NULL is a no-op. */
@@ -437,7 +465,7 @@ PF_EXTERN void pf_pref_list_free(pf_pref_list *list);
 /* ------------------------------------------------------------------ */
 
 /** One stay.  Strings are borrowed by pf_stay_add() and owned by the list
- *  that pf_stay_list() returns. */
+ *  that pf_stay_list_get() returns. */
 typedef struct pf_stay {
 	pf_id guest;
 	const char *property;     /**< optional hotel code, e.g. "MFM1" */
@@ -465,7 +493,8 @@ typedef struct pf_stay_list {
 	pf_stay *items;           /**< in order of arrival */
 } pf_stay_list;
 
-/** All stays of a guest in order of arrival.  Errors: PF_EINVAL,
+/** All stays of a guest in order of arrival.  *out is freed with
+ *  pf_stay_list_free().  Errors: PF_EINVAL (NULL argument, zero id),
  *  PF_ENOTFOUND (no such guest), PF_ECORRUPT. */
 PF_EXTERN int pf_stay_list_get(pf_stay_list **out, pf_db *db, const pf_id *guest);
 
@@ -517,8 +546,9 @@ typedef struct pf_rule_list {
 	pf_rule_info *items;      /**< in the order of the rule book */
 } pf_rule_list;
 
-/** List the stored rules.  An empty rule book is an empty list.
- *  Errors: PF_EINVAL, PF_ECORRUPT. */
+/** List the stored rules.  An empty rule book is an empty list.  *out is
+ *  freed with pf_rule_list_free().  Errors: PF_EINVAL (NULL argument),
+ *  PF_ECORRUPT. */
 PF_EXTERN int pf_rules_list(pf_rule_list **out, pf_db *db);
 
 /** Free a rule list.  NULL is a no-op. */
@@ -528,6 +558,7 @@ PF_EXTERN void pf_rule_list_free(pf_rule_list *list);
 /* Events and prompts                                                   */
 /* ------------------------------------------------------------------ */
 
+/** What happened to the guest; rules name these in their `on` line. */
 typedef enum {
 	PF_EVENT_RESERVATION = 1,
 	PF_EVENT_CHECK_IN,
@@ -535,10 +566,12 @@ typedef enum {
 	PF_EVENT_ROOM_CHANGE
 } pf_event_kind;
 
-/** "reservation", "check_in", "check_out", "room_change"; NULL if unknown. */
+/** "reservation", "check_in", "check_out", "room_change" (static
+ *  strings); NULL if unknown.  Cannot fail. */
 PF_EXTERN const char *pf_event_kind_name(pf_event_kind kind);
 
-/** Parse an event kind name.  PF_EINVAL if unknown. */
+/** Parse an event kind name into *out.  Errors: PF_EINVAL (NULL argument,
+ *  unknown name). */
 PF_EXTERN int pf_event_kind_parse(pf_event_kind *out, const char *name);
 
 #define PF_EVENT_VERSION 1
@@ -561,6 +594,9 @@ typedef struct pf_event {
 #define PF_EVENT_INIT { PF_EVENT_VERSION, NULL, PF_EVENT_RESERVATION, {{0}}, \
 	NULL, NULL, 0, 0, 0, 0 }
 
+/** How soon a prompt must be acted on; ordered.  A prompt fired by a
+ *  rule without `within` is due 24 h (low), 4 h (normal), 1 h (high) or
+ *  15 min (urgent) after its event's time. */
 typedef enum {
 	PF_PRIORITY_LOW = 0,
 	PF_PRIORITY_NORMAL,
@@ -568,9 +604,12 @@ typedef enum {
 	PF_PRIORITY_URGENT
 } pf_priority;
 
-/** "low", "normal", "high", "urgent"; NULL if unknown. */
+/** "low", "normal", "high", "urgent" (static strings); NULL if unknown.
+ *  Cannot fail. */
 PF_EXTERN const char *pf_priority_name(pf_priority p);
 
+/** Where a prompt is in its lifecycle: pending, optionally acknowledged,
+ *  then done or dismissed (both final). */
 typedef enum {
 	PF_PROMPT_PENDING = 0,
 	PF_PROMPT_ACKNOWLEDGED,
@@ -578,7 +617,8 @@ typedef enum {
 	PF_PROMPT_DISMISSED
 } pf_prompt_status;
 
-/** "pending", "acknowledged", "done", "dismissed"; NULL if unknown. */
+/** "pending", "acknowledged", "done", "dismissed" (static strings); NULL
+ *  if unknown.  Cannot fail. */
 PF_EXTERN const char *pf_prompt_status_name(pf_prompt_status s);
 
 /** One instruction to a department.  Owned by the list that holds it. */
@@ -635,39 +675,51 @@ PF_EXTERN int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev);
  * The prompts pf_fire() would make for `ev`, computed in a read
  * transaction: nothing is stored, ev->id may be NULL, and the prompts have
  * zero ids.  This is what a kiosk calls to greet a guest.  Works on a
- * read-only database.  Errors: as pf_fire(), without the write errors.
+ * read-only database.  *out is freed with pf_prompt_list_free().
+ * Errors: as pf_fire(), without the write errors.
  */
 PF_EXTERN int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev);
 
-/** Read one prompt.  The result is a one-item list.  Errors: PF_EINVAL,
+/** Read one prompt.  The result is a one-item list, freed with
+ *  pf_prompt_list_free().  Errors: PF_EINVAL (NULL argument, zero id),
  *  PF_ENOTFOUND, PF_ECORRUPT. */
 PF_EXTERN int pf_prompt_get(pf_prompt_list **out, pf_db *db, const pf_id *prompt);
 
 /**
  * A department's open prompts (pending and acknowledged), earliest due
- * first, then highest priority first.  Errors: PF_EINVAL (NULL or a
- * department that is not a lower-case word), PF_ECORRUPT.
+ * first, then highest priority first.  *out is freed with
+ * pf_prompt_list_free().  Errors: PF_EINVAL (NULL or a department that is
+ * not a lower-case word), PF_ECORRUPT.
  */
 PF_EXTERN int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department);
 
 /** Open prompts of one department (or of all when `department` is NULL)
  *  whose due time is before `now` (0 = the database clock), earliest
- *  first.  Errors: PF_EINVAL, PF_ECORRUPT. */
+ *  first.  *out is freed with pf_prompt_list_free().  Errors: PF_EINVAL
+ *  (NULL out/db, a department that is not a lower-case word),
+ *  PF_ECORRUPT. */
 PF_EXTERN int pf_prompts_overdue(pf_prompt_list **out, pf_db *db,
                                  const char *department, pf_time now);
 
-/** A pending prompt was seen by `staff`.  Errors: PF_EINVAL (NULL, bad
- *  staff, not pending), PF_ENOTFOUND, PF_EREADONLY, PF_EFULL, PF_EIO. */
+/** A pending prompt was seen by `staff`: status acknowledged, ack_by and
+ *  ack_at set, journaled as "prompt.ack".  Errors: PF_EINVAL (NULL, zero
+ *  id, bad staff, not pending), PF_ENOTFOUND, PF_EREADONLY, PF_ECORRUPT,
+ *  PF_EFULL, PF_EIO. */
 PF_EXTERN int pf_prompt_ack(pf_db *db, const pf_id *prompt, const char *staff);
 
-/** A pending or acknowledged prompt was carried out by `staff`.
- *  Errors: PF_EINVAL (already done or dismissed), PF_ENOTFOUND,
- *  PF_EREADONLY, PF_EFULL, PF_EIO. */
+/** A pending or acknowledged prompt was carried out by `staff`: status
+ *  done, done_by and done_at set, off the department's work list,
+ *  journaled as "prompt.done".  Errors: PF_EINVAL (NULL, zero id, bad
+ *  staff, already done or dismissed), PF_ENOTFOUND, PF_EREADONLY,
+ *  PF_ECORRUPT, PF_EFULL, PF_EIO. */
 PF_EXTERN int pf_prompt_done(pf_db *db, const pf_id *prompt, const char *staff);
 
 /** A pending or acknowledged prompt will not be carried out, and why
- *  (`reason` required).  Errors: PF_EINVAL (already done or dismissed,
- *  empty reason), PF_ENOTFOUND, PF_EREADONLY, PF_EFULL, PF_EIO. */
+ *  (`reason` required, up to PF_NOTE_MAX bytes): status dismissed,
+ *  done_by, done_at and dismiss_reason set, off the work list, journaled
+ *  as "prompt.dismiss".  Errors: PF_EINVAL (NULL, zero id, bad staff,
+ *  empty or overlong reason, already done or dismissed), PF_ENOTFOUND,
+ *  PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO. */
 PF_EXTERN int pf_prompt_dismiss(pf_db *db, const pf_id *prompt, const char *staff,
                                 const char *reason);
 
@@ -675,13 +727,15 @@ PF_EXTERN int pf_prompt_dismiss(pf_db *db, const pf_id *prompt, const char *staf
  * A cheap change check for other processes: *seq receives the sequence
  * number of the newest prompt routed to `department` (0 if none), read in
  * one read transaction.  Poll it; when it moves, pf_prompts_since() lists
- * what is new.  Errors: PF_EINVAL, PF_ECORRUPT.
+ * what is new.  Errors: PF_EINVAL (NULL seq/db, a department that is not
+ * a lower-case word), PF_ECORRUPT.
  */
 PF_EXTERN int pf_prompts_seq(uint64_t *seq, pf_db *db, const char *department);
 
 /** Prompts routed to `department` with a sequence number greater than
- *  `since`, in sequence order, whatever their status.  Errors: PF_EINVAL,
- *  PF_ECORRUPT. */
+ *  `since`, in sequence order, whatever their status.  *out is freed with
+ *  pf_prompt_list_free().  Errors: PF_EINVAL (NULL out/db, a department
+ *  that is not a lower-case word), PF_ECORRUPT. */
 PF_EXTERN int pf_prompts_since(pf_prompt_list **out, pf_db *db,
                                const char *department, uint64_t since);
 
@@ -694,14 +748,17 @@ typedef void (*pf_prompt_fn)(const pf_prompt *prompt, void *payload);
  * Call `fn` for every new prompt routed to `department` (NULL: every
  * department) that this pf_db fires.  Prompts fired by other processes
  * are not delivered: poll pf_prompts_seq() for those.  Callbacks run
- * after the commit; nothing they do can undo it.
- * Errors: PF_EINVAL (NULL fn, bad department), PF_ENOMEM.
+ * after the commit; nothing they do can undo it.  The subscription lasts
+ * until pf_unsubscribe() or pf_close(); `payload` is the caller's and is
+ * passed back untouched.
+ * Errors: PF_EINVAL (NULL db or fn, bad department), PF_ENOMEM.
  */
 PF_EXTERN int pf_subscribe(pf_db *db, const char *department, pf_prompt_fn fn,
                            void *payload);
 
 /** Remove a subscription made with the same three arguments.
- *  Errors: PF_EINVAL, PF_ENOTFOUND. */
+ *  Errors: PF_EINVAL (NULL db or fn, bad department), PF_ENOTFOUND (no
+ *  such subscription). */
 PF_EXTERN int pf_unsubscribe(pf_db *db, const char *department, pf_prompt_fn fn,
                              void *payload);
 
@@ -709,12 +766,17 @@ PF_EXTERN int pf_unsubscribe(pf_db *db, const char *department, pf_prompt_fn fn,
 /* Feedback and service quality (feedback.c, quality.c)                 */
 /* ------------------------------------------------------------------ */
 
+/** What a guest's feedback is; only complaints have a due time, prompts
+ *  and a follow-up. */
 typedef enum {
 	PF_FEEDBACK_COMPLAINT = 0,
 	PF_FEEDBACK_COMPLIMENT,
 	PF_FEEDBACK_SUGGESTION
 } pf_feedback_kind;
 
+/** Feedback workflow: open -> in_progress; open or in_progress -> resolved
+ *  (pf_feedback_resolve) or closed_unresolved (pf_feedback_update), both
+ *  final. */
 typedef enum {
 	PF_FEEDBACK_OPEN = 0,
 	PF_FEEDBACK_IN_PROGRESS,
@@ -722,6 +784,8 @@ typedef enum {
 	PF_FEEDBACK_CLOSED_UNRESOLVED
 } pf_feedback_status;
 
+/** What the call-back after a resolved complaint found
+ *  (pf_feedback_followup). */
 typedef enum {
 	PF_OUTCOME_NONE = 0,        /**< no follow-up recorded yet */
 	PF_OUTCOME_SATISFIED,
@@ -765,14 +829,20 @@ typedef struct pf_feedback_list {
 	pf_feedback *items;        /**< oldest first (by recorded_at, then id) */
 } pf_feedback_list;
 
-/** "complaint", "compliment", "suggestion"; NULL for an unknown value. */
+/** "complaint", "compliment", "suggestion" (static strings); NULL for an
+ *  unknown value.  Cannot fail. */
 PF_EXTERN const char *pf_feedback_kind_name(pf_feedback_kind kind);
-/** "open", "in_progress", "resolved", "closed_unresolved"; NULL if unknown. */
+/** "open", "in_progress", "resolved", "closed_unresolved" (static
+ *  strings); NULL if unknown.  Cannot fail. */
 PF_EXTERN const char *pf_feedback_status_name(pf_feedback_status status);
-/** "none", "satisfied", "not_satisfied"; NULL if unknown. */
+/** "none", "satisfied", "not_satisfied" (static strings); NULL if unknown.
+ *  Cannot fail. */
 PF_EXTERN const char *pf_outcome_name(pf_outcome outcome);
-/** Parse the names above (exact, lower case).  PF_EINVAL if unknown. */
+/** Parse a feedback kind name (exact, lower case) into *out.  Errors:
+ *  PF_EINVAL (NULL argument, unknown name). */
 PF_EXTERN int pf_feedback_kind_parse(pf_feedback_kind *out, const char *name);
+/** Parse a feedback status name (exact, lower case) into *out.  Errors:
+ *  PF_EINVAL (NULL argument, unknown name). */
 PF_EXTERN int pf_feedback_status_parse(pf_feedback_status *out, const char *name);
 
 /**
@@ -830,7 +900,8 @@ PF_EXTERN void pf_feedback_free(pf_feedback *fb);
  * index) or, with `guest` NULL, of every guest (a scan of all feedback).
  * `status` is a pf_feedback_status, or -1 for any.  A guest with no
  * feedback (or none that exists) gives an empty list, not an error: the
- * feedback of an erased guest stays listed for the figures.
+ * feedback of an erased guest stays listed for the figures.  *out is
+ * freed with pf_feedback_list_free().
  * Errors: PF_EINVAL (NULL out/db, zero guest id, unknown status),
  * PF_ECORRUPT.
  */
@@ -902,7 +973,7 @@ PF_EXTERN int pf_feedback_followup(pf_db *db, const pf_id *id, const char *staff
  * instants past a zone file's table follow the POSIX rule at its end.  A
  * local time that does not exist (clocks going forward) is moved on by
  * the gap; one that happens twice is taken the first time.
- * Errors: PF_EINVAL.
+ * Errors: PF_EINVAL (NULL out/db, a time before 1970).
  */
 PF_EXTERN int pf_complaint_due(pf_time *out, pf_db *db, pf_time recorded);
 
@@ -993,7 +1064,9 @@ typedef struct pf_quality_report {
  * as defined at pf_quality_row, read in one read transaction.  Cost: one
  * pass over every stored prompt, feedback and stay key (no index by
  * time), fine for a hotel's years of data; run it off the check-in path.
- * To report calendar days, take the bounds from pf_day_start().
+ * To report calendar days, take the bounds from pf_day_start().  *out
+ * (with its department rows and names) is freed with
+ * pf_quality_report_free().
  * Errors: PF_EINVAL (NULL, from < 0, to <= from), PF_ECORRUPT, PF_ENOMEM.
  */
 PF_EXTERN int pf_quality_report_get(pf_quality_report **out, pf_db *db, pf_time from,
@@ -1025,6 +1098,8 @@ typedef struct pf_journal_entry {
 	size_t field_count;
 } pf_journal_entry;
 
+/** A reader of the journal (opaque): made by pf_journal_iter(), advanced
+ *  by pf_journal_next(), freed by pf_journal_iterator_free(). */
 typedef struct pf_journal_iterator pf_journal_iterator;
 
 /* ------------------------------------------------------------------ */
@@ -1039,12 +1114,14 @@ typedef struct pf_journal_iterator pf_journal_iterator;
 #define PF_DUP_NAME_BIRTH   0x08u   /**< same folded name and birth date */
 #define PF_DUP_SIMILAR_NAME 0x10u   /**< similar name with the same phone */
 
+/** One profile suggested as the same guest (pf_guest_duplicates). */
 typedef struct pf_duplicate {
 	pf_id guest;
 	int score;                 /**< 0..100, higher is likelier */
 	unsigned int reasons;      /**< PF_DUP_* */
 } pf_duplicate;
 
+/** Suggested duplicates; free with pf_duplicate_list_free(). */
 typedef struct pf_duplicate_list {
 	size_t count;
 	pf_duplicate *items;       /**< highest score first */
@@ -1060,6 +1137,8 @@ typedef struct pf_import_reject {
 	const char *reason;
 } pf_import_reject;
 
+/** What pf_import_csv() / pf_import_jsonl() did; free with
+ *  pf_import_report_free() (it owns rejects and their reasons). */
 typedef struct pf_import_report {
 	uint64_t rows;             /**< data rows read */
 	uint64_t created;
@@ -1071,6 +1150,9 @@ typedef struct pf_import_report {
 
 #define PF_IMPORT_OPTIONS_VERSION 1
 
+/** Options of pf_import_csv() / pf_import_jsonl().  Transparent; starts
+ *  with a version; start from PF_IMPORT_OPTIONS_INIT; NULL means the
+ *  defaults.  Read during the call only. */
 typedef struct pf_import_options {
 	unsigned int version;      /**< PF_IMPORT_OPTIONS_VERSION */
 	size_t batch_size;         /**< rows per transaction; 0 = 1000 */
@@ -1088,8 +1170,7 @@ typedef struct pf_retention_report {
 	uint64_t anonymised;       /**< profiles with no stay in the period, anonymised */
 } pf_retention_report;
 
-/* Function declarations for these sections follow, each documented by its
- * module's author. */
+/* The functions of these sections follow, grouped by module. */
 
 /* ---- Journal (journal.c) ------------------------------------------ */
 
@@ -1157,8 +1238,8 @@ PF_EXTERN void pf_journal_iterator_free(pf_journal_iterator *it);
 
 /** *seq receives the sequence number of the newest entry ever written
  *  (0 for an empty journal; trimming does not move it).  Poll it to
- *  notice changes made by other processes.  Errors: PF_EINVAL,
- *  PF_ECORRUPT. */
+ *  notice changes made by other processes.  Errors: PF_EINVAL (NULL
+ *  argument), PF_ECORRUPT. */
 PF_EXTERN int pf_journal_last_seq(uint64_t *seq, pf_db *db);
 
 /**
@@ -1357,8 +1438,13 @@ PF_EXTERN int pf_guest_set_consent(pf_db *db, const pf_id *guest, unsigned int c
  * e-mail, phone, language, loyalty number, external id, birth date,
  * tags, preferences and the latest complaint's text, removes every index
  * entry of the profile (it can no longer be found by name or contact),
- * tombstones its prompts, feedback and journal entries as
- * pf_guest_erase() does, and destroys merge records holding its bytes.
+ * and, exactly as pf_guest_erase() does, replaces with "[erased]" the
+ * personal text of its prompts (text, ack_by, done_by, dismiss_reason),
+ * of its feedback (text, recorded_by, resolution, resolved_by,
+ * outcome_by; kind, category, department, severity, dates, status and
+ * outcome stay, so the figures stay right) and of its journal entries,
+ * and destroys merge records holding its bytes (profiles merged into it
+ * are treated the same way).
  * Each profile is journaled ("guest.anonymise", actor = `actor`), and so
  * is the run ("retention.run" with days, examined, anonymised).
  * Profiles already anonymised are examined but not counted again.
@@ -1420,7 +1506,8 @@ PF_EXTERN int pf_retention_run(pf_retention_report *out, pf_db *db,
  */
 PF_EXTERN int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest);
 
-/** Free a string the library returned.  NULL is a no-op. */
+/** Free a string the library returned (pf_guest_export_json()).  NULL is
+ *  a no-op. */
 PF_EXTERN void pf_string_free(char *s);
 
 /**

@@ -31,13 +31,14 @@ static void xfree(const void *p)
 	free((void *)p);
 }
 
-static void pref_strings_free(pf_pref *p)
+void pf_pref_clear(pf_pref *p)
 {
 	xfree(p->category);
 	xfree(p->value);
 	xfree(p->department);
 	xfree(p->staff);
 	xfree(p->note);
+	memset(p, 0, sizeof *p);
 }
 
 void pf_guest_rec_free(pf_guest_rec *r)
@@ -56,7 +57,7 @@ void pf_guest_rec_free(pf_guest_rec *r)
 	free(r->tags);
 	if (r->prefs)
 		for (size_t i = 0; i < r->g.pref_count; i++)
-			pref_strings_free(&r->prefs[i]);
+			pf_pref_clear(&r->prefs[i]);
 	free(r->prefs);
 	free(r->complaint_last_category);
 	free(r->complaint_latest);
@@ -84,7 +85,7 @@ void pf_pref_free(pf_pref *pref)
 {
 	if (!pref)
 		return;
-	pref_strings_free(pref);
+	pf_pref_clear(pref);
 	free(pref);
 }
 
@@ -94,7 +95,7 @@ void pf_pref_list_free(pf_pref_list *list)
 		return;
 	if (list->items)
 		for (size_t i = 0; i < list->count; i++)
-			pref_strings_free(&list->items[i]);
+			pf_pref_clear(&list->items[i]);
 	free(list->items);
 	free(list);
 }
@@ -166,6 +167,20 @@ static bool dup_into(const char **dst, const char *src)
 	}
 	*dst = strdup(src);
 	return *dst != NULL;
+}
+
+int pf_pref_copy(pf_pref *dst, const pf_pref *src)
+{
+	*dst = *src;
+	/* None may alias src's strings when the copy is undone below. */
+	dst->category = dst->value = dst->department = dst->staff = dst->note = NULL;
+	if (!dup_into(&dst->category, src->category) || !dup_into(&dst->value, src->value) ||
+	    !dup_into(&dst->department, src->department) ||
+	    !dup_into(&dst->staff, src->staff) || !dup_into(&dst->note, src->note)) {
+		pf_pref_clear(dst);
+		return PF_ENOMEM;
+	}
+	return 0;
 }
 
 int pf_guest_rec_from_public(pf_guest_rec **out, const pf_guest *g)

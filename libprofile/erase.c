@@ -6,8 +6,11 @@
  * An erasure is one write transaction over everything that holds the
  * person: the guest record and its indexes and stays (guest.c, stay
  * keys), prompts (tombstoned here), feedback (feedback.c), journal
- * entries (journal.c) and merge records (merge.c).  Calls store.c,
- * codec.c, text.c, guest.c, merge.c, prompt.c, feedback.c, journal.c.
+ * entries (journal.c) and merge records (merge.c).  Retention strips the
+ * profile instead of deleting it and keeps the stays, but tombstones the
+ * rest through the same two helpers as an erasure (erase_traces,
+ * erase_prompts).  Calls store.c, codec.c, text.c, guest.c, merge.c,
+ * prompt.c, feedback.c, journal.c.
  */
 #include "internal.h"
 
@@ -22,15 +25,6 @@
 #define DAY_SECONDS 86400
 /* Profiles anonymised per write transaction by pf_retention_run. */
 #define RETENTION_BATCH 500
-
-static int check_guest_id(const char *fn, const pf_id *guest)
-{
-	if (!guest)
-		return pf_seterr(PF_EINVAL, "%s: guest is NULL", fn);
-	if (pf_id_is_zero(guest))
-		return pf_seterr(PF_EINVAL, "%s: guest id is zero (no guest)", fn);
-	return 0;
-}
 
 static int check_actor(const char *fn, const char *actor)
 {
@@ -91,11 +85,8 @@ static int tombstone(const char **s, bool *changed, const char *fn)
 {
 	if (!*s || strcmp(*s, ERASED) == 0)
 		return 0;
-	char *t = strdup(ERASED);
-	if (!t)
+	if (pf_str_set(s, ERASED))
 		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
-	free((char *)*s);
-	*s = t;
 	*changed = true;
 	return 0;
 }
@@ -129,8 +120,10 @@ static int erase_prompts(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
 	return rc;
 }
 
-/* Feedback, journal entries and merge records of one person (`guest` and
- * every profile merged into it).  *people receives them, guest first. */
+/* Feedback (pf_feedback_erase_guest: text, resolution and staff names
+ * become "[erased]"), journal entries and merge records of one person
+ * (`guest` and every profile merged into it), for erasure and retention
+ * alike.  *people receives them, guest first. */
 static int erase_traces(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **people,
                         size_t *n)
 {
@@ -184,7 +177,7 @@ int pf_guest_erase(pf_db *db, const pf_id *guest)
 {
 	if (!db)
 		return pf_seterr(PF_EINVAL, ERASE ": db is NULL");
-	int rc = check_guest_id(ERASE, guest);
+	int rc = pf_check_id(ERASE, "guest", guest, "no guest");
 	if (rc)
 		return rc;
 	return pf_store_write(db, ERASE, erase_txn, (void *)guest);
@@ -195,16 +188,6 @@ int pf_guest_erase(pf_db *db, const pf_id *guest)
 /* ------------------------------------------------------------------ */
 
 #define CONSENT "pf_guest_set_consent"
-
-static const char *consent_text(unsigned int c)
-{
-	switch (c & (PF_CONSENT_PROFILING | PF_CONSENT_MARKETING)) {
-	case PF_CONSENT_PROFILING | PF_CONSENT_MARKETING: return "profiling,marketing";
-	case PF_CONSENT_PROFILING: return "profiling";
-	case PF_CONSENT_MARKETING: return "marketing";
-	}
-	return "none";
-}
 
 struct consent_args {
 	const pf_id *guest;
@@ -221,7 +204,8 @@ static int consent_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if (rc || r->g.consent == a->consent)
 		goto out;
 	pf_journal_field f[] = {
-		{ "consent", consent_text(a->consent) }, { "consent.old", consent_text(r->g.consent) },
+		{ "consent", pf_consent_text(a->consent) },
+		{ "consent.old", pf_consent_text(r->g.consent) },
 	};
 	r->g.consent = a->consent;
 	r->g.updated = a->now;
@@ -239,7 +223,8 @@ int pf_guest_set_consent(pf_db *db, const pf_id *guest, unsigned int consent, co
 	if (!db)
 		return pf_seterr(PF_EINVAL, CONSENT ": db is NULL");
 	int rc;
-	if ((rc = check_guest_id(CONSENT, guest)) || (rc = check_actor(CONSENT, actor)))
+	if ((rc = pf_check_id(CONSENT, "guest", guest, "no guest")) ||
+	    (rc = check_actor(CONSENT, actor)))
 		return rc;
 	if (consent & ~(PF_CONSENT_PROFILING | PF_CONSENT_MARKETING))
 		return pf_seterr(PF_EINVAL, CONSENT ": unknown consent flags 0x%x", consent);
@@ -388,14 +373,8 @@ static int strip(pf_guest_rec *r)
 	r->tags = NULL;
 	r->g.tags = NULL;
 	r->g.tag_count = 0;
-	for (size_t i = 0; i < r->g.pref_count; i++) {
-		pf_pref *p = &r->prefs[i];
-		free((char *)p->category);
-		free((char *)p->value);
-		free((char *)p->department);
-		free((char *)p->staff);
-		free((char *)p->note);
-	}
+	for (size_t i = 0; i < r->g.pref_count; i++)
+		pf_pref_clear(&r->prefs[i]);
 	free(r->prefs);
 	r->prefs = NULL;
 	r->g.prefs = NULL;
@@ -406,6 +385,9 @@ static int strip(pf_guest_rec *r)
 	return 0;
 }
 
+/* One batch: strip each profile that is still expired, tombstone its
+ * feedback, journal entries and merge records (erase_traces), then the
+ * prompts of every person anonymised, in one pass (erase_prompts). */
 static int anonymise_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct retain_args *a = arg;
@@ -481,6 +463,10 @@ static int summary_txn(MDB_txn *txn, pf_db *db, void *arg)
 	return pf_journal_append(txn, db, &e);
 }
 
+/* Scan in a read transaction, anonymise in batches of RETENTION_BATCH
+ * write transactions (each re-checks its profiles), then journal the run.
+ * Personal text outside the profile (prompts, feedback, journal) is
+ * tombstoned exactly as pf_guest_erase does it. */
 int pf_retention_run(pf_retention_report *out, pf_db *db, uint32_t days_without_stay,
                      const char *actor)
 {

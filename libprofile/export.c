@@ -9,8 +9,8 @@
  * name and renamed into place once complete and synced.
  *
  * May call: store.c, codec.c (guest, stay and prompt records), guest.c
- * (pf_guest_load), the public feedback and journal readers, text.c,
- * error.c, jansson, libcsv.
+ * (pf_guest_load), stay.c (pf_stays_read), the public feedback and
+ * journal readers, text.c, error.c, jansson, libcsv.
  */
 #include "internal.h"
 
@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #define ID_LEN 16
-#define STAY_KEY_LEN (ID_LEN + 4)
 
 void pf_string_free(char *s)
 {
@@ -89,19 +88,10 @@ static json_t *time_json(pf_time t)
 	return json_string(s);
 }
 
-static const char *date_text(char buf[16], pf_date d)
-{
-	if (!d)
-		return NULL;
-	snprintf(buf, 16, "%04d-%02d-%02d", (int)(d / 10000), (int)(d / 100 % 100),
-	         (int)(d % 100));
-	return buf;
-}
-
 static json_t *date_json(pf_date d)
 {
-	char b[16];
-	return str_or_null(date_text(b, d));
+	char b[PF_DATE_TEXT_SIZE];
+	return str_or_null(pf_date_text(b, d));
 }
 
 static json_t *consent_json(jb *b, unsigned int c)
@@ -163,48 +153,6 @@ static void one_clear(struct one *a)
 	memset(a, 0, sizeof *a);
 }
 
-static int read_stays(MDB_txn *txn, pf_db *db, struct one *a)
-{
-	MDB_cursor *cur = NULL;
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, EXPORT);
-	MDB_val k = { ID_LEN, a->id.b }, v;
-	int rc = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < ID_LEN || memcmp(k.mv_data, a->id.b, ID_LEN) != 0)
-			break;
-		if (k.mv_size != STAY_KEY_LEN) {
-			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'stay': key of %zu bytes, "
-			               "expected %d", k.mv_size, STAY_KEY_LEN);
-			goto out;
-		}
-		if (a->nstays == a->stay_cap) {
-			size_t cap = a->stay_cap ? 2 * a->stay_cap : 8;
-			pf_stay *s = realloc(a->stays, cap * sizeof *s);
-			if (!s) {
-				rc = pf_seterr(PF_ENOMEM, EXPORT ": out of memory");
-				goto out;
-			}
-			a->stays = s;
-			a->stay_cap = cap;
-		}
-		pf_stay *s = &a->stays[a->nstays];
-		memset(s, 0, sizeof *s);
-		s->guest = a->id;
-		s->arrival = (pf_date)pf_be32_get((const unsigned char *)k.mv_data + ID_LEN);
-		if ((rc = pf_codec_stay_decode(s, v.mv_data, v.mv_size)))
-			goto out;
-		a->nstays++;
-	}
-	if (mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, EXPORT);
-out:
-	mdb_cursor_close(cur);
-	return rc;
-}
-
 /* Prompts have no per-guest index: one pass over them all, decoding only
  * the records whose bytes contain the guest's id. */
 static int read_prompts(MDB_txn *txn, pf_db *db, struct one *a)
@@ -254,7 +202,8 @@ static int one_txn(MDB_txn *txn, pf_db *db, void *arg)
 	one_clear(a);   /* a read may be retried: start clean */
 	a->id = id;
 	if ((rc = pf_guest_load(&a->g, txn, db, &a->id, EXPORT)) ||
-	    (rc = read_stays(txn, db, a)))
+	    (rc = pf_stays_read(txn, db, &a->id, &a->stays, &a->nstays, &a->stay_cap,
+	                        EXPORT)))
 		return rc;
 	return read_prompts(txn, db, a);
 }
@@ -462,17 +411,18 @@ int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest)
 	if (!out)
 		return pf_seterr(PF_EINVAL, EXPORT ": out is NULL");
 	*out = NULL;
-	if (!db || !guest)
-		return pf_seterr(PF_EINVAL, EXPORT ": %s is NULL", db ? "guest" : "db");
-	if (pf_id_is_zero(guest))
-		return pf_seterr(PF_EINVAL, EXPORT ": guest id is zero (no guest)");
+	if (!db)
+		return pf_seterr(PF_EINVAL, EXPORT ": db is NULL");
+	int rc = pf_check_id(EXPORT, "guest", guest, "no guest");
+	if (rc)
+		return rc;
 
 	struct one a;
 	jb b = { false };
 	json_t *root = NULL;
 	memset(&a, 0, sizeof a);
 	a.id = *guest;
-	int rc = pf_store_read(db, EXPORT, one_txn, &a);
+	rc = pf_store_read(db, EXPORT, one_txn, &a);
 	if (rc)
 		goto out;
 	a.g->g.id = *guest;
@@ -625,7 +575,7 @@ static int jsonl_guest(const pf_guest_rec *r, void *arg)
 {
 	outfile *o = arg;
 	const pf_guest *g = &r->g;
-	char bd[16];
+	char bd[PF_DATE_TEXT_SIZE];
 	jb b = { false };
 	json_t *root = obj_new(&b);
 	if (!root)
@@ -646,7 +596,7 @@ static int jsonl_guest(const pf_guest_rec *r, void *arg)
 	if (g->tag_count)
 		put(&b, root, "tags", tags_json(&b, g));
 	if (g->birth_date)
-		put(&b, root, "birth_date", json_string(date_text(bd, g->birth_date)));
+		put(&b, root, "birth_date", json_string(pf_date_text(bd, g->birth_date)));
 	put(&b, root, "consent", consent_json(&b, g->consent));
 	if (g->pref_count) {
 		json_t *prefs = obj_new(&b);
@@ -805,7 +755,7 @@ static int csv_guest(const pf_guest_rec *r, void *arg)
 {
 	csvx *x = arg;
 	const pf_guest *g = &r->g;
-	char id[PF_ID_STRLEN + 1], bd[16];
+	char id[PF_ID_STRLEN + 1], bd[PF_DATE_TEXT_SIZE];
 	char *tags = NULL, *pv = NULL;
 	size_t tl = 1;
 	int rc = 0;
@@ -837,7 +787,7 @@ static int csv_guest(const pf_guest_rec *r, void *arg)
 	field(x, g->loyalty_no, false);
 	field(x, pf_tier_name(g->tier), false);
 	field(x, tags, false);
-	field(x, date_text(bd, g->birth_date), false);
+	field(x, pf_date_text(bd, g->birth_date), false);
 	field(x, consent, false);
 	/* Both lists are sorted by category: one merge-like walk. */
 	size_t j = 0;

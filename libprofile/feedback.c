@@ -7,10 +7,10 @@
  * merge.c and erase.c call (move / set guest, erase).
  *
  * Owns the `feedback` db (key layout in internal.h).  Calls store.c,
- * codec.c, text.c, guest.c (load/save), prompt.c (store, load, deliver),
- * tz.c (due times) and journal.c.  Every public mutation is one write
- * transaction: record, index, prompts, guest counters and journal
- * entries commit together or not at all.
+ * codec.c, text.c, guest.c (load/save), pref.c (observe), prompt.c
+ * (store, load, close, deliver), tz.c (due times) and journal.c.  Every
+ * public mutation is one write transaction: record, index, prompts, guest
+ * counters and journal entries commit together or not at all.
  */
 #include "internal.h"
 
@@ -54,14 +54,15 @@ const char *pf_outcome_name(pf_outcome outcome)
 	return (unsigned)outcome < NAMES_N(outcome_names) ? outcome_names[outcome] : NULL;
 }
 
-static int parse_name(int *out, const char *name, const char *const *names, size_t n,
-                      const char *fn)
+/* `out` is the caller's pointer, checked here; the value goes to *v. */
+static int parse_name(const void *out, int *v, const char *name, const char *const *names,
+                      size_t n, const char *fn)
 {
 	if (!out || !name)
 		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, out ? "name" : "out");
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(name, names[i]) == 0) {
-			*out = (int)i;
+			*v = (int)i;
 			return 0;
 		}
 	}
@@ -71,7 +72,8 @@ static int parse_name(int *out, const char *name, const char *const *names, size
 int pf_feedback_kind_parse(pf_feedback_kind *out, const char *name)
 {
 	int v = 0;
-	int rc = parse_name(&v, name, kind_names, NAMES_N(kind_names), "pf_feedback_kind_parse");
+	int rc = parse_name(out, &v, name, kind_names, NAMES_N(kind_names),
+	                    "pf_feedback_kind_parse");
 	if (!rc)
 		*out = (pf_feedback_kind)v;
 	return rc;
@@ -80,7 +82,7 @@ int pf_feedback_kind_parse(pf_feedback_kind *out, const char *name)
 int pf_feedback_status_parse(pf_feedback_status *out, const char *name)
 {
 	int v = 0;
-	int rc = parse_name(&v, name, status_names, NAMES_N(status_names),
+	int rc = parse_name(out, &v, name, status_names, NAMES_N(status_names),
 	                    "pf_feedback_status_parse");
 	if (!rc)
 		*out = (pf_feedback_status)v;
@@ -91,22 +93,10 @@ int pf_feedback_status_parse(pf_feedback_status *out, const char *name)
 /* Small helpers                                                        */
 /* ------------------------------------------------------------------ */
 
-/* Longest prefix of s[0..len) of at most max bytes ending on a UTF-8
- * character boundary. */
-static size_t utf8_cut(const char *s, size_t len, size_t max)
-{
-	if (len <= max)
-		return len;
-	size_t n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return n;
-}
-
 /* A malloc'd copy of s cut to at most max bytes at a character boundary. */
 static char *dup_cut(const char *s, size_t max)
 {
-	size_t n = utf8_cut(s, strlen(s), max);
+	size_t n = pf_utf8_cut(s, strlen(s), max);
 	char *d = malloc(n + 1);
 	if (d) {
 		memcpy(d, s, n);
@@ -155,15 +145,6 @@ static void time_text(char buf[32], pf_time t)
 		snprintf(buf, 32, "%lld", (long long)t);
 }
 
-static int check_id(const char *fn, const char *what, const pf_id *id)
-{
-	if (!id)
-		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, what);
-	if (pf_id_is_zero(id))
-		return pf_seterr(PF_EINVAL, "%s: %s id is zero", fn, what);
-	return 0;
-}
-
 static int check_staff(const char *fn, const char *field, const char *s, size_t max,
                        bool required)
 {
@@ -203,29 +184,13 @@ int pf_feedback_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_feedback_rec *
 {
 	MDB_val v;
 	memset(out, 0, sizeof *out);
-	int rc = pf_store_get(txn, db, PF_DBI_FEEDBACK, id->b, ID_LEN, &v);
-	if (rc == PF_ENOTFOUND) {
-		char s[PF_ID_STRLEN + 1];
-		pf_id_format(s, id);
-		return pf_seterr(PF_ENOTFOUND, "%s: no feedback with id %s", what, s);
-	}
+	int rc = pf_store_get_id(txn, db, PF_DBI_FEEDBACK, id, &v, what, "feedback");
 	if (rc)
 		return rc;
 	rc = pf_codec_feedback_decode(out, v.mv_data, v.mv_size);
 	if (rc)
 		return rc;
 	out->f.id = *id;
-	return 0;
-}
-
-/* Replace a decoded (owned) string field. */
-static int set_str(const char **field, const char *value)
-{
-	char *d = NULL;
-	if (value && !(d = strdup(value)))
-		return PF_ENOMEM;
-	free((char *)*field);
-	*field = d;
 	return 0;
 }
 
@@ -290,35 +255,6 @@ out:
 	return rc;
 }
 
-/* Queue keys of an open prompt, as prompt.c lays them out (see the
- * comment at the top of prompt.c): 'o' DEPT '\0' DUE (3 - prio) ID and
- * 'd' DUE ID, DUE big-endian with the sign bit flipped. */
-static int unqueue(MDB_txn *txn, pf_db *db, const pf_prompt *p)
-{
-	unsigned char k[1 + PF_FIELD_MAX + 1 + 8 + 1 + ID_LEN];
-	size_t dn = strlen(p->department), n = 0;
-	uint64_t due = (uint64_t)p->due ^ ((uint64_t)1 << 63);
-	int rc;
-
-	if (dn > PF_FIELD_MAX)
-		return pf_seterr(PF_ECORRUPT, "corrupt record in 'prompt': department too long");
-	k[n++] = 'o';
-	memcpy(k + n, p->department, dn);
-	n += dn;
-	k[n++] = '\0';
-	pf_be64_put(k + n, due);
-	n += 8;
-	k[n++] = (unsigned char)(PF_PRIORITY_URGENT - p->priority);
-	memcpy(k + n, p->id.b, ID_LEN);
-	n += ID_LEN;
-	if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)))
-		return rc;
-	k[0] = 'd';
-	pf_be64_put(k + 1, due);
-	memcpy(k + 9, p->id.b, ID_LEN);
-	return pf_store_del(txn, db, PF_DBI_QUEUE, k, 9 + ID_LEN, NULL, 0);
-}
-
 /*
  * Complete (done) or dismiss prompt `id` if it is still open, as
  * pf_prompt_done / pf_prompt_dismiss would, inside this transaction: the
@@ -326,45 +262,17 @@ static int unqueue(MDB_txn *txn, pf_db *db, const pf_prompt *p)
  * closed, or no longer there (erased), is left alone.
  */
 static int close_prompt(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt_status to,
-                        const char *staff, const char *reason, pf_time now)
+                        const char *staff, const char *reason, pf_time now, const char *fn)
 {
-	msgpack_sbuffer sb;
 	pf_prompt p;
 	int rc = pf_prompt_load(txn, db, id, &p);
 
-	msgpack_sbuffer_init(&sb);
 	if (rc == PF_ENOTFOUND)
 		return 0;
 	if (rc)
 		return rc;
-	if (p.status != PF_PROMPT_PENDING && p.status != PF_PROMPT_ACKNOWLEDGED)
-		goto out;
-	pf_prompt_status old = p.status;
-	if ((rc = unqueue(txn, db, &p)))
-		goto out;
-	if (set_str(&p.done_by, staff) || set_str(&p.dismiss_reason, reason)) {
-		rc = pf_seterr(PF_ENOMEM, "feedback: out of memory");
-		goto out;
-	}
-	p.done_at = now;
-	p.status = to;
-	if ((rc = pf_codec_prompt_encode(&sb, &p))) {
-		pf_seterr(rc, "feedback: cannot encode a prompt");
-		goto out;
-	}
-	if ((rc = pf_store_put(txn, db, PF_DBI_PROMPT, p.id.b, ID_LEN, sb.data, sb.size, 0)))
-		goto out;
-	char actor[PF_JOURNAL_ACTOR_MAX + 1];
-	actor_text(actor, sizeof actor, p.department, staff);
-	pf_journal_field jf[3] = { { "status", pf_prompt_status_name(p.status) },
-	                           { "status.old", pf_prompt_status_name(old) },
-	                           { "reason", reason } };
-	pf_jentry je = { .op = to == PF_PROMPT_DONE ? "prompt.done" : "prompt.dismiss",
-	                 .actor = actor, .guest = p.guest, .object = p.id, .ref = p.event_id,
-	                 .fields = jf, .field_count = reason ? 3 : 2 };
-	rc = pf_journal_append(txn, db, &je);
-out:
-	msgpack_sbuffer_destroy(&sb);
+	if (p.status == PF_PROMPT_PENDING || p.status == PF_PROMPT_ACKNOWLEDGED)
+		rc = pf_prompt_close_txn(txn, db, &p, to, staff, reason, now, fn);
 	pf_prompt_clear(&p);
 	return rc;
 }
@@ -373,108 +281,6 @@ static pf_priority severity_priority(int severity)
 {
 	return severity >= 3 ? PF_PRIORITY_URGENT :
 	       severity == 2 ? PF_PRIORITY_HIGH : PF_PRIORITY_NORMAL;
-}
-
-/* ------------------------------------------------------------------ */
-/* Learning a preference (same rules as pf_pref_set, on a loaded guest) */
-/* ------------------------------------------------------------------ */
-
-static void pref_strings_clear(pf_pref *p)
-{
-	free((char *)p->category);
-	free((char *)p->value);
-	free((char *)p->department);
-	free((char *)p->staff);
-	free((char *)p->note);
-	memset(p, 0, sizeof *p);
-}
-
-/*
- * Observe `learn` on guest record r: the same value and kind again
- * counts once more, anything else replaces the category's preference.
- * Journals "pref.set" as pref.c does.
- */
-static int learn_pref(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_pref *learn,
-                      const char *dept, const char *staff, const char *note, pf_time t,
-                      const char *fn)
-{
-	size_t lo = 0, hi = r->g.pref_count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(r->prefs[mid].category, learn->category) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t i = lo;
-	bool exists = i < r->g.pref_count && strcmp(r->prefs[i].category, learn->category) == 0;
-	if (!exists && r->g.pref_count >= PF_PREFS_MAX)
-		return pf_seterr(PF_EINVAL, "%s: the guest already has %d preferences, the most "
-		                 "allowed", fn, PF_PREFS_MAX);
-
-	pf_pref *cur = exists ? &r->prefs[i] : NULL;
-	bool same = cur && cur->kind == learn->kind && strcmp(cur->value, learn->value) == 0;
-	char old_value[PF_VALUE_MAX + 1] = "";
-	int old_kind = cur ? (int)cur->kind : -1;
-	if (cur)
-		snprintf(old_value, sizeof old_value, "%s", cur->value);
-
-	pf_pref fresh;
-	memset(&fresh, 0, sizeof fresh);
-	fresh.kind = learn->kind;
-	fresh.category = strdup(learn->category);
-	fresh.value = strdup(learn->value);
-	fresh.department = strdup(dept);
-	fresh.staff = strdup(staff);
-	fresh.note = dup_cut(note, PF_NOTE_MAX);
-	if (!fresh.category || !fresh.value || !fresh.department || !fresh.staff ||
-	    !fresh.note) {
-		pref_strings_clear(&fresh);
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
-	}
-	if (same) {
-		fresh.count = cur->count < UINT32_MAX ? cur->count + 1 : UINT32_MAX;
-		fresh.first_seen = t < cur->first_seen ? t : cur->first_seen;
-		fresh.last_seen = t > cur->last_seen ? t : cur->last_seen;
-	} else {
-		fresh.count = 1;
-		fresh.first_seen = fresh.last_seen = t;
-	}
-	if (exists) {
-		pref_strings_clear(&r->prefs[i]);
-	} else {
-		if (r->g.pref_count == r->pref_cap) {
-			size_t cap = r->pref_cap ? r->pref_cap * 2 : 8;
-			pf_pref *np = realloc(r->prefs, cap * sizeof *np);
-			if (!np) {
-				pref_strings_clear(&fresh);
-				return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
-			}
-			r->prefs = np;
-			r->pref_cap = cap;
-			r->g.prefs = np;
-		}
-		memmove(&r->prefs[i + 1], &r->prefs[i], (r->g.pref_count - i) * sizeof *r->prefs);
-		r->g.pref_count++;
-	}
-	r->prefs[i] = fresh;
-
-	char actor[PF_JOURNAL_ACTOR_MAX + 1], count[16];
-	pf_journal_field f[6];
-	size_t n = 0;
-	actor_text(actor, sizeof actor, dept, staff);
-	snprintf(count, sizeof count, "%lu", (unsigned long)r->prefs[i].count);
-	f[n++] = (pf_journal_field){ "value", r->prefs[i].value };
-	f[n++] = (pf_journal_field){ "kind", pf_pref_kind_name(r->prefs[i].kind) };
-	f[n++] = (pf_journal_field){ "count", count };
-	f[n++] = (pf_journal_field){ "note", r->prefs[i].note };
-	if (cur && strcmp(old_value, r->prefs[i].value) != 0)
-		f[n++] = (pf_journal_field){ "value.old", old_value };
-	if (old_kind >= 0 && old_kind != (int)r->prefs[i].kind)
-		f[n++] = (pf_journal_field){ "kind.old", pf_pref_kind_name((pf_pref_kind)old_kind) };
-	pf_jentry e = { .op = "pref.set", .actor = actor, .guest = r->g.id,
-	                .ref = r->prefs[i].category, .fields = f, .field_count = n };
-	return pf_journal_append(txn, db, &e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -573,9 +379,15 @@ static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
 			r->complaints_total++;
 	}
 	if (a->learn) {
-		const char *note = a->learn->note ? a->learn->note : fb->text;
-		rc = learn_pref(txn, db, r, a->learn, fb->department, fb->recorded_by, note,
-		                fb->recorded_at, ADD);
+		/* Observed by whoever recorded the feedback; its text is the note
+		 * unless `learn` brings one. */
+		pf_observation o = PF_OBSERVATION_INIT;
+		o.kind = a->learn->kind;
+		o.department = fb->department;
+		o.staff = fb->recorded_by;
+		o.note = a->learn->note ? a->learn->note : fb->text;
+		rc = pf_pref_observe(txn, db, r, a->learn->category, a->learn->value, &o,
+		                     fb->recorded_at, ADD);
 		if (rc)
 			goto out;
 		r->g.updated = a->now;
@@ -639,7 +451,7 @@ int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn)
 
 	if (!db || !fb)
 		return pf_seterr(PF_EINVAL, ADD ": %s is NULL", db ? "fb" : "db");
-	if ((rc = check_id(ADD, "guest", &fb->guest)))
+	if ((rc = pf_check_id(ADD, "guest", &fb->guest, NULL)))
 		return rc;
 	if ((unsigned)fb->kind > PF_FEEDBACK_SUGGESTION)
 		return pf_seterr(PF_EINVAL, ADD ": unknown feedback kind %d", (int)fb->kind);
@@ -733,7 +545,7 @@ int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id)
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, "pf_feedback_get: db is NULL");
-	if ((rc = check_id("pf_feedback_get", "feedback", id)))
+	if ((rc = pf_check_id("pf_feedback_get", "feedback", id, NULL)))
 		return rc;
 	struct get_args a = { .id = id };
 	memset(&a.rec, 0, sizeof a.rec);
@@ -945,6 +757,33 @@ static int flow_check(const struct flow_args *a, const pf_feedback *f)
 	}
 }
 
+/*
+ * The hotel is done with feedback rec (resolved, or closed unresolved):
+ * keep a->text as the resolution with who and when; for a complaint, also
+ * close its prompts still open as `to` (with `reason`) and take one off
+ * the guest's open complaints (*save_guest then set).
+ */
+static int settle(MDB_txn *txn, pf_db *db, const struct flow_args *a, pf_feedback_rec *rec,
+                  pf_guest_rec *r, pf_prompt_status to, const char *reason, bool *save_guest)
+{
+	pf_feedback *f = &rec->f;
+	int rc;
+	if (pf_str_set(&f->resolution, a->text) || pf_str_set(&f->resolved_by, a->staff))
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", a->fn);
+	f->resolved_at = a->now;
+	if (f->kind != PF_FEEDBACK_COMPLAINT)
+		return 0;
+	for (size_t i = 0; i < rec->prompt_count; i++)
+		if ((rc = close_prompt(txn, db, &rec->prompts[i], to, a->staff, reason,
+		                       a->now, a->fn)))
+			return rc;
+	if (r && r->complaints_open > 0) {
+		r->complaints_open--;
+		*save_guest = true;
+	}
+	return 0;
+}
+
 static int flow_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct flow_args *a = arg;
@@ -969,36 +808,15 @@ static int flow_txn(MDB_txn *txn, pf_db *db, void *arg)
 		f->status = a->status;
 		if (a->status != PF_FEEDBACK_CLOSED_UNRESOLVED)
 			break;
-		if (set_str(&f->resolution, a->text) || set_str(&f->resolved_by, a->staff))
-			goto nomem;
-		f->resolved_at = a->now;
-		if (!complaint)
-			break;
-		for (size_t i = 0; i < rec.prompt_count; i++)
-			if ((rc = close_prompt(txn, db, &rec.prompts[i], PF_PROMPT_DISMISSED,
-			                       a->staff, "complaint closed unresolved", a->now)))
-				goto out;
-		if (r && r->complaints_open > 0) {
-			r->complaints_open--;
-			save_guest = true;
-		}
+		if ((rc = settle(txn, db, a, &rec, r, PF_PROMPT_DISMISSED,
+		                 "complaint closed unresolved", &save_guest)))
+			goto out;
 		break;
 	case OP_RESOLVE:
 		f->status = PF_FEEDBACK_RESOLVED;
-		if (set_str(&f->resolution, a->text) || set_str(&f->resolved_by, a->staff))
-			goto nomem;
-		f->resolved_at = a->now;
-		if (!complaint)
-			break;
-		for (size_t i = 0; i < rec.prompt_count; i++)
-			if ((rc = close_prompt(txn, db, &rec.prompts[i], PF_PROMPT_DONE, a->staff,
-			                       NULL, a->now)))
-				goto out;
-		if (r && r->complaints_open > 0) {
-			r->complaints_open--;
-			save_guest = true;
-		}
-		if (r) {
+		if ((rc = settle(txn, db, a, &rec, r, PF_PROMPT_DONE, NULL, &save_guest)))
+			goto out;
+		if (complaint && r) {
 			char *t = prompt_text("Call %s back to confirm they are satisfied: %s "
 			                      "complaint resolved \xe2\x80\x94 %s", r->g.name,
 			                      f->category, a->text);
@@ -1011,12 +829,12 @@ static int flow_txn(MDB_txn *txn, pf_db *db, void *arg)
 		break;
 	default:
 		f->outcome = a->outcome;
-		if (set_str(&f->outcome_by, a->staff))
+		if (pf_str_set(&f->outcome_by, a->staff))
 			goto nomem;
 		f->outcome_at = a->now;
 		if (!pf_id_is_zero(&f->followup_prompt) &&
 		    (rc = close_prompt(txn, db, &f->followup_prompt, PF_PROMPT_DONE, a->staff,
-		                       NULL, a->now)))
+		                       NULL, a->now, a->fn)))
 			goto out;
 		if (r && a->outcome == PF_OUTCOME_NOT_SATISFIED) {
 			r->g.not_satisfied_at = a->now;
@@ -1069,7 +887,7 @@ static int flow_run(pf_db *db, struct flow_args *a)
 	int rc;
 	if (!db)
 		return pf_seterr(PF_EINVAL, "%s: db is NULL", a->fn);
-	if ((rc = check_id(a->fn, "feedback", a->id)) ||
+	if ((rc = pf_check_id(a->fn, "feedback", a->id, NULL)) ||
 	    (rc = check_staff(a->fn, "staff", a->staff, PF_FIELD_MAX, true)))
 		return rc;
 	a->now = pf_now(db);
@@ -1234,10 +1052,10 @@ int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
 		if ((rc = pf_feedback_load(txn, db, &ids[i], &rec, what)))
 			break;
 		pf_feedback *f = &rec.f;
-		if (set_str(&f->text, ERASED) || set_str(&f->recorded_by, ERASED) ||
-		    (f->resolution && set_str(&f->resolution, ERASED)) ||
-		    (f->resolved_by && set_str(&f->resolved_by, ERASED)) ||
-		    (f->outcome_by && set_str(&f->outcome_by, ERASED)))
+		if (pf_str_set(&f->text, ERASED) || pf_str_set(&f->recorded_by, ERASED) ||
+		    (f->resolution && pf_str_set(&f->resolution, ERASED)) ||
+		    (f->resolved_by && pf_str_set(&f->resolved_by, ERASED)) ||
+		    (f->outcome_by && pf_str_set(&f->outcome_by, ERASED)))
 			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
 		else
 			rc = rec_put(txn, db, &ids[i], &rec);

@@ -25,18 +25,6 @@ static bool is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/* Longest prefix of s[0..len) of at most max bytes that ends on a UTF-8
- * character boundary. */
-static size_t utf8_cut(const char *s, size_t len, size_t max)
-{
-	if (len <= max)
-		return len;
-	size_t n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return n;
-}
-
 /* Trim surrounding whitespace in place; returns the new length. */
 static size_t trim(char *s)
 {
@@ -57,7 +45,7 @@ static char *fold_contact(const char *s, int *rc)
 	if (!f)
 		return NULL;
 	size_t len = trim(f);
-	f[utf8_cut(f, len, KEY_TEXT_MAX)] = '\0';
+	f[pf_utf8_cut(f, len, KEY_TEXT_MAX)] = '\0';
 	return f;
 }
 
@@ -91,7 +79,7 @@ static char *fold_name(const char *s, int *rc)
 		pending_space = false;
 		f[w++] = f[r];
 	}
-	f[utf8_cut(f, w, KEY_TEXT_MAX)] = '\0';
+	f[pf_utf8_cut(f, w, KEY_TEXT_MAX)] = '\0';
 	return f;
 }
 
@@ -282,12 +270,7 @@ int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
 {
 	*out = NULL;
 	MDB_val v;
-	int rc = pf_store_get(txn, db, PF_DBI_GUEST, id->b, ID_LEN, &v);
-	if (rc == PF_ENOTFOUND) {
-		char s[PF_ID_STRLEN + 1];
-		pf_id_format(s, id);
-		return pf_seterr(PF_ENOTFOUND, "%s: no guest with id %s", what, s);
-	}
+	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, what, "guest");
 	if (rc)
 		return rc;
 	rc = pf_codec_guest_decode(out, v.mv_data, v.mv_size);

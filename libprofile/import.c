@@ -113,9 +113,7 @@ static const char *show(char buf[48], const char *s)
 	size_t n = strlen(s);
 	if (n <= 40)
 		return s;
-	n = 37;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
+	n = pf_utf8_cut(s, n, 37);
 	memcpy(buf, s, n);
 	memcpy(buf + n, "...", 4);
 	return buf;
@@ -497,16 +495,6 @@ static int ext_lookup(MDB_txn *txn, pf_db *db, const char *ext, pf_id *out, bool
 	return 0;
 }
 
-static int replace(const char **dst, const char *src)
-{
-	char *c = NULL;
-	if (src && !(c = strdup(src)))
-		return PF_ENOMEM;
-	free((void *)*dst);
-	*dst = c;
-	return 0;
-}
-
 static int replace_tags(pf_guest_rec *nr, char *const *tags, size_t n)
 {
 	char **t = NULL;
@@ -535,19 +523,19 @@ static int text_field(const char **dst, int st, const char *v)
 {
 	if (st == ABSENT)
 		return 0;
-	return replace(dst, st == SET ? v : NULL);
+	return pf_str_set(dst, st == SET ? v : NULL);
 }
 
 /* The row's profile fields onto the record; absent fields are kept. */
 static int set_profile(pf_guest_rec *nr, const irow *r)
 {
 	pf_guest *g = &nr->g;
-	if (replace(&g->name, r->name) ||
+	if (pf_str_set(&g->name, r->name) ||
 	    text_field(&g->email, r->st_email, r->email) ||
 	    text_field(&g->phone, r->st_phone, r->phone) ||
 	    text_field(&g->language, r->st_lang, r->language) ||
 	    text_field(&g->loyalty_no, r->st_loyalty, r->loyalty) ||
-	    (r->ext && replace(&g->external_id, r->ext)))
+	    (r->ext && pf_str_set(&g->external_id, r->ext)))
 		return PF_ENOMEM;
 	if (r->st_tier != ABSENT)
 		g->tier = r->st_tier == SET ? r->tier : PF_TIER_NONE;
@@ -597,14 +585,15 @@ static int set_prefs(pf_guest_rec *nr, irow *r, const imp *im)
 			pf_pref *ex = &nr->prefs[pos];
 			if (strcmp(ex->value, p->value) == 0 && ex->kind == p->kind) {
 				if (p->note && (!ex->note || strcmp(ex->note, p->note) != 0)) {
-					if (replace(&ex->note, p->note))
+					if (pf_str_set(&ex->note, p->note))
 						return PF_ENOMEM;
 					p->changed = true;
 				}
 				continue;
 			}
-			if (replace(&ex->value, p->value) || replace(&ex->department, im->dept) ||
-			    replace(&ex->staff, NULL) || replace(&ex->note, p->note))
+			if (pf_str_set(&ex->value, p->value) ||
+			    pf_str_set(&ex->department, im->dept) ||
+			    pf_str_set(&ex->staff, NULL) || pf_str_set(&ex->note, p->note))
 				return PF_ENOMEM;
 			ex->kind = p->kind;
 			ex->count = 1;
@@ -666,53 +655,6 @@ static int same_record(const pf_guest_rec *a, const pf_guest_rec *b, bool *same)
 
 /* ---- the journal entry of one row ---- */
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static const char *date_text(char buf[16], pf_date d)
-{
-	if (!d)
-		return NULL;
-	snprintf(buf, 16, "%04d-%02d-%02d", (int)(d / 10000), (int)(d / 100 % 100),
-	         (int)(d % 100));
-	return buf;
-}
-
-static const char *consent_text(unsigned int c)
-{
-	switch (c & (PF_CONSENT_PROFILING | PF_CONSENT_MARKETING)) {
-	case PF_CONSENT_PROFILING: return "profiling";
-	case PF_CONSENT_MARKETING: return "marketing";
-	case PF_CONSENT_PROFILING | PF_CONSENT_MARKETING: return "profiling,marketing";
-	default: return "none";
-	}
-}
-
-#define TAGS_TEXT_MAX (PF_TAGS_MAX * (PF_FIELD_MAX + 1) + 1)
-
-/* "a,b"; NULL when there are none (the journal's convention). */
-static const char *tags_text(char *buf, const pf_guest *g)
-{
-	size_t n = 0;
-	if (!g->tag_count)
-		return NULL;
-	for (size_t i = 0; i < g->tag_count; i++) {
-		size_t l = strlen(g->tags[i]);
-		if (n + l + 2 > TAGS_TEXT_MAX)
-			break;
-		if (i)
-			buf[n++] = ',';
-		memcpy(buf + n, g->tags[i], l);
-		n += l;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-#define PROFILE_FIELDS 10
-
 /*
  * "import.row": ref = the file's base name; fields "line", "action"
  * (created/updated), every profile field that changed (new value, and
@@ -724,46 +666,22 @@ static const char *tags_text(char *buf, const pf_guest *g)
 static int journal_row(MDB_txn *txn, imp *im, const irow *r, const pf_guest_rec *old,
                        const pf_guest_rec *nr)
 {
-	char line[24], ob[16], nb[16], more[24];
-	char *otags = NULL, *ntags = NULL;
+	char line[24], more[24];
+	pf_jguest_text *t = NULL;
 	pf_journal_field *f = NULL;
 	size_t n = 0, shown = 0, skipped = 0;
 	int rc;
 
-	f = calloc(4 + 2 * PROFILE_FIELDS + 4 * JOURNAL_PREFS_MAX + 1, sizeof *f);
-	otags = malloc(TAGS_TEXT_MAX);
-	ntags = malloc(TAGS_TEXT_MAX);
-	if (!f || !otags || !ntags) {
+	f = calloc(4 + 2 * PF_JOURNAL_GUEST_FIELDS + 4 * JOURNAL_PREFS_MAX + 1, sizeof *f);
+	t = malloc(sizeof *t);
+	if (!f || !t) {
 		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
 		goto out;
 	}
 	snprintf(line, sizeof line, "%llu", (unsigned long long)r->line);
 	f[n++] = (pf_journal_field){ "line", line };
 	f[n++] = (pf_journal_field){ "action", old ? "updated" : "created" };
-
-	const pf_guest *o = old ? &old->g : NULL, *g = &nr->g;
-	const struct { const char *name, *oldname, *ov, *nv; } c[PROFILE_FIELDS] = {
-		{ "name", "name.old", o ? o->name : NULL, g->name },
-		{ "email", "email.old", o ? o->email : NULL, g->email },
-		{ "phone", "phone.old", o ? o->phone : NULL, g->phone },
-		{ "language", "language.old", o ? o->language : NULL, g->language },
-		{ "loyalty_no", "loyalty_no.old", o ? o->loyalty_no : NULL, g->loyalty_no },
-		{ "external_id", "external_id.old", o ? o->external_id : NULL, g->external_id },
-		{ "birth_date", "birth_date.old", o ? date_text(ob, o->birth_date) : NULL,
-		  date_text(nb, g->birth_date) },
-		{ "tier", "tier.old", o ? pf_tier_name(o->tier) : NULL,
-		  g->tier != PF_TIER_NONE || o ? pf_tier_name(g->tier) : NULL },
-		{ "tags", "tags.old", o ? tags_text(otags, o) : NULL, tags_text(ntags, g) },
-		{ "consent", "consent.old", o ? consent_text(o->consent) : NULL,
-		  consent_text(g->consent) },
-	};
-	for (size_t i = 0; i < PROFILE_FIELDS; i++) {
-		if (str_eq(c[i].ov, c[i].nv))
-			continue;
-		f[n++] = (pf_journal_field){ c[i].name, c[i].nv };
-		if (old)
-			f[n++] = (pf_journal_field){ c[i].oldname, c[i].ov };
-	}
+	n += pf_journal_guest_fields(f + n, old, nr, t);
 	for (size_t i = 0; i < r->npref; i++) {
 		const ipref *p = &r->prefs[i];
 		if (!p->changed)
@@ -788,8 +706,7 @@ static int journal_row(MDB_txn *txn, imp *im, const irow *r, const pf_guest_rec 
 	rc = pf_journal_append(txn, im->db, &e);
 out:
 	free(f);
-	free(otags);
-	free(ntags);
+	free(t);
 	return rc;
 }
 

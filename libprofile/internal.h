@@ -36,6 +36,10 @@ int pf_lmdb_err(int mdb_rc, const char *what);
  *  surrogates, nothing above U+10FFFF, no NUL bytes). */
 bool pf_utf8_valid(const char *s, size_t len);
 
+/** Longest prefix of UTF-8 s[0..len) of at most max bytes that does not
+ *  split a character: for cutting text to a limit. */
+size_t pf_utf8_cut(const char *s, size_t len, size_t max);
+
 /**
  * Check one caller-supplied string field.  `fn` is the public function
  * name and `field` the field name, both used in the error message.
@@ -67,6 +71,16 @@ char *pf_casefold(const char *s, int *rc);
  *  fit. */
 int pf_phone_digits(const char *s, char *out, size_t cap);
 
+/** Check a caller's id argument: PF_EINVAL "<fn>: <what> is NULL" or
+ *  "<fn>: <what> id is zero" (followed by " (<hint>)" when hint is not
+ *  NULL).  Returns 0 or PF_EINVAL. */
+int pf_check_id(const char *fn, const char *what, const pf_id *id, const char *hint);
+
+/** "YYYY-MM-DD" of a pf_date in buf, or NULL for 0 (unknown), as the
+ *  journal and the JSON export write dates. */
+#define PF_DATE_TEXT_SIZE 16
+const char *pf_date_text(char buf[PF_DATE_TEXT_SIZE], pf_date d);
+
 /** Days since 1970-01-01 for a valid pf_date, and back. */
 int64_t pf_date_days(pf_date d);
 pf_date pf_date_from_days(int64_t days);
@@ -74,6 +88,10 @@ pf_date pf_date_from_days(int64_t days);
 /** strdup that tolerates NULL (returns NULL) and sets *rc=PF_ENOMEM on
  *  allocation failure. */
 char *pf_strdup_or_null(const char *s, int *rc);
+
+/** Replace the malloc'd string *field with a copy of value (NULL: none).
+ *  PF_ENOMEM (no message set) leaves *field as it was. */
+int pf_str_set(const char **field, const char *value);
 
 /* ------------------------------------------------------------------ */
 /* store.c — the LMDB environment, transactions, map growth, schema     */
@@ -145,6 +163,12 @@ int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
 int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
                  size_t klen, MDB_val *val);
 
+/** pf_store_get of the record keyed by a 16-byte id; PF_ENOTFOUND with
+ *  the message "<what>: no <noun> with id <id>" ("no <noun> with id <id>"
+ *  when what is NULL). */
+int pf_store_get_id(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const pf_id *id,
+                    MDB_val *val, const char *what, const char *noun);
+
 /** mdb_put with flags; 0 or a mapped error (MDB_MAP_FULL -> PF_EFULL). */
 int pf_store_put(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
                  size_t klen, const void *val, size_t vlen, unsigned flags);
@@ -202,6 +226,13 @@ typedef struct pf_guest_rec {
 } pf_guest_rec;
 
 void pf_guest_rec_free(pf_guest_rec *r);
+
+/** Free a preference's strings and zero it (not the struct itself). */
+void pf_pref_clear(pf_pref *p);
+
+/** Deep copy of src (its strings malloc'd) into dst.  PF_ENOMEM (no
+ *  message set) leaves dst holding nothing. */
+int pf_pref_copy(pf_pref *dst, const pf_pref *src);
 
 /** Deep-copy a caller's pf_guest (profile fields only) into a new record.
  *  Returns 0 or PF_ENOMEM. */
@@ -264,11 +295,31 @@ int pf_guest_save(MDB_txn *txn, pf_db *db, const pf_guest_rec *r);
 /** Find a preference of r by category (binary search); NULL if none. */
 const pf_pref *pf_guest_rec_pref(const pf_guest_rec *r, const char *category);
 
+/** Append every stay of `guest`, in arrival order, to (*items)[*n..],
+ *  growing *items (capacity *cap) with realloc.  On failure the stays
+ *  already appended stay there for the caller to clear and free.
+ *  PF_ECORRUPT for a malformed key or record; messages name `what`. */
+int pf_stays_read(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_stay **items,
+                  size_t *n, size_t *cap, const char *what);
+
 /** Record or update a stay inside a transaction; updates the guest's stay
  *  counter when the stay is new.  `r` is the loaded guest record, saved by
  *  this function when the counter changes. */
 int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s,
                     const char *what);
+
+/**
+ * pf_pref_set's work on a loaded guest record, inside the caller's write
+ * transaction: observe category = value (kind, department, staff and
+ * note from *o; o->time and o->version are not read) at time t.  The
+ * same value and kind again counts once more and keeps the stored note
+ * when o->note is NULL; anything else replaces the category's
+ * preference.  Journals "pref.set"; edits r but neither saves it nor
+ * touches r->g.updated.  Arguments must be valid already.  PF_EINVAL
+ * when a new category would pass PF_PREFS_MAX; messages start "<fn>: ".
+ */
+int pf_pref_observe(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const char *category,
+                    const char *value, const pf_observation *o, pf_time t, const char *fn);
 
 /* ------------------------------------------------------------------ */
 /* rules.c — the rule language; evaluates over memory, never LMDB        */
@@ -320,7 +371,8 @@ int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *
 void pf_match_list_free(pf_match_list *l);
 
 /* ------------------------------------------------------------------ */
-/* prompt.c — queue and delivery, used by event.c                        */
+/* prompt.c — records, queue keys and delivery (the only file that lays  */
+/* out queue keys); used by event.c, feedback.c, merge.c and erase.c     */
 /* ------------------------------------------------------------------ */
 
 /** Store a new prompt (assigning p->seq) and its queue entries. */
@@ -328,6 +380,24 @@ int pf_prompt_store(MDB_txn *txn, pf_db *db, pf_prompt *p);
 
 /** Load a prompt by id inside a transaction (PF_ENOTFOUND if absent). */
 int pf_prompt_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt *out);
+
+/** Store a prompt record again after changing fields that no queue key
+ *  holds (guest, text, staff names); used by merge.c and erase.c. */
+int pf_prompt_rewrite(MDB_txn *txn, pf_db *db, const pf_prompt *p);
+
+/**
+ * Close loaded prompt *p as `to` (PF_PROMPT_DONE or PF_PROMPT_DISMISSED)
+ * inside the caller's write transaction, exactly as pf_prompt_done /
+ * pf_prompt_dismiss do: done_by = staff, done_at = when, dismiss_reason =
+ * reason (may be NULL), its work-list entries removed, the record
+ * rewritten and "prompt.done" / "prompt.dismiss" journaled with actor
+ * DEPT/staff.  *p is updated in place (the caller still clears it).
+ * PF_EINVAL (messages start "<fn>: ") if *p is not pending or
+ * acknowledged; the caller checks `staff` and `reason`.
+ */
+int pf_prompt_close_txn(MDB_txn *txn, pf_db *db, pf_prompt *p, pf_prompt_status to,
+                        const char *staff, const char *reason, pf_time when,
+                        const char *fn);
 
 /** Deliver prompts to in-process subscribers (after commit). */
 void pf_prompts_deliver(pf_db *db, const pf_prompt_list *list);
@@ -373,6 +443,29 @@ int pf_journal_append(MDB_txn *txn, pf_db *db, const pf_jentry *e);
  *  old value as "field.old" (NULL value: the field was cleared). */
 int pf_journal_guest_put(MDB_txn *txn, pf_db *db, const pf_guest_rec *old,
                          const pf_guest_rec *nr);
+
+/** The profile fields "guest.put" journals (name, email, phone, language,
+ *  loyalty_no, external_id, birth_date, tier, tags, consent). */
+#define PF_JOURNAL_GUEST_FIELDS 10
+#define PF_JOURNAL_TAGS_TEXT_MAX (PF_TAGS_MAX * (PF_FIELD_MAX + 1))
+
+/** Text the fields of pf_journal_guest_fields point into (8 KiB: keep it
+ *  off the stack). */
+typedef struct pf_jguest_text {
+	char birth_old[PF_DATE_TEXT_SIZE], birth_new[PF_DATE_TEXT_SIZE];
+	char tags_old[PF_JOURNAL_TAGS_TEXT_MAX], tags_new[PF_JOURNAL_TAGS_TEXT_MAX];
+} pf_jguest_text;
+
+/** Write to f (room for 2 * PF_JOURNAL_GUEST_FIELDS) the profile fields
+ *  that changed from `old` (NULL: created) to `nr`, as "guest.put"
+ *  journals them, and return how many.  Values point into old, nr and
+ *  *t, which must outlive f.  Shared with import.c's "import.row". */
+size_t pf_journal_guest_fields(pf_journal_field *f, const pf_guest_rec *old,
+                               const pf_guest_rec *nr, pf_jguest_text *t);
+
+/** The journal's text for consent flags: "none", "profiling",
+ *  "marketing" or "profiling,marketing". */
+const char *pf_consent_text(unsigned int c);
 
 /** Journal a stay written by pf_stay_put_txn: "stay.add" with arrival,
  *  departure, room, property, party, and "stays" (the guest's new count)
@@ -508,9 +601,6 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
                          pf_id **out, size_t *nout);
 
-/** Store a prompt record again after changing fields that no queue key
- *  holds (guest, text, staff names). */
-int pf_prompt_rewrite(MDB_txn *txn, pf_db *db, const pf_prompt *p);
 
 /* ------------------------------------------------------------------ */
 /* tz.c / feedback.c / quality.c — business day, feedback, figures      */

@@ -162,16 +162,7 @@ int pf_journal_append(MDB_txn *txn, pf_db *db, const pf_jentry *e)
 /* ------------------------------------------------------------------ */
 
 /* Text forms of guest fields for the journal. */
-static const char *date_text(char buf[16], pf_date d)
-{
-	if (!d)
-		return NULL;
-	snprintf(buf, 16, "%04d-%02d-%02d", (int)(d / 10000), (int)(d / 100 % 100),
-	         (int)(d % 100));
-	return buf;
-}
-
-static const char *consent_text(unsigned int c)
+const char *pf_consent_text(unsigned int c)
 {
 	switch (c & (PF_CONSENT_PROFILING | PF_CONSENT_MARKETING)) {
 	case PF_CONSENT_PROFILING: return "profiling";
@@ -181,10 +172,8 @@ static const char *consent_text(unsigned int c)
 	}
 }
 
-#define TAGS_TEXT_MAX (PF_TAGS_MAX * (PF_FIELD_MAX + 1))
-
 /* "a,b,c"; NULL when there are none. */
-static const char *tags_text(char *buf, const pf_guest *g)
+static const char *tags_text(char buf[PF_JOURNAL_TAGS_TEXT_MAX], const pf_guest *g)
 {
 	size_t n = 0;
 	if (!g->tag_count || !g->tags)
@@ -192,7 +181,7 @@ static const char *tags_text(char *buf, const pf_guest *g)
 	for (size_t i = 0; i < g->tag_count; i++) {
 		const char *t = g->tags[i] ? g->tags[i] : "";
 		size_t l = strnlen(t, PF_FIELD_MAX);
-		if (n + l + 1 >= TAGS_TEXT_MAX)
+		if (n + l + 1 >= PF_JOURNAL_TAGS_TEXT_MAX)
 			break;
 		if (i)
 			buf[n++] = ',';
@@ -208,65 +197,62 @@ static bool str_eq(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Up to 10 fields, each with its old value. */
-#define GUEST_FIELDS 10
-
-int pf_journal_guest_put(MDB_txn *txn, pf_db *db, const pf_guest_rec *old,
-                         const pf_guest_rec *nr)
+size_t pf_journal_guest_fields(pf_journal_field *f, const pf_guest_rec *old,
+                               const pf_guest_rec *nr, pf_jguest_text *t)
 {
-	char ob[16], nb[16];
-	char *otags = NULL, *ntags = NULL;
-	pf_journal_field f[2 * GUEST_FIELDS];
-	size_t n = 0;
-	int rc;
-
-	/* Two tag lists of up to 4 KiB each: on the heap, not the stack. */
-	otags = malloc(TAGS_TEXT_MAX);
-	ntags = malloc(TAGS_TEXT_MAX);
-	if (!otags || !ntags) {
-		rc = pf_seterr(PF_ENOMEM, "pf_guest_put: out of memory");
-		goto out;
-	}
 	const pf_guest *o = old ? &old->g : NULL, *g = &nr->g;
-	struct { const char *name, *oldname, *ov, *nv; } c[GUEST_FIELDS] = {
+	const struct { const char *name, *oldname, *ov, *nv; } c[PF_JOURNAL_GUEST_FIELDS] = {
 		{ "name", "name.old", o ? o->name : NULL, g->name },
 		{ "email", "email.old", o ? o->email : NULL, g->email },
 		{ "phone", "phone.old", o ? o->phone : NULL, g->phone },
 		{ "language", "language.old", o ? o->language : NULL, g->language },
 		{ "loyalty_no", "loyalty_no.old", o ? o->loyalty_no : NULL, g->loyalty_no },
 		{ "external_id", "external_id.old", o ? o->external_id : NULL, g->external_id },
-		{ "birth_date", "birth_date.old", o ? date_text(ob, o->birth_date) : NULL,
-		  date_text(nb, g->birth_date) },
+		{ "birth_date", "birth_date.old",
+		  o ? pf_date_text(t->birth_old, o->birth_date) : NULL,
+		  pf_date_text(t->birth_new, g->birth_date) },
 		{ "tier", "tier.old", o ? pf_tier_name(o->tier) : NULL,
 		  g->tier != PF_TIER_NONE || o ? pf_tier_name(g->tier) : NULL },
-		{ "tags", "tags.old", o ? tags_text(otags, o) : NULL, tags_text(ntags, g) },
-		{ "consent", "consent.old", o ? consent_text(o->consent) : NULL,
-		  consent_text(g->consent) },
+		{ "tags", "tags.old", o ? tags_text(t->tags_old, o) : NULL,
+		  tags_text(t->tags_new, g) },
+		{ "consent", "consent.old", o ? pf_consent_text(o->consent) : NULL,
+		  pf_consent_text(g->consent) },
 	};
-	for (size_t i = 0; i < GUEST_FIELDS; i++) {
+	size_t n = 0;
+	for (size_t i = 0; i < PF_JOURNAL_GUEST_FIELDS; i++) {
 		if (str_eq(c[i].ov, c[i].nv))
 			continue;
 		f[n++] = (pf_journal_field){ c[i].name, c[i].nv };
 		if (old)
 			f[n++] = (pf_journal_field){ c[i].oldname, c[i].ov };
 	}
-	pf_jentry e = { .op = "guest.put", .guest = g->id, .fields = f, .field_count = n };
-	rc = pf_journal_append(txn, db, &e);
-out:
-	free(otags);
-	free(ntags);
+	return n;
+}
+
+int pf_journal_guest_put(MDB_txn *txn, pf_db *db, const pf_guest_rec *old,
+                         const pf_guest_rec *nr)
+{
+	pf_journal_field f[2 * PF_JOURNAL_GUEST_FIELDS];
+	/* Two tag lists of up to 4 KiB each: on the heap, not the stack. */
+	pf_jguest_text *t = malloc(sizeof *t);
+	if (!t)
+		return pf_seterr(PF_ENOMEM, "pf_guest_put: out of memory");
+	size_t n = pf_journal_guest_fields(f, old, nr, t);
+	pf_jentry e = { .op = "guest.put", .guest = nr->g.id, .fields = f, .field_count = n };
+	int rc = pf_journal_append(txn, db, &e);
+	free(t);
 	return rc;
 }
 
 int pf_journal_stay(MDB_txn *txn, pf_db *db, const pf_stay *s, bool is_new,
                     uint32_t stays, const char *ref)
 {
-	char arr[16], dep[16], party[16], count[16];
+	char arr[PF_DATE_TEXT_SIZE], dep[PF_DATE_TEXT_SIZE], party[16], count[16];
 	pf_journal_field f[6];
 	size_t n = 0;
 
-	f[n++] = (pf_journal_field){ "arrival", date_text(arr, s->arrival) };
-	f[n++] = (pf_journal_field){ "departure", date_text(dep, s->departure) };
+	f[n++] = (pf_journal_field){ "arrival", pf_date_text(arr, s->arrival) };
+	f[n++] = (pf_journal_field){ "departure", pf_date_text(dep, s->departure) };
 	if (s->room)
 		f[n++] = (pf_journal_field){ "room", s->room };
 	if (s->property)

@@ -11,7 +11,7 @@
  * it re-pointed: unmerge puts those bytes back.
  *
  * Calls store.c, codec.c, text.c, guest.c (load, reindex, folding),
- * prompt.c (load), feedback.c (move/set guest) and journal.c.
+ * prompt.c (load, rewrite), feedback.c (move/set guest) and journal.c.
  */
 #include "internal.h"
 
@@ -31,22 +31,6 @@
 static bool id_eq(const pf_id *a, const pf_id *b)
 {
 	return memcmp(a->b, b->b, ID_LEN) == 0;
-}
-
-static int check_id(const char *fn, const char *what, const pf_id *id)
-{
-	if (!id)
-		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, what);
-	if (pf_id_is_zero(id))
-		return pf_seterr(PF_EINVAL, "%s: %s id is zero", fn, what);
-	return 0;
-}
-
-static int no_guest(const char *fn, const pf_id *id)
-{
-	char s[PF_ID_STRLEN + 1];
-	pf_id_format(s, id);
-	return pf_seterr(PF_ENOTFOUND, "%s: no guest with id %s", fn, s);
 }
 
 static size_t merge_key(unsigned char *k, const pf_id *merge)
@@ -161,19 +145,8 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* Prompts: erase.c shares these                                        */
+/* Prompts: erase.c shares this                                         */
 /* ------------------------------------------------------------------ */
-
-int pf_prompt_rewrite(MDB_txn *txn, pf_db *db, const pf_prompt *p)
-{
-	msgpack_sbuffer sb;
-	msgpack_sbuffer_init(&sb);
-	int rc = pf_codec_prompt_encode(&sb, p);
-	if (rc == 0)
-		rc = pf_store_put(txn, db, PF_DBI_PROMPT, p->id.b, ID_LEN, sb.data, sb.size, 0);
-	msgpack_sbuffer_destroy(&sb);
-	return rc;
-}
 
 int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
                          pf_id **out, size_t *nout)
@@ -584,7 +557,7 @@ int pf_guest_duplicates(pf_duplicate_list **out, pf_db *db, const pf_id *guest)
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, DUPS ": db is NULL");
-	int rc = check_id(DUPS, "guest", guest);
+	int rc = pf_check_id(DUPS, "guest", guest, NULL);
 	if (rc)
 		return rc;
 	struct dup_args a = { guest, NULL, 0, 0, NULL };
@@ -624,9 +597,9 @@ static int notdup_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc;
 	const pf_id *both[2] = { p->a, p->b };
 	for (int i = 0; i < 2; i++) {
-		rc = pf_store_get(txn, db, PF_DBI_GUEST, both[i]->b, ID_LEN, &v);
+		rc = pf_store_get_id(txn, db, PF_DBI_GUEST, both[i], &v, NOTDUP, "guest");
 		if (rc)
-			return rc == PF_ENOTFOUND ? no_guest(NOTDUP, both[i]) : rc;
+			return rc;
 	}
 	bool marked = false;
 	if ((rc = marked_not_dup(txn, db, p->a, p->b, &marked)) || marked)
@@ -655,7 +628,8 @@ int pf_guest_not_duplicate(pf_db *db, const pf_id *a, const pf_id *b)
 	int rc;
 	if (!db)
 		return pf_seterr(PF_EINVAL, NOTDUP ": db is NULL");
-	if ((rc = check_id(NOTDUP, "a", a)) || (rc = check_id(NOTDUP, "b", b)))
+	if ((rc = pf_check_id(NOTDUP, "a", a, NULL)) ||
+	    (rc = pf_check_id(NOTDUP, "b", b, NULL)))
 		return rc;
 	if (id_eq(a, b))
 		return pf_seterr(PF_EINVAL, NOTDUP ": a and b are the same guest");
@@ -667,30 +641,9 @@ int pf_guest_not_duplicate(pf_db *db, const pf_id *a, const pf_id *b)
 /* Preferences of a merged profile                                      */
 /* ------------------------------------------------------------------ */
 
-static void pref_free_strings(pf_pref *p)
-{
-	free((char *)p->category);
-	free((char *)p->value);
-	free((char *)p->department);
-	free((char *)p->staff);
-	free((char *)p->note);
-	memset(p, 0, sizeof *p);
-}
-
 static int pref_dup(pf_pref *dst, const pf_pref *src)
 {
-	int rc = 0;
-	*dst = *src;
-	dst->category = pf_strdup_or_null(src->category, &rc);
-	dst->value = pf_strdup_or_null(src->value, &rc);
-	dst->department = pf_strdup_or_null(src->department, &rc);
-	dst->staff = pf_strdup_or_null(src->staff, &rc);
-	dst->note = pf_strdup_or_null(src->note, &rc);
-	if (rc) {
-		pref_free_strings(dst);
-		return pf_seterr(PF_ENOMEM, "out of memory");
-	}
-	return 0;
+	return pf_pref_copy(dst, src) ? pf_seterr(PF_ENOMEM, "out of memory") : 0;
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -702,7 +655,7 @@ static bool str_eq(const char *a, const char *b)
 static void prefs_replace(pf_guest_rec *r, pf_pref *prefs, size_t n)
 {
 	for (size_t i = 0; i < r->g.pref_count; i++)
-		pref_free_strings(&r->prefs[i]);
+		pf_pref_clear(&r->prefs[i]);
 	free(r->prefs);
 	r->prefs = prefs;
 	r->pref_cap = n;
@@ -731,7 +684,7 @@ static int pref_combine(pf_pref *dst, const pf_pref *k, const pf_pref *d)
 	if (rc)
 		return rc;
 	if (!dst->note && other->note && !(dst->note = strdup(other->note))) {
-		pref_free_strings(dst);
+		pf_pref_clear(dst);
 		return pf_seterr(PF_ENOMEM, "out of memory");
 	}
 	uint64_t sum = (uint64_t)k->count + d->count;
@@ -765,7 +718,7 @@ static int merge_prefs(pf_guest_rec *kr, const pf_guest_rec *dr, const char *fn)
 		               "more than %d", fn, n, PF_PREFS_MAX);
 	if (rc) {
 		for (size_t x = 0; x < n; x++)
-			pref_free_strings(&out[x]);
+			pf_pref_clear(&out[x]);
 		free(out);
 		return rc;
 	}
@@ -962,24 +915,13 @@ struct merge_args {
 	pf_time now;
 };
 
-/* Copy a stored record's bytes into b. */
-static int get_raw(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key, size_t klen,
-                   pf_merge_blob *b)
-{
-	MDB_val v;
-	int rc = pf_store_get(txn, db, dbi, key, klen, &v);
-	if (rc)
-		return rc;
-	return blob_set(b, v.mv_data, v.mv_size);
-}
-
 static int load_raw_guest(MDB_txn *txn, pf_db *db, const pf_id *id, pf_merge_blob *b,
                           pf_guest_rec **r, const char *fn)
 {
-	int rc = get_raw(txn, db, PF_DBI_GUEST, id->b, ID_LEN, b);
-	if (rc == PF_ENOTFOUND)
-		return no_guest(fn, id);
-	if (rc)
+	/* The stored bytes themselves: the merge record keeps them. */
+	MDB_val v;
+	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, fn, "guest");
+	if (rc || (rc = blob_set(b, v.mv_data, v.mv_size)))
 		return rc;
 	if ((rc = pf_codec_guest_decode(r, b->data, b->len)))
 		return rc;
@@ -1179,7 +1121,8 @@ int pf_guest_merge(pf_id *merge_out, pf_db *db, const pf_id *keep, const pf_id *
 	if (!db)
 		return pf_seterr(PF_EINVAL, MERGE ": db is NULL");
 	int rc;
-	if ((rc = check_id(MERGE, "keep", keep)) || (rc = check_id(MERGE, "duplicate", duplicate)))
+	if ((rc = pf_check_id(MERGE, "keep", keep, NULL)) ||
+	    (rc = pf_check_id(MERGE, "duplicate", duplicate, NULL)))
 		return rc;
 	if (id_eq(keep, duplicate))
 		return pf_seterr(PF_EINVAL, MERGE ": keep and duplicate are the same guest");
@@ -1298,7 +1241,7 @@ static int restore_three_way(pf_guest_rec *cur, const pf_guest_rec *after, pf_gu
 	}
 	if (rc) {
 		for (size_t i = 0; i < n; i++)
-			pref_free_strings(&out[i]);
+			pf_pref_clear(&out[i]);
 		free(out);
 		return rc;
 	}
@@ -1484,7 +1427,7 @@ int pf_guest_unmerge(pf_db *db, const pf_id *merge)
 {
 	if (!db)
 		return pf_seterr(PF_EINVAL, UNMERGE ": db is NULL");
-	int rc = check_id(UNMERGE, "merge", merge);
+	int rc = pf_check_id(UNMERGE, "merge", merge, NULL);
 	if (rc)
 		return rc;
 	struct unmerge_args a = { merge, pf_now(db) };

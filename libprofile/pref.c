@@ -11,15 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int check_guest_id(const char *fn, const pf_id *guest)
-{
-	if (!guest)
-		return pf_seterr(PF_EINVAL, "%s: guest is NULL", fn);
-	if (pf_id_is_zero(guest))
-		return pf_seterr(PF_EINVAL, "%s: guest id is zero (no guest)", fn);
-	return 0;
-}
-
 /* Index of the first preference whose category is >= `category`. */
 static size_t lower_bound(const pf_guest_rec *r, const char *category)
 {
@@ -32,33 +23,6 @@ static size_t lower_bound(const pf_guest_rec *r, const char *category)
 			hi = mid;
 	}
 	return lo;
-}
-
-static void pref_clear(pf_pref *p)
-{
-	free((char *)p->category);
-	free((char *)p->value);
-	free((char *)p->department);
-	free((char *)p->staff);
-	free((char *)p->note);
-	memset(p, 0, sizeof *p);
-}
-
-/* Deep copy of src's strings into dst; on failure dst holds nothing. */
-static int pref_copy(pf_pref *dst, const pf_pref *src)
-{
-	int rc = 0;
-	*dst = *src;
-	dst->category = pf_strdup_or_null(src->category, &rc);
-	dst->value = pf_strdup_or_null(src->value, &rc);
-	dst->department = pf_strdup_or_null(src->department, &rc);
-	dst->staff = pf_strdup_or_null(src->staff, &rc);
-	dst->note = pf_strdup_or_null(src->note, &rc);
-	if (rc) {
-		pref_clear(dst);
-		return PF_ENOMEM;
-	}
-	return 0;
 }
 
 /* The journal entry of a set: the new value, and the old one when it
@@ -102,60 +66,52 @@ struct set_args {
 	pf_time now;      /* becomes the guest's `updated` */
 };
 
-static int set_txn(MDB_txn *txn, pf_db *db, void *arg)
+int pf_pref_observe(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const char *category,
+                    const char *value, const pf_observation *o, pf_time t, const char *fn)
 {
-	struct set_args *a = arg;
-	const pf_observation *o = a->obs;
-	pf_guest_rec *r = NULL;
 	pf_pref fresh = { 0 };
 	char *old_value = NULL;      /* for the journal */
 	int old_kind = -1;
-	int rc = pf_guest_load(&r, txn, db, a->guest, SET);
-	if (rc)
-		goto out;
+	int rc = 0;
 
-	size_t i = lower_bound(r, a->category);
-	bool exists = i < r->g.pref_count && strcmp(r->prefs[i].category, a->category) == 0;
-	if (!exists && r->g.pref_count >= PF_PREFS_MAX) {
-		rc = pf_seterr(PF_EINVAL, SET ": the guest already has %d preferences, the most "
-		               "allowed", PF_PREFS_MAX);
-		goto out;
-	}
+	size_t i = lower_bound(r, category);
+	bool exists = i < r->g.pref_count && strcmp(r->prefs[i].category, category) == 0;
+	if (!exists && r->g.pref_count >= PF_PREFS_MAX)
+		return pf_seterr(PF_EINVAL, "%s: the guest already has %d preferences, the "
+		                 "most allowed", fn, PF_PREFS_MAX);
 
 	/* Build the new strings first so a failed allocation leaves the
 	 * record untouched. */
 	const pf_pref *cur = exists ? &r->prefs[i] : NULL;
-	bool same = cur && cur->kind == o->kind && strcmp(cur->value, a->value) == 0;
+	bool same = cur && cur->kind == o->kind && strcmp(cur->value, value) == 0;
 	const char *note = o->note ? o->note : (same ? cur->note : NULL);
 	pf_pref src = {
-		.category = a->category, .value = a->value, .kind = o->kind,
+		.category = category, .value = value, .kind = o->kind,
 		.department = o->department, .staff = o->staff, .note = note,
 	};
-	if (pref_copy(&fresh, &src)) {
-		rc = pf_seterr(PF_ENOMEM, SET ": out of memory");
-		goto out;
-	}
+	if (pf_pref_copy(&fresh, &src))
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
 	if (same) {
 		fresh.count = cur->count < UINT32_MAX ? cur->count + 1 : UINT32_MAX;
 		/* An observation entered late must not move the dates backwards. */
-		fresh.first_seen = a->time < cur->first_seen ? a->time : cur->first_seen;
-		fresh.last_seen = a->time > cur->last_seen ? a->time : cur->last_seen;
+		fresh.first_seen = t < cur->first_seen ? t : cur->first_seen;
+		fresh.last_seen = t > cur->last_seen ? t : cur->last_seen;
 	} else {
 		fresh.count = 1;
-		fresh.first_seen = fresh.last_seen = a->time;
+		fresh.first_seen = fresh.last_seen = t;
 	}
 
 	if (exists) {
 		old_value = (char *)r->prefs[i].value;
 		old_kind = (int)r->prefs[i].kind;
 		r->prefs[i].value = NULL;
-		pref_clear(&r->prefs[i]);
+		pf_pref_clear(&r->prefs[i]);
 	} else {
 		if (r->g.pref_count == r->pref_cap) {
 			size_t cap = r->pref_cap ? r->pref_cap * 2 : 8;
 			pf_pref *p = realloc(r->prefs, cap * sizeof *p);
 			if (!p) {
-				rc = pf_seterr(PF_ENOMEM, SET ": out of memory");
+				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
 				goto out;
 			}
 			r->prefs = p;
@@ -168,13 +124,24 @@ static int set_txn(MDB_txn *txn, pf_db *db, void *arg)
 	}
 	r->prefs[i] = fresh;
 	memset(&fresh, 0, sizeof fresh);
-	r->g.updated = a->now;
-	if ((rc = pf_guest_save(txn, db, r)))
-		goto out;
-	rc = journal_set(txn, db, a->guest, &r->prefs[i], o->note, old_value, old_kind);
+	rc = journal_set(txn, db, &r->g.id, &r->prefs[i], o->note, old_value, old_kind);
 out:
 	free(old_value);
-	pref_clear(&fresh);
+	pf_pref_clear(&fresh);
+	return rc;
+}
+
+static int set_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct set_args *a = arg;
+	pf_guest_rec *r = NULL;
+	int rc = pf_guest_load(&r, txn, db, a->guest, SET);
+	if (rc == 0)
+		rc = pf_pref_observe(txn, db, r, a->category, a->value, a->obs, a->time, SET);
+	if (rc == 0) {
+		r->g.updated = a->now;
+		rc = pf_guest_save(txn, db, r);
+	}
 	pf_guest_rec_free(r);
 	return rc;
 }
@@ -185,7 +152,8 @@ int pf_pref_set(pf_db *db, const pf_id *guest, const char *category, const char 
 	int rc;
 	if (!db)
 		return pf_seterr(PF_EINVAL, SET ": db is NULL");
-	if ((rc = check_guest_id(SET, guest)) || (rc = pf_check_category(SET, category)) ||
+	if ((rc = pf_check_id(SET, "guest", guest, "no guest")) ||
+	    (rc = pf_check_category(SET, category)) ||
 	    (rc = pf_check_text(SET, "value", value, PF_VALUE_MAX, true)))
 		return rc;
 	if (!obs)
@@ -249,7 +217,7 @@ static int del_txn(MDB_txn *txn, pf_db *db, void *arg)
 	char *old_value = (char *)r->prefs[i].value;
 	pf_pref_kind old_kind = r->prefs[i].kind;
 	r->prefs[i].value = NULL;
-	pref_clear(&r->prefs[i]);
+	pf_pref_clear(&r->prefs[i]);
 	memmove(&r->prefs[i], &r->prefs[i + 1], (r->g.pref_count - i - 1) * sizeof *r->prefs);
 	r->g.pref_count--;
 	r->g.updated = a->now;
@@ -271,7 +239,8 @@ int pf_pref_del(pf_db *db, const pf_id *guest, const char *category)
 	int rc;
 	if (!db)
 		return pf_seterr(PF_EINVAL, DEL ": db is NULL");
-	if ((rc = check_guest_id(DEL, guest)) || (rc = pf_check_category(DEL, category)))
+	if ((rc = pf_check_id(DEL, "guest", guest, "no guest")) ||
+	    (rc = pf_check_category(DEL, category)))
 		return rc;
 	struct cat_args a = { .guest = guest, .category = category, .now = pf_now(db) };
 	return pf_store_write(db, DEL, del_txn, &a);
@@ -294,7 +263,7 @@ static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
 		goto out;
 	}
 	a->out = malloc(sizeof *a->out);
-	if (!a->out || pref_copy(a->out, p)) {
+	if (!a->out || pf_pref_copy(a->out, p)) {
 		free(a->out);
 		a->out = NULL;
 		rc = pf_seterr(PF_ENOMEM, GET ": out of memory");
@@ -312,7 +281,8 @@ int pf_pref_get(pf_pref **out, pf_db *db, const pf_id *guest, const char *catego
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, GET ": db is NULL");
-	if ((rc = check_guest_id(GET, guest)) || (rc = pf_check_category(GET, category)))
+	if ((rc = pf_check_id(GET, "guest", guest, "no guest")) ||
+	    (rc = pf_check_category(GET, category)))
 		return rc;
 	struct cat_args a = { .guest = guest, .category = category };
 	rc = pf_store_read(db, GET, get_txn, &a);
@@ -342,7 +312,7 @@ int pf_pref_list_get(pf_pref_list **out, pf_db *db, const pf_id *guest)
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, LIST ": db is NULL");
-	if ((rc = check_guest_id(LIST, guest)))
+	if ((rc = pf_check_id(LIST, "guest", guest, "no guest")))
 		return rc;
 	struct cat_args a = { .guest = guest };
 	pf_pref_list *l = NULL;

@@ -5,7 +5,9 @@
  * Owns the `prompt` and `queue` dbs, meta "seq.prompt" and "seq.dept:*",
  * and db->subs (under db->sub_lock).  Calls store.c, codec.c and text.c.
  * event.c stores new prompts through pf_prompt_store and hands them to
- * pf_prompts_deliver after its commit.
+ * pf_prompts_deliver after its commit; feedback.c closes prompts through
+ * pf_prompt_close_txn; merge.c and erase.c change records through
+ * pf_prompt_rewrite.  Queue keys are laid out here and nowhere else.
  *
  * `prompt`: 16-byte id -> prompt record (codec).
  * `queue` keys (values empty unless stated); DUE is the due time as a
@@ -20,7 +22,8 @@
  *   's' DEPT '\0' be64(seq) -> ID         DEPT's feed, every status, in
  *                                         sequence order
  * 'o' and 'd' entries exist while a prompt is pending or acknowledged and
- * go in the transaction that completes or dismisses it.
+ * go in the transaction that completes or dismisses it
+ * (pf_prompt_close_txn).
  */
 #include "internal.h"
 
@@ -196,11 +199,7 @@ int pf_prompt_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt *out)
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	rc = pf_store_get(txn, db, PF_DBI_PROMPT, id->b, ID_LEN, &v);
-	if (rc == PF_ENOTFOUND) {
-		pf_id_format(idtext, id);
-		return pf_seterr(PF_ENOTFOUND, "no prompt with id %s", idtext);
-	}
+	rc = pf_store_get_id(txn, db, PF_DBI_PROMPT, id, &v, NULL, "prompt");
 	if (rc)
 		return rc;
 	rc = pf_codec_prompt_decode(out, v.mv_data, v.mv_size);
@@ -341,10 +340,10 @@ int pf_prompt_get(pf_prompt_list **out, pf_db *db, const pf_id *prompt)
 	if (!out)
 		return pf_seterr(PF_EINVAL, "pf_prompt_get: out is NULL");
 	*out = NULL;
-	if (!db || !prompt)
-		return pf_seterr(PF_EINVAL, "pf_prompt_get: %s is NULL", db ? "prompt" : "db");
-	if (pf_id_is_zero(prompt))
-		return pf_seterr(PF_EINVAL, "pf_prompt_get: prompt id is zero");
+	if (!db)
+		return pf_seterr(PF_EINVAL, "pf_prompt_get: db is NULL");
+	if ((rc = pf_check_id("pf_prompt_get", "prompt", prompt, NULL)))
+		return rc;
 	rc = pf_store_read(db, "pf_prompt_get", get_txn, &a);
 	if (rc) {
 		plist_reset(&a.pl);
@@ -519,6 +518,77 @@ int pf_prompts_seq(uint64_t *seq, pf_db *db, const char *department)
 
 enum transition { T_ACK, T_DONE, T_DISMISS };
 
+/* Journal one status change of p ("prompt.ack", "prompt.done" or
+ * "prompt.dismiss"), by DEPT/staff. */
+static int journal_transition(MDB_txn *txn, pf_db *db, const pf_prompt *p,
+                              pf_prompt_status old, const char *staff, const char *reason)
+{
+	const char *op = p->status == PF_PROMPT_ACKNOWLEDGED ? "prompt.ack" :
+	                 p->status == PF_PROMPT_DONE ? "prompt.done" : "prompt.dismiss";
+	char actor[PF_JOURNAL_ACTOR_MAX + 1];
+	snprintf(actor, sizeof actor, "%s/%s", p->department, staff);
+	pf_journal_field jf[3] = { { "status", pf_prompt_status_name(p->status) },
+	                           { "status.old", pf_prompt_status_name(old) },
+	                           { "reason", reason } };
+	pf_jentry je = { .op = op, .actor = actor, .guest = p->guest, .object = p->id,
+	                 .ref = p->event_id, .fields = jf, .field_count = reason ? 3 : 2 };
+	return pf_journal_append(txn, db, &je);
+}
+
+int pf_prompt_close_txn(MDB_txn *txn, pf_db *db, pf_prompt *p, pf_prompt_status to,
+                        const char *staff, const char *reason, pf_time when, const char *fn)
+{
+	char idtext[PF_ID_STRLEN + 1];
+	unsigned char k[QKEY_MAX];
+	size_t n;
+	int rc;
+
+	if (to != PF_PROMPT_DONE && to != PF_PROMPT_DISMISSED)
+		return pf_seterr(PF_EINVAL, "%s: a prompt can only be closed as done or "
+		                 "dismissed", fn);
+	if (p->status != PF_PROMPT_PENDING && p->status != PF_PROMPT_ACKNOWLEDGED) {
+		pf_id_format(idtext, &p->id);
+		return pf_seterr(PF_EINVAL, "%s: prompt %s is already %s; only a pending or "
+		                 "acknowledged prompt can be %s", fn, idtext,
+		                 pf_prompt_status_name(p->status),
+		                 to == PF_PROMPT_DONE ? "completed" : "dismissed");
+	}
+	/* key_open writes the department into k. */
+	if (!p->department || strlen(p->department) > PF_FIELD_MAX)
+		return pf_seterr(PF_EINVAL, "%s: prompt department is missing or too long",
+		                 fn);
+
+	char *by = strdup(staff);
+	char *why = reason ? strdup(reason) : NULL;
+	if (!by || (reason && !why)) {
+		free(by);
+		free(why);
+		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+	}
+	pf_prompt_status old = p->status;
+	free((char *)p->done_by);
+	p->done_by = by;
+	p->done_at = when;
+	free((char *)p->dismiss_reason);
+	p->dismiss_reason = why;
+	p->status = to;
+	/* Closed prompts leave the work lists; the feed keeps them.  The keys
+	 * hold department, due, priority and id, none of which changed. */
+	n = key_open(k, p);
+	if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)))
+		return rc;
+	n = key_due(k, p);
+	if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)) ||
+	    (rc = prompt_put(txn, db, p, 0)))
+		return rc;
+	return journal_transition(txn, db, p, old, staff, reason);
+}
+
+int pf_prompt_rewrite(MDB_txn *txn, pf_db *db, const pf_prompt *p)
+{
+	return prompt_put(txn, db, p, 0);
+}
+
 struct trans_args {
 	const pf_id *id;
 	enum transition t;
@@ -532,72 +602,40 @@ static int trans_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct trans_args *a = arg;
 	char idtext[PF_ID_STRLEN + 1];
-	unsigned char k[QKEY_MAX];
 	pf_prompt p;
-	size_t n;
 	int rc;
 
-	pf_id_format(idtext, a->id);
 	rc = pf_prompt_load(txn, db, a->id, &p);
-	if (rc == PF_ENOTFOUND)
+	if (rc == PF_ENOTFOUND) {
+		pf_id_format(idtext, a->id);
 		return pf_seterr(PF_ENOTFOUND, "%s: no prompt with id %s", a->fn, idtext);
+	}
 	if (rc)
 		return rc;
 
-	pf_prompt_status old_status = p.status;
-	bool open = p.status == PF_PROMPT_PENDING || p.status == PF_PROMPT_ACKNOWLEDGED;
-	if (a->t == T_ACK && p.status != PF_PROMPT_PENDING) {
-		rc = pf_seterr(PF_EINVAL, "%s: prompt %s is %s; only a pending prompt can be "
-		               "acknowledged", a->fn, idtext, pf_prompt_status_name(p.status));
+	if (a->t != T_ACK) {
+		pf_prompt_status to = a->t == T_DONE ? PF_PROMPT_DONE : PF_PROMPT_DISMISSED;
+		rc = pf_prompt_close_txn(txn, db, &p, to, a->staff, a->reason, a->now, a->fn);
 		goto out;
 	}
-	if (a->t != T_ACK && !open) {
-		rc = pf_seterr(PF_EINVAL, "%s: prompt %s is already %s; only a pending or "
-		               "acknowledged prompt can be %s", a->fn, idtext,
-		               pf_prompt_status_name(p.status),
-		               a->t == T_DONE ? "completed" : "dismissed");
+	if (p.status != PF_PROMPT_PENDING) {
+		pf_id_format(idtext, a->id);
+		rc = pf_seterr(PF_EINVAL, "%s: prompt %s is %s; only a pending prompt can "
+		               "be acknowledged", a->fn, idtext,
+		               pf_prompt_status_name(p.status));
 		goto out;
 	}
-
 	char *staff = strdup(a->staff);
-	char *reason = a->reason ? strdup(a->reason) : NULL;
-	if (!staff || (a->reason && !reason)) {
-		free(staff);
-		free(reason);
+	if (!staff) {
 		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", a->fn);
 		goto out;
 	}
-	if (a->t == T_ACK) {
-		free((char *)p.ack_by);
-		p.ack_by = staff;
-		p.ack_at = a->now;
-		p.status = PF_PROMPT_ACKNOWLEDGED;
-	} else {
-		free((char *)p.done_by);
-		p.done_by = staff;
-		p.done_at = a->now;
-		free((char *)p.dismiss_reason);
-		p.dismiss_reason = reason;
-		p.status = a->t == T_DONE ? PF_PROMPT_DONE : PF_PROMPT_DISMISSED;
-		/* Closed prompts leave the work lists; the feed keeps them. */
-		n = key_open(k, &p);
-		if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)))
-			goto out;
-		n = key_due(k, &p);
-		if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)))
-			goto out;
-	}
-	if ((rc = prompt_put(txn, db, &p, 0)))
-		goto out;
-	static const char *const ops[] = { "prompt.ack", "prompt.done", "prompt.dismiss" };
-	char actor[PF_JOURNAL_ACTOR_MAX + 1];
-	snprintf(actor, sizeof actor, "%s/%s", p.department, a->staff);
-	pf_journal_field jf[3] = { { "status", pf_prompt_status_name(p.status) },
-	                           { "status.old", pf_prompt_status_name(old_status) },
-	                           { "reason", a->reason } };
-	pf_jentry je = { .op = ops[a->t], .actor = actor, .guest = p.guest, .object = p.id,
-	                 .ref = p.event_id, .fields = jf, .field_count = a->reason ? 3 : 2 };
-	rc = pf_journal_append(txn, db, &je);
+	free((char *)p.ack_by);
+	p.ack_by = staff;
+	p.ack_at = a->now;
+	p.status = PF_PROMPT_ACKNOWLEDGED;
+	if ((rc = prompt_put(txn, db, &p, 0)) == 0)
+		rc = journal_transition(txn, db, &p, PF_PROMPT_PENDING, a->staff, NULL);
 out:
 	pf_prompt_clear(&p);
 	return rc;
@@ -608,11 +646,10 @@ static int transition(pf_db *db, const pf_id *prompt, const char *staff,
 {
 	int rc;
 
-	if (!db || !prompt)
-		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, db ? "prompt" : "db");
-	if (pf_id_is_zero(prompt))
-		return pf_seterr(PF_EINVAL, "%s: prompt id is zero", fn);
-	if ((rc = pf_check_text(fn, "staff", staff, PF_FIELD_MAX, true)))
+	if (!db)
+		return pf_seterr(PF_EINVAL, "%s: db is NULL", fn);
+	if ((rc = pf_check_id(fn, "prompt", prompt, NULL)) ||
+	    (rc = pf_check_text(fn, "staff", staff, PF_FIELD_MAX, true)))
 		return rc;
 	if (t == T_DISMISS && (rc = pf_check_text(fn, "reason", reason, PF_NOTE_MAX, true)))
 		return rc;

@@ -26,6 +26,7 @@ typedef struct acc {
 
 typedef struct qargs {
 	pf_time from, to, cut;
+	pf_date first_day;        /* the hotel's date at `from` */
 	acc all;
 	acc *depts;
 	size_t ndepts, cap;
@@ -144,103 +145,86 @@ static int count_feedback(acc *a, const pf_feedback *f)
 	return 0;
 }
 
-static int walk_prompts(MDB_txn *txn, pf_db *db, qargs *q)
+/* One record of a walk: 0 to go on, or a PF_E* code to stop with. */
+typedef int (*step_fn)(pf_db *db, qargs *q, const MDB_val *k, const MDB_val *v);
+
+/* Every record of `dbi`, in key order. */
+static int walk(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, step_fn step, qargs *q)
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	int rc = 0, mrc;
 
-	if ((mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_PROMPT], &cur)))
+	if ((mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur)))
 		return pf_lmdb_err(mrc, FN);
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		pf_prompt p;
-		if ((rc = pf_codec_prompt_decode(&p, v.mv_data, v.mv_size)))
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if ((rc = step(db, q, &k, &v)))
 			break;
-		if (p.created >= q->from && p.created < q->to) {
-			acc *d = NULL;
-			rc = dept_acc(&d, q, p.department);
-			if (!rc) {
-				count_prompt(&q->all.row, &p, q->cut);
-				count_prompt(&d->row, &p, q->cut);
-			}
-		}
-		pf_prompt_clear(&p);
-		if (rc)
-			break;
-	}
 	if (!rc && mrc && mrc != MDB_NOTFOUND)
 		rc = pf_lmdb_err(mrc, FN);
 	mdb_cursor_close(cur);
 	return rc;
 }
 
-static int walk_feedback(MDB_txn *txn, pf_db *db, qargs *q)
+static int prompt_step(pf_db *db, qargs *q, const MDB_val *k, const MDB_val *v)
 {
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int rc = 0, mrc;
-
-	if ((mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_FEEDBACK], &cur)))
-		return pf_lmdb_err(mrc, FN);
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != ID_LEN)
-			continue;              /* a per-guest index key */
-		pf_feedback_rec rec;
-		if ((rc = pf_codec_feedback_decode(&rec, v.mv_data, v.mv_size)))
-			break;
-		const pf_feedback *f = &rec.f;
-		if (f->recorded_at >= q->from && f->recorded_at < q->to) {
-			acc *d = NULL;
-			if (!(rc = dept_acc(&d, q, f->department)) &&
-			    !(rc = count_feedback(&q->all, f)))
-				rc = count_feedback(d, f);
+	pf_prompt p;
+	int rc;
+	(void)db;
+	(void)k;
+	if ((rc = pf_codec_prompt_decode(&p, v->mv_data, v->mv_size)))
+		return rc;
+	if (p.created >= q->from && p.created < q->to) {
+		acc *d = NULL;
+		rc = dept_acc(&d, q, p.department);
+		if (!rc) {
+			count_prompt(&q->all.row, &p, q->cut);
+			count_prompt(&d->row, &p, q->cut);
 		}
-		pf_feedback_rec_clear(&rec);
-		if (rc)
-			break;
 	}
-	if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, FN);
-	mdb_cursor_close(cur);
+	pf_prompt_clear(&p);
+	return rc;
+}
+
+static int feedback_step(pf_db *db, qargs *q, const MDB_val *k, const MDB_val *v)
+{
+	pf_feedback_rec rec;
+	int rc;
+	(void)db;
+	if (k->mv_size != ID_LEN)
+		return 0;              /* a per-guest index key */
+	if ((rc = pf_codec_feedback_decode(&rec, v->mv_data, v->mv_size)))
+		return rc;
+	const pf_feedback *f = &rec.f;
+	if (f->recorded_at >= q->from && f->recorded_at < q->to) {
+		acc *d = NULL;
+		if (!(rc = dept_acc(&d, q, f->department)) &&
+		    !(rc = count_feedback(&q->all, f)))
+			rc = count_feedback(d, f);
+	}
+	pf_feedback_rec_clear(&rec);
 	return rc;
 }
 
 /* Stays are keyed guest + big-endian arrival: the key alone answers. */
-static int walk_stays(MDB_txn *txn, pf_db *db, qargs *q)
+static int stay_step(pf_db *db, qargs *q, const MDB_val *k, const MDB_val *v)
 {
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int rc = 0, mrc;
-	pf_date first = pf_local_date(db, q->from);
-
-	if ((mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur)))
-		return pf_lmdb_err(mrc, FN);
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != ID_LEN + 4) {
-			rc = pf_seterr(PF_ECORRUPT, FN ": corrupt 'stay': a key of %zu bytes",
-			               k.mv_size);
-			break;
-		}
-		pf_date arrival = (pf_date)pf_be32_get((const unsigned char *)k.mv_data + ID_LEN);
-		if (pf_check_date(FN, "arrival", arrival, true)) {
-			rc = pf_seterr(PF_ECORRUPT, FN ": corrupt 'stay': arrival %d in a key",
-			               (int)arrival);
-			break;
-		}
-		/* Cheap test first: days before from's local date cannot count. */
-		if (arrival < first)
-			continue;
-		pf_time start = pf_local_day_start(db, arrival);
-		if (start >= q->from && start < q->to && q->stays < UINT32_MAX)
-			q->stays++;
-	}
-	if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, FN);
-	mdb_cursor_close(cur);
-	return rc;
+	(void)v;
+	if (k->mv_size != ID_LEN + 4)
+		return pf_seterr(PF_ECORRUPT, FN ": corrupt 'stay': a key of %zu bytes",
+		                 k->mv_size);
+	pf_date arrival = (pf_date)pf_be32_get((const unsigned char *)k->mv_data + ID_LEN);
+	if (pf_check_date(FN, "arrival", arrival, true))
+		return pf_seterr(PF_ECORRUPT, FN ": corrupt 'stay': arrival %d in a key",
+		                 (int)arrival);
+	/* Cheap test first: days before from's local date cannot count. */
+	if (arrival < q->first_day)
+		return 0;
+	pf_time start = pf_local_day_start(db, arrival);
+	if (start >= q->from && start < q->to && q->stays < UINT32_MAX)
+		q->stays++;
+	return 0;
 }
 
 static int report_txn(MDB_txn *txn, pf_db *db, void *arg)
@@ -248,9 +232,11 @@ static int report_txn(MDB_txn *txn, pf_db *db, void *arg)
 	qargs *q = arg;
 	int rc;
 	qargs_reset(q);
-	if ((rc = walk_prompts(txn, db, q)) || (rc = walk_feedback(txn, db, q)))
+	q->first_day = pf_local_date(db, q->from);
+	if ((rc = walk(txn, db, PF_DBI_PROMPT, prompt_step, q)) ||
+	    (rc = walk(txn, db, PF_DBI_FEEDBACK, feedback_step, q)))
 		return rc;
-	return walk_stays(txn, db, q);
+	return walk(txn, db, PF_DBI_STAY, stay_step, q);
 }
 
 /* ------------------------------------------------------------------ */

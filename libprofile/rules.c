@@ -5,7 +5,8 @@
  * "always" list); the evaluator turns one in-memory pf_view into matches.
  *
  * Owns pf_rulebook_* and pf_match_list_free.  May call error.c
- * (pf_seterr), text.c (pf_tier_parse, pf_tier_name) and utf8proc.  Never
+ * (pf_seterr), text.c (pf_tier_parse, pf_tier_name, pf_utf8_cut) and
+ * utf8proc.  Never
  * touches LMDB: event.c assembles the view and stores what comes out.
  *
  * Memory: everything a compiled book points at (names, conditions,
@@ -258,16 +259,6 @@ static int utf8_chars(const char *s, size_t n)
 	return k;
 }
 
-/* Largest k <= n such that s[0..k) does not split a character. */
-static size_t utf8_cut(const char *s, size_t n, size_t k)
-{
-	if (k >= n)
-		return n;
-	while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-		k--;
-	return k;
-}
-
 static bool ascii_lower_eq(const char *a, size_t alen, const char *b)
 {
 	size_t blen = strlen(b);
@@ -328,7 +319,7 @@ static int perr(parser *p, int line, int col, const char *fmt, ...)
 	va_end(ap);
 	int n = snprintf(msg, sizeof msg, "%s:%d:%d: %s", p->name, line, col, what);
 	if (n >= (int)sizeof msg) /* truncated: do not leave half a character */
-		msg[utf8_cut(msg, sizeof msg - 1, sizeof msg - 1)] = '\0';
+		msg[pf_utf8_cut(msg, sizeof msg - 1, sizeof msg - 1)] = '\0';
 	if (p->err) {
 		p->err->line = line;
 		p->err->column = col;
@@ -503,7 +494,7 @@ static const char *found(const parser *p, char *buf, size_t cap)
 	case T_STRING:
 		return "a string";
 	default: {
-		size_t n = utf8_cut(p->s + t->off, t->len, SHOW_MAX);
+		size_t n = pf_utf8_cut(p->s + t->off, t->len, SHOW_MAX);
 		snprintf(buf, cap, "'%.*s%s'", (int)n, p->s + t->off, n < t->len ? "..." : "");
 		return buf;
 	}
@@ -1069,7 +1060,7 @@ static int parse_template(parser *p, notify *nt)
 			seg ph = { 0 };
 			rc = 0;
 			if (!placeholder(p, buf + i + 1, j - i - 1, &ph, &rc)) {
-				size_t show = utf8_cut(buf + i + 1, j - i - 1, SHOW_MAX);
+				size_t show = pf_utf8_cut(buf + i + 1, j - i - 1, SHOW_MAX);
 				rc = perr(p, t.line, COL_AT(i), "unknown placeholder '{%.*s%s}'",
 				          (int)show, buf + i + 1, show < j - i - 1 ? "..." : "");
 				goto out;
@@ -1695,7 +1686,7 @@ static void out_put(outbuf *o, const char *s, size_t n)
 		return;
 	size_t room = PF_PROMPT_TEXT_MAX - o->len;
 	if (n > room) {
-		n = utf8_cut(s, n, room);
+		n = pf_utf8_cut(s, n, room);
 		o->full = true;
 	}
 	memcpy(o->buf + o->len, s, n);

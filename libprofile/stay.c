@@ -2,7 +2,8 @@
  * stay.c — stays: pf_stay_add, pf_stay_list_get, and pf_stay_put_txn for
  * event.c (a check-in records its stay in the firing transaction).  Owns
  * the `stay` database: key = 16-byte guest id + big-endian arrival, so one
- * guest's stays are adjacent and in arrival order.  Uses guest.c
+ * guest's stays are adjacent and in arrival order (pf_stays_read reads
+ * them for export.c too).  Uses guest.c
  * (load/save), codec.c, store.c and text.c.
  */
 #include "internal.h"
@@ -118,58 +119,58 @@ struct list_args {
 	size_t cap;
 };
 
-static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
+int pf_stays_read(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_stay **items,
+                  size_t *n, size_t *cap, const char *what)
 {
-	struct list_args *a = arg;
-	MDB_val v;
-	int rc = pf_store_get(txn, db, PF_DBI_GUEST, a->guest->b, ID_LEN, &v);
-	if (rc == PF_ENOTFOUND) {
-		char s[PF_ID_STRLEN + 1];
-		pf_id_format(s, a->guest);
-		return pf_seterr(PF_ENOTFOUND, LIST ": no guest with id %s", s);
-	}
-	if (rc)
-		return rc;
-
 	MDB_cursor *cur = NULL;
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, LIST);
-	MDB_val k = { ID_LEN, (void *)a->guest->b };
+		return pf_lmdb_err(mrc, what);
+	MDB_val k = { ID_LEN, (void *)guest->b }, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < ID_LEN || memcmp(k.mv_data, a->guest->b, ID_LEN) != 0)
+		if (k.mv_size < ID_LEN || memcmp(k.mv_data, guest->b, ID_LEN) != 0)
 			break;
 		if (k.mv_size != KEY_LEN) {
 			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'stay': key of %zu bytes, "
 			               "expected %d", k.mv_size, KEY_LEN);
 			goto out;
 		}
-		pf_stay_list *l = a->list;
-		if (l->count == a->cap) {
-			size_t cap = a->cap ? a->cap * 2 : 8;
-			pf_stay *items = realloc(l->items, cap * sizeof *items);
-			if (!items) {
-				rc = pf_seterr(PF_ENOMEM, LIST ": out of memory");
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 8;
+			pf_stay *grown = realloc(*items, ncap * sizeof *grown);
+			if (!grown) {
+				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
 				goto out;
 			}
-			l->items = items;
-			a->cap = cap;
+			*items = grown;
+			*cap = ncap;
 		}
-		pf_stay *s = &l->items[l->count];
+		pf_stay *s = &(*items)[*n];
 		memset(s, 0, sizeof *s);
+		/* Guest and arrival live in the key, not the value. */
+		s->guest = *guest;
+		s->arrival = (pf_date)pf_be32_get((const unsigned char *)k.mv_data + ID_LEN);
 		if ((rc = pf_codec_stay_decode(s, v.mv_data, v.mv_size)))
 			goto out;
-		/* Guest and arrival live in the key, not the value. */
-		s->guest = *a->guest;
-		s->arrival = (pf_date)pf_be32_get((const unsigned char *)k.mv_data + ID_LEN);
-		l->count++;
+		(*n)++;
 	}
 	if (mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, LIST);
+		rc = pf_lmdb_err(mrc, what);
 out:
 	mdb_cursor_close(cur);
 	return rc;
+}
+
+static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct list_args *a = arg;
+	MDB_val v;
+	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, a->guest, &v, LIST, "guest");
+	if (rc)
+		return rc;
+	return pf_stays_read(txn, db, a->guest, &a->list->items, &a->list->count, &a->cap,
+	                     LIST);
 }
 
 int pf_stay_list_get(pf_stay_list **out, pf_db *db, const pf_id *guest)
@@ -177,16 +178,17 @@ int pf_stay_list_get(pf_stay_list **out, pf_db *db, const pf_id *guest)
 	if (!out)
 		return pf_seterr(PF_EINVAL, LIST ": out is NULL");
 	*out = NULL;
-	if (!db || !guest)
-		return pf_seterr(PF_EINVAL, LIST ": %s is NULL", db ? "guest" : "db");
-	if (pf_id_is_zero(guest))
-		return pf_seterr(PF_EINVAL, LIST ": guest id is zero (no guest)");
+	if (!db)
+		return pf_seterr(PF_EINVAL, LIST ": db is NULL");
+	int rc = pf_check_id(LIST, "guest", guest, "no guest");
+	if (rc)
+		return rc;
 
 	struct list_args a = { .guest = guest };
 	a.list = calloc(1, sizeof *a.list);
 	if (!a.list)
 		return pf_seterr(PF_ENOMEM, LIST ": out of memory");
-	int rc = pf_store_read(db, LIST, list_txn, &a);
+	rc = pf_store_read(db, LIST, list_txn, &a);
 	if (rc) {
 		pf_stay_list_free(a.list);
 		return rc;

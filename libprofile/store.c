@@ -459,6 +459,19 @@ int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 	return 0;
 }
 
+int pf_store_get_id(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const pf_id *id,
+                    MDB_val *val, const char *what, const char *noun)
+{
+	int rc = pf_store_get(txn, db, dbi, id->b, sizeof id->b, val);
+	if (rc == PF_ENOTFOUND) {
+		char s[PF_ID_STRLEN + 1];
+		pf_id_format(s, id);
+		return what ? pf_seterr(rc, "%s: no %s with id %s", what, noun, s)
+		            : pf_seterr(rc, "no %s with id %s", noun, s);
+	}
+	return rc;
+}
+
 int pf_store_put(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
                  size_t klen, const void *val, size_t vlen, unsigned flags)
 {

@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -14,6 +15,16 @@
 /* ------------------------------------------------------------------ */
 /* UTF-8                                                                */
 /* ------------------------------------------------------------------ */
+
+size_t pf_utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
 
 bool pf_utf8_valid(const char *str, size_t len)
 {
@@ -193,6 +204,25 @@ int pf_check_date(const char *fn, const char *field, pf_date d, bool required)
 	return 0;
 }
 
+const char *pf_date_text(char buf[PF_DATE_TEXT_SIZE], pf_date d)
+{
+	if (!d)
+		return NULL;
+	snprintf(buf, PF_DATE_TEXT_SIZE, "%04d-%02d-%02d", (int)(d / 10000),
+	         (int)(d / 100 % 100), (int)(d % 100));
+	return buf;
+}
+
+int pf_check_id(const char *fn, const char *what, const pf_id *id, const char *hint)
+{
+	if (!id)
+		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, what);
+	if (pf_id_is_zero(id))
+		return hint ? pf_seterr(PF_EINVAL, "%s: %s id is zero (%s)", fn, what, hint)
+		            : pf_seterr(PF_EINVAL, "%s: %s id is zero", fn, what);
+	return 0;
+}
+
 int pf_date_make(pf_date *out, int year, int month, int day)
 {
 	if (!out)
@@ -309,6 +339,16 @@ char *pf_strdup_or_null(const char *s, int *rc)
 	if (!d && rc)
 		*rc = pf_seterr(PF_ENOMEM, "out of memory");
 	return d;
+}
+
+int pf_str_set(const char **field, const char *value)
+{
+	char *d = NULL;
+	if (value && !(d = strdup(value)))
+		return PF_ENOMEM;
+	free((char *)*field);
+	*field = d;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -463,6 +463,106 @@ Test(erase, retention_anonymises_exactly_the_right_profiles)
 	pf_guest_free(g);
 }
 
+/* A resolved complaint with its call-back answered, recorded by `guest`. */
+static pf_id er_complaint(const pf_id *guest, const char *text, const char *resolution)
+{
+	pf_feedback fb = PF_FEEDBACK_INIT;
+	fb.guest = *guest;
+	fb.department = "housekeeping";
+	fb.category = "room";
+	fb.text = text;
+	fb.severity = 2;
+	fb.recorded_by = "ana";
+	assert_ok(pf_feedback_add(tdb, &fb, NULL));
+	assert_ok(pf_feedback_resolve(tdb, &fb.id, "lina", resolution));
+	assert_ok(pf_feedback_followup(tdb, &fb.id, "omar", PF_OUTCOME_SATISFIED));
+	return fb.id;
+}
+
+/* Every prompt of `guest` in the feeds of the departments these tests
+ * route to; checks each one's text is (or is not) the tombstone. */
+static size_t er_check_prompts(const pf_id *guest, bool erased)
+{
+	static const char *const depts[] = { "front_desk", "housekeeping", "management",
+		                                 "front_office" };
+	size_t n = 0;
+	for (size_t d = 0; d < sizeof depts / sizeof depts[0]; d++) {
+		pf_prompt_list *l = NULL;
+		assert_ok(pf_prompts_since(&l, tdb, depts[d], 0));
+		for (size_t i = 0; i < l->count; i++) {
+			const pf_prompt *p = &l->items[i];
+			if (memcmp(p->guest.b, guest->b, sizeof guest->b) != 0)
+				continue;
+			n++;
+			int is_erased = p->text && strcmp(p->text, "[erased]") == 0;
+			cr_assert(eq(int, is_erased, erased), "%s prompt text: %s", depts[d],
+			          p->text);
+			if (erased && p->done_by)
+				cr_assert(eq(str, (char *)p->done_by, "[erased]"));
+		}
+		pf_prompt_list_free(l);
+	}
+	return n;
+}
+
+Test(erase, retention_tombstones_feedback_and_prompts)
+{
+	tclock = T0 - 400 * (pf_time)DAY;
+	pf_id old = er_guest("Ingrid Solberg", "ingrid@example.com", NULL);
+	tclock = T0 - 10 * (pf_time)DAY;
+	pf_id kept = er_guest("Kept Guest", NULL, NULL);
+	tclock = T0 - 5 * (pf_time)DAY;
+	set_pref(&old, "room.floor", "4", PF_LIKE);
+	set_pref(&kept, "room.floor", "6", PF_LIKE);
+	pf_rule_error err;
+	assert_ok(pf_rules_load(tdb, "t", erase_rules, strlen(erase_rules), &err));
+	pf_event ev = PF_EVENT_INIT;
+	pf_prompt_list *l = NULL;
+	ev.id = "res-ingrid";
+	ev.guest = old;
+	assert_ok(pf_fire(&l, tdb, &ev));
+	pf_prompt_list_free(l);
+	ev.id = "res-kept";
+	ev.guest = kept;
+	assert_ok(pf_fire(&l, tdb, &ev));
+	pf_prompt_list_free(l);
+	pf_id fo = er_complaint(&old, "Ingrid Solberg found hair in the bath",
+	                        "Ingrid Solberg got a new room");
+	pf_id fk = er_complaint(&kept, "Kept Guest heard noise", "Kept Guest moved");
+	/* Fired prompt, department + management complaint prompts, call-back. */
+	cr_assert(eq(sz, er_check_prompts(&old, false), 4));
+	tclock = T0;
+
+	pf_retention_report rep;
+	assert_ok(pf_retention_run(&rep, tdb, 90, "system/retention"));
+	cr_assert(eq(u64, rep.anonymised, 1));
+
+	pf_feedback *f = NULL;
+	assert_ok(pf_feedback_get(&f, tdb, &fo));
+	cr_assert(eq(str, (char *)f->text, "[erased]"));
+	cr_assert(eq(str, (char *)f->recorded_by, "[erased]"));
+	cr_assert(eq(str, (char *)f->resolution, "[erased]"));
+	cr_assert(eq(str, (char *)f->resolved_by, "[erased]"));
+	cr_assert(eq(str, (char *)f->outcome_by, "[erased]"));
+	/* What the figures count stays. */
+	cr_assert(eq(int, f->kind, PF_FEEDBACK_COMPLAINT));
+	cr_assert(eq(str, (char *)f->category, "room"));
+	cr_assert(eq(str, (char *)f->department, "housekeeping"));
+	cr_assert(eq(int, f->severity, 2));
+	cr_assert(eq(int, f->status, PF_FEEDBACK_RESOLVED));
+	cr_assert(eq(int, f->outcome, PF_OUTCOME_SATISFIED));
+	pf_feedback_free(f);
+	cr_assert(eq(sz, er_check_prompts(&old, true), 4));
+	er_journal(&old, NULL, "Solberg");
+
+	/* The kept guest's feedback and prompts are untouched. */
+	assert_ok(pf_feedback_get(&f, tdb, &fk));
+	cr_assert(eq(str, (char *)f->text, "Kept Guest heard noise"));
+	cr_assert(eq(str, (char *)f->resolution, "Kept Guest moved"));
+	pf_feedback_free(f);
+	cr_assert(eq(sz, er_check_prompts(&kept, false), 4));
+}
+
 Test(erase, retention_refused_arguments)
 {
 	pf_retention_report rep = { 5, 5 };
