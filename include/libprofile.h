@@ -211,9 +211,12 @@ typedef struct pf_options {
 	                               0 = 23:59 (1439) */
 	int complaint_cutoff;     /**< complaints recorded at or after this local minute are
 	                               due at noon the next day; 0 = 22:00 (1320), -1 = none */
+	size_t max_map_size;      /**< the map stops growing here and writes fail with
+	                               PF_EFULL (nothing stored changes); 0 = 1 TiB.  Caps
+	                               the disk a kiosk's copy may take. */
 } pf_options;
 
-#define PF_OPTIONS_INIT { PF_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, 0, 0, 0 }
+#define PF_OPTIONS_INIT { PF_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0 }
 
 /** Fill `opts` with defaults for the given struct version.  Returns
  *  PF_EINVAL for a NULL pointer or a version this library does not know. */

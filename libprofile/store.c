@@ -228,6 +228,8 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	bool readonly = (o.flags & PF_OPEN_READONLY) != 0;
 	if (o.map_size == 0)
 		o.map_size = DEFAULT_MAP_SIZE;
+	if (o.max_map_size && o.map_size > o.max_map_size)
+		o.map_size = o.max_map_size;
 	/* The zone first: a bad one must be refused before anything is
 	 * created on disk.  It leaves o.timezone pointing at its own copy. */
 	rc = pf_tz_setup(&tz, &o, "pf_open");
@@ -349,11 +351,12 @@ static int grow_map(pf_db *db, size_t seen, const char *what)
 	MDB_envinfo info;
 	mdb_env_info(db->env, &info);
 	if (info.me_mapsize <= seen) {
-		if (seen >= MAX_MAP_SIZE) {
+		size_t max = db->opts.max_map_size ? db->opts.max_map_size : MAX_MAP_SIZE;
+		if (seen >= max) {
 			rc = pf_seterr(PF_EFULL, "%s: the database reached its maximum size "
-			               "(%zu bytes)", what, seen);
+			               "(%zu bytes); nothing was stored", what, seen);
 		} else {
-			size_t next = seen * 2;
+			size_t next = seen > max / 2 ? max : seen * 2;
 			int mrc = mdb_env_set_mapsize(db->env, next);
 			if (mrc)
 				rc = pf_seterr(PF_EFULL, "%s: cannot grow the map to %zu bytes: %s",

@@ -280,3 +280,96 @@ Test(store, close_null_is_noop)
 {
 	pf_close(NULL);
 }
+
+/* A map that may not grow further: writes fail with PF_EFULL, the
+ * failed write leaves nothing behind, earlier data stays readable, and a
+ * larger cap lets work continue. */
+Test(store, full_map_refuses_writes_and_keeps_data)
+{
+	pf_close(tdb);
+	tdb = NULL;
+	pf_options o = test_options();
+	o.map_size = 256 * 1024;
+	o.max_map_size = 512 * 1024;
+	assert_ok(pf_open(&tdb, tdir, &o));
+
+	char name[64], email[64];
+	int stored = 0, rc = 0;
+	for (int i = 0; i < 20000; i++) {
+		pf_guest g = PF_GUEST_INIT;
+		snprintf(name, sizeof name, "Full Map Guest %05d", i);
+		snprintf(email, sizeof email, "full%05d@example.com", i);
+		g.name = name;
+		g.email = email;
+		rc = pf_guest_put(tdb, &g);
+		if (rc != 0) {
+			int zero = pf_id_is_zero(&g.id);
+			cr_assert(zero, "a refused put must not hand out an id");
+			break;
+		}
+		stored++;
+	}
+	cr_assert(eq(int, rc, PF_EFULL), "expected PF_EFULL, got %d: %s", rc, pf_errmsg());
+	cr_assert(gt(int, stored, 100), "only %d guests fitted", stored);
+	cr_assert(strstr(pf_errmsg(), "maximum size") != NULL, "%s", pf_errmsg());
+
+	/* The refused guest is nowhere, the last stored one is intact. */
+	pf_guest_list *l = NULL;
+	snprintf(email, sizeof email, "full%05d@example.com", stored);
+	assert_ok(pf_guest_find(&l, tdb, email));
+	cr_assert(eq(sz, l->count, 0));
+	pf_guest_list_free(l);
+	snprintf(email, sizeof email, "full%05d@example.com", stored - 1);
+	assert_ok(pf_guest_find(&l, tdb, email));
+	cr_assert(eq(sz, l->count, 1));
+	pf_guest_list_free(l);
+
+	/* With a larger cap the same database takes more. */
+	pf_close(tdb);
+	tdb = NULL;
+	o.max_map_size = 8u << 20;
+	assert_ok(pf_open(&tdb, tdir, &o));
+	add_guest("After The Cap", "after@example.com", NULL);
+}
+
+/* A stored record damaged on disk (here by a byte flipped with plain
+ * LMDB) reads back as PF_ECORRUPT naming the database, and neither
+ * crashes nor spoils other guests; writes to it are refused too. */
+Test(store, corrupt_record_reads_as_ecorrupt)
+{
+	pf_id bad = add_guest("Damaged Record", "damaged@example.com", NULL);
+	pf_id good = add_guest("Sound Record", "sound@example.com", NULL);
+	pf_close(tdb);
+	tdb = NULL;
+
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	cr_assert(eq(int, mdb_env_create(&env), 0));
+	mdb_env_set_maxdbs(env, 32);
+	cr_assert(eq(int, mdb_env_open(env, tdir, MDB_NOTLS, 0600), 0));
+	cr_assert(eq(int, mdb_txn_begin(env, NULL, 0, &txn), 0));
+	cr_assert(eq(int, mdb_dbi_open(txn, "guest", 0, &dbi), 0));
+	MDB_val k = { sizeof bad.b, bad.b }, v;
+	cr_assert(eq(int, mdb_get(txn, dbi, &k, &v), 0));
+	unsigned char *copy = malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[0] = 0x93; /* the map header becomes an array header */
+	MDB_val nv = { v.mv_size, copy };
+	cr_assert(eq(int, mdb_put(txn, dbi, &k, &nv, 0), 0));
+	cr_assert(eq(int, mdb_txn_commit(txn), 0));
+	mdb_env_close(env);
+	free(copy);
+
+	db_reopen();
+	pf_guest *g = NULL;
+	cr_assert(eq(int, pf_guest_get(&g, tdb, &bad), PF_ECORRUPT));
+	cr_assert(g == NULL);
+	cr_assert(strstr(pf_errmsg(), "guest") != NULL, "%s", pf_errmsg());
+	pf_observation o = PF_OBSERVATION_INIT;
+	o.department = "front_desk";
+	cr_assert(eq(int, pf_pref_set(tdb, &bad, "room.floor", "10", &o), PF_ECORRUPT));
+	assert_ok(pf_guest_get(&g, tdb, &good));
+	cr_assert(eq(str, (char *)g->name, "Sound Record"));
+	pf_guest_free(g);
+}

@@ -87,6 +87,7 @@ typedef struct pf_options {
 	int utc_offset_minutes;
 	int business_day_end;
 	int complaint_cutoff;
+	size_t max_map_size;
 } pf_options;
 int pf_options_init(pf_options *opts, unsigned int version);
 int pf_open(pf_db **out, const char *path, const pf_options *opts);

@@ -26,7 +26,7 @@ Example::
             p.done("mei")
 
 Objects:
-    open(path, clock=None, readonly=False, map_size=0, timezone=None,
+    open(path, clock=None, readonly=False, map_size=0, max_map_size=0, timezone=None,
          utc_offset_minutes=0, business_day_end=None, complaint_cutoff=None)
          -> Database
     Database: .guests (add, get, find, update), .stays (add, list),

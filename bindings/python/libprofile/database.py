@@ -58,7 +58,7 @@ class Database:
                  readonly: bool = False, map_size: int = 0,
                  nometasync: bool = False, timezone: Optional[str] = None,
                  utc_offset_minutes: int = 0, business_day_end: Any = None,
-                 complaint_cutoff: Any = None) -> None:
+                 complaint_cutoff: Any = None, max_map_size: int = 0) -> None:
         self._ptr: Any = None
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -76,12 +76,14 @@ class Database:
         self.prompts = Prompts(self)
         self.feedback = FeedbackBook(self)
 
-        if not isinstance(map_size, int) or map_size < 0:
-            raise invalid("map_size must be a non-negative int")
+        for label, size in (("map_size", map_size), ("max_map_size", max_map_size)):
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                raise invalid(f"{label} must be a non-negative int")
         keep: List[Any] = []
         opts = ffi.new("pf_options *")
         check(lib.pf_options_init(opts, lib.PF_OPTIONS_VERSION))
         opts.map_size = map_size
+        opts.max_map_size = max_map_size
         opts.flags = ((lib.PF_OPEN_READONLY if readonly else 0) |
                       (lib.PF_OPEN_NOMETASYNC if nometasync else 0))
         # The hotel's business day (complaint due times): see feedback.py.
@@ -647,13 +649,15 @@ class Prompts:
 def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False,
          map_size: int = 0, nometasync: bool = False, timezone: Optional[str] = None,
          utc_offset_minutes: int = 0, business_day_end: Any = None,
-         complaint_cutoff: Any = None) -> Database:
+         complaint_cutoff: Any = None, max_map_size: int = 0) -> Database:
     """Open (creating it unless `readonly`) the database in directory `path`.
 
     clock: a callable returning the current time as an aware datetime or
         epoch seconds (tests use it); default the system clock.
     readonly: writes raise ReadOnly.
     map_size: initial map size in bytes (0 = 64 MiB; it grows by itself).
+    max_map_size: the map stops growing here and writes raise Full
+        (nothing stored changes); 0 = 1 TiB.
     nometasync: skip the meta-page fsync (kiosks): a crash may lose the
         last commit, never corrupt.
     timezone: the hotel's IANA time zone ("Asia/Macau"), or None with
@@ -671,4 +675,5 @@ def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False
     return Database(path, clock=clock, readonly=readonly, map_size=map_size,
                     nometasync=nometasync, timezone=timezone,
                     utc_offset_minutes=utc_offset_minutes,
-                    business_day_end=business_day_end, complaint_cutoff=complaint_cutoff)
+                    business_day_end=business_day_end, complaint_cutoff=complaint_cutoff,
+                    max_map_size=max_map_size)
