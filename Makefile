@@ -128,7 +128,7 @@ FORCE:
 # ---------------------------------------------------------------- examples
 examples: $(EXAMPLES)
 
-$(BUILD)/%: examples/%.c $(STATIC) include/libprofile.h
+$(BUILD)/%: examples/%.c examples/cli.h $(STATIC) include/libprofile.h
 	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $< $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
 
 demo: deps

@@ -2,32 +2,24 @@
  * frontdesk — a small front-desk console over libprofile.
  *
  * Owns only argument handling and printing: every command is a thin call
- * into the public API (libprofile.h is the only header it may include).
+ * into the public API (libprofile.h is the only library header it may
+ * include; cli.h holds the helpers it shares with kiosk).
  * Run `frontdesk help` for the commands.  With PF_NOW set the clock is
  * fixed, so the demo and the README examples print the same times on
  * every run.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "libprofile.h"
-
 #define PROG "frontdesk"
-#define DEFAULT_DB "./demo-db"
 #define SHORT_ID 8        /* hex digits of a prompt id shown in lists */
 #define MIN_PREFIX 6      /* shortest prompt id prefix accepted */
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
-#else
-#define PRINTF_LIKE(a, b)
-#endif
+#include "cli.h"
 
 struct command;
 typedef int (*command_fn)(pf_db *db, const struct command *cmd, int argc, char **argv);
@@ -50,26 +42,13 @@ static void die_nomem(void)
 	exit(1);
 }
 
-/* A library call failed: "frontdesk: <code text>: <detail>". */
-static int lib_fail(int rc)
-{
-	const char *detail = pf_errmsg();
-	if (detail[0])
-		fprintf(stderr, PROG ": %s: %s\n", pf_strerror(rc), detail);
-	else
-		fprintf(stderr, PROG ": %s\n", pf_strerror(rc));
-	return 1;
-}
-
 /* A failure found here, not in the library. */
 static int PRINTF_LIKE(1, 2) fail(const char *fmt, ...)
 {
 	va_list ap;
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay_error(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 1;
 }
 
@@ -77,11 +56,9 @@ static int PRINTF_LIKE(1, 2) fail(const char *fmt, ...)
 static int PRINTF_LIKE(2, 3) usage_error(const struct command *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay_error(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (cmd)
 		fprintf(stderr, "usage: " PROG " %s\n", cmd->usage);
 	else
@@ -93,27 +70,13 @@ static int PRINTF_LIKE(2, 3) usage_error(const struct command *cmd, const char *
  * tables stay aligned for names such as 莊偉. */
 static size_t text_width(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t w = 0;
-	while (*p) {
-		uint32_t cp;
-		int n;
-		if (*p < 0x80) { cp = *p; n = 1; }
-		else if ((*p & 0xE0) == 0xC0) { cp = *p & 0x1F; n = 2; }
-		else if ((*p & 0xF0) == 0xE0) { cp = *p & 0x0F; n = 3; }
-		else if ((*p & 0xF8) == 0xF0) { cp = *p & 0x07; n = 4; }
-		else { w++; p++; continue; }
-		int i;
-		for (i = 1; i < n && (p[i] & 0xC0) == 0x80; i++)
-			cp = (cp << 6) | (p[i] & 0x3F);
-		p += i;
-		if (i < n) { w++; continue; }   /* truncated sequence */
-		int wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
-		           (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-		           (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
-		           (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1FAFF) ||
-		           (cp >= 0x20000 && cp <= 0x3FFFD);
-		w += wide ? 2 : 1;
+	while (*s) {
+		int32_t cp;
+		s += utf8_decode(s, &cp);
+		/* Emoji are wide in tables too (the kiosk's frame counts them as
+		 * one column, as it always has). */
+		w += is_east_asian_wide(cp) || (cp >= 0x1F300 && cp <= 0x1FAFF) ? 2 : 1;
 	}
 	return w;
 }
@@ -189,91 +152,9 @@ static void table_free(struct table *t)
 /* Dates and times                                                      */
 /* ------------------------------------------------------------------ */
 
-static int is_leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* Leap years in 1..y-1, counted from the Gregorian rules. */
-static int64_t leaps_before(int64_t y)
-{
-	y -= 1;
-	return y / 4 - y / 100 + y / 400;
-}
-
-/* Days since 1970-01-01 of a valid calendar date (years 1..9999). */
-static int64_t civil_days(int y, int m, int d)
-{
-	static const int before_month[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-	int64_t days = 365 * ((int64_t)y - 1970) + leaps_before(y) - leaps_before(1970);
-	days += before_month[m - 1] + (m > 2 && is_leap(y)) + d - 1;
-	return days;
-}
-
 static int64_t date_days(pf_date d)
 {
 	return civil_days(d / 10000, d / 100 % 100, d % 100);
-}
-
-/* Parse exactly `n` decimal digits. */
-static int digits(const char *s, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* "YYYY-MM-DD" → pf_date; a real calendar date or -1. */
-static int parse_date(const char *s, pf_date *out)
-{
-	int y, m, d;
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) ||
-	    digits(s + 5, 2, &m) || digits(s + 8, 2, &d))
-		return -1;
-	return pf_date_make(out, y, m, d) == 0 ? 0 : -1;
-}
-
-/* PF_NOW: epoch seconds, or "YYYY-MM-DDTHH:MM[:SS][Z]" in UTC. */
-static int parse_instant(const char *s, pf_time *out)
-{
-	size_t len = strlen(s);
-	if (len > 0 && strspn(s, "0123456789") == len) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s, &end, 10);
-		if (errno || *end)
-			return -1;
-		*out = (pf_time)v;
-		return 0;
-	}
-	int y, mo, d, h, mi, sec = 0;
-	pf_date date;
-	if (len < 16 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-	    s[13] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || pf_date_make(&date, y, mo, d))
-		return -1;
-	const char *rest = s + 16;
-	if (rest[0] == ':') {
-		if (digits(rest + 1, 2, &sec))
-			return -1;
-		rest += 3;
-	}
-	if (rest[0] == 'Z')
-		rest++;
-	if (rest[0] || h > 23 || mi > 59 || sec > 59)
-		return -1;
-	*out = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	return 0;
-}
-
-static pf_time fixed_clock(void *payload)
-{
-	return *(const pf_time *)payload;
 }
 
 /* "HH:MM YYYY-MM-DD", UTC. */
@@ -382,19 +263,27 @@ static int parse_args(const struct command *cmd, int argc, char **argv,
 	return npos;
 }
 
+/* parse_args for a command that takes exactly `want` positionals;
+ * `missing` is the usage error otherwise.  Returns 0 or exit status 2. */
+static int parse_exactly(const struct command *cmd, int argc, char **argv,
+                         const struct opt *opts, size_t nopts, char **pos, int want,
+                         const char *missing)
+{
+	int n = parse_args(cmd, argc, argv, opts, nopts, pos, want);
+	if (n < 0)
+		return 2;
+	if (n != want)
+		return usage_error(cmd, "%s", missing);
+	return 0;
+}
+
 /* Optional numeric option: NULL leaves *out alone. */
 static int parse_count(const struct command *cmd, const char *what, const char *s, uint32_t *out)
 {
-	if (!s)
-		return 0;
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (!s[0] || *end || errno || s[0] == '-' || v > UINT32_MAX) {
+	if (s && parse_uint32(s, out)) {
 		usage_error(cmd, "%s must be a whole number, not '%s'", what, s);
 		return -1;
 	}
-	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -457,42 +346,68 @@ static int resolve_guest(pf_guest **out, pf_db *db, const char *arg)
 	return status;
 }
 
-/* PROMPT is a full UUID, or a prefix of at least MIN_PREFIX hex digits
- * that matches exactly one open prompt.  Returns an exit status. */
-static int resolve_prompt(pf_id *out, pf_db *db, const char *arg)
+enum short_id { ID_PROMPT, ID_FEEDBACK };
+
+/* PROMPT (FEEDBACK) is a full UUID, or a prefix of at least MIN_PREFIX hex
+ * digits that matches exactly one open prompt (one feedback).  Returns an
+ * exit status. */
+static int resolve_short_id(pf_id *out, pf_db *db, const char *arg, enum short_id what)
 {
-	pf_prompt_list *open = NULL;
+	static const struct { const char *noun, *none, *many; } words[] = {
+		[ID_PROMPT] = {"prompt", "no open prompt", "open prompts"},
+		[ID_FEEDBACK] = {"feedback", "no feedback", "feedback records"},
+	};
+	pf_prompt_list *prompts = NULL;
+	pf_feedback_list *feedback = NULL;
 	char want[PF_ID_STRLEN + 1];
-	size_t len = strlen(arg), hits = 0, hit = 0;
+	size_t len = strlen(arg), count, hits = 0;
+	pf_id hit = {{0}};
 	int rc;
 
 	if (pf_id_parse(out, arg) == 0)
 		return 0;
 	if (len < MIN_PREFIX || len > PF_ID_STRLEN || strspn(arg, "0123456789abcdefABCDEF-") != len)
-		return fail("'%s' is not a prompt id (give at least %d hex digits)", arg, MIN_PREFIX);
+		return fail("'%s' is not a %s id (give at least %d hex digits)", arg, words[what].noun,
+		            MIN_PREFIX);
 	for (size_t i = 0; i <= len; i++)
 		want[i] = (arg[i] >= 'A' && arg[i] <= 'F') ? (char)(arg[i] - 'A' + 'a') : arg[i];
 
-	/* Every open prompt of every department: due before the end of time. */
-	rc = pf_prompts_overdue(&open, db, NULL, INT64_MAX);
+	/* For prompts, every open one of every department: due before the
+	 * end of time. */
+	rc = what == ID_PROMPT ? pf_prompts_overdue(&prompts, db, NULL, INT64_MAX)
+	                       : pf_feedback_list_get(&feedback, db, NULL, -1);
 	if (rc)
 		return lib_fail(rc);
-	for (size_t i = 0; i < open->count; i++) {
+	count = what == ID_PROMPT ? prompts->count : feedback->count;
+	for (size_t i = 0; i < count; i++) {
+		const pf_id *cand = what == ID_PROMPT ? &prompts->items[i].id : &feedback->items[i].id;
 		char id[PF_ID_STRLEN + 1];
-		pf_id_format(id, &open->items[i].id);
+		pf_id_format(id, cand);
 		if (!strncmp(id, want, len)) {
 			hits++;
-			hit = i;
+			hit = *cand;
 		}
 	}
 	if (hits == 1)
-		*out = open->items[hit].id;
-	pf_prompt_list_free(open);
+		*out = hit;
+	pf_prompt_list_free(prompts);
+	pf_feedback_list_free(feedback);
 	if (hits == 0)
-		return fail("no open prompt has an id starting with '%s'", arg);
+		return fail("%s has an id starting with '%s'", words[what].none, arg);
 	if (hits > 1)
-		return fail("'%s' matches %zu open prompts; give more digits", arg, hits);
+		return fail("'%s' matches %zu %s; give more digits", arg, hits, words[what].many);
 	return 0;
+}
+
+/* The one argument of a command without options, a GUEST, resolved:
+ * free *g.  Returns an exit status. */
+static int one_guest(pf_db *db, const struct command *cmd, int argc, char **argv, pf_guest **g)
+{
+	char *pos[1];
+	*g = NULL;
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, 1, "missing the GUEST"))
+		return 2;
+	return resolve_guest(g, db, pos[0]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -623,11 +538,9 @@ static int cmd_add(pf_db *db, const struct command *cmd, int argc, char **argv)
 	pf_guest g = PF_GUEST_INIT;
 	char id[PF_ID_STRLEN + 1];
 
-	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1,
+	                  "missing the guest's NAME"))
 		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the guest's NAME");
 	if (tier && pf_tier_parse(&g.tier, tier))
 		return usage_error(cmd, "unknown tier '%s' (none, silver, gold, platinum, vip)", tier);
 	if (parse_date_opt(cmd, "--birth", birth, &g.birth_date))
@@ -653,11 +566,8 @@ static int cmd_find(pf_db *db, const struct command *cmd, int argc, char **argv)
 {
 	char *pos[1];
 	pf_guest_list *l = NULL;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, 1, "missing the QUERY"))
 		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the QUERY");
 	int rc = pf_guest_find(&l, db, pos[0]);
 	if (rc)
 		return lib_fail(rc);
@@ -667,6 +577,15 @@ static int cmd_find(pf_db *db, const struct command *cmd, int argc, char **argv)
 		print_guest_rows(stdout, l);
 	pf_guest_list_free(l);
 	return 0;
+}
+
+/* What a guest agreed to, as `show` and `consent` print it. */
+static const char *consent_text(unsigned int consent)
+{
+	if (consent & PF_CONSENT_PROFILING)
+		return consent & PF_CONSENT_MARKETING ? "profiling, marketing" : "profiling";
+	return consent & PF_CONSENT_MARKETING ? "marketing only (no profiling)"
+	                                      : "none (no profiling)";
 }
 
 static void show_profile(const pf_guest *g)
@@ -683,10 +602,6 @@ static void show_profile(const pf_guest *g)
 		size_t used = strlen(tags);
 		snprintf(tags + used, sizeof tags - used, "%s%s", i ? ", " : "", g->tags[i]);
 	}
-	const char *consent = (g->consent & PF_CONSENT_PROFILING)
-		? ((g->consent & PF_CONSENT_MARKETING) ? "profiling, marketing" : "profiling")
-		: ((g->consent & PF_CONSENT_MARKETING) ? "marketing only (no profiling)"
-		                                       : "none (no profiling)");
 	printf("%s\n", g->name);
 	table_row(&t, (const char *[]){"id", id});
 	table_row(&t, (const char *[]){"email", g->email});
@@ -698,7 +613,7 @@ static void show_profile(const pf_guest *g)
 	table_row(&t, (const char *[]){"tier", g->tier ? pf_tier_name(g->tier) : NULL});
 	table_row(&t, (const char *[]){"tags", tags});
 	table_row(&t, (const char *[]){"birth date", birth});
-	table_row(&t, (const char *[]){"consent", consent});
+	table_row(&t, (const char *[]){"consent", consent_text(g->consent)});
 	table_row(&t, (const char *[]){"stays", stays});
 	char complaints[64] = "", unsat[32] = "";
 	if (g->complaints_total)
@@ -773,14 +688,8 @@ static int show_stays(pf_db *db, const pf_guest *g)
 
 static int cmd_show(pf_db *db, const struct command *cmd, int argc, char **argv)
 {
-	char *pos[1];
 	pf_guest *g = NULL;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
-	if (n < 0)
-		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the GUEST");
-	int status = resolve_guest(&g, db, pos[0]);
+	int status = one_guest(db, cmd, argc, argv, &g);
 	if (status)
 		return status;
 	show_profile(g);
@@ -803,11 +712,9 @@ static int cmd_pref(pf_db *db, const struct command *cmd, int argc, char **argv)
 	pf_pref *p = NULL;
 	pf_observation obs = PF_OBSERVATION_INIT;
 
-	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 3);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 3,
+	                  "need GUEST, CATEGORY and VALUE"))
 		return 2;
-	if (n != 3)
-		return usage_error(cmd, "need GUEST, CATEGORY and VALUE");
 	if (!by)
 		return usage_error(cmd, "say which department observed it with --by DEPT");
 	if (dislike && need)
@@ -842,11 +749,8 @@ static int cmd_unpref(pf_db *db, const struct command *cmd, int argc, char **arg
 {
 	char *pos[2];
 	pf_guest *g = NULL;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 2);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, 2, "need GUEST and CATEGORY"))
 		return 2;
-	if (n != 2)
-		return usage_error(cmd, "need GUEST and CATEGORY");
 	int status = resolve_guest(&g, db, pos[0]);
 	if (status)
 		return status;
@@ -869,11 +773,9 @@ static int cmd_stay(pf_db *db, const struct command *cmd, int argc, char **argv)
 	pf_guest *g = NULL;
 	pf_stay s = {{{0}}, NULL, NULL, 0, 0, 0};
 
-	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 3);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 3,
+	                  "need GUEST, ARRIVAL and DEPARTURE"))
 		return 2;
-	if (n != 3)
-		return usage_error(cmd, "need GUEST, ARRIVAL and DEPARTURE");
 	if (parse_date_opt(cmd, "ARRIVAL", pos[1], &s.arrival) ||
 	    parse_date_opt(cmd, "DEPARTURE", pos[2], &s.departure) ||
 	    parse_count(cmd, "--party", party, &s.party))
@@ -1078,11 +980,9 @@ static int cmd_prompts(pf_db *db, const struct command *cmd, int argc, char **ar
 {
 	char *pos[1];
 	pf_prompt_list *l = NULL;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, 1,
+	                  "missing the department (front_desk, housekeeping, ...)"))
 		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the department (front_desk, housekeeping, ...)");
 	int rc = pf_prompts_pending(&l, db, pos[0]);
 	if (rc)
 		return lib_fail(rc);
@@ -1126,13 +1026,11 @@ static int act(pf_db *db, const struct command *cmd, int argc, char **argv, enum
 	int want = what == ACT_DISMISS ? 3 : 2;
 	pf_id id;
 	pf_prompt_list *l = NULL;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, want);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, want,
+	                  what == ACT_DISMISS ? "need PROMPT, STAFF and REASON"
+	                                      : "need PROMPT and STAFF"))
 		return 2;
-	if (n != want)
-		return usage_error(cmd, what == ACT_DISMISS ? "need PROMPT, STAFF and REASON"
-		                                            : "need PROMPT and STAFF");
-	int status = resolve_prompt(&id, db, pos[0]);
+	int status = resolve_short_id(&id, db, pos[0], ID_PROMPT);
 	if (status)
 		return status;
 	int rc = what == ACT_ACK ? pf_prompt_ack(db, &id, pos[1])
@@ -1228,11 +1126,9 @@ static int cmd_history(pf_db *db, const struct command *cmd, int argc, char **ar
 	pf_id id;
 	int rc, status = 0;
 
-	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1,
+	                  "missing the GUEST"))
 		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the GUEST");
 	if (since_opt) {
 		char *end;
 		errno = 0;
@@ -1290,14 +1186,9 @@ out:
 
 static int cmd_export(pf_db *db, const struct command *cmd, int argc, char **argv)
 {
-	char *pos[1], *json = NULL;
+	char *json = NULL;
 	pf_guest *g = NULL;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
-	if (n < 0)
-		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the GUEST");
-	int status = resolve_guest(&g, db, pos[0]);
+	int status = one_guest(db, cmd, argc, argv, &g);
 	if (status)
 		return status;
 	int rc = pf_guest_export_json(&json, db, &g->id);
@@ -1353,11 +1244,9 @@ static int cmd_import(pf_db *db, const struct command *cmd, int argc, char **arg
 	char *pos[1];
 	int csv = 0;
 	uint32_t batch_size = 0;
-	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1,
+	                  "missing the FILE"))
 		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the FILE");
 	if (file_format(cmd, pos[0], format, &csv) || parse_count(cmd, "--batch", batch, &batch_size))
 		return 2;
 
@@ -1396,11 +1285,9 @@ static int cmd_export_all(pf_db *db, const struct command *cmd, int argc, char *
 	const struct opt opts[] = { {"format", OPT_STR, &format} };
 	char *pos[1];
 	int csv = 0;
-	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1,
+	                  "missing the FILE"))
 		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the FILE");
 	if (file_format(cmd, pos[0], format, &csv))
 		return 2;
 	int rc = csv ? pf_export_csv(db, pos[0]) : pf_export_jsonl(db, pos[0]);
@@ -1416,15 +1303,9 @@ static int cmd_export_all(pf_db *db, const struct command *cmd, int argc, char *
 
 static int cmd_duplicates(pf_db *db, const struct command *cmd, int argc, char **argv)
 {
-	char *pos[1];
 	pf_guest *g = NULL;
 	pf_duplicate_list *l = NULL;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
-	if (n < 0)
-		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the GUEST");
-	int status = resolve_guest(&g, db, pos[0]);
+	int status = one_guest(db, cmd, argc, argv, &g);
 	if (status)
 		return status;
 	int rc = pf_guest_duplicates(&l, db, &g->id);
@@ -1478,11 +1359,8 @@ static int two_guests(pf_db *db, const struct command *cmd, int argc, char **arg
 {
 	char *pos[2];
 	*a = *b = NULL;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 2);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, 2, "need two guests"))
 		return 2;
-	if (n != 2)
-		return usage_error(cmd, "need two guests");
 	int status = resolve_guest(a, db, pos[0]);
 	if (status == 0 && (status = resolve_guest(b, db, pos[1])) != 0) {
 		pf_guest_free(*a);
@@ -1530,11 +1408,8 @@ static int cmd_unmerge(pf_db *db, const struct command *cmd, int argc, char **ar
 {
 	char *pos[1];
 	pf_id merge;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, 1, "missing the MERGE_ID"))
 		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the MERGE_ID");
 	if (pf_id_parse(&merge, pos[0]))
 		return usage_error(cmd, "'%s' is not a merge id (a UUID, as `merge` printed it)",
 		                   pos[0]);
@@ -1547,14 +1422,9 @@ static int cmd_unmerge(pf_db *db, const struct command *cmd, int argc, char **ar
 
 static int cmd_erase(pf_db *db, const struct command *cmd, int argc, char **argv)
 {
-	char *pos[1], id[PF_ID_STRLEN + 1];
+	char id[PF_ID_STRLEN + 1];
 	pf_guest *g = NULL;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
-	if (n < 0)
-		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the GUEST");
-	int status = resolve_guest(&g, db, pos[0]);
+	int status = one_guest(db, cmd, argc, argv, &g);
 	if (status)
 		return status;
 	pf_id_format(id, &g->id);
@@ -1572,11 +1442,8 @@ static int copy_command(pf_db *db, const struct command *cmd, int argc, char **a
                         int compact)
 {
 	char *pos[1];
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 1);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, 1, "missing the destination DIR"))
 		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing the destination DIR");
 	int rc = compact ? pf_compact(db, pos[0]) : pf_backup(db, pos[0]);
 	if (rc)
 		return lib_fail(rc);
@@ -1631,12 +1498,7 @@ static int cmd_consent(pf_db *db, const struct command *cmd, int argc, char **ar
 		return status;
 	int rc = pf_guest_set_consent(db, &g->id, consent, by);
 	if (rc == 0)
-		printf("Consent of %s: %s\n", g->name,
-		       consent == (PF_CONSENT_PROFILING | PF_CONSENT_MARKETING)
-		           ? "profiling, marketing"
-		           : consent == PF_CONSENT_PROFILING ? "profiling"
-		           : consent == PF_CONSENT_MARKETING ? "marketing only (no profiling)"
-		           : "none (no profiling)");
+		printf("Consent of %s: %s\n", g->name, consent_text(consent));
 	pf_guest_free(g);
 	return rc ? lib_fail(rc) : 0;
 }
@@ -1648,11 +1510,8 @@ static int cmd_retention(pf_db *db, const struct command *cmd, int argc, char **
 	char *pos[1];
 	uint32_t days = 0;
 	pf_retention_report rep;
-	int n = parse_args(cmd, argc, argv, opts, 1, pos, 1);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, opts, 1, pos, 1, "missing DAYS"))
 		return 2;
-	if (n != 1)
-		return usage_error(cmd, "missing DAYS");
 	if (parse_count(cmd, "DAYS", pos[0], &days))
 		return 2;
 	int rc = pf_retention_run(&rep, db, days, by);
@@ -1688,43 +1547,6 @@ static pf_date next_date(pf_date d)
 	return out;
 }
 
-/* FEEDBACK is a full UUID, or a prefix of at least MIN_PREFIX hex digits
- * that matches exactly one feedback.  Returns an exit status. */
-static int resolve_feedback(pf_id *out, pf_db *db, const char *arg)
-{
-	pf_feedback_list *all = NULL;
-	char want[PF_ID_STRLEN + 1];
-	size_t len = strlen(arg), hits = 0, hit = 0;
-	int rc;
-
-	if (pf_id_parse(out, arg) == 0)
-		return 0;
-	if (len < MIN_PREFIX || len > PF_ID_STRLEN || strspn(arg, "0123456789abcdefABCDEF-") != len)
-		return fail("'%s' is not a feedback id (give at least %d hex digits)", arg,
-		            MIN_PREFIX);
-	for (size_t i = 0; i <= len; i++)
-		want[i] = (arg[i] >= 'A' && arg[i] <= 'F') ? (char)(arg[i] - 'A' + 'a') : arg[i];
-	rc = pf_feedback_list_get(&all, db, NULL, -1);
-	if (rc)
-		return lib_fail(rc);
-	for (size_t i = 0; i < all->count; i++) {
-		char id[PF_ID_STRLEN + 1];
-		pf_id_format(id, &all->items[i].id);
-		if (!strncmp(id, want, len)) {
-			hits++;
-			hit = i;
-		}
-	}
-	if (hits == 1)
-		*out = all->items[hit].id;
-	pf_feedback_list_free(all);
-	if (hits == 0)
-		return fail("no feedback has an id starting with '%s'", arg);
-	if (hits > 1)
-		return fail("'%s' matches %zu feedback records; give more digits", arg, hits);
-	return 0;
-}
-
 /* "CAT=VALUE" for --need / --dislike. */
 static int split_pref(const struct command *cmd, const char *opt, const char *s, char *cat,
                       size_t cap, const char **value)
@@ -1752,11 +1574,9 @@ static int record_feedback(pf_db *db, const struct command *cmd, int argc, char 
 	pf_guest *g = NULL;
 	uint32_t severity = 1;
 
-	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 4);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 4,
+	                  "need GUEST DEPT CATEGORY TEXT"))
 		return 2;
-	if (n != 4)
-		return usage_error(cmd, "need GUEST DEPT CATEGORY TEXT");
 	if (!by)
 		return usage_error(cmd, "say who recorded it with --by STAFF");
 	if (need && dislike)
@@ -1885,12 +1705,9 @@ static int cmd_resolve(pf_db *db, const struct command *cmd, int argc, char **ar
 {
 	char *pos[3];
 	pf_id id;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 3);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, 3, "need FEEDBACK STAFF RESOLUTION"))
 		return 2;
-	if (n != 3)
-		return usage_error(cmd, "need FEEDBACK STAFF RESOLUTION");
-	int status = resolve_feedback(&id, db, pos[0]);
+	int status = resolve_short_id(&id, db, pos[0], ID_FEEDBACK);
 	if (status)
 		return status;
 	int rc = pf_feedback_resolve(db, &id, pos[1], pos[2]);
@@ -1929,7 +1746,7 @@ static int cmd_update(pf_db *db, const struct command *cmd, int argc, char **arg
 	if (pf_feedback_status_parse(&to, pos[1]))
 		return usage_error(cmd, "STATUS is in_progress or closed_unresolved, not '%s'",
 		                   pos[1]);
-	int status = resolve_feedback(&id, db, pos[0]);
+	int status = resolve_short_id(&id, db, pos[0], ID_FEEDBACK);
 	if (status)
 		return status;
 	int rc = pf_feedback_update(db, &id, to, pos[2], n == 4 ? pos[3] : NULL);
@@ -1946,11 +1763,9 @@ static int cmd_followup(pf_db *db, const struct command *cmd, int argc, char **a
 {
 	char *pos[3];
 	pf_id id;
-	int n = parse_args(cmd, argc, argv, NULL, 0, pos, 3);
-	if (n < 0)
+	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, 3,
+	                  "need FEEDBACK STAFF satisfied|not_satisfied"))
 		return 2;
-	if (n != 3)
-		return usage_error(cmd, "need FEEDBACK STAFF satisfied|not_satisfied");
 	pf_outcome o;
 	if (!strcmp(pos[2], "satisfied"))
 		o = PF_OUTCOME_SATISFIED;
@@ -1959,7 +1774,7 @@ static int cmd_followup(pf_db *db, const struct command *cmd, int argc, char **a
 	else
 		return usage_error(cmd, "the outcome is satisfied or not_satisfied, not '%s'",
 		                   pos[2]);
-	int status = resolve_feedback(&id, db, pos[0]);
+	int status = resolve_short_id(&id, db, pos[0], ID_FEEDBACK);
 	if (status)
 		return status;
 	int rc = pf_feedback_followup(db, &id, pos[1], o);
@@ -2262,13 +2077,9 @@ int main(int argc, char **argv)
 	if (!cmd)
 		return usage_error(NULL, "unknown command '%s'", argv[i]);
 
-	if (now_env && now_env[0]) {
-		if (parse_instant(now_env, &fixed_now))
-			return usage_error(NULL, "PF_NOW must be like 2026-11-23T09:00:00Z or epoch "
-			                         "seconds, not '%s'", now_env);
-		opts.clock = fixed_clock;
-		opts.clock_payload = &fixed_now;
-	}
+	if (use_pf_now(&opts, &fixed_now, now_env))
+		return usage_error(NULL, "PF_NOW must be like 2026-11-23T09:00:00Z or epoch "
+		                         "seconds, not '%s'", now_env);
 	if (tz_env && tz_env[0]) {
 		/* "+08:00" / "-05" is a fixed offset; anything else a zone name. */
 		int h = 0, m = 0;

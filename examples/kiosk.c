@@ -11,35 +11,16 @@
  * process on the same database: each process opens the environment
  * itself and LMDB serialises the writers.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "libprofile.h"
-
 #define PROG "kiosk"
-#define DEFAULT_DB "./demo-db"
 #define KIOSK_DEPT "kiosk"
 #define SCREEN_WIDTH 60           /* inside the frame */
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
-#else
-#define PRINTF_LIKE(a, b)
-#endif
-
-static int lib_fail(int rc)
-{
-	const char *detail = pf_errmsg();
-	if (detail[0])
-		fprintf(stderr, PROG ": %s: %s\n", pf_strerror(rc), detail);
-	else
-		fprintf(stderr, PROG ": %s\n", pf_strerror(rc));
-	return 1;
-}
+#include "cli.h"
 
 static void usage(FILE *f)
 {
@@ -57,122 +38,16 @@ static void usage(FILE *f)
 static int PRINTF_LIKE(1, 2) usage_error(const char *fmt, ...)
 {
 	va_list ap;
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay_error(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	usage(stderr);
 	return 2;
 }
 
 /* ------------------------------------------------------------------ */
-/* The clock and dates                                                  */
-/* ------------------------------------------------------------------ */
-
-static int digits(const char *s, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-static int parse_date(const char *s, pf_date *out)
-{
-	int y, m, d;
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) ||
-	    digits(s + 5, 2, &m) || digits(s + 8, 2, &d))
-		return -1;
-	return pf_date_make(out, y, m, d) == 0 ? 0 : -1;
-}
-
-static int64_t leaps_before(int64_t y)
-{
-	y -= 1;
-	return y / 4 - y / 100 + y / 400;
-}
-
-/* Days since 1970-01-01 of a valid calendar date. */
-static int64_t civil_days(int y, int m, int d)
-{
-	static const int before_month[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return 365 * ((int64_t)y - 1970) + leaps_before(y) - leaps_before(1970) +
-	       before_month[m - 1] + (m > 2 && leap) + d - 1;
-}
-
-/* PF_NOW: epoch seconds, or "YYYY-MM-DDTHH:MM[:SS][Z]" in UTC. */
-static int parse_instant(const char *s, pf_time *out)
-{
-	size_t len = strlen(s);
-	if (len > 0 && strspn(s, "0123456789") == len) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s, &end, 10);
-		if (errno || *end)
-			return -1;
-		*out = (pf_time)v;
-		return 0;
-	}
-	int y, mo, d, h, mi, sec = 0;
-	pf_date date;
-	if (len < 16 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-	    s[13] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || pf_date_make(&date, y, mo, d))
-		return -1;
-	const char *rest = s + 16;
-	if (rest[0] == ':') {
-		if (digits(rest + 1, 2, &sec))
-			return -1;
-		rest += 3;
-	}
-	if (rest[0] == 'Z')
-		rest++;
-	if (rest[0] || h > 23 || mi > 59 || sec > 59)
-		return -1;
-	*out = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	return 0;
-}
-
-static pf_time fixed_clock(void *payload)
-{
-	return *(const pf_time *)payload;
-}
-
-/* ------------------------------------------------------------------ */
 /* The screen                                                           */
 /* ------------------------------------------------------------------ */
-
-/* Length in bytes of the UTF-8 character at s, and its display width
- * (East Asian wide characters take two columns). */
-static size_t utf8_char(const char *s, size_t *width)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp;
-	size_t n;
-	if (*p < 0x80) { cp = *p; n = 1; }
-	else if ((*p & 0xE0) == 0xC0) { cp = *p & 0x1F; n = 2; }
-	else if ((*p & 0xF0) == 0xE0) { cp = *p & 0x0F; n = 3; }
-	else if ((*p & 0xF8) == 0xF0) { cp = *p & 0x07; n = 4; }
-	else { *width = 1; return 1; }
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80) {
-			*width = 1;
-			return i;
-		}
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	*width = ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
-	          (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-	          (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
-	          (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD)) ? 2 : 1;
-	return n;
-}
 
 static void frame_rule(void)
 {
@@ -196,7 +71,8 @@ static void frame_text(const char *text)
 	size_t width = 0, brk_width = 0;
 
 	while (*p) {
-		size_t w, n = utf8_char(p, &w);
+		int32_t cp;
+		size_t n = utf8_decode(p, &cp), w = is_east_asian_wide(cp) ? 2 : 1;
 		if (*p == ' ' || *p == '\n' || *p == '\t') {
 			if (*p == '\n') {
 				frame_line(line, (size_t)(p - line), width);
@@ -410,20 +286,10 @@ int main(int argc, char **argv)
 		return usage_error("--arrival must be a date YYYY-MM-DD, not '%s'", arrival);
 	if (departure && parse_date(departure, &ev.departure))
 		return usage_error("--departure must be a date YYYY-MM-DD, not '%s'", departure);
-	if (party) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(party, &end, 10);
-		if (!party[0] || party[0] == '-' || *end || errno || v > UINT32_MAX)
-			return usage_error("--party must be a whole number, not '%s'", party);
-		ev.party = (uint32_t)v;
-	}
-	if (now_env && now_env[0]) {
-		if (parse_instant(now_env, &fixed_now))
-			return usage_error("PF_NOW must be like 2026-11-23T09:00:00Z, not '%s'", now_env);
-		opts.clock = fixed_clock;
-		opts.clock_payload = &fixed_now;
-	}
+	if (party && parse_uint32(party, &ev.party))
+		return usage_error("--party must be a whole number, not '%s'", party);
+	if (use_pf_now(&opts, &fixed_now, now_env))
+		return usage_error("PF_NOW must be like 2026-11-23T09:00:00Z, not '%s'", now_env);
 	/* A kiosk may lose power: losing the last commit is acceptable (the
 	 * front desk can check the guest in again), corruption is not. */
 	opts.flags = PF_OPEN_NOMETASYNC;

@@ -63,6 +63,37 @@ static json_t *obj_new(jb *b)
 	return o;
 }
 
+static json_t *arr_new(jb *b)
+{
+	json_t *a = json_array();
+	if (!a)
+		b->oom = true;
+	return a;
+}
+
+/* An array of one object per item; fill() puts the item's fields. */
+typedef void (*fill_fn)(jb *b, json_t *o, const void *item);
+
+static json_t *objects_json(jb *b, const void *items, size_t n, size_t size, fill_fn fill)
+{
+	json_t *a = arr_new(b);
+	for (size_t i = 0; a && i < n; i++) {
+		json_t *o = obj_new(b);
+		if (!o)
+			break;
+		fill(b, o, (const char *)items + i * size);
+		push(b, a, o);
+	}
+	return a;
+}
+
+/* Only a string that is there: the JSON Lines form leaves out the rest. */
+static void put_str_if(jb *b, json_t *obj, const char *key, const char *s)
+{
+	if (s)
+		put(b, obj, key, json_string(s));
+}
+
 static json_t *str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -96,11 +127,9 @@ static json_t *date_json(pf_date d)
 
 static json_t *consent_json(jb *b, unsigned int c)
 {
-	json_t *a = json_array();
-	if (!a) {
-		b->oom = true;
+	json_t *a = arr_new(b);
+	if (!a)
 		return NULL;
-	}
 	if (c & PF_CONSENT_PROFILING)
 		push(b, a, json_string("profiling"));
 	if (c & PF_CONSENT_MARKETING)
@@ -110,12 +139,8 @@ static json_t *consent_json(jb *b, unsigned int c)
 
 static json_t *tags_json(jb *b, const pf_guest *g)
 {
-	json_t *a = json_array();
-	if (!a) {
-		b->oom = true;
-		return NULL;
-	}
-	for (size_t i = 0; i < g->tag_count; i++)
+	json_t *a = arr_new(b);
+	for (size_t i = 0; a && i < g->tag_count; i++)
 		push(b, a, json_string(g->tags[i]));
 	return a;
 }
@@ -242,87 +267,74 @@ static json_t *guest_json(jb *b, const pf_guest_rec *r)
 	return o;
 }
 
-static json_t *prefs_json(jb *b, const pf_guest *g)
+static void pref_fields(jb *b, json_t *o, const void *item)
 {
-	json_t *a = json_array();
-	if (!a) {
-		b->oom = true;
-		return NULL;
-	}
-	for (size_t i = 0; i < g->pref_count; i++) {
-		const pf_pref *p = &g->prefs[i];
-		json_t *o = obj_new(b), *by = obj_new(b);
-		if (!o || !by) {
-			json_decref(o);
-			json_decref(by);
-			break;
-		}
-		put(b, o, "category", json_string(p->category));
-		put(b, o, "value", json_string(p->value));
-		put(b, o, "kind", str_or_null(pf_pref_kind_name(p->kind)));
+	const pf_pref *p = item;
+	json_t *by = obj_new(b);
+	put(b, o, "category", json_string(p->category));
+	put(b, o, "value", json_string(p->value));
+	put(b, o, "kind", str_or_null(pf_pref_kind_name(p->kind)));
+	if (by) {
 		put(b, by, "department", str_or_null(p->department));
 		put(b, by, "staff", str_or_null(p->staff));
-		put(b, o, "observed_by", by);
-		put(b, o, "note", str_or_null(p->note));
-		put(b, o, "count", json_integer(p->count));
-		put(b, o, "first_seen", time_json(p->first_seen));
-		put(b, o, "last_seen", time_json(p->last_seen));
-		push(b, a, o);
 	}
-	return a;
+	put(b, o, "observed_by", by);
+	put(b, o, "note", str_or_null(p->note));
+	put(b, o, "count", json_integer(p->count));
+	put(b, o, "first_seen", time_json(p->first_seen));
+	put(b, o, "last_seen", time_json(p->last_seen));
 }
 
-static json_t *stays_json(jb *b, const struct one *x)
+static void stay_fields(jb *b, json_t *o, const void *item)
 {
-	json_t *a = json_array();
-	if (!a) {
-		b->oom = true;
-		return NULL;
-	}
-	for (size_t i = 0; i < x->nstays; i++) {
-		const pf_stay *s = &x->stays[i];
-		json_t *o = obj_new(b);
-		if (!o)
-			break;
-		put(b, o, "arrival", date_json(s->arrival));
-		put(b, o, "departure", date_json(s->departure));
-		put(b, o, "property", str_or_null(s->property));
-		put(b, o, "room", str_or_null(s->room));
-		put(b, o, "party", json_integer(s->party));
-		push(b, a, o);
-	}
-	return a;
+	const pf_stay *s = item;
+	put(b, o, "arrival", date_json(s->arrival));
+	put(b, o, "departure", date_json(s->departure));
+	put(b, o, "property", str_or_null(s->property));
+	put(b, o, "room", str_or_null(s->room));
+	put(b, o, "party", json_integer(s->party));
 }
 
-static json_t *prompts_json(jb *b, const struct one *x)
+static void prompt_fields(jb *b, json_t *o, const void *item)
 {
-	json_t *a = json_array();
-	if (!a) {
-		b->oom = true;
-		return NULL;
-	}
-	for (size_t i = 0; i < x->nprompts; i++) {
-		const pf_prompt *p = &x->prompts[i];
-		json_t *o = obj_new(b);
-		if (!o)
-			break;
-		put(b, o, "id", id_json(&p->id));
-		put(b, o, "event_id", str_or_null(p->event_id));
-		put(b, o, "department", str_or_null(p->department));
-		put(b, o, "rule", str_or_null(p->rule));
-		put(b, o, "priority", str_or_null(pf_priority_name(p->priority)));
-		put(b, o, "text", str_or_null(p->text));
-		put(b, o, "status", str_or_null(pf_prompt_status_name(p->status)));
-		put(b, o, "created", time_json(p->created));
-		put(b, o, "due", time_json(p->due));
-		put(b, o, "ack_by", str_or_null(p->ack_by));
-		put(b, o, "ack_at", time_json(p->ack_at));
-		put(b, o, "done_by", str_or_null(p->done_by));
-		put(b, o, "done_at", time_json(p->done_at));
-		put(b, o, "dismiss_reason", str_or_null(p->dismiss_reason));
-		push(b, a, o);
-	}
-	return a;
+	const pf_prompt *p = item;
+	put(b, o, "id", id_json(&p->id));
+	put(b, o, "event_id", str_or_null(p->event_id));
+	put(b, o, "department", str_or_null(p->department));
+	put(b, o, "rule", str_or_null(p->rule));
+	put(b, o, "priority", str_or_null(pf_priority_name(p->priority)));
+	put(b, o, "text", str_or_null(p->text));
+	put(b, o, "status", str_or_null(pf_prompt_status_name(p->status)));
+	put(b, o, "created", time_json(p->created));
+	put(b, o, "due", time_json(p->due));
+	put(b, o, "ack_by", str_or_null(p->ack_by));
+	put(b, o, "ack_at", time_json(p->ack_at));
+	put(b, o, "done_by", str_or_null(p->done_by));
+	put(b, o, "done_at", time_json(p->done_at));
+	put(b, o, "dismiss_reason", str_or_null(p->dismiss_reason));
+}
+
+static void feedback_fields(jb *b, json_t *o, const void *item)
+{
+	const pf_feedback *f = item;
+	put(b, o, "id", id_json(&f->id));
+	put(b, o, "kind", str_or_null(pf_feedback_kind_name(f->kind)));
+	put(b, o, "department", str_or_null(f->department));
+	put(b, o, "category", str_or_null(f->category));
+	put(b, o, "text", str_or_null(f->text));
+	put(b, o, "severity", json_integer(f->severity));
+	put(b, o, "stay", date_json(f->stay));
+	put(b, o, "recorded_by", str_or_null(f->recorded_by));
+	put(b, o, "recorded_at", time_json(f->recorded_at));
+	put(b, o, "status", str_or_null(pf_feedback_status_name(f->status)));
+	put(b, o, "due", time_json(f->due));
+	put(b, o, "resolution", str_or_null(f->resolution));
+	put(b, o, "resolved_by", str_or_null(f->resolved_by));
+	put(b, o, "resolved_at", time_json(f->resolved_at));
+	put(b, o, "followup_prompt", id_json(&f->followup_prompt));
+	put(b, o, "outcome", str_or_null(pf_outcome_name(f->outcome)));
+	put(b, o, "outcome_by", str_or_null(f->outcome_by));
+	put(b, o, "outcome_at", time_json(f->outcome_at));
 }
 
 static int feedback_json(jb *b, json_t *root, pf_db *db, const pf_id *guest)
@@ -331,36 +343,9 @@ static int feedback_json(jb *b, json_t *root, pf_db *db, const pf_id *guest)
 	int rc = pf_feedback_list_get(&fl, db, guest, -1);
 	if (rc)
 		return rc;
-	json_t *a = json_array();
-	if (!a)
-		b->oom = true;
-	for (size_t i = 0; a && i < fl->count; i++) {
-		const pf_feedback *f = &fl->items[i];
-		json_t *o = obj_new(b);
-		if (!o)
-			break;
-		put(b, o, "id", id_json(&f->id));
-		put(b, o, "kind", str_or_null(pf_feedback_kind_name(f->kind)));
-		put(b, o, "department", str_or_null(f->department));
-		put(b, o, "category", str_or_null(f->category));
-		put(b, o, "text", str_or_null(f->text));
-		put(b, o, "severity", json_integer(f->severity));
-		put(b, o, "stay", date_json(f->stay));
-		put(b, o, "recorded_by", str_or_null(f->recorded_by));
-		put(b, o, "recorded_at", time_json(f->recorded_at));
-		put(b, o, "status", str_or_null(pf_feedback_status_name(f->status)));
-		put(b, o, "due", time_json(f->due));
-		put(b, o, "resolution", str_or_null(f->resolution));
-		put(b, o, "resolved_by", str_or_null(f->resolved_by));
-		put(b, o, "resolved_at", time_json(f->resolved_at));
-		put(b, o, "followup_prompt", id_json(&f->followup_prompt));
-		put(b, o, "outcome", str_or_null(pf_outcome_name(f->outcome)));
-		put(b, o, "outcome_by", str_or_null(f->outcome_by));
-		put(b, o, "outcome_at", time_json(f->outcome_at));
-		push(b, a, o);
-	}
+	put(b, root, "feedback",
+	    objects_json(b, fl->items, fl->count, sizeof *fl->items, feedback_fields));
 	pf_feedback_list_free(fl);
-	put(b, root, "feedback", a);
 	return 0;
 }
 
@@ -371,13 +356,10 @@ static int journal_json(jb *b, json_t *root, pf_db *db, const pf_id *guest)
 	int rc = pf_journal_iter(&it, db, 0, guest);
 	if (rc)
 		return rc;
-	json_t *a = json_array();
-	if (!a)
-		b->oom = true;
+	json_t *a = arr_new(b);
 	while (a && !b->oom && (rc = pf_journal_next(&e, it)) == 0) {
-		json_t *o = obj_new(b), *fields = json_array();
+		json_t *o = obj_new(b), *fields = arr_new(b);
 		if (!o || !fields) {
-			b->oom = true;
 			json_decref(o);
 			json_decref(fields);
 			break;
@@ -389,11 +371,9 @@ static int journal_json(jb *b, json_t *root, pf_db *db, const pf_id *guest)
 		put(b, o, "object", id_json(&e->object));
 		put(b, o, "ref", str_or_null(e->ref));
 		for (size_t i = 0; i < e->field_count; i++) {
-			json_t *pair = json_array();
-			if (!pair) {
-				b->oom = true;
+			json_t *pair = arr_new(b);
+			if (!pair)
 				break;
-			}
 			push(b, pair, json_string(e->fields[i].name));
 			push(b, pair, str_or_null(e->fields[i].value));
 			push(b, fields, pair);
@@ -437,9 +417,11 @@ int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest)
 	put(&b, root, "version", json_integer(1));
 	put(&b, root, "exported_at", time_json(pf_now(db)));
 	put(&b, root, "guest", guest_json(&b, a.g));
-	put(&b, root, "preferences", prefs_json(&b, &a.g->g));
-	put(&b, root, "stays", stays_json(&b, &a));
-	put(&b, root, "prompts", prompts_json(&b, &a));
+	put(&b, root, "preferences", objects_json(&b, a.g->g.prefs, a.g->g.pref_count,
+	                                          sizeof *a.g->g.prefs, pref_fields));
+	put(&b, root, "stays", objects_json(&b, a.stays, a.nstays, sizeof *a.stays, stay_fields));
+	put(&b, root, "prompts",
+	    objects_json(&b, a.prompts, a.nprompts, sizeof *a.prompts, prompt_fields));
 	/* The guest and its own records are released before the feedback
 	 * and journal readers take their own read transactions. */
 	one_clear(&a);
@@ -581,17 +563,12 @@ static int jsonl_guest(const pf_guest_rec *r, void *arg)
 	if (!root)
 		return json_fail(&b, EXPORT_JSONL);
 	put(&b, root, "id", id_json(&g->id));
-	if (g->external_id)
-		put(&b, root, "external_id", json_string(g->external_id));
+	put_str_if(&b, root, "external_id", g->external_id);
 	put(&b, root, "name", json_string(g->name));
-	if (g->email)
-		put(&b, root, "email", json_string(g->email));
-	if (g->phone)
-		put(&b, root, "phone", json_string(g->phone));
-	if (g->language)
-		put(&b, root, "language", json_string(g->language));
-	if (g->loyalty_no)
-		put(&b, root, "loyalty_no", json_string(g->loyalty_no));
+	put_str_if(&b, root, "email", g->email);
+	put_str_if(&b, root, "phone", g->phone);
+	put_str_if(&b, root, "language", g->language);
+	put_str_if(&b, root, "loyalty_no", g->loyalty_no);
 	put(&b, root, "tier", str_or_null(pf_tier_name(g->tier)));
 	if (g->tag_count)
 		put(&b, root, "tags", tags_json(&b, g));
@@ -613,8 +590,7 @@ static int jsonl_guest(const pf_guest_rec *r, void *arg)
 				break;
 			put(&b, po, "value", json_string(p->value));
 			put(&b, po, "kind", str_or_null(pf_pref_kind_name(p->kind)));
-			if (p->note)
-				put(&b, po, "note", json_string(p->note));
+			put_str_if(&b, po, "note", p->note);
 			put(&b, prefs, p->category, po);
 		}
 		put(&b, root, "prefs", prefs);
