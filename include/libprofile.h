@@ -1328,8 +1328,9 @@ PF_EXTERN int pf_guest_not_duplicate(pf_db *db, const pf_id *a, const pf_id *b);
  *    was re-pointed.  It holds personal data: pf_guest_erase() of either
  *    profile (or of a profile keep is later merged into) destroys it.
  * Journaled: "guest.merge" for keep and for the duplicate (object = the
- * merge id).  Cost: besides the two profiles, one pass over the `prompt`
- * and `event` databases (prompts have no per-guest index).
+ * merge id).  Cost: besides the two profiles, the duplicate's own
+ * prompts (read through a per-guest index) and one pass over the `event`
+ * database (events have no per-guest index).
  *
  * Errors: PF_EINVAL (NULL, zero ids, keep == duplicate, too many
  * preferences), PF_ENOTFOUND (either guest missing), PF_EREADONLY,
@@ -1456,8 +1457,8 @@ PF_EXTERN int pf_guest_set_consent(pf_db *db, const pf_id *guest, unsigned int c
  * midway, the profiles of earlier transactions stay anonymised and `out`
  * reports them.  `out` (if not NULL) is zeroed first: examined = every
  * profile looked at, anonymised = the profiles anonymised by this run.
- * Cost: one pass over all profiles and their stays, plus one pass over
- * the prompts per transaction that anonymises something.
+ * Cost: one pass over all profiles and their stays, plus the prompts of
+ * each anonymised profile (read through a per-guest index).
  *
  * Errors: PF_EINVAL (NULL db, days_without_stay 0, bad actor),
  * PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
@@ -1500,9 +1501,7 @@ PF_EXTERN int pf_retention_run(pf_retention_report *out, pf_db *db,
  * sequence order.  The profile, stays and prompts are read in one read
  * transaction; feedback and the journal each in their own, so a change
  * committed meanwhile may show in one section and not another.  Cost: the
- * guest's own records, plus one pass over the `prompt` database (prompts
- * have no per-guest index; records not holding the guest's id are skipped
- * before decoding).
+ * guest's own records (prompts are found through a per-guest index).
  *
  * Errors: PF_EINVAL (NULL, zero id), PF_ENOTFOUND (no such guest),
  * PF_ECORRUPT, PF_ENOMEM.

@@ -91,8 +91,9 @@ static int tombstone(const char **s, bool *changed, const char *fn)
 	return 0;
 }
 
-/* Tombstone the personal text of every prompt of guests[0..n): what the
- * prompt said (it may quote the name or a preference) and who acted. */
+/* Tombstone the personal text of every prompt of guests[0..n) (found
+ * through prompt.c's per-guest index): what the prompt said (it may quote
+ * the name or a preference) and who acted. */
 static int erase_prompts(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
                          size_t *count, const char *fn)
 {
@@ -387,7 +388,7 @@ static int strip(pf_guest_rec *r)
 
 /* One batch: strip each profile that is still expired, tombstone its
  * feedback, journal entries and merge records (erase_traces), then the
- * prompts of every person anonymised, in one pass (erase_prompts). */
+ * prompts of every person anonymised (erase_prompts). */
 static int anonymise_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct retain_args *a = arg;
@@ -439,7 +440,7 @@ static int anonymise_txn(MDB_txn *txn, pf_db *db, void *arg)
 		pf_guest_rec_free(r);
 		r = NULL;
 	}
-	/* One pass over the prompts for the whole batch. */
+	/* The prompts of the whole batch, through the per-guest index. */
 	if (nall)
 		rc = erase_prompts(txn, db, all, nall, NULL, RETAIN);
 out:

@@ -9,8 +9,9 @@
  * name and renamed into place once complete and synced.
  *
  * May call: store.c, codec.c (guest, stay and prompt records), guest.c
- * (pf_guest_load), stay.c (pf_stays_read), the public feedback and
- * journal readers, text.c, error.c, jansson, libcsv.
+ * (pf_guest_load), stay.c (pf_stays_read), prompt.c (pf_prompts_of_guests,
+ * pf_prompt_load), the public feedback and journal readers, text.c,
+ * error.c, jansson, libcsv.
  */
 #include "internal.h"
 
@@ -163,7 +164,7 @@ struct one {
 	pf_stay *stays;
 	size_t nstays, stay_cap;
 	pf_prompt *prompts;
-	size_t nprompts, prompt_cap;
+	size_t nprompts;
 };
 
 static void one_clear(struct one *a)
@@ -178,44 +179,23 @@ static void one_clear(struct one *a)
 	memset(a, 0, sizeof *a);
 }
 
-/* Prompts have no per-guest index: one pass over them all, decoding only
- * the records whose bytes contain the guest's id. */
+/* The guest's prompts, through the per-guest index (prompt.c). */
 static int read_prompts(MDB_txn *txn, pf_db *db, struct one *a)
 {
-	MDB_cursor *cur = NULL;
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_PROMPT], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, EXPORT);
-	MDB_val k, v;
-	int rc = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (!memmem(v.mv_data, v.mv_size, a->id.b, ID_LEN))
-			continue;
-		pf_prompt p;
-		if ((rc = pf_codec_prompt_decode(&p, v.mv_data, v.mv_size)))
-			goto out;
-		if (memcmp(p.guest.b, a->id.b, ID_LEN) != 0) {
-			pf_prompt_clear(&p);
-			continue;
-		}
-		if (a->nprompts == a->prompt_cap) {
-			size_t cap = a->prompt_cap ? 2 * a->prompt_cap : 8;
-			pf_prompt *n = realloc(a->prompts, cap * sizeof *n);
-			if (!n) {
-				pf_prompt_clear(&p);
-				rc = pf_seterr(PF_ENOMEM, EXPORT ": out of memory");
-				goto out;
-			}
-			a->prompts = n;
-			a->prompt_cap = cap;
-		}
-		a->prompts[a->nprompts++] = p;
+	pf_id *ids = NULL;
+	size_t n = 0;
+	int rc = pf_prompts_of_guests(txn, db, &a->id, 1, &ids, &n);
+	if (rc == 0 && n) {
+		a->prompts = calloc(n, sizeof *a->prompts);
+		if (!a->prompts)
+			rc = pf_seterr(PF_ENOMEM, EXPORT ": out of memory");
 	}
-	if (mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, EXPORT);
-out:
-	mdb_cursor_close(cur);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = pf_prompt_load(txn, db, &ids[i], &a->prompts[a->nprompts]);
+		if (rc == 0)
+			a->nprompts++;
+	}
+	free(ids);
 	return rc;
 }
 

@@ -372,7 +372,8 @@ void pf_match_list_free(pf_match_list *l);
 
 /* ------------------------------------------------------------------ */
 /* prompt.c — records, queue keys and delivery (the only file that lays  */
-/* out queue keys); used by event.c, feedback.c, merge.c and erase.c     */
+/* out queue keys); used by event.c, feedback.c, merge.c, erase.c and    */
+/* export.c                                                             */
 /* ------------------------------------------------------------------ */
 
 /** Store a new prompt (assigning p->seq) and its queue entries. */
@@ -381,9 +382,18 @@ int pf_prompt_store(MDB_txn *txn, pf_db *db, pf_prompt *p);
 /** Load a prompt by id inside a transaction (PF_ENOTFOUND if absent). */
 int pf_prompt_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt *out);
 
-/** Store a prompt record again after changing fields that no queue key
- *  holds (guest, text, staff names); used by merge.c and erase.c. */
+/** Store a prompt record again after changing its guest, text or staff
+ *  names (no work-list key holds them); a changed guest moves the
+ *  prompt's per-guest index entry.  Used by merge.c and erase.c. */
 int pf_prompt_rewrite(MDB_txn *txn, pf_db *db, const pf_prompt *p);
+
+/** Ids of every stored prompt whose guest is one of guests[0..n), from
+ *  the per-guest index in `queue` (a range read per guest; a database
+ *  whose index is not built yet is scanned whole).  Every id names a
+ *  stored prompt (else PF_ECORRUPT); the order is by guest, then id.
+ *  *out is malloc'd (NULL when none).  Used by merge.c, erase.c, export.c. */
+int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
+                         pf_id **out, size_t *nout);
 
 /**
  * Close loaded prompt *p as `to` (PF_PROMPT_DONE or PF_PROMPT_DISMISSED)
@@ -595,11 +605,6 @@ void pf_merge_rec_clear(pf_merge_rec *m);
 int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
                           size_t *n);
 
-/** Ids of every stored prompt whose guest is one of guests[0..n) (a scan
- *  of the whole `prompt` db: there is no per-guest prompt index).
- *  *out is malloc'd (NULL when none). */
-int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
-                         pf_id **out, size_t *nout);
 
 
 /* ------------------------------------------------------------------ */

@@ -2,7 +2,7 @@
  * merge.c — duplicate profiles: pf_guest_duplicates (suggestions from the
  * contact and name indexes), pf_guest_not_duplicate (marks), and the
  * reversible pf_guest_merge / pf_guest_unmerge.  Also the in-transaction
- * helpers erase.c uses to find a person's merge records and prompts.
+ * helper erase.c uses to find a person's merge records.
  *
  * Owns meta keys "merge:", "mg:" and "nd:" (see internal.h).  A merge is
  * one write transaction that stores a merge record holding the exact
@@ -11,7 +11,9 @@
  * it re-pointed: unmerge puts those bytes back.
  *
  * Calls store.c, codec.c, text.c, guest.c (load, reindex, folding),
- * prompt.c (load, rewrite), feedback.c (move/set guest) and journal.c.
+ * prompt.c (load, rewrite, the prompts of a guest through its per-guest
+ * index; rewrite moves a prompt's index entry with its guest, so unmerge
+ * puts the `queue` back too), feedback.c (move/set guest) and journal.c.
  */
 #include "internal.h"
 
@@ -142,50 +144,6 @@ static int prefix_keys(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *pre
 out:
 	mdb_cursor_close(cur);
 	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Prompts: erase.c shares this                                         */
-/* ------------------------------------------------------------------ */
-
-int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
-                         pf_id **out, size_t *nout)
-{
-	idvec found = { NULL, 0, 0 };
-	MDB_cursor *cur = NULL;
-	pf_prompt p;
-	int rc = 0;
-
-	*out = NULL;
-	*nout = 0;
-	memset(&p, 0, sizeof p);
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_PROMPT], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, "prompt scan");
-	MDB_val k, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((rc = pf_codec_prompt_decode(&p, v.mv_data, v.mv_size)))
-			goto out;
-		bool hit = false;
-		for (size_t i = 0; i < n && !hit; i++)
-			hit = id_eq(&p.guest, &guests[i]);
-		if (hit && (rc = idvec_add(&found, &p.id)))
-			goto out;
-		pf_prompt_clear(&p);
-	}
-	if (mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, "prompt scan");
-out:
-	pf_prompt_clear(&p);
-	mdb_cursor_close(cur);
-	if (rc) {
-		free(found.v);
-		return rc;
-	}
-	*out = found.v;
-	*nout = found.n;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */

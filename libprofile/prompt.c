@@ -3,11 +3,13 @@
  * lifecycle, change feeds and in-process subscriptions.
  *
  * Owns the `prompt` and `queue` dbs, meta "seq.prompt" and "seq.dept:*",
- * and db->subs (under db->sub_lock).  Calls store.c, codec.c and text.c.
- * event.c stores new prompts through pf_prompt_store and hands them to
- * pf_prompts_deliver after its commit; feedback.c closes prompts through
- * pf_prompt_close_txn; merge.c and erase.c change records through
- * pf_prompt_rewrite.  Queue keys are laid out here and nowhere else.
+ * and db->subs (under db->sub_lock).  Calls store.c,
+ * codec.c and text.c.  event.c stores new prompts through pf_prompt_store
+ * and hands them to pf_prompts_deliver after its commit; feedback.c closes
+ * prompts through pf_prompt_close_txn; merge.c and erase.c change records
+ * through pf_prompt_rewrite and find a guest's prompts through
+ * pf_prompts_of_guests; export.c reads them through the latter too.
+ * Queue keys are laid out here and nowhere else.
  *
  * `prompt`: 16-byte id -> prompt record (codec).
  * `queue` keys (values empty unless stated); DUE is the due time as a
@@ -21,9 +23,13 @@
  *                                         by due (overdue across the hotel)
  *   's' DEPT '\0' be64(seq) -> ID         DEPT's feed, every status, in
  *                                         sequence order
+ *   'g' GUEST ID                          every prompt of GUEST (16-byte
+ *                                         guest id), every status
  * 'o' and 'd' entries exist while a prompt is pending or acknowledged and
  * go in the transaction that completes or dismisses it
- * (pf_prompt_close_txn).
+ * (pf_prompt_close_txn).  A 'g' entry is written with the prompt, stays
+ * when it closes, and moves when pf_prompt_rewrite changes its guest
+ * (merge, unmerge); prompt records are never deleted.
  */
 #include "internal.h"
 
@@ -34,6 +40,8 @@
 #define Q_OPEN 'o'
 #define Q_DUE 'd'
 #define Q_SEQ 's'
+#define Q_GUEST 'g'
+#define GKEY_LEN (1 + 2 * ID_LEN)
 #define ID_LEN 16
 #define DEPT_KEY_MAX (1 + PF_FIELD_MAX + 1)
 #define QKEY_MAX (DEPT_KEY_MAX + 8 + 1 + ID_LEN)
@@ -126,6 +134,17 @@ static size_t key_seq(unsigned char *k, const char *dept, uint64_t seq)
 	return n + 8;
 }
 
+/* 'g' GUEST ID, or the prefix 'g' GUEST when id is NULL; returns its length. */
+static size_t key_guest(unsigned char *k, const pf_id *guest, const pf_id *id)
+{
+	k[0] = Q_GUEST;
+	memcpy(k + 1, guest->b, ID_LEN);
+	if (!id)
+		return 1 + ID_LEN;
+	memcpy(k + 1 + ID_LEN, id->b, ID_LEN);
+	return GKEY_LEN;
+}
+
 static void dept_seq_key(char *buf, size_t cap, const char *dept)
 {
 	size_t pre = sizeof DEPT_SEQ_PREFIX - 1;
@@ -179,6 +198,10 @@ int pf_prompt_store(MDB_txn *txn, pf_db *db, pf_prompt *p)
 		return rc;
 	n = key_seq(k, p->department, p->seq);
 	rc = pf_store_put(txn, db, PF_DBI_QUEUE, k, n, p->id.b, ID_LEN, 0);
+	if (rc)
+		return rc;
+	n = key_guest(k, &p->guest, &p->id);
+	rc = pf_store_put(txn, db, PF_DBI_QUEUE, k, n, "", 0, 0);
 	if (rc)
 		return rc;
 	if (p->status == PF_PROMPT_PENDING || p->status == PF_PROMPT_ACKNOWLEDGED) {
@@ -586,7 +609,96 @@ int pf_prompt_close_txn(MDB_txn *txn, pf_db *db, pf_prompt *p, pf_prompt_status 
 
 int pf_prompt_rewrite(MDB_txn *txn, pf_db *db, const pf_prompt *p)
 {
-	return prompt_put(txn, db, p, 0);
+	unsigned char k[GKEY_LEN];
+	pf_prompt old;
+	int rc;
+
+	/* The stored guest decides whether the 'g' entry moves. */
+	if ((rc = pf_prompt_load(txn, db, &p->id, &old)))
+		return rc;
+	if (memcmp(old.guest.b, p->guest.b, ID_LEN) != 0 &&
+	    ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, key_guest(k, &old.guest, &p->id), NULL,
+	                        0)) ||
+	     (rc = pf_store_put(txn, db, PF_DBI_QUEUE, k, key_guest(k, &p->guest, &p->id), "", 0,
+	                        0))))
+		goto out;
+	rc = prompt_put(txn, db, p, 0);
+out:
+	pf_prompt_clear(&old);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Prompts of a guest (merge.c, erase.c, export.c)                      */
+/* ------------------------------------------------------------------ */
+
+typedef struct idvec {
+	pf_id *v;
+	size_t n, cap;
+} idvec;
+
+static int idvec_add(idvec *iv, const pf_id *id)
+{
+	if (iv->n == iv->cap) {
+		size_t cap = iv->cap ? iv->cap * 2 : 8;
+		pf_id *v = realloc(iv->v, cap * sizeof *v);
+		if (!v)
+			return pf_seterr(PF_ENOMEM, "prompts of a guest: out of memory");
+		iv->v = v;
+		iv->cap = cap;
+	}
+	iv->v[iv->n++] = *id;
+	return 0;
+}
+
+struct guest_scan {
+	MDB_txn *txn;
+	pf_db *db;
+	idvec found;
+};
+
+static int guest_entry(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct guest_scan *a = arg;
+	char idtext[PF_ID_STRLEN + 1];
+	MDB_val rec;
+	pf_id id;
+	int rc;
+
+	(void)v;
+	if (k->mv_size != GKEY_LEN)
+		return pf_seterr(PF_ECORRUPT, "corrupt 'queue': guest index key of %zu bytes",
+		                 k->mv_size);
+	memcpy(id.b, (const unsigned char *)k->mv_data + 1 + ID_LEN, ID_LEN);
+	rc = pf_store_get(a->txn, a->db, PF_DBI_PROMPT, id.b, ID_LEN, &rec);
+	if (rc == PF_ENOTFOUND) {
+		pf_id_format(idtext, &id);
+		return pf_seterr(PF_ECORRUPT, "corrupt 'queue': the guest index lists prompt %s, "
+		                 "which does not exist", idtext);
+	}
+	return rc ? rc : idvec_add(&a->found, &id);
+}
+
+int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
+                         pf_id **out, size_t *nout)
+{
+	struct guest_scan a = { txn, db, { NULL, 0, 0 } };
+	unsigned char k[GKEY_LEN];
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		size_t plen = key_guest(k, &guests[i], NULL);
+		rc = queue_scan(txn, db, k, plen, plen, guest_entry, &a, "prompts of a guest");
+	}
+	if (rc) {
+		free(a.found.v);
+		return rc;
+	}
+	*out = a.found.v;
+	*nout = a.found.n;
+	return 0;
 }
 
 struct trans_args {
