@@ -1,10 +1,14 @@
-/* helpers.c — see helpers.h. */
+/* helpers.c — see helpers.h. The raw LMDB helpers reach into pf_db, so
+ * this file (not helpers.h) includes internal.h. */
 #include "helpers.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ftw.h>
+#include <lmdb.h>
+#include <stdint.h>
 #include <unistd.h>
 
 pf_db *tdb;
@@ -100,4 +104,128 @@ unsigned char *read_data_file(const char *dir, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return buf;
+}
+
+/* ---- raw LMDB access ---- */
+
+/* Open `dir` with plain LMDB; the caller must have closed every pf_db on
+ * it (LMDB allows one environment per file per process). */
+static MDB_env *raw_env_open(const char *dir)
+{
+	MDB_env *env = NULL;
+	cr_assert(eq(int, mdb_env_create(&env), 0));
+	mdb_env_set_maxdbs(env, 32);
+	cr_assert(eq(int, mdb_env_open(env, dir, MDB_NOTLS, 0600), 0));
+	return env;
+}
+
+/* Shared by raw_put and raw_put_dir: the database is `dbname` if given,
+ * else the handle `dbi` already open in `env`. */
+static void raw_put_env(MDB_env *env, const char *dbname, MDB_dbi dbi, const void *key,
+                        size_t klen, const void *val, size_t vlen)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	cr_assert(eq(int, mdb_txn_begin(env, NULL, 0, &txn), 0));
+	if (dbname)
+		cr_assert(eq(int, mdb_dbi_open(txn, dbname, 0, &dbi), 0));
+	int rc = val ? mdb_put(txn, dbi, &k, &v, 0) : mdb_del(txn, dbi, &k, NULL);
+	cr_assert(eq(int, rc, 0), "raw write: %s", mdb_strerror(rc));
+	cr_assert(eq(int, mdb_txn_commit(txn), 0));
+}
+
+/* Shared by raw_get and raw_get_dir, as raw_put_env. */
+static unsigned char *raw_get_env(MDB_env *env, const char *dbname, MDB_dbi dbi,
+                                  const void *key, size_t klen, size_t *len)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k = { klen, (void *)key }, v;
+	unsigned char *out = NULL;
+	cr_assert(eq(int, mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0));
+	if (dbname)
+		cr_assert(eq(int, mdb_dbi_open(txn, dbname, 0, &dbi), 0));
+	int rc = mdb_get(txn, dbi, &k, &v);
+	cr_assert(rc == 0 || rc == MDB_NOTFOUND, "raw read: %s", mdb_strerror(rc));
+	if (rc == 0) {
+		out = malloc(v.mv_size + 1);   /* + 1: empty values still give non-NULL */
+		cr_assert(out != NULL);
+		memcpy(out, v.mv_data, v.mv_size);
+		*len = v.mv_size;
+	}
+	mdb_txn_abort(txn);
+	return out;
+}
+
+void raw_put(pf_db *db, int dbi, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	cr_assert(dbi >= 0 && dbi < PF_DBI_COUNT);
+	raw_put_env(db->env, NULL, db->dbi[dbi], key, klen, val, vlen);
+}
+
+unsigned char *raw_get(pf_db *db, int dbi, const void *key, size_t klen, size_t *len)
+{
+	cr_assert(dbi >= 0 && dbi < PF_DBI_COUNT);
+	return raw_get_env(db->env, NULL, db->dbi[dbi], key, klen, len);
+}
+
+void raw_put_dir(const char *dir, const char *dbname, const void *key, size_t klen,
+                 const void *val, size_t vlen)
+{
+	MDB_env *env = raw_env_open(dir);
+	raw_put_env(env, dbname, 0, key, klen, val, vlen);
+	mdb_env_close(env);
+}
+
+unsigned char *raw_get_dir(const char *dir, const char *dbname, const void *key,
+                           size_t klen, size_t *len)
+{
+	MDB_env *env = raw_env_open(dir);
+	unsigned char *out = raw_get_env(env, dbname, 0, key, klen, len);
+	mdb_env_close(env);
+	return out;
+}
+
+/* Append the 8-byte length of p, then p, growing the buffer. */
+static void dump_put(unsigned char **b, size_t *n, size_t *cap, const void *p, size_t len)
+{
+	if (*n + 8 + len > *cap) {
+		*cap = (*n + 8 + len) * 2;
+		unsigned char *grown = realloc(*b, *cap);
+		cr_assert(grown != NULL);
+		*b = grown;
+	}
+	uint64_t l = len;
+	memcpy(*b + *n, &l, 8);
+	if (len)
+		memcpy(*b + *n + 8, p, len);
+	*n += 8 + len;
+}
+
+unsigned char *dump_dbs(pf_db *db, const int *dbis, size_t ndbis, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	unsigned char *b = malloc(cap);
+	cr_assert(b != NULL);
+	if (!dbis)
+		ndbis = PF_DBI_COUNT;
+	MDB_txn *txn = NULL;
+	cr_assert(eq(int, mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn), 0));
+	for (size_t i = 0; i < ndbis; i++) {
+		int dbi = dbis ? dbis[i] : (int)i;
+		cr_assert(dbi >= 0 && dbi < PF_DBI_COUNT);
+		MDB_cursor *cur = NULL;
+		MDB_val k, v;
+		cr_assert(eq(int, mdb_cursor_open(txn, db->dbi[dbi], &cur), 0));
+		for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			unsigned char tag = (unsigned char)dbi;
+			dump_put(&b, &n, &cap, &tag, 1);
+			dump_put(&b, &n, &cap, k.mv_data, k.mv_size);
+			dump_put(&b, &n, &cap, v.mv_data, v.mv_size);
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	*len = n;
+	return b;
 }

@@ -49,6 +49,36 @@ void set_pref(const pf_id *guest, const char *category, const char *value,
 /** The data file of the fixture's environment, read whole (malloc'd). */
 unsigned char *read_data_file(const char *dir, size_t *len);
 
+/* Raw LMDB access, bypassing the library, to inspect or damage stored
+ * bytes. `dbi` is an enum pf_dbi value (internal.h); it is taken as an int
+ * so this header need not include internal.h. Every LMDB error fails the
+ * test. */
+
+/** Every key and value of the databases dbis[0..ndbis) of `db` (all of
+ *  them when dbis is NULL), read in one transaction and serialised as
+ *  (dbi byte, key length, key, value length, value) per record: two dumps
+ *  are byte-equal exactly when those databases hold the same records.
+ *  Returns a malloc'd buffer of *len bytes. */
+unsigned char *dump_dbs(pf_db *db, const int *dbis, size_t ndbis, size_t *len);
+
+/** Write key = val into database `dbi` of the open `db` in a transaction
+ *  of its own; NULL val deletes the key (which must exist). */
+void raw_put(pf_db *db, int dbi, const void *key, size_t klen, const void *val,
+             size_t vlen);
+
+/** The stored value of `key` in database `dbi` of the open `db`, copied
+ *  (malloc'd, *len bytes), or NULL if absent. */
+unsigned char *raw_get(pf_db *db, int dbi, const void *key, size_t klen, size_t *len);
+
+/** raw_put on the environment in `dir` while no pf_db has it open, the
+ *  database named `dbname` ("meta", "guest", ...). */
+void raw_put_dir(const char *dir, const char *dbname, const void *key, size_t klen,
+                 const void *val, size_t vlen);
+
+/** raw_get on the environment in `dir` while no pf_db has it open. */
+unsigned char *raw_get_dir(const char *dir, const char *dbname, const void *key,
+                           size_t klen, size_t *len);
+
 #define assert_ok(expr) cr_assert(eq(int, (expr), 0), "%s: %s", #expr, pf_errmsg())
 
 #endif

@@ -30,39 +30,6 @@ static pf_id bk_guest(const char *name, const char *email)
 	return g.id;
 }
 
-/* Every key and value of every named database of `db`, serialised. */
-static unsigned char *bk_dump(pf_db *db, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	unsigned char *b = malloc(cap);
-	MDB_txn *txn = NULL;
-	cr_assert(eq(int, mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn), 0));
-	for (int i = 0; i < PF_DBI_COUNT; i++) {
-		MDB_cursor *cur = NULL;
-		MDB_val k, v;
-		cr_assert(eq(int, mdb_cursor_open(txn, db->dbi[i], &cur), 0));
-		for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			size_t need = n + k.mv_size + v.mv_size + 17;
-			if (need > cap) {
-				cap = need * 2;
-				b = realloc(b, cap);
-			}
-			b[n++] = (unsigned char)i;
-			memcpy(b + n, &k.mv_size, 8);
-			memcpy(b + n + 8, k.mv_data, k.mv_size);
-			n += 8 + k.mv_size;
-			memcpy(b + n, &v.mv_size, 8);
-			memcpy(b + n + 8, v.mv_data, v.mv_size);
-			n += 8 + v.mv_size;
-		}
-		mdb_cursor_close(cur);
-	}
-	mdb_txn_abort(txn);
-	*len = n;
-	return b;
-}
-
 static void bk_populate(void)
 {
 	pf_rule_error err;
@@ -95,7 +62,7 @@ static void bk_assert_same(const char *dir)
 	o.flags = PF_OPEN_READONLY;
 	assert_ok(pf_open(&copy, dir, &o));
 	size_t la = 0, lb = 0;
-	unsigned char *a = bk_dump(tdb, &la), *b = bk_dump(copy, &lb);
+	unsigned char *a = dump_dbs(tdb, NULL, 0, &la), *b = dump_dbs(copy, NULL, 0, &lb);
 	cr_assert(eq(sz, la, lb));
 	cr_assert(eq(int, memcmp(a, b, la), 0), "the copy holds other records");
 	free(a);

@@ -115,31 +115,11 @@ static uint64_t fb_last_seq(void)
 
 /* The stored bytes of a feedback record, to prove a refused call changed
  * nothing. */
-struct raw_args {
-	const pf_id *id;
-	unsigned char *buf;
-	size_t len;
-};
-
-static int raw_txn(MDB_txn *txn, pf_db *db, void *arg)
-{
-	struct raw_args *a = arg;
-	MDB_val v;
-	int rc = pf_store_get(txn, db, PF_DBI_FEEDBACK, a->id->b, 16, &v);
-	if (rc)
-		return rc;
-	a->buf = malloc(v.mv_size);
-	memcpy(a->buf, v.mv_data, v.mv_size);
-	a->len = v.mv_size;
-	return 0;
-}
-
 static unsigned char *fb_raw(const pf_id *id, size_t *len)
 {
-	struct raw_args a = { id, NULL, 0 };
-	assert_ok(pf_store_read(tdb, "test", raw_txn, &a));
-	*len = a.len;
-	return a.buf;
+	unsigned char *b = raw_get(tdb, PF_DBI_FEEDBACK, id->b, 16, len);
+	cr_assert(b != NULL);
+	return b;
 }
 
 /* -------------------------------------------------------------- adding */
@@ -811,11 +791,7 @@ Test(feedback, corrupt_record_is_reported)
 	pf_id g = add_guest("Zhuang Wei", NULL, NULL);
 	pf_id id = fb_add(&g, PF_FEEDBACK_COMPLAINT, "housekeeping", "room", "Dusty", 1);
 	/* Overwrite the record with a map that lacks required fields. */
-	MDB_txn *txn = NULL;
-	cr_assert(eq(int, mdb_txn_begin(tdb->env, NULL, 0, &txn), 0));
-	MDB_val k = { 16, id.b }, v = { 3, "\x81\xa1v" };
-	cr_assert(eq(int, mdb_put(txn, tdb->dbi[PF_DBI_FEEDBACK], &k, &v, 0), 0));
-	cr_assert(eq(int, mdb_txn_commit(txn), 0));
+	raw_put(tdb, PF_DBI_FEEDBACK, id.b, 16, "\x81\xa1v", 3);
 	pf_feedback *f = NULL;
 	cr_assert(eq(int, pf_feedback_get(&f, tdb, &id), PF_ECORRUPT));
 	cr_assert(strstr(pf_errmsg(), "feedback") != NULL);

@@ -776,19 +776,6 @@ Test(journal, erase_guest_rewrites_personal_values)
 
 /* ------------------------------------------------------------ corruption */
 
-struct jr_raw {
-	const void *key;
-	size_t klen;
-	const void *val;
-	size_t vlen;
-};
-
-static int jr_put_raw(MDB_txn *txn, pf_db *db, void *arg)
-{
-	struct jr_raw *r = arg;
-	return pf_store_put(txn, db, PF_DBI_JOURNAL, r->key, r->klen, r->val, r->vlen, 0);
-}
-
 Test(journal, corrupt_entry_is_ecorrupt_and_sticky)
 {
 	add_guest("Ana Lima", NULL, NULL);                       /* 1 */
@@ -798,8 +785,7 @@ Test(journal, corrupt_entry_is_ecorrupt_and_sticky)
 	pf_be64_put(key, 2);
 	/* A map with an unknown field and no op. */
 	const unsigned char junk[] = { 0x82, 0xa1, 'v', 0x01, 0xa3, 'z', 'z', 'z', 0x01 };
-	struct jr_raw r = { key, 8, junk, sizeof junk };
-	assert_ok(pf_store_write(tdb, "t", jr_put_raw, &r));
+	raw_put(tdb, PF_DBI_JOURNAL, key, 8, junk, sizeof junk);
 
 	pf_journal_iterator *it = NULL;
 	const pf_journal_entry *e = NULL;
@@ -815,9 +801,7 @@ Test(journal, corrupt_entry_is_ecorrupt_and_sticky)
 
 	/* Truncated msgpack, and a value that is not a map at all. */
 	const unsigned char trunc[] = { 0x83, 0xa1, 'v', 0x01, 0xa4, 't', 'i' };
-	r.val = trunc;
-	r.vlen = sizeof trunc;
-	assert_ok(pf_store_write(tdb, "t", jr_put_raw, &r));
+	raw_put(tdb, PF_DBI_JOURNAL, key, 8, trunc, sizeof trunc);
 	assert_ok(pf_journal_iter(&it, tdb, 1, NULL));
 	cr_assert(eq(int, pf_journal_next(&e, it), PF_ECORRUPT));
 	pf_journal_iterator_free(it);
@@ -837,8 +821,7 @@ Test(journal, dangling_guest_index_is_ecorrupt)
 	ik[0] = 'g';
 	memcpy(ik + 1, a.b, 16);
 	pf_be64_put(ik + 17, 40);                                /* no entry 40 */
-	struct jr_raw r = { ik, sizeof ik, "", 0 };
-	assert_ok(pf_store_write(tdb, "t", jr_put_raw, &r));
+	raw_put(tdb, PF_DBI_JOURNAL, ik, sizeof ik, "", 0);
 
 	pf_journal_iterator *it = NULL;
 	const pf_journal_entry *e = NULL;

@@ -54,69 +54,26 @@ static pf_prompt_list *mg_fire(const pf_id *g, const char *event_id)
 	return l;
 }
 
-/* Every key and value of the given databases, serialised in order. */
+/* Every key and value of the given databases, serialised (dump_dbs). */
 typedef struct snap {
 	unsigned char *b;
-	size_t len, cap;
+	size_t len;
 } snap;
-
-static void snap_put(snap *s, const void *p, size_t n)
-{
-	if (s->len + n + 8 > s->cap) {
-		s->cap = (s->len + n + 8) * 2;
-		s->b = realloc(s->b, s->cap);
-		cr_assert(s->b != NULL);
-	}
-	uint64_t len = n;
-	memcpy(s->b + s->len, &len, 8);
-	memcpy(s->b + s->len + 8, p, n);
-	s->len += n + 8;
-}
 
 static snap take_snap(void)
 {
-	static const enum pf_dbi dbis[] = {
+	static const int dbis[] = {
 		PF_DBI_GUEST, PF_DBI_CONTACT, PF_DBI_NAME, PF_DBI_STAY, PF_DBI_PROMPT,
 		PF_DBI_QUEUE, PF_DBI_EVENT, PF_DBI_FEEDBACK,
 	};
-	snap s = { NULL, 0, 0 };
-	MDB_txn *txn = NULL;
-	cr_assert(eq(int, mdb_txn_begin(tdb->env, NULL, MDB_RDONLY, &txn), 0));
-	for (size_t i = 0; i < sizeof dbis / sizeof dbis[0]; i++) {
-		MDB_cursor *cur = NULL;
-		MDB_val k, v;
-		cr_assert(eq(int, mdb_cursor_open(txn, tdb->dbi[dbis[i]], &cur), 0));
-		snap_put(&s, pf_dbi_names[dbis[i]], strlen(pf_dbi_names[dbis[i]]));
-		for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			snap_put(&s, k.mv_data, k.mv_size);
-			snap_put(&s, v.mv_data, v.mv_size);
-		}
-		mdb_cursor_close(cur);
-	}
-	mdb_txn_abort(txn);
+	snap s;
+	s.b = dump_dbs(tdb, dbis, sizeof dbis / sizeof dbis[0], &s.len);
 	return s;
 }
 
 static bool snap_eq(const snap *a, const snap *b)
 {
 	return a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
-}
-
-/* Raw bytes of one guest record (malloc'd), NULL if absent. */
-static unsigned char *raw_guest(const pf_id *id, size_t *len)
-{
-	MDB_txn *txn = NULL;
-	MDB_val k = { 16, (void *)id->b }, v;
-	unsigned char *out = NULL;
-	cr_assert(eq(int, mdb_txn_begin(tdb->env, NULL, MDB_RDONLY, &txn), 0));
-	if (mdb_get(txn, tdb->dbi[PF_DBI_GUEST], &k, &v) == 0) {
-		out = malloc(v.mv_size);
-		memcpy(out, v.mv_data, v.mv_size);
-		*len = v.mv_size;
-	}
-	mdb_txn_abort(txn);
-	return out;
 }
 
 static const pf_duplicate *dup_of(const pf_duplicate_list *l, const pf_id *id)
@@ -407,7 +364,7 @@ Test(merge, unmerge_restores_byte_for_byte)
 	assert_ok(pf_feedback_add(tdb, &fb, NULL));
 
 	size_t klen = 0, dlen = 0;
-	unsigned char *kraw = raw_guest(&keep, &klen), *draw = raw_guest(&dup, &dlen);
+	unsigned char *kraw = raw_get(tdb, PF_DBI_GUEST, keep.b, 16, &klen), *draw = raw_get(tdb, PF_DBI_GUEST, dup.b, 16, &dlen);
 	snap before = take_snap();
 
 	pf_id m;
@@ -421,7 +378,7 @@ Test(merge, unmerge_restores_byte_for_byte)
 	assert_ok(pf_guest_unmerge(tdb, &m));
 	snap after = take_snap();
 	size_t klen2 = 0, dlen2 = 0;
-	unsigned char *kraw2 = raw_guest(&keep, &klen2), *draw2 = raw_guest(&dup, &dlen2);
+	unsigned char *kraw2 = raw_get(tdb, PF_DBI_GUEST, keep.b, 16, &klen2), *draw2 = raw_get(tdb, PF_DBI_GUEST, dup.b, 16, &dlen2);
 	cr_assert(kraw2 != NULL && draw2 != NULL);
 	cr_assert(eq(sz, klen2, klen));
 	cr_assert(eq(int, memcmp(kraw, kraw2, klen), 0), "keep's record differs");
@@ -450,7 +407,7 @@ Test(merge, unmerge_after_keep_changed_is_three_way)
 	mg_pref(&dup, "room.view", "sea", PF_LIKE, T0 - 10, NULL);
 	mg_pref(&dup, "minibar.drink", "cola", PF_LIKE, T0 - 10, NULL);
 	size_t dlen = 0;
-	unsigned char *draw = raw_guest(&dup, &dlen);
+	unsigned char *draw = raw_get(tdb, PF_DBI_GUEST, dup.b, 16, &dlen);
 
 	pf_id m;
 	assert_ok(pf_guest_merge(&m, tdb, &keep, &dup));
@@ -471,7 +428,7 @@ Test(merge, unmerge_after_keep_changed_is_three_way)
 	cr_assert(eq(u32, g->stays, 1));
 	pf_guest_free(g);
 	size_t dlen2 = 0;
-	unsigned char *draw2 = raw_guest(&dup, &dlen2);
+	unsigned char *draw2 = raw_get(tdb, PF_DBI_GUEST, dup.b, 16, &dlen2);
 	cr_assert(draw2 != NULL && dlen2 == dlen && memcmp(draw, draw2, dlen) == 0,
 	          "the duplicate comes back byte for byte");
 	pf_guest_list *l = NULL;

@@ -12,6 +12,9 @@ TestSuite(prompt_index, .init = db_setup, .fini = db_teardown, .timeout = 60);
 
 #define PX_GKEY 33
 
+/* The queue alone, for dump_dbs before/after comparisons. */
+static const int px_queue[] = { PF_DBI_QUEUE };
+
 static const char px_rules[] =
 	"rule hello\n"
 	"  on reservation, check_in\n"
@@ -44,12 +47,11 @@ static void px_fire(const pf_id *g, const char *tag, int n, pf_id *ids)
 
 static bool px_has_key(enum pf_dbi dbi, const void *key, size_t len)
 {
-	MDB_txn *txn = NULL;
-	MDB_val k = { len, (void *)key }, v;
-	cr_assert(eq(int, mdb_txn_begin(tdb->env, NULL, MDB_RDONLY, &txn), 0));
-	int rc = mdb_get(txn, tdb->dbi[dbi], &k, &v);
-	mdb_txn_abort(txn);
-	return rc == 0;
+	size_t vlen = 0;
+	unsigned char *v = raw_get(tdb, dbi, key, len, &vlen);
+	bool found = v != NULL;
+	free(v);
+	return found;
 }
 
 static bool px_indexed(const pf_id *guest, const pf_id *prompt)
@@ -86,62 +88,12 @@ static size_t px_index_count(const pf_id *guest)
 	return n;
 }
 
-/* One raw write to the fixture's environment: put (val) or delete (NULL). */
-static void px_raw(enum pf_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen)
-{
-	MDB_txn *txn = NULL;
-	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
-	cr_assert(eq(int, mdb_txn_begin(tdb->env, NULL, 0, &txn), 0));
-	int rc = val ? mdb_put(txn, tdb->dbi[dbi], &k, &v, 0) : mdb_del(txn, tdb->dbi[dbi], &k, NULL);
-	cr_assert(eq(int, rc, 0));
-	cr_assert(eq(int, mdb_txn_commit(txn), 0));
-}
-
-/* Raw value of prompt `id` (malloc'd). */
+/* Raw value of prompt `id` (malloc'd); the prompt must exist. */
 static unsigned char *px_raw_prompt(const pf_id *id, size_t *len)
 {
-	MDB_txn *txn = NULL;
-	MDB_val k = { 16, (void *)id->b }, v;
-	cr_assert(eq(int, mdb_txn_begin(tdb->env, NULL, MDB_RDONLY, &txn), 0));
-	cr_assert(eq(int, mdb_get(txn, tdb->dbi[PF_DBI_PROMPT], &k, &v), 0));
-	unsigned char *out = malloc(v.mv_size);
+	unsigned char *out = raw_get(tdb, PF_DBI_PROMPT, id->b, 16, len);
 	cr_assert(out != NULL);
-	memcpy(out, v.mv_data, v.mv_size);
-	*len = v.mv_size;
-	mdb_txn_abort(txn);
 	return out;
-}
-
-/* Every 'g' key of the queue, serialised (to compare before/after). */
-static unsigned char *px_queue_dump(size_t *len)
-{
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	size_t cap = 4096, n = 0;
-	unsigned char *b = malloc(cap);
-	cr_assert(b != NULL);
-	cr_assert(eq(int, mdb_txn_begin(tdb->env, NULL, MDB_RDONLY, &txn), 0));
-	cr_assert(eq(int, mdb_cursor_open(txn, tdb->dbi[PF_DBI_QUEUE], &cur), 0));
-	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		size_t need = n + 16 + k.mv_size + v.mv_size;
-		if (need > cap) {
-			cap = need * 2;
-			b = realloc(b, cap);
-			cr_assert(b != NULL);
-		}
-		memcpy(b + n, &k.mv_size, 8);
-		memcpy(b + n + 8, k.mv_data, k.mv_size);
-		n += 8 + k.mv_size;
-		memcpy(b + n, &v.mv_size, 8);
-		memcpy(b + n + 8, v.mv_data, v.mv_size);
-		n += 8 + v.mv_size;
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	*len = n;
-	return b;
 }
 
 static size_t px_count_in(const char *hay, const pf_id *ids, size_t n)
@@ -247,7 +199,7 @@ Test(prompt_index, merge_moves_entries_and_unmerge_restores)
 	px_fire(&other, "o", 30, po);
 
 	size_t qlen0;
-	unsigned char *q0 = px_queue_dump(&qlen0);
+	unsigned char *q0 = dump_dbs(tdb, px_queue, 1, &qlen0);
 	unsigned char *ob[30];
 	size_t olen[30];
 	for (int i = 0; i < 30; i++)
@@ -275,7 +227,7 @@ Test(prompt_index, merge_moves_entries_and_unmerge_restores)
 
 	assert_ok(pf_guest_unmerge(tdb, &merge));
 	size_t qlen1;
-	unsigned char *q1 = px_queue_dump(&qlen1);
+	unsigned char *q1 = dump_dbs(tdb, px_queue, 1, &qlen1);
 	cr_assert(eq(sz, qlen1, qlen0));
 	cr_assert(eq(int, memcmp(q0, q1, qlen0), 0));
 	cr_assert(eq(sz, px_index_count(&dup), 3));
@@ -302,7 +254,7 @@ Test(prompt_index, corrupt_prompt_of_another_guest_is_not_read)
 	unsigned char junk[1 + 16];
 	junk[0] = 0xc1;                 /* never used in msgpack */
 	memcpy(junk + 1, a.b, 16);
-	px_raw(PF_DBI_PROMPT, pb[0].b, 16, junk, sizeof junk);
+	raw_put(tdb, PF_DBI_PROMPT, pb[0].b, 16, junk, sizeof junk);
 
 	char *json = NULL;
 	assert_ok(pf_guest_export_json(&json, tdb, &a));
@@ -333,7 +285,7 @@ Test(prompt_index, entry_naming_a_missing_prompt_is_corrupt)
 	k[0] = 'g';
 	memcpy(k + 1, a.b, 16);
 	memcpy(k + 17, ghost.b, 16);
-	px_raw(PF_DBI_QUEUE, k, sizeof k, "", 0);
+	raw_put(tdb, PF_DBI_QUEUE, k, sizeof k, "", 0);
 
 	char *json = NULL;
 	cr_assert(eq(int, pf_guest_export_json(&json, tdb, &a), PF_ECORRUPT));
