@@ -106,7 +106,9 @@ typedef enum {
 	PF_ESYNTAX   =  -9,  /**< a rule book failed to parse; see pf_rule_error */
 	PF_EVERSION  = -10,  /**< the database was written by a newer schema */
 	PF_EREADONLY = -11,  /**< a write on a database opened read-only */
-	PF_ITEROVER  = -12   /**< an iterator has no more items (not a failure) */
+	PF_ITEROVER  = -12,  /**< an iterator has no more items (not a failure) */
+	PF_EACCES    = -13   /**< the operating system refused access (file or
+	                          directory permissions) */
 } pf_error_code;
 
 /** Static, human-readable text for a return code (an unknown code gets
@@ -325,6 +327,8 @@ typedef struct pf_guest {
 	unsigned int consent;     /**< PF_CONSENT_* */
 	const char *external_id;  /**< id in another system (a PMS, an import source);
 	                               unique, indexed; re-imports match on it */
+	const char *country;      /**< ISO 3166-1 alpha-3 code, three upper-case letters:
+	                               "MAC", "PRT"; where the guest comes from */
 
 	/* read-only */
 	pf_time created;
@@ -338,12 +342,15 @@ typedef struct pf_guest {
 } pf_guest;
 
 #define PF_GUEST_INIT { {{0}}, NULL, NULL, NULL, NULL, NULL, 0, PF_TIER_NONE, \
-	NULL, 0, PF_CONSENT_PROFILING, NULL, 0, 0, 0, NULL, 0, 0, 0, 0 }
+	NULL, 0, PF_CONSENT_PROFILING, NULL, NULL, 0, 0, 0, NULL, 0, 0, 0, 0 }
 
 /** A list of guests; free with pf_guest_list_free(). */
 typedef struct pf_guest_list {
 	size_t count;
 	pf_guest **items;
+	int truncated;            /**< pf_guest_find(): 1 when more guests matched than
+	                               the list holds (PF_FIND_LIMIT): ask the user to
+	                               refine the search; else 0 */
 } pf_guest_list;
 
 /**
@@ -366,6 +373,63 @@ typedef struct pf_guest_list {
  */
 PF_EXTERN int pf_guest_put(pf_db *db, pf_guest *g);
 
+/** pf_guest_update() field mask: which profile fields to change. */
+#define PF_GUEST_NAME        0x001u
+#define PF_GUEST_EMAIL       0x002u
+#define PF_GUEST_PHONE       0x004u
+#define PF_GUEST_LANGUAGE    0x008u
+#define PF_GUEST_LOYALTY_NO  0x010u
+#define PF_GUEST_BIRTH_DATE  0x020u
+#define PF_GUEST_TIER        0x040u
+#define PF_GUEST_TAGS        0x080u   /**< tags and tag_count together */
+#define PF_GUEST_CONSENT     0x100u
+#define PF_GUEST_EXTERNAL_ID 0x200u
+#define PF_GUEST_COUNTRY     0x400u
+#define PF_GUEST_ALL         0x7ffu
+
+/**
+ * Change some fields of an existing guest atomically: in one write
+ * transaction the stored profile is read, the fields named in `mask`
+ * are replaced by those of `fields` (NULL clears an optional string),
+ * and the result is validated, re-indexed, stored and journaled
+ * ("guest.put", with only the fields that changed).  Fields outside
+ * `mask` keep their stored values, even if another process changed them
+ * a moment ago: two updates of different fields never undo each other.
+ * `fields->id` is ignored; `id` names the guest.  Strings are borrowed for
+ * the call.  A mask of 0 changes nothing and succeeds if the guest exists.
+ *
+ * Errors: PF_EINVAL (NULL argument, zero id, a mask bit this library does
+ * not know, a named field that is invalid as for pf_guest_put()),
+ * PF_ENOTFOUND (no such guest), PF_EEXIST (the new external_id belongs
+ * to another guest), PF_EREADONLY, PF_EFULL.
+ */
+PF_EXTERN int pf_guest_update(pf_db *db, const pf_id *id, const pf_guest *fields,
+                              unsigned int mask);
+
+/**
+ * Find the guest a kiosk or PMS is talking about, or create it: the
+ * atomic form of "find, and add if nobody matched".  In one write
+ * transaction the profile is looked up by g->external_id if given, else
+ * by g->email (case-insensitive) if given, else by g->phone (its
+ * digits); only the first of these that the caller gave is used.  If a
+ * guest matches, it is returned unchanged (`g`'s other fields are not
+ * applied: use pf_guest_update() for that) and *created is 0.  If none
+ * matches, a guest is created from `g` exactly as pf_guest_put() would,
+ * and *created is 1.  Two processes calling this at once for the same
+ * new e-mail end with one profile: LMDB serialises the two writes and the
+ * second one finds the first one's guest.
+ *
+ * On success *out is the stored guest (freed with pf_guest_free()); on
+ * failure *out is NULL.  `created` may be NULL.  g->id is ignored.
+ *
+ * Errors: PF_EINVAL (NULL db/g/out, none of external_id, email and phone
+ * given, or `g` invalid as for pf_guest_put()), PF_EEXIST (more than one
+ * guest has that e-mail or phone: the caller must choose, e.g. with
+ * pf_guest_find()), PF_EREADONLY, PF_EFULL.
+ */
+PF_EXTERN int pf_guest_get_or_put(pf_guest **out, int *created, pf_db *db,
+                                  const pf_guest *g);
+
 /** Read a guest with its preferences.  *out is freed with
  *  pf_guest_free().  Errors: PF_EINVAL (NULL argument, zero id),
  *  PF_ENOTFOUND, PF_ECORRUPT. */
@@ -386,8 +450,9 @@ PF_EXTERN void pf_guest_free(pf_guest *g);
  * Name prefixes also match at the start of each word of the name ("wei"
  * finds "Zhuang Wei"; a hyphen starts a word too).  Exact contact matches
  * come first, then name matches in name order; at most PF_FIND_LIMIT
- * guests.  No match is not an error: *out is an empty list.  *out is
- * freed with pf_guest_list_free().
+ * guests: when more matched, (*out)->truncated is 1 so the caller can say
+ * "more than 100 matches, refine the search".  No match is not an
+ * error: *out is an empty list.  *out is freed with pf_guest_list_free().
  *
  * Errors: PF_EINVAL (NULL, empty, too long or not UTF-8), PF_ECORRUPT.
  */
@@ -474,7 +539,8 @@ typedef struct pf_stay {
 	const char *property;     /**< optional hotel code, e.g. "MFM1" */
 	const char *room;         /**< optional */
 	pf_date arrival;          /**< required */
-	pf_date departure;        /**< required, after arrival */
+	pf_date departure;        /**< required, on or after arrival: equal to it for
+	                               a day-use stay (0 nights) */
 	uint32_t party;           /**< people in the party; 0 = unknown */
 } pf_stay;
 
@@ -484,7 +550,7 @@ typedef struct pf_stay {
  * The guest's stay counter (used by `stays >= N` rules) counts distinct
  * stays.
  *
- * Errors: PF_EINVAL (NULL, impossible dates, departure not after arrival,
+ * Errors: PF_EINVAL (NULL, impossible dates, departure before arrival,
  * overlong or non-UTF-8 strings), PF_ENOTFOUND (no such guest),
  * PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
  */
@@ -524,6 +590,11 @@ typedef struct pf_rule_error {
  * Every process that has the database open picks up the new rule book at
  * its next pf_fire()/pf_preview().
  *
+ * A book that defines no rule (empty, only comments, or cut off before
+ * its first rule) is refused with PF_ESYNTAX, "the rule book defines no
+ * rules", and the stored book is kept: a truncated upload must not stop
+ * every prompt silently.  pf_rules_clear() removes all rules on purpose.
+ *
  * Errors: PF_EINVAL (NULL db/text), PF_ESYNTAX (the text does not parse:
  * `err`, if not NULL, and pf_errmsg() say where and what was expected;
  * unknown placeholders, event kinds, priorities, duplicate rule names are
@@ -531,6 +602,12 @@ typedef struct pf_rule_error {
  */
 PF_EXTERN int pf_rules_load(pf_db *db, const char *name, const char *text,
                             size_t len, pf_rule_error *err);
+
+/** Remove every rule: the explicit way to stop all prompts, since
+ *  pf_rules_load() refuses a book that defines no rule.  Journaled as
+ *  "rules.clear" with the number of rules removed.  Clearing an empty
+ *  book succeeds.  Errors: PF_EINVAL (NULL db), PF_EREADONLY, PF_EFULL. */
+PF_EXTERN int pf_rules_clear(pf_db *db);
 
 /** Read a rule book from a file and pf_rules_load() it, with the path as
  *  its name.  Errors: as pf_rules_load(), and PF_EIO / PF_ENOTFOUND if the
@@ -642,6 +719,9 @@ typedef struct pf_prompt {
 	pf_time done_at;          /**< when it was completed or dismissed */
 	const char *dismiss_reason;
 	uint64_t seq;             /**< position in its department's feed (pf_prompts_since) */
+	const char *language;     /**< the language `text` is in when the rule gave a
+	                               text in the guest's language (guest-facing prompts);
+	                               NULL for the rule's default text */
 } pf_prompt;
 
 /** A list of prompts; free with pf_prompt_list_free(). */

@@ -51,6 +51,7 @@ void pf_guest_rec_free(pf_guest_rec *r)
 	xfree(r->g.language);
 	xfree(r->g.loyalty_no);
 	xfree(r->g.external_id);
+	xfree(r->g.country);
 	if (r->tags)
 		for (size_t i = 0; i < r->g.tag_count; i++)
 			free(r->tags[i]);
@@ -206,7 +207,8 @@ int pf_guest_rec_from_public(pf_guest_rec **out, const pf_guest *g)
 	if (!dup_into(&r->g.name, g->name) || !dup_into(&r->g.email, g->email) ||
 	    !dup_into(&r->g.phone, g->phone) || !dup_into(&r->g.language, g->language) ||
 	    !dup_into(&r->g.loyalty_no, g->loyalty_no) ||
-	    !dup_into(&r->g.external_id, g->external_id))
+	    !dup_into(&r->g.external_id, g->external_id) ||
+	    !dup_into(&r->g.country, g->country))
 		goto fail;
 	if (g->tag_count > 0) {
 		r->tags = calloc(g->tag_count, sizeof *r->tags);
@@ -360,6 +362,7 @@ static void guest_fields(enc *e, const void *rec)
 	e_str(e, "c_latest", r->complaint_latest);
 	e_str(e, "ext", g->external_id);
 	e_int(e, "unsat", g->not_satisfied_at, false);
+	e_str(e, "country", g->country);
 }
 
 int pf_codec_guest_encode(msgpack_sbuffer *sb, const pf_guest_rec *r)
@@ -967,12 +970,12 @@ static int decode_tags(pf_guest_rec *r, const msgpack_object *o)
 enum {
 	G_V, G_NAME, G_EMAIL, G_PHONE, G_LANG, G_LOYALTY, G_BIRTH, G_TIER, G_TAGS,
 	G_CONSENT, G_CREATED, G_UPDATED, G_STAYS, G_PREFS, G_COPEN, G_CTOTAL,
-	G_CLASTCAT, G_CLATEST, G_EXT, G_UNSAT, G_N
+	G_CLASTCAT, G_CLATEST, G_EXT, G_UNSAT, G_COUNTRY, G_N
 };
 static const char *const guest_names[G_N] = {
 	"v", "name", "email", "phone", "lang", "loyalty", "birth", "tier", "tags",
 	"consent", "created", "updated", "stays", "prefs", "c_open", "c_total",
-	"c_lastcat", "c_latest", "ext", "unsat"
+	"c_lastcat", "c_latest", "ext", "unsat", "country"
 };
 static const shape guest_shape = {
 	"guest", guest_names, G_N,
@@ -1012,6 +1015,11 @@ static int guest_field(void *ctx, int idx, const fld *f, const msgpack_object *o
 	case G_CTOTAL:  return want_u32(db, f, o, 0, &r->complaints_total);
 	case G_EXT:     return want_str(db, f, o, PF_FIELD_MAX, true, &g->external_id);
 	case G_UNSAT:   return want_int(db, f, o, &g->not_satisfied_at);
+	case G_COUNTRY:
+		rc = want_str(db, f, o, 3, true, &g->country);
+		if (rc == 0 && !pf_country_valid(g->country))
+			rc = bad_field(db, f, "is not an ISO 3166-1 alpha-3 code");
+		return rc;
 	case G_CLASTCAT:
 		rc = want_str(db, f, o, PF_FIELD_MAX, false, &s);
 		r->complaint_last_category = (char *)s;

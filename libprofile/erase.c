@@ -248,7 +248,8 @@ static int64_t floor_day(pf_time t)
 static bool is_anonymised(const pf_guest_rec *r)
 {
 	return r->g.name && strcmp(r->g.name, ANONYMISED) == 0 && !r->g.email && !r->g.phone &&
-	       !r->g.loyalty_no && !r->g.external_id && !r->g.birth_date && !r->g.pref_count;
+	       !r->g.loyalty_no && !r->g.external_id && !r->g.country && !r->g.birth_date &&
+	       !r->g.pref_count;
 }
 
 /* The day of the guest's last activity: the latest departure of its
@@ -362,7 +363,7 @@ static int strip(pf_guest_rec *r)
 	free((char *)r->g.name);
 	r->g.name = name;
 	const char **fields[] = { &r->g.email, &r->g.phone, &r->g.language, &r->g.loyalty_no,
-	                          &r->g.external_id };
+	                          &r->g.external_id, &r->g.country };
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		free((char *)*fields[i]);
 		*fields[i] = NULL;

@@ -27,6 +27,7 @@ const char *pf_strerror(int code)
 	case PF_EVERSION:  return "database written by a newer version";
 	case PF_EREADONLY: return "database is read-only";
 	case PF_ITEROVER:  return "no more items";
+	case PF_EACCES:    return "permission denied";
 	default:           return "unknown error code";
 	}
 }

@@ -1,7 +1,7 @@
 /*
  * event.c — the stored rule book, its per-handle cache, and firing events.
  *
- * Owns pf_rules_load/_load_file/_list, pf_rule_list_free, pf_event_kind_*,
+ * Owns pf_rules_load/_load_file/_list/_clear, pf_rule_list_free, pf_event_kind_*,
  * pf_fire, pf_preview and the rules cache (db->rules under db->rules_lock).
  * Calls store.c for transactions, codec.c for records, guest.c/stay.c for
  * the guest and its stays, rules.c to parse and evaluate, prompt.c to
@@ -298,6 +298,58 @@ out:
 	return rc;
 }
 
+/* PF_ESYNTAX for a book without rules, placed at the end of the text
+ * (where the first rule was expected). */
+static int no_rules_error(const char *label, const char *text, size_t len,
+                          pf_rule_error *err)
+{
+	int line = 1, col = 1;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+			col++;
+		}
+	}
+	char msg[sizeof err->message];
+	snprintf(msg, sizeof msg, "%s:%d:%d: the rule book defines no rules "
+	         "(use pf_rules_clear to remove all rules)", label, line, col);
+	if (err) {
+		err->line = line;
+		err->column = col;
+		snprintf(err->message, sizeof err->message, "%s", msg);
+	}
+	return pf_seterr(PF_ESYNTAX, "%s", msg);
+}
+
+static int rules_clear_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	(void)arg;
+	MDB_stat st;
+	int mrc = mdb_stat(txn, db->dbi[PF_DBI_RULE], &st);
+	if (mrc)
+		return pf_lmdb_err(mrc, "pf_rules_clear");
+	if ((mrc = mdb_drop(txn, db->dbi[PF_DBI_RULE], 0)))
+		return pf_lmdb_err(mrc, "pf_rules_clear");
+	uint64_t version;
+	int rc = pf_meta_next(txn, db, RULES_VERSION_KEY, &version);
+	if (rc)
+		return rc;
+	char count[24];
+	snprintf(count, sizeof count, "%zu", (size_t)st.ms_entries);
+	pf_journal_field jf[1] = { { "rules", count } };
+	pf_jentry je = { .op = "rules.clear", .fields = jf, .field_count = 1 };
+	return pf_journal_append(txn, db, &je);
+}
+
+int pf_rules_clear(pf_db *db)
+{
+	if (!db)
+		return pf_seterr(PF_EINVAL, "pf_rules_clear: db is NULL");
+	return pf_store_write(db, "pf_rules_clear", rules_clear_txn, NULL);
+}
+
 int pf_rules_load(pf_db *db, const char *name, const char *text, size_t len,
                   pf_rule_error *err)
 {
@@ -314,6 +366,13 @@ int pf_rules_load(pf_db *db, const char *name, const char *text, size_t len,
 	rc = pf_rulebook_parse(&rb, name ? name : "<rules>", text, len, err);
 	if (rc)
 		goto out;
+	if (pf_rulebook_count(rb) == 0) {
+		/* An empty upload, a file of comments or one cut off before its
+		 * first rule would otherwise stop every prompt without a word;
+		 * pf_rules_clear() is the deliberate way to do that. */
+		rc = no_rules_error(name ? name : "<rules>", text, len, err);
+		goto out;
+	}
 	for (size_t i = 0; i < pf_rulebook_count(rb); i++) {
 		size_t slen = 0;
 		pf_rulebook_rule_source(rb, i, &slen);

@@ -1,7 +1,7 @@
 /*
- * guest.c — guest profiles: pf_guest_put / pf_guest_get / pf_guest_find and
- * the in-transaction helpers other layers use (pf_guest_load, pf_guest_save,
- * pf_guest_rec_pref).  Owns the contents of the `guest`, `contact` and
+ * guest.c — guest profiles: pf_guest_put / _update / _get_or_put / _get /
+ * _find and the in-transaction helpers other layers use (pf_guest_load,
+ * pf_guest_save, pf_guest_rec_pref).  Owns the contents of the `guest`, `contact` and
  * `name` databases and keeps the two indexes in step with the records.
  * Uses store.c, codec.c, text.c, and utf8proc for the name search key.
  */
@@ -358,6 +358,9 @@ static int check_guest(const pf_guest *g)
 	    (rc = check_optional("loyalty_no", g->loyalty_no)) ||
 	    (rc = check_optional("external_id", g->external_id)))
 		return rc;
+	if (g->country && !pf_country_valid(g->country))
+		return pf_seterr(PF_EINVAL, PUT ": country is not an ISO 3166-1 alpha-3 code "
+		                 "(three upper-case letters, e.g. \"MAC\")");
 	if ((rc = pf_check_date(PUT, "birth_date", g->birth_date, false)))
 		return rc;
 	if (g->tier < PF_TIER_NONE || g->tier > PF_TIER_VIP)
@@ -382,27 +385,24 @@ int pf_guest_check(const pf_guest *g)
 	return check_guest(g);
 }
 
-struct put_args {
-	const pf_guest *g;
-	pf_id id;
-	bool create;
-	pf_time now;
-};
-
-static int put_txn(MDB_txn *txn, pf_db *db, void *arg)
+/*
+ * Store profile `g` as guest `id` in txn: `old` is its stored record
+ * (NULL creates the guest).  Keeps what a put does not own (preferences,
+ * counters, complaint state), re-indexes and journals.  `old` stays the
+ * caller's.
+ */
+static int store_profile(MDB_txn *txn, pf_db *db, pf_guest_rec *old, const pf_guest *g,
+                         const pf_id *id, pf_time now)
 {
-	struct put_args *a = arg;
-	pf_guest_rec *old = NULL, *nr = NULL;
+	pf_guest_rec *nr = NULL;
 	int rc;
 
-	if (!a->create && (rc = pf_guest_load(&old, txn, db, &a->id, PUT)))
-		goto out;
-	if ((rc = pf_guest_rec_from_public(&nr, a->g))) {
+	if ((rc = pf_guest_rec_from_public(&nr, g))) {
 		rc = pf_seterr(rc, PUT ": out of memory");
 		goto out;
 	}
-	nr->g.id = a->id;
-	nr->g.updated = a->now;
+	nr->g.id = *id;
+	nr->g.updated = now;
 	if (old) {
 		/* Keep what put does not own.  Swapping (not copying) the
 		 * pointers leaves each record owning exactly one set, so freeing
@@ -433,7 +433,7 @@ static int put_txn(MDB_txn *txn, pf_db *db, void *arg)
 		nr->g.stays = old->g.stays;
 		nr->g.created = old->g.created;
 	} else {
-		nr->g.created = a->now;
+		nr->g.created = now;
 		nr->g.stays = 0;
 	}
 
@@ -443,8 +443,28 @@ static int put_txn(MDB_txn *txn, pf_db *db, void *arg)
 		goto out;
 	rc = pf_journal_guest_put(txn, db, old, nr);
 out:
-	pf_guest_rec_free(old);
 	pf_guest_rec_free(nr);
+	return rc;
+}
+
+struct put_args {
+	const pf_guest *g;
+	pf_id id;
+	bool create;
+	pf_time now;
+};
+
+static int put_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct put_args *a = arg;
+	pf_guest_rec *old = NULL;
+	int rc = 0;
+
+	if (!a->create)
+		rc = pf_guest_load(&old, txn, db, &a->id, PUT);
+	if (rc == 0)
+		rc = store_profile(txn, db, old, a->g, &a->id, a->now);
+	pf_guest_rec_free(old);
 	return rc;
 }
 
@@ -464,6 +484,206 @@ int pf_guest_put(pf_db *db, pf_guest *g)
 	rc = pf_store_write(db, PUT, put_txn, &a);
 	if (rc == 0)
 		g->id = a.id;
+	return rc;
+}
+
+/* ------------------------------------------------------------- update */
+
+#define UPDATE "pf_guest_update"
+
+struct update_args {
+	const pf_id *id;
+	const pf_guest *fields;
+	unsigned int mask;
+	pf_time now;
+};
+
+static int update_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct update_args *a = arg;
+	pf_guest_rec *old = NULL;
+	int rc = pf_guest_load(&old, txn, db, a->id, UPDATE);
+	if (rc)
+		return rc;
+	if (a->mask == 0)
+		goto out;
+
+	/* The stored profile with the named fields replaced; strings are
+	 * borrowed from `old` and the caller, copied by store_profile. */
+	pf_guest m = old->g;
+	const pf_guest *f = a->fields;
+	unsigned int k = a->mask;
+	if (k & PF_GUEST_NAME)        m.name = f->name;
+	if (k & PF_GUEST_EMAIL)       m.email = f->email;
+	if (k & PF_GUEST_PHONE)       m.phone = f->phone;
+	if (k & PF_GUEST_LANGUAGE)    m.language = f->language;
+	if (k & PF_GUEST_LOYALTY_NO)  m.loyalty_no = f->loyalty_no;
+	if (k & PF_GUEST_BIRTH_DATE)  m.birth_date = f->birth_date;
+	if (k & PF_GUEST_TIER)        m.tier = f->tier;
+	if (k & PF_GUEST_TAGS) {
+		m.tags = f->tags;
+		m.tag_count = f->tag_count;
+	}
+	if (k & PF_GUEST_CONSENT)     m.consent = f->consent;
+	if (k & PF_GUEST_EXTERNAL_ID) m.external_id = f->external_id;
+	if (k & PF_GUEST_COUNTRY)     m.country = f->country;
+	if ((rc = check_guest(&m)) == 0)
+		rc = store_profile(txn, db, old, &m, a->id, a->now);
+out:
+	pf_guest_rec_free(old);
+	return rc;
+}
+
+int pf_guest_update(pf_db *db, const pf_id *id, const pf_guest *fields, unsigned int mask)
+{
+	if (!db || !id || !fields)
+		return pf_seterr(PF_EINVAL, UPDATE ": %s is NULL", !db ? "db" : !id ? "id" : "fields");
+	if (pf_id_is_zero(id))
+		return pf_seterr(PF_EINVAL, UPDATE ": id is zero (no guest)");
+	if (mask & ~PF_GUEST_ALL)
+		return pf_seterr(PF_EINVAL, UPDATE ": unknown field bits 0x%x in mask",
+		                 mask & ~PF_GUEST_ALL);
+	struct update_args a = { id, fields, mask, pf_now(db) };
+	return pf_store_write(db, UPDATE, update_txn, &a);
+}
+
+/* ---------------------------------------------------------- get or put */
+
+#define GET_OR_PUT "pf_guest_get_or_put"
+
+struct gop_args {
+	const pf_guest *g;
+	idx_key key;                       /* the contact index key to match */
+	const char *what;                  /* "external_id", "email" or "phone" */
+	pf_id new_id;
+	pf_time now;
+	pf_guest_rec *r;
+	bool created;
+};
+
+static int gop_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct gop_args *a = arg;
+	MDB_cursor *cur = NULL;
+	pf_id found = { { 0 } };
+	size_t matches = 0;
+	int rc = 0;
+
+	/* A retried transaction starts again from nothing. */
+	pf_guest_rec_free(a->r);
+	a->r = NULL;
+	a->created = false;
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_CONTACT], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, GET_OR_PUT);
+	MDB_val k = { a->key.len, a->key.b }, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && matches < 2;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != ID_LEN) {
+			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is %zu "
+			               "bytes, expected a %d-byte id", v.mv_size, ID_LEN);
+			goto out;
+		}
+		memcpy(found.b, v.mv_data, ID_LEN);
+		matches++;
+	}
+	if (mrc && mrc != MDB_NOTFOUND) {
+		rc = pf_lmdb_err(mrc, GET_OR_PUT);
+		goto out;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+
+	if (matches > 1) {
+		rc = pf_seterr(PF_EEXIST, GET_OR_PUT ": more than one guest has this %s; "
+		               "choose one (pf_guest_find) and use its id", a->what);
+		goto out;
+	}
+	if (matches == 1) {
+		rc = pf_guest_load(&a->r, txn, db, &found, GET_OR_PUT);
+		if (rc == PF_ENOTFOUND) {
+			char s[PF_ID_STRLEN + 1];
+			pf_id_format(s, &found);
+			rc = pf_seterr(PF_ECORRUPT, GET_OR_PUT ": the %s index points at guest %s, "
+			               "which does not exist", a->what, s);
+		}
+		goto out;
+	}
+	if ((rc = store_profile(txn, db, NULL, a->g, &a->new_id, a->now)))
+		goto out;
+	a->created = true;
+	rc = pf_guest_load(&a->r, txn, db, &a->new_id, GET_OR_PUT);
+out:
+	mdb_cursor_close(cur);
+	if (rc) {
+		pf_guest_rec_free(a->r);
+		a->r = NULL;
+	}
+	return rc;
+}
+
+/* The contact key of the first identifier `g` gives (external id, e-mail,
+ * phone), built exactly as index_keys() builds it. */
+static int gop_key(struct gop_args *a, const pf_guest *g)
+{
+	int rc = 0;
+	if (g->external_id) {
+		a->what = "external_id";
+		key_set(&a->key, "x:", g->external_id, strlen(g->external_id));
+		return 0;
+	}
+	if (g->email) {
+		a->what = "email";
+		char *f = fold_contact(g->email, &rc);
+		if (!f)
+			return pf_seterr(rc ? rc : PF_ENOMEM, GET_OR_PUT ": cannot fold the email");
+		key_set(&a->key, "e:", f, strlen(f));
+		free(f);
+		return 0;
+	}
+	if (g->phone) {
+		char digits[PF_FIELD_MAX + 1];
+		int n = pf_phone_digits(g->phone, digits, sizeof digits);
+		a->what = "phone";
+		key_set(&a->key, "p:", digits, n > 0 ? (size_t)n : 0);
+		return 0;
+	}
+	return pf_seterr(PF_EINVAL, GET_OR_PUT ": give external_id, email or phone "
+	                 "to match on");
+}
+
+int pf_guest_get_or_put(pf_guest **out, int *created, pf_db *db, const pf_guest *g)
+{
+	if (!out)
+		return pf_seterr(PF_EINVAL, GET_OR_PUT ": out is NULL");
+	*out = NULL;
+	if (created)
+		*created = 0;
+	if (!db || !g)
+		return pf_seterr(PF_EINVAL, GET_OR_PUT ": %s is NULL", db ? "g" : "db");
+	int rc = check_guest(g);
+	if (rc)
+		return rc;
+
+	struct gop_args *a = calloc(1, sizeof *a);
+	if (!a)
+		return pf_seterr(PF_ENOMEM, GET_OR_PUT ": out of memory");
+	if ((rc = gop_key(a, g)))
+		goto out;
+	a->g = g;
+	a->now = pf_now(db);
+	/* Generated before the write so a retried transaction reuses it. */
+	pf_id_generate(&a->new_id);
+	rc = pf_store_write(db, GET_OR_PUT, gop_txn, a);
+	if (rc == 0) {
+		*out = &a->r->g;
+		a->r = NULL;
+		if (created)
+			*created = a->created;
+	}
+out:
+	pf_guest_rec_free(a->r);
+	free(a);
 	return rc;
 }
 
@@ -502,6 +722,9 @@ int pf_guest_get(pf_guest **out, pf_db *db, const pf_id *id)
 
 /* --------------------------------------------------------------- find */
 
+/* Matches are collected up to PF_FIND_LIMIT; one more distinct match
+ * marks the list truncated, so the caller can ask for a narrower query. */
+
 #define FIND "pf_guest_find"
 
 struct find_args {
@@ -511,6 +734,7 @@ struct find_args {
 	char *name_prefix;    /* folded query, or NULL */
 	size_t nids;
 	pf_id ids[PF_FIND_LIMIT];
+	bool truncated;       /* a match beyond PF_FIND_LIMIT was seen */
 	pf_guest_list *list;
 };
 
@@ -521,6 +745,8 @@ static void add_id(struct find_args *a, const unsigned char *id)
 			return;
 	if (a->nids < PF_FIND_LIMIT)
 		memcpy(a->ids[a->nids++].b, id, ID_LEN);
+	else
+		a->truncated = true;
 }
 
 static int find_contact(MDB_txn *txn, pf_db *db, struct find_args *a, const char *key)
@@ -531,7 +757,7 @@ static int find_contact(MDB_txn *txn, pf_db *db, struct find_args *a, const char
 		return pf_lmdb_err(mrc, FIND);
 	MDB_val k = { strlen(key), (void *)key }, v;
 	int rc = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && a->nids < PF_FIND_LIMIT;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && !a->truncated;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
 		if (v.mv_size != ID_LEN) {
 			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is %zu "
@@ -556,7 +782,7 @@ static int find_names(MDB_txn *txn, pf_db *db, struct find_args *a)
 	size_t plen = strlen(a->name_prefix);
 	MDB_val k = { plen, a->name_prefix }, v;
 	int rc = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && a->nids < PF_FIND_LIMIT;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && !a->truncated;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < plen || memcmp(k.mv_data, a->name_prefix, plen) != 0)
 			break;
@@ -586,8 +812,10 @@ static int find_txn(MDB_txn *txn, pf_db *db, void *arg)
 		return rc;
 	if (a->phone_key && (rc = find_contact(txn, db, a, a->phone_key)))
 		return rc;
-	if (a->name_prefix && *a->name_prefix && (rc = find_names(txn, db, a)))
+	if (a->name_prefix && *a->name_prefix && !a->truncated &&
+	    (rc = find_names(txn, db, a)))
 		return rc;
+	a->list->truncated = a->truncated;
 
 	if (a->nids) {
 		a->list->items = calloc(a->nids, sizeof *a->list->items);

@@ -54,6 +54,12 @@ int pf_check_text(const char *fn, const char *field, const char *s, size_t max,
  *  departments, tags.  Returns 0 or PF_EINVAL. */
 int pf_check_word(const char *fn, const char *field, const char *s);
 
+/** True if `s` is three upper-case ASCII letters (the form of an ISO
+ *  3166-1 alpha-3 country code, "MAC").  Whether the code is assigned is
+ *  not checked: the standard adds codes, and a stored code must keep
+ *  decoding.  NULL is false. */
+bool pf_country_valid(const char *s);
+
 /** Check a preference category: 1..4 lower-case words joined by '.',
  *  at most PF_CATEGORY_MAX bytes.  Returns 0 or PF_EINVAL. */
 int pf_check_category(const char *fn, const char *s);
@@ -456,7 +462,7 @@ int pf_journal_guest_put(MDB_txn *txn, pf_db *db, const pf_guest_rec *old,
 
 /** The profile fields "guest.put" journals (name, email, phone, language,
  *  loyalty_no, external_id, birth_date, tier, tags, consent). */
-#define PF_JOURNAL_GUEST_FIELDS 10
+#define PF_JOURNAL_GUEST_FIELDS 11
 #define PF_JOURNAL_TAGS_TEXT_MAX (PF_TAGS_MAX * (PF_FIELD_MAX + 1))
 
 /** Text the fields of pf_journal_guest_fields point into (8 KiB: keep it

@@ -719,7 +719,8 @@ static int merge_profile(pf_guest_rec *kr, const pf_guest_rec *dr)
 	if ((rc = fill(&kr->g.email, dr->g.email)) || (rc = fill(&kr->g.phone, dr->g.phone)) ||
 	    (rc = fill(&kr->g.language, dr->g.language)) ||
 	    (rc = fill(&kr->g.loyalty_no, dr->g.loyalty_no)) ||
-	    (rc = fill(&kr->g.external_id, dr->g.external_id)))
+	    (rc = fill(&kr->g.external_id, dr->g.external_id)) ||
+	    (rc = fill(&kr->g.country, dr->g.country)))
 		return rc;
 	if (!kr->g.birth_date)
 		kr->g.birth_date = dr->g.birth_date;
@@ -1210,6 +1211,7 @@ static int restore_three_way(pf_guest_rec *cur, const pf_guest_rec *after, pf_gu
 	restore_str(&cur->g.language, after->g.language, &before->g.language);
 	restore_str(&cur->g.loyalty_no, after->g.loyalty_no, &before->g.loyalty_no);
 	restore_str(&cur->g.external_id, after->g.external_id, &before->g.external_id);
+	restore_str(&cur->g.country, after->g.country, &before->g.country);
 	if (cur->g.birth_date == after->g.birth_date)
 		cur->g.birth_date = before->g.birth_date;
 	if (cur->g.tier == after->g.tier)

@@ -114,6 +114,16 @@ static bool is_lower_word_char(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+bool pf_country_valid(const char *s)
+{
+	if (!s)
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (s[i] < 'A' || s[i] > 'Z')
+			return false;
+	return s[3] == '\0';
+}
+
 int pf_check_word(const char *fn, const char *field, const char *s)
 {
 	if (!s)

@@ -121,11 +121,56 @@ Test(event, empty_book_lists_empty)
 	assert_ok(pf_rules_list(&l, tdb));
 	cr_assert(eq(sz, l->count, 0));
 	pf_rule_list_free(l);
+}
+
+/* Issue 9: a book without rules is refused and the stored book stays;
+ * removing every rule is pf_rules_clear, journaled. */
+Test(event, book_without_rules_refused)
+{
 	ev_load(BOOK);
-	ev_load("# nothing but a comment\n");
+	pf_rule_list *l = NULL;
 	assert_ok(pf_rules_list(&l, tdb));
-	cr_assert(eq(sz, l->count, 0), "loading a book replaces the whole book");
+	size_t before = l->count;
 	pf_rule_list_free(l);
+	cr_assert(gt(sz, before, 0));
+
+	static const char *const empty[] = {
+		"", "# nothing but a comment\n", "\n\n   \n# a\n# b",
+	};
+	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+		pf_rule_error err;
+		int rc = pf_rules_load(tdb, "test.rules", empty[i], strlen(empty[i]), &err);
+		cr_assert(eq(int, rc, PF_ESYNTAX), "book %zu", i);
+		cr_assert(strstr(pf_errmsg(), "the rule book defines no rules") != NULL, "%s",
+		          pf_errmsg());
+		cr_assert(strstr(err.message, "test.rules:") == err.message, "%s", err.message);
+		cr_assert(gt(int, err.line, 0));
+		assert_ok(pf_rules_list(&l, tdb));
+		cr_assert(eq(sz, l->count, before), "the stored book is unchanged");
+		pf_rule_list_free(l);
+	}
+
+	uint64_t seq0 = 0, seq1 = 0;
+	assert_ok(pf_journal_last_seq(&seq0, tdb));
+	assert_ok(pf_rules_clear(tdb));
+	assert_ok(pf_rules_list(&l, tdb));
+	cr_assert(eq(sz, l->count, 0));
+	pf_rule_list_free(l);
+	assert_ok(pf_journal_last_seq(&seq1, tdb));
+	cr_assert(eq(u64, seq1, seq0 + 1), "pf_rules_clear is journaled");
+	pf_journal_iterator *it = NULL;
+	const pf_journal_entry *e = NULL;
+	assert_ok(pf_journal_iter(&it, tdb, seq0, NULL));
+	assert_ok(pf_journal_next(&e, it));
+	cr_assert(eq(str, (char *)e->op, "rules.clear"));
+	cr_assert(eq(sz, e->field_count, 1));
+	char n[24];
+	snprintf(n, sizeof n, "%zu", before);
+	cr_assert(eq(str, (char *)e->fields[0].value, n));
+	pf_journal_iterator_free(it);
+
+	assert_ok(pf_rules_clear(tdb));   /* clearing an empty book succeeds */
+	cr_assert(eq(int, pf_rules_clear(NULL), PF_EINVAL));
 }
 
 Test(event, reload_replaces_book)
@@ -413,8 +458,8 @@ Test(event, needs_always_routed)
 	pf_prompt_list_free(l);
 	cr_assert(eq(sz, ev_pending_count("front_desk"), 1));
 
-	/* An empty book loaded later changes nothing about that. */
-	ev_load("");
+	/* Clearing the book later changes nothing about that. */
+	assert_ok(pf_rules_clear(tdb));
 	l = ev_fire("res-2", PF_EVENT_CHECK_OUT, &g);
 	cr_assert(eq(sz, l->count, 1));
 	cr_assert(eq(str, (char *)l->items[0].rule, "need"));

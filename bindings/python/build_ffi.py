@@ -48,7 +48,8 @@ typedef enum {
 	PF_ESYNTAX   =  -9,
 	PF_EVERSION  = -10,
 	PF_EREADONLY = -11,
-	PF_ITEROVER  = -12
+	PF_ITEROVER  = -12,
+	PF_EACCES    = -13
 } pf_error_code;
 const char *pf_strerror(int code);
 const char *pf_errmsg(void);
@@ -132,6 +133,7 @@ typedef struct pf_guest {
 	size_t tag_count;
 	unsigned int consent;
 	const char *external_id;
+	const char *country;
 	pf_time created;
 	pf_time updated;
 	uint32_t stays;
@@ -144,8 +146,25 @@ typedef struct pf_guest {
 typedef struct pf_guest_list {
 	size_t count;
 	pf_guest **items;
+	int truncated;
 } pf_guest_list;
 int pf_guest_put(pf_db *db, pf_guest *g);
+#define PF_GUEST_NAME ...
+#define PF_GUEST_EMAIL ...
+#define PF_GUEST_PHONE ...
+#define PF_GUEST_LANGUAGE ...
+#define PF_GUEST_LOYALTY_NO ...
+#define PF_GUEST_BIRTH_DATE ...
+#define PF_GUEST_TIER ...
+#define PF_GUEST_TAGS ...
+#define PF_GUEST_CONSENT ...
+#define PF_GUEST_EXTERNAL_ID ...
+#define PF_GUEST_COUNTRY ...
+#define PF_GUEST_ALL ...
+int pf_guest_update(pf_db *db, const pf_id *id, const pf_guest *fields,
+                    unsigned int mask);
+int pf_guest_get_or_put(pf_guest **out, int *created, pf_db *db,
+                        const pf_guest *g);
 int pf_guest_get(pf_guest **out, pf_db *db, const pf_id *id);
 void pf_guest_free(pf_guest *g);
 #define PF_FIND_LIMIT ...
@@ -200,6 +219,7 @@ typedef struct pf_rule_error {
 int pf_rules_load(pf_db *db, const char *name, const char *text, size_t len,
                   pf_rule_error *err);
 int pf_rules_load_file(pf_db *db, const char *path, pf_rule_error *err);
+int pf_rules_clear(pf_db *db);
 typedef struct pf_rule_info {
 	const char *name;
 	const char *source;
@@ -264,6 +284,7 @@ typedef struct pf_prompt {
 	pf_time done_at;
 	const char *dismiss_reason;
 	uint64_t seq;
+	const char *language;
 } pf_prompt;
 typedef struct pf_prompt_list {
 	size_t count;
