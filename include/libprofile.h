@@ -44,8 +44,8 @@
  *    "unknown".  The current time comes from the clock in pf_options, so
  *    tests can control it.
  *
- * Storage layout, the rule language and the design behind this API are
- * described in README.md ("Rule language") and DESIGN.md.
+ * The rule language is described in README.md ("Rule language"); the
+ * storage layout and the design behind this API in libprofile/README.md.
  */
 #ifndef LIBPROFILE_H
 #define LIBPROFILE_H

@@ -1,6 +1,6 @@
 /*
  * pref.c — preferences: pf_pref_set / get / del / list_get.  Preferences
- * live inside the guest record (DESIGN.md: one read and one decode per
+ * live inside the guest record (libprofile/README.md: one read and one decode per
  * check-in), so every change here is load, edit, save of that record in
  * one write transaction.  Uses guest.c (load/save/rec_pref), codec.c,
  * store.c and text.c.
