@@ -38,8 +38,10 @@ TEST_CFLAGS_PKG = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS_PKG   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 OPT      ?= -O2 -g
-WARN     := -Wall -Wextra -Werror
-BASE_CFLAGS = -std=c11 $(WARN) $(OPT) -fvisibility=hidden -D_GNU_SOURCE -Iinclude -Ilibprofile
+WARN     := -Wall -Wextra -Wformat=2 -Werror
+# Hardening: checked libc calls and stack canaries in every build.
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+BASE_CFLAGS = -std=c11 $(WARN) $(HARDEN) $(OPT) -fvisibility=hidden -D_GNU_SOURCE -Iinclude -Ilibprofile
 SAN      ?=
 ALL_CFLAGS = $(BASE_CFLAGS) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
