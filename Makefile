@@ -58,7 +58,7 @@ SONAME  := libprofile.so.$(SOVERSION)
 SHARED  := $(BUILD)/libprofile.so.$(VERSION)
 PCFILE  := $(BUILD)/libprofile.pc
 
-.PHONY: all deps lib examples demo check check-c check-python check-asan bench \
+.PHONY: all deps lib examples demo check check-c check-python check-asan check-valgrind bench \
         install uninstall clean python _all _check-c _check-asan _check-readme _demo _bench
 .DEFAULT_GOAL := all
 
@@ -147,6 +147,7 @@ $(TEST_BIN): $(TEST_SRCS) $(TEST_HDRS) $(STATIC) | $(BUILD)/tests
 
 check: deps
 	@$(MAKE) --no-print-directory _check-c
+	@$(MAKE) --no-print-directory _check-threads
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory _check-readme
 
@@ -184,6 +185,13 @@ _check-asan: $(TEST_BIN)
 	if grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' $$log; then \
 	  echo "check-asan: sanitizer reports above"; exit 1; fi; exit $$st
 
+# The Criterion suite under valgrind's memcheck: every test process
+# (Criterion runs each in a child) is traced; any error or leak fails.
+check-valgrind: deps
+	@$(MAKE) --no-print-directory _all $(TEST_BIN)
+	valgrind --quiet --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
+	  --error-exitcode=1 --suppressions=tests/valgrind.supp $(TEST_BIN) --jobs 1
+
 bench: deps
 	@$(MAKE) --no-print-directory _bench
 
@@ -203,8 +211,9 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/libprofile.so* $(DESTDIR)$(PKGCONFIGDIR)/libprofile.pc
 
 clean:
-	rm -rf build build-asan build-fuzz demo-db
+	rm -rf build build-asan build-fuzz build-tsan demo-db
 
 -include bindings/python/Makefile.inc
 -include tests/bench/Makefile.inc
 -include tests/fuzz/Makefile.inc
+-include tests/threads/Makefile.inc
