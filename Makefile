@@ -145,6 +145,7 @@ $(TEST_BIN): $(TEST_SRCS) $(TEST_HDRS) $(STATIC) | $(BUILD)/tests
 
 check: deps
 	@$(MAKE) --no-print-directory _check-c
+	@$(MAKE) --no-print-directory _check-cli
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory _check-readme
 
@@ -163,6 +164,13 @@ _check-readme: _all
 
 _check-c: _all $(TEST_BIN)
 	$(TEST_BIN) --jobs 2
+
+# frontdesk as a user runs it: the built binary in temporary directories.
+# No cache provider and no bytecode: pytest writes nothing into the tree.
+.PHONY: _check-cli
+_check-cli: $(BUILD)/frontdesk
+	FRONTDESK=$(abspath $(BUILD)/frontdesk) PYTHONDONTWRITEBYTECODE=1 \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli
 
 check-python: deps
 	@if [ -f bindings/python/Makefile.inc ] || [ -d bindings/python/tests ]; then \
