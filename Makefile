@@ -49,7 +49,11 @@ LIB_OBJS  := $(patsubst libprofile/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_HDRS  := include/libprofile.h $(wildcard libprofile/*.h)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_HDRS := $(wildcard tests/*.h)
-EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
+# Each examples/*.c is a program of its own; frontdesk is the directory
+# examples/frontdesk/ (one file per command group).
+EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c)) $(BUILD)/frontdesk
+FRONTDESK_SRCS := $(wildcard examples/frontdesk/*.c)
+FRONTDESK_HDRS := $(wildcard examples/frontdesk/*.h)
 
 STATIC  := $(BUILD)/libprofile.a
 SONAME  := libprofile.so.$(SOVERSION)
@@ -130,6 +134,9 @@ examples: $(EXAMPLES)
 
 $(BUILD)/%: examples/%.c examples/cli.h $(STATIC) include/libprofile.h
 	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $< $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
+
+$(BUILD)/frontdesk: $(FRONTDESK_SRCS) $(FRONTDESK_HDRS) examples/cli.h $(STATIC) include/libprofile.h
+	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $(FRONTDESK_SRCS) $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
 
 demo: deps
 	@$(MAKE) --no-print-directory _demo
