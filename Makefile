@@ -51,7 +51,11 @@ LIB_OBJS  := $(patsubst libprofile/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_HDRS  := include/libprofile.h $(wildcard libprofile/*.h)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_HDRS := $(wildcard tests/*.h)
-EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
+# Each examples/*.c is a program of its own; frontdesk is the directory
+# examples/frontdesk/ (one file per command group).
+EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c)) $(BUILD)/frontdesk
+FRONTDESK_SRCS := $(wildcard examples/frontdesk/*.c)
+FRONTDESK_HDRS := $(wildcard examples/frontdesk/*.h)
 
 STATIC  := $(BUILD)/libprofile.a
 SONAME  := libprofile.so.$(SOVERSION)
@@ -133,6 +137,9 @@ examples: $(EXAMPLES)
 $(BUILD)/%: examples/%.c examples/cli.h $(STATIC) include/libprofile.h
 	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $< $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
 
+$(BUILD)/frontdesk: $(FRONTDESK_SRCS) $(FRONTDESK_HDRS) examples/cli.h $(STATIC) include/libprofile.h
+	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $(FRONTDESK_SRCS) $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
+
 demo: deps
 	@$(MAKE) --no-print-directory _demo
 
@@ -148,6 +155,7 @@ $(TEST_BIN): $(TEST_SRCS) $(TEST_HDRS) $(STATIC) | $(BUILD)/tests
 check: deps
 	@$(MAKE) --no-print-directory _check-c
 	@$(MAKE) --no-print-directory _check-threads
+	@$(MAKE) --no-print-directory _check-cli
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory _check-readme
 
@@ -169,6 +177,13 @@ _check-readme: _all
 
 _check-c: _all $(TEST_BIN)
 	$(TEST_BIN) --jobs 2
+
+# frontdesk as a user runs it: the built binary in temporary directories.
+# No cache provider and no bytecode: pytest writes nothing into the tree.
+.PHONY: _check-cli
+_check-cli: $(BUILD)/frontdesk
+	FRONTDESK=$(abspath $(BUILD)/frontdesk) PYTHONDONTWRITEBYTECODE=1 \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli
 
 check-python: deps
 	@if [ -f bindings/python/Makefile.inc ] || [ -d bindings/python/tests ]; then \

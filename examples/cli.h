@@ -2,11 +2,18 @@
  * cli.h — helpers shared by the example programs (frontdesk, kiosk):
  * error messages, dates and the PF_NOW clock, whole numbers, UTF-8 widths.
  *
- * A header of `static` functions rather than a .c file, because the
- * Makefile builds every .c file in examples/ into a program of its own.  Each
- * program defines PROG (its name, for messages) before including it.  It
- * may call only the public API (libprofile.h).  Every function here is
- * used by both programs: -Wunused-function would flag one that is not.
+ * A header of functions rather than a .c file, because the Makefile builds
+ * every .c file in examples/ into a program of its own.  Each program
+ * defines PROG (its name, for messages) before including it.  It may call
+ * only the public API (libprofile.h).
+ *
+ * A program of one file (kiosk) includes it as is: every function is
+ * `static`, and -Wunused-function flags one that the program does not use,
+ * so nothing here is kept for one program alone.  A program of several
+ * files (frontdesk, in examples/frontdesk/) defines CLI_EXTERN before
+ * including it everywhere: then this header only declares the functions,
+ * and the one file that also defines CLI_DEFINE holds their definitions,
+ * with external linkage.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -23,6 +30,8 @@
 
 #include "libprofile.h"
 
+/* kiosk's database when neither -d nor PF_DB names one.  frontdesk has
+ * no default: it says "no database given" instead (issue 9). */
 #define DEFAULT_DB "./demo-db"
 
 #if defined(__GNUC__)
@@ -31,12 +40,29 @@
 #define PRINTF_LIKE(a, b)
 #endif
 
+#ifdef CLI_EXTERN
+int lib_fail(int rc);
+void vsay_error(const char *fmt, va_list ap);
+int digits(const char *s, int n, int *out);
+int parse_uint32(const char *s, uint32_t *out);
+int parse_date(const char *s, pf_date *out);
+int64_t civil_days(int y, int m, int d);
+int use_pf_now(pf_options *opts, pf_time *now, const char *env);
+size_t utf8_decode(const char *s, int32_t *cp);
+int is_east_asian_wide(int32_t cp);
+#define CLI_API                 /* the declarations above */
+#else
+#define CLI_API static
+#endif
+
+#if !defined(CLI_EXTERN) || defined(CLI_DEFINE)
+
 /* ------------------------------------------------------------------ */
 /* Messages                                                             */
 /* ------------------------------------------------------------------ */
 
 /* A library call failed: "PROG: <code text>: <detail>". */
-static int lib_fail(int rc)
+CLI_API int lib_fail(int rc)
 {
 	const char *detail = pf_errmsg();
 	if (detail[0])
@@ -47,7 +73,7 @@ static int lib_fail(int rc)
 }
 
 /* "PROG: <message>\n" on stderr. */
-static void vsay_error(const char *fmt, va_list ap)
+CLI_API void vsay_error(const char *fmt, va_list ap)
 {
 	fputs(PROG ": ", stderr);
 	vfprintf(stderr, fmt, ap);
@@ -59,7 +85,7 @@ static void vsay_error(const char *fmt, va_list ap)
 /* ------------------------------------------------------------------ */
 
 /* Parse exactly `n` decimal digits. */
-static int digits(const char *s, int n, int *out)
+CLI_API int digits(const char *s, int n, int *out)
 {
 	int v = 0;
 	for (int i = 0; i < n; i++) {
@@ -72,7 +98,7 @@ static int digits(const char *s, int n, int *out)
 }
 
 /* A whole number that fits in 32 bits (no sign, nothing after it). */
-static int parse_uint32(const char *s, uint32_t *out)
+CLI_API int parse_uint32(const char *s, uint32_t *out)
 {
 	char *end;
 	errno = 0;
@@ -84,7 +110,7 @@ static int parse_uint32(const char *s, uint32_t *out)
 }
 
 /* "YYYY-MM-DD" → pf_date; a real calendar date or -1. */
-static int parse_date(const char *s, pf_date *out)
+CLI_API int parse_date(const char *s, pf_date *out)
 {
 	int y, m, d;
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) ||
@@ -106,7 +132,7 @@ static int64_t leaps_before(int64_t y)
 }
 
 /* Days since 1970-01-01 of a valid calendar date (years 1..9999). */
-static int64_t civil_days(int y, int m, int d)
+CLI_API int64_t civil_days(int y, int m, int d)
 {
 	static const int before_month[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
 	int64_t days = 365 * ((int64_t)y - 1970) + leaps_before(y) - leaps_before(1970);
@@ -155,7 +181,7 @@ static pf_time fixed_clock(void *payload)
 /* PF_NOW (`env`, unset or empty: the real clock) fixes the clock of
  * `opts` at *now, which must outlive the database handle.  -1 if `env`
  * is not an instant; the caller says so in its own words. */
-static int use_pf_now(pf_options *opts, pf_time *now, const char *env)
+CLI_API int use_pf_now(pf_options *opts, pf_time *now, const char *env)
 {
 	if (!env || !env[0])
 		return 0;
@@ -173,7 +199,7 @@ static int use_pf_now(pf_options *opts, pf_time *now, const char *env)
 /* Length in bytes of the UTF-8 character at s (a malformed or cut-off
  * one counts as the bytes up to where it breaks); *cp is its code point,
  * or -1 if malformed. */
-static size_t utf8_decode(const char *s, int32_t *cp)
+CLI_API size_t utf8_decode(const char *s, int32_t *cp)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	uint32_t c;
@@ -195,12 +221,14 @@ static size_t utf8_decode(const char *s, int32_t *cp)
 }
 
 /* East Asian wide characters (such as 莊偉) take two columns. */
-static int is_east_asian_wide(int32_t cp)
+CLI_API int is_east_asian_wide(int32_t cp)
 {
 	return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
 	       (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
 	       (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
 	       (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
 }
+
+#endif /* definitions */
 
 #endif

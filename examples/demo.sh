@@ -17,6 +17,8 @@
 set -e
 
 BUILD=${BUILD:-build}
+# frontdesk has no default database (it refuses to guess one), so the demo
+# names its own; exported, it reaches frontdesk and kiosk alike.
 PF_DB=./demo-db
 export PF_DB
 unset PF_TZ      # the hotel's business day in UTC, whatever the caller's setting
