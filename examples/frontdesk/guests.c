@@ -62,6 +62,8 @@ int cmd_find(pf_db *db, const struct command *cmd, int argc, char **argv)
 		printf("No guest matches '%s'.\n", pos[0]);
 	else
 		print_guest_rows(stdout, l);
+	if (l->truncated)
+		printf("More than %zu guests match; refine the search.\n", l->count);
 	pf_guest_list_free(l);
 	return 0;
 }

@@ -42,7 +42,8 @@ int resolve_guest(pf_guest **out, pf_db *db, const char *arg)
 	if (l->count == 0) {
 		fail("no guest matches '%s'", arg);
 	} else if (l->count > 1) {
-		fail("'%s' matches %zu guests; give one of these ids:", arg, l->count);
+		fail("'%s' matches %s%zu guests; give one of these ids:", arg,
+		     l->truncated ? "more than " : "", l->count);
 		print_guest_rows(stderr, l);
 	} else {
 		rc = pf_guest_get(out, db, &l->items[0]->id);

@@ -284,3 +284,18 @@ def test_loading_a_book_without_rules_is_refused(text, db, cwd, tmp_path):
     assert "the rule book defines no rules" in lines[0]       # the library's words
     assert lines[1] == "frontdesk: to remove every rule on purpose, run 'frontdesk rules clear'"
     assert len(rule_names(db, cwd)) == n          # the stored book is unchanged
+
+
+# ---------------------------------------------------------------- find cut
+
+def test_find_says_when_more_guests_match_than_it_lists(db, cwd, tmp_path):
+    rows = ["name"] + [f"Lee {i:03d}" for i in range(101)]
+    csv = tmp_path / "lee.csv"
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ok("-d", db, "import", str(csv), cwd=cwd)
+    out = ok("-d", db, "find", "lee", cwd=cwd)
+    assert "More than 100 guests match; refine the search." in out
+    out = ok("-d", db, "find", "lee 05", cwd=cwd)
+    assert "refine the search" not in out
+    r = run("-d", db, "show", "lee", cwd=cwd)
+    assert r.returncode != 0 and "matches more than 100 guests" in r.stderr, r.stderr
