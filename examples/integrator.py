@@ -74,6 +74,13 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cols)
 
 
+def shown(path: str) -> str:
+    """`path` relative to the current directory when it is below it (the
+    defaults print as examples/hotel.rules from the top of the tree)."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith(os.pardir) else rel
+
+
 def parse_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text.strip())
 
@@ -141,9 +148,9 @@ def main(argv: List[str]) -> int:
         description="Import guests from a CSV export, fire a day's check-ins "
                     "and print each department's work list.")
     ap.add_argument("--db", help="database directory (default: a temporary one)")
-    ap.add_argument("--csv", default=os.path.join(HERE, "data", "guests.csv"),
+    ap.add_argument("--csv", default=shown(os.path.join(HERE, "data", "guests.csv")),
                     help="CSV export to import (default: %(default)s)")
-    ap.add_argument("--rules", default=os.path.join(HERE, "hotel.rules"),
+    ap.add_argument("--rules", default=shown(os.path.join(HERE, "hotel.rules")),
                     help="rule book (default: %(default)s)")
     ap.add_argument("--date", type=parse_date, default=dt.date(2026, 11, 23),
                     help="the day whose arrivals check in (default: %(default)s)")
