@@ -3,11 +3,14 @@
 run a day's arrivals.
 
 Reads a CSV export of guest profiles and reservations (the sample in
-examples/data/guests.csv comes from an imaginary CRM), creates or updates
-each guest — matched by e-mail, so running it twice updates rather than
-duplicates — records their preferences and last stay, loads the rule book,
-fires a check-in for every guest arriving on --date and prints each
-department's work list.
+examples/data/guests.csv comes from an imaginary CRM), finds or creates
+each guest in one atomic step (db.guests.get_or_add, matched on the CRM's
+id, kept as the profile's external_id; else on the e-mail or phone), brings
+its profile up to date, records its preferences and last stay, loads the
+rule book, fires a check-in for every guest arriving on --date and prints
+each department's work list.  Running it twice on the same database
+updates the guests instead of duplicating them, and the repeated
+check-ins make no new prompts.
 
 Usage:
     integrator.py [--db DIR] [--csv PATH] [--rules PATH] [--date YYYY-MM-DD]
@@ -17,9 +20,10 @@ The database clock is fixed to 08:00 UTC on --date and check-ins happen
 from 14:00, so the output is the same on every run.
 
 CSV columns (a header row names them; order does not matter):
-    external_id   the other system's id (used in the event id)
+    external_id   the other system's id (the profile's external_id; also
+                  used in the event id)
     name, email, phone, language, tier, loyalty_no, birth_date (YYYY-MM-DD)
-    country       ISO 3166-1 alpha-3, kept as a tag in lower case
+    country       ISO 3166-1 alpha-3 ("GBR"), the profile's country
     tags          ;-separated lower-case words
     arrival, departure (YYYY-MM-DD), room, party
     meal          BB, HB, FB or SC; HB and FB become tags half_board/full_board
@@ -70,6 +74,13 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cols)
 
 
+def shown(path: str) -> str:
+    """`path` relative to the current directory when it is below it (the
+    defaults print as examples/hotel.rules from the top of the tree)."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith(os.pardir) else rel
+
+
 def parse_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text.strip())
 
@@ -89,14 +100,13 @@ def parse_pairs(text: str) -> List[Tuple[str, str]]:
 
 
 def import_row(db: libprofile.Database, row: Dict[str, str]) -> libprofile.Guest:
-    """Create or update one guest from a CSV row, with preferences and the
-    previous stay."""
+    """Find or create one guest from a CSV row and bring its profile up to
+    date, with preferences and the previous stay."""
     tags = [t.strip() for t in row.get("tags", "").split(";") if t.strip()]
-    if row.get("country"):
-        tags.append(row["country"].strip().lower())
     if row.get("meal", "").strip() in MEAL_TAGS:
         tags.append(MEAL_TAGS[row["meal"].strip()])
     fields = dict(
+        name=row["name"],
         email=row.get("email") or None,
         phone=row.get("phone") or None,
         language=row.get("language") or None,
@@ -107,16 +117,20 @@ def import_row(db: libprofile.Database, row: Dict[str, str]) -> libprofile.Guest
         consent=(libprofile.Consent.PROFILING
                  if row.get("profiling", "yes").strip().lower() != "no"
                  else libprofile.Consent.NONE),
+        country=(row.get("country") or "").strip().upper() or None,
     )
-    found = db.guests.find(fields["email"]) if fields["email"] else []
-    if len(found) == 1:
-        guest = found[0]
-        guest.name = row["name"]
-        for key, value in fields.items():
-            setattr(guest, key, value)
-        guest.save()
+    external_id = row.get("external_id") or None
+    if external_id or fields["email"] or fields["phone"]:
+        # One transaction: two integrations importing the same new guest
+        # at once still make one profile.
+        guest, created = db.guests.get_or_add(external_id=external_id, **fields)
+        if not created:
+            # Write only what the other system changed (atomically).
+            changed = {k: v for k, v in fields.items() if getattr(guest, k) != v}
+            if changed:
+                db.guests.update(guest, **changed)
     else:
-        guest = db.guests.add(row["name"], **fields)
+        guest = db.guests.add(**fields)         # nothing to match on
 
     for column, kind in (("likes", "like"), ("dislikes", "dislike"), ("needs", "need")):
         for category, value in parse_pairs(row.get(column, "")):
@@ -134,9 +148,9 @@ def main(argv: List[str]) -> int:
         description="Import guests from a CSV export, fire a day's check-ins "
                     "and print each department's work list.")
     ap.add_argument("--db", help="database directory (default: a temporary one)")
-    ap.add_argument("--csv", default=os.path.join(HERE, "data", "guests.csv"),
+    ap.add_argument("--csv", default=shown(os.path.join(HERE, "data", "guests.csv")),
                     help="CSV export to import (default: %(default)s)")
-    ap.add_argument("--rules", default=os.path.join(HERE, "hotel.rules"),
+    ap.add_argument("--rules", default=shown(os.path.join(HERE, "hotel.rules")),
                     help="rule book (default: %(default)s)")
     ap.add_argument("--date", type=parse_date, default=dt.date(2026, 11, 23),
                     help="the day whose arrivals check in (default: %(default)s)")

@@ -9,10 +9,15 @@ at run time.
 Where the header and library come from, first match wins:
   1. LIBPROFILE_INCLUDE_DIR / LIBPROFILE_LIBRARY_DIR (the Makefile sets them
      to include/ and build/ of the source tree);
-  2. ``pkg-config libprofile`` (an installed library, for pip install);
-  3. /usr/local/include and /usr/local/lib.
-The library directory is also written as the extension's rpath, so tests
-run against a freshly built library without installing it.
+  2. ``pkg-config libprofile`` (an installed library, for pip install;
+     PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig for a non-standard PREFIX);
+  3. /usr/local and /usr (include/, lib/ and the multiarch lib dir).
+Before anything is compiled, libprofile.h and libprofile.so must be found
+there; if not, the build stops with a message saying what is missing and
+how to install it (:func:`locate`), not with a compiler error.  The
+library directory is also written as the extension's rpath, so tests run
+against a freshly built library without installing it and a library
+installed under any PREFIX is found at run time.
 
 Run directly (``python3 build_ffi.py``) to build the extension in place,
 next to the package sources; setup.py uses ``ffibuilder`` through
@@ -23,6 +28,7 @@ import os
 import shlex
 import subprocess
 import sys
+import sysconfig
 
 from cffi import FFI
 
@@ -499,6 +505,10 @@ extern "Python" void _pf_py_prompt(const pf_prompt *prompt, void *payload);
 """
 
 
+HEADER = "libprofile.h"
+LIBRARY = "libprofile.so"   # the development link -lprofile needs
+
+
 def _pkg_config(*args):
     """Output words of pkg-config, or None if it or the package is missing."""
     try:
@@ -509,24 +519,106 @@ def _pkg_config(*args):
     return shlex.split(out)
 
 
-def _locate():
-    """(include_dirs, library_dirs) of the libprofile to build against."""
-    inc = os.environ.get("LIBPROFILE_INCLUDE_DIR")
-    lib = os.environ.get("LIBPROFILE_LIBRARY_DIR")
-    if inc and lib:
-        return [os.path.abspath(inc)], [os.path.abspath(lib)]
-    cflags = _pkg_config("--cflags-only-I")
-    libs = _pkg_config("--libs-only-L")
-    if cflags is not None and libs is not None:
-        incs = [w[2:] for w in cflags if w.startswith("-I")]
-        libdirs = [w[2:] for w in libs if w.startswith("-L")]
+def _pkg_config_state():
+    """Why pkg-config did not give libprofile, for the error message."""
+    try:
+        subprocess.run(["pkg-config", "--version"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "pkg-config: not installed"
+    path = os.environ.get("PKG_CONFIG_PATH")
+    where = f"PKG_CONFIG_PATH={path}" if path else "PKG_CONFIG_PATH is not set"
+    return f"pkg-config: no libprofile.pc on its search path ({where})"
+
+
+def _default_lib_dirs():
+    dirs = ["/usr/local/lib", "/usr/lib"]
+    multiarch = sysconfig.get_config_var("MULTIARCH")
+    if multiarch:
+        dirs += [f"/usr/local/lib/{multiarch}", f"/usr/lib/{multiarch}"]
+    return dirs + ["/usr/lib64"]
+
+
+def _first_with(name, dirs):
+    """The first of `dirs` that holds a file `name`, or None."""
+    for d in dirs:
+        if os.path.isfile(os.path.join(d, name)):
+            return d
+    return None
+
+
+def _message(missing, looked, pkg_config_note):
+    what = " and ".join(missing)
+    lines = [f"libprofile: cannot build the Python binding: {what} "
+             f"{'was' if len(missing) == 1 else 'were'} not found."]
+    for name, (dirs, how) in looked.items():
+        if name in missing:
+            lines.append(f"  {name}: looked in {', '.join(dirs) or '(nothing)'} ({how})")
+    if pkg_config_note:
+        lines.append("  " + pkg_config_note)
+    lines += [
+        "The binding needs the libprofile C library installed first.  At the top",
+        "of the libprofile source tree:",
+        "    make install                          # into /usr/local (as root)",
+        "or, without root:",
+        "    make install PREFIX=$HOME/.local",
+        "    export PKG_CONFIG_PATH=$HOME/.local/lib/pkgconfig",
+        "then run pip install again.  Or set LIBPROFILE_INCLUDE_DIR and",
+        f"LIBPROFILE_LIBRARY_DIR to the directories holding {HEADER} and {LIBRARY}.",
+    ]
+    return "\n".join(lines)
+
+
+def locate():
+    """(include_dirs, library_dirs) of the libprofile to build against.
+
+    Raises SystemExit with a message naming what is missing, where it was
+    looked for and how to install it when libprofile.h or libprofile.so
+    cannot be found: a build must not get as far as the compiler's
+    "libprofile.h: No such file or directory".
+    """
+    env_inc = os.environ.get("LIBPROFILE_INCLUDE_DIR")
+    env_lib = os.environ.get("LIBPROFILE_LIBRARY_DIR")
+    pc_note = None
+    pc_inc = pc_lib = None
+    if not (env_inc and env_lib):
+        cflags = _pkg_config("--cflags-only-I")
+        libs = _pkg_config("--libs-only-L")
+        if cflags is not None and libs is not None:
+            # pkg-config leaves out -I/usr/include and -L/usr/lib: check
+            # the .pc file's own directories too.
+            incdir = (_pkg_config("--variable=includedir") or [None])[0]
+            libdir = (_pkg_config("--variable=libdir") or [None])[0]
+            pc_inc = [w[2:] for w in cflags if w.startswith("-I")]
+            pc_lib = [w[2:] for w in libs if w.startswith("-L")]
+            pc_inc_search = pc_inc + ([incdir] if incdir else [])
+            pc_lib_search = pc_lib + ([libdir] if libdir else [])
+        else:
+            pc_note = _pkg_config_state()
+
+    if env_inc:
+        inc_search, inc_how = [os.path.abspath(env_inc)], "LIBPROFILE_INCLUDE_DIR"
+    elif pc_inc is not None:
+        inc_search, inc_how = pc_inc_search, "from pkg-config libprofile"
     else:
-        incs, libdirs = ["/usr/local/include"], ["/usr/local/lib"]
-    return [os.path.abspath(inc)] if inc else incs, \
-           [os.path.abspath(lib)] if lib else libdirs
+        inc_search, inc_how = ["/usr/local/include", "/usr/include"], "the defaults"
+    if env_lib:
+        lib_search, lib_how = [os.path.abspath(env_lib)], "LIBPROFILE_LIBRARY_DIR"
+    elif pc_lib is not None:
+        lib_search, lib_how = pc_lib_search, "from pkg-config libprofile"
+    else:
+        lib_search, lib_how = _default_lib_dirs(), "the defaults"
+
+    inc = _first_with(HEADER, inc_search)
+    lib = _first_with(LIBRARY, lib_search)
+    missing = [n for n, found in ((HEADER, inc), (LIBRARY, lib)) if found is None]
+    if missing:
+        raise SystemExit(_message(missing, {HEADER: (inc_search, inc_how),
+                                            LIBRARY: (lib_search, lib_how)}, pc_note))
+    # Other -I flags pkg-config gives (its Requires) are kept.
+    return [inc] + [d for d in (pc_inc or []) if d != inc and not env_inc], [lib]
 
 
-_include_dirs, _library_dirs = _locate()
+_include_dirs, _library_dirs = locate()
 
 ffibuilder = FFI()
 ffibuilder.cdef(CDEF)

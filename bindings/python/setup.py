@@ -1,14 +1,35 @@
 """setuptools entry point: compiles build_ffi.py's extension (cffi_modules).
 
-Metadata lives in pyproject.toml; the package list here (setuptools
-still calls [tool.setuptools] in pyproject.toml beta).  Offline install against an installed
-libprofile:  pip install --no-build-isolation ./bindings/python
+Metadata lives in pyproject.toml; the package list is here.  Offline
+install against an installed libprofile:
+
+    pip install --no-build-isolation ./bindings/python
+
+build_ffi.py first checks that libprofile.h and libprofile.so can be
+found (LIBPROFILE_INCLUDE_DIR / LIBPROFILE_LIBRARY_DIR, pkg-config, the
+defaults) and stops with a message saying how to install them if not.
+
+Every run builds in a fresh temporary directory, removed at exit, never
+in ./build: setuptools skips compiling an extension whose output in
+build/ looks up to date, so a build/ left by an earlier install (against
+another library, or before the library was removed) would be packaged
+instead of the real thing.
 """
 
+import atexit
+import shutil
+import tempfile
+
 from setuptools import setup
+
+_BUILD = tempfile.mkdtemp(prefix="libprofile-build-")
+atexit.register(shutil.rmtree, _BUILD, ignore_errors=True)
 
 setup(
     packages=["libprofile"],
     package_data={"libprofile": ["py.typed"]},
     cffi_modules=["build_ffi.py:ffibuilder"],
+    options={"build": {"build_base": _BUILD},
+             # Whatever build_base says, never trust an existing output.
+             "build_ext": {"force": True}},
 )

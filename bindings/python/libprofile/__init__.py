@@ -11,8 +11,10 @@ Example::
     import libprofile
 
     with libprofile.open("hotel.db") as db:
-        g = db.guests.add("Zhuang Wei", email="zw@example.com",
-                          phone="+853 6123 4567", language="zh", tier="gold")
+        # Found by e-mail, or created: the example can run twice.
+        g, created = db.guests.get_or_add("Zhuang Wei", email="zw@example.com",
+                                          phone="+853 6123 4567", language="zh",
+                                          tier="gold", country="MAC")
         g.prefs["room.facing"] = "south"              # a like, by the front desk
         g.prefs.set("amenity.flower", "lily", observed_by="housekeeping",
                     note="asked twice")
@@ -29,7 +31,7 @@ Objects:
     open(path, clock=None, readonly=False, map_size=0, max_map_size=0, timezone=None,
          utc_offset_minutes=0, business_day_end=None, complaint_cutoff=None)
          -> Database
-    Database: .guests (add, get, find, update), .stays (add, list),
+    Database: .guests (add, get_or_add, get, find, update), .stays (add, list),
         .rules (load, load_file, list), .prompts (pending, overdue, get,
         seq, since), fire(), preview(), subscribe(), now(), close(),
         journal(since=0, guest=None), journal_last_seq(), journal_trim(),
@@ -44,7 +46,8 @@ Objects:
     db.import_csv(path, progress=None), import_jsonl(), export_csv(path),
         export_jsonl(path), db.guests.export(id) -> dict (right of access);
         ImportReport (rows, created, updated, rejected, rejects: [ImportReject])
-    Guest (attributes, .prefs, save()), Prefs (MutableMapping), Pref, Stay,
+    Guest (attributes, .prefs, save()), GuestList (find's result, with
+        .truncated), Prefs (MutableMapping), Pref, Stay,
     Prompt (ack, done, dismiss), Rule, Subscription
 
 Conventions: ids are uuid.UUID (str accepted); times are aware datetimes
@@ -53,9 +56,11 @@ in, UTC datetimes out; dates are datetime.date; text is str (UTF-8 in C).
 Errors are subclasses of Error, with .code (the library's PF_E* code) and
 .message (its detail): NotFound (also KeyError), InvalidInput (also
 ValueError), RuleSyntaxError (.line, .column), Exists, Corrupt, Full, Busy,
-ReadOnly, VersionError, IOFailure, OutOfMemory, and Closed for any use of
-an object after its database was closed (the value records Pref, Stay and
-Rule are plain data and stay readable).
+ReadOnly, VersionError, IOFailure, OutOfMemory, and Closed for any
+operation that reaches a database after it was closed.  Values already
+read stay readable after close, like a row fetched from sqlite3: a Guest's
+attributes and its preferences as last read, a Prompt's attributes, and
+the value records Pref, Stay, Rule, Feedback and JournalEntry.
 """
 
 from . import _native
@@ -63,7 +68,8 @@ from .database import Database, Guests, Prompts, Rules, Stays, open
 from .errors import (Busy, Closed, Corrupt, Error, Exists, Full, InvalidInput,
                      IOFailure, NotFound, OutOfMemory, ReadOnly,
                      RuleSyntaxError, VersionError)
-from .guest import PREF_KINDS, TIERS, Consent, Guest, Pref, PrefIterator, Prefs, Stay
+from .guest import (FIND_LIMIT, PREF_KINDS, TIERS, Consent, Guest, GuestList, Pref,
+                    PrefIterator, Prefs, Stay)
 from .prompt import EVENT_KINDS, PRIORITIES, STATUSES, Prompt, Rule
 from .journal import JournalEntry, JournalIterator
 from .dataio import ImportReject, ImportReport
@@ -102,7 +108,8 @@ _check_library()
 
 __all__ = [
     "open", "version", "Database", "Guests", "Stays", "Rules", "Prompts",
-    "Guest", "Prefs", "PrefIterator", "Pref", "Stay", "Prompt", "Rule",
+    "Guest", "GuestList", "FIND_LIMIT", "Prefs", "PrefIterator", "Pref", "Stay",
+    "Prompt", "Rule",
     "Subscription", "Consent", "TIERS", "PREF_KINDS", "PRIORITIES", "STATUSES",
     "EVENT_KINDS", "HEADER_VERSION", "JournalEntry", "JournalIterator",
     "ImportReport", "ImportReject",

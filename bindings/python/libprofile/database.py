@@ -7,7 +7,7 @@ import datetime as _dt
 import os
 import threading
 import uuid
-from typing import Any, Callable, Deque, Dict, List, Optional, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
 
 from ._callbacks import ClockBox, ClockFn, Subscription
 from ._convert import (IdLike, cstr, date_in, id_in, id_out, path_cstr, pystr,
@@ -15,7 +15,7 @@ from ._convert import (IdLike, cstr, date_in, id_in, id_out, path_cstr, pystr,
 from ._native import ffi, lib
 from .errors import Closed, Error, RuleSyntaxError, check, invalid
 from .feedback import FeedbackBook, business_minute, quality_report as _quality_report
-from .guest import Consent, Guest, Stay, _c_guest, _guest_data
+from .guest import Consent, Guest, GuestList, Stay, _c_guest, _c_update, _guest_data
 from .dataio import ImportReport, ProgressFn, export_file, export_guest, import_file
 from .journal import JournalIterator, journal_last_seq, journal_trim
 from . import lifecycle as _lifecycle
@@ -41,9 +41,12 @@ def _party(value: int) -> int:
 class Database:
     """An open libprofile database (one LMDB environment directory).
 
-    Use :func:`libprofile.open`.  A Database is a context manager; after
-    :meth:`close`, every method of it and of every object read from it
-    raises :class:`~libprofile.Closed`.  It may be shared by threads (the
+    Use :func:`libprofile.open`.  A Database is a context manager.  After
+    :meth:`close`, every method of it, and every operation of an object
+    read from it that reaches the database (saving a Guest, writing its
+    prefs, a prompt's ack/done/dismiss/refresh, a journal iterator's next
+    entry), raises :class:`~libprofile.Closed`; values already read into
+    Guest and Prompt objects stay readable.  It may be shared by threads (the
     library releases the GIL during calls); :meth:`close` waits for calls
     in flight.
 
@@ -390,21 +393,71 @@ class Guests:
             loyalty_no: Optional[str] = None, tier: str = "none",
             tags: Any = (), birth_date: Optional[_dt.date] = None,
             consent: Union[Consent, int] = Consent.PROFILING,
-            external_id: Optional[str] = None) -> Guest:
+            external_id: Optional[str] = None,
+            country: Optional[str] = None) -> Guest:
         """Create a guest and return it as stored.  ``external_id`` (the
         guest's id in another system) is unique: reusing one raises
-        :class:`~libprofile.Exists`."""
+        :class:`~libprofile.Exists`.  ``country`` is an ISO 3166-1 alpha-3
+        code ("MAC").  To create a guest only if it is not already there,
+        use :meth:`get_or_add`."""
         keep: List[Any] = []
         g = _c_guest({"name": name, "email": email, "phone": phone,
                       "language": language, "loyalty_no": loyalty_no,
                       "tier": tier, "tags": tags, "birth_date": birth_date,
-                      "consent": consent, "external_id": external_id}, None, keep)
+                      "consent": consent, "external_id": external_id,
+                      "country": country}, None, keep)
         db = self._db._acquire()
         try:
             check(lib.pf_guest_put(db, g))
         finally:
             self._db._release()
         return self.get(id_out(g.id))
+
+    def get_or_add(self, name: str, *, email: Optional[str] = None,
+                   phone: Optional[str] = None, external_id: Optional[str] = None,
+                   language: Optional[str] = None, loyalty_no: Optional[str] = None,
+                   tier: str = "none", tags: Any = (),
+                   birth_date: Optional[_dt.date] = None,
+                   consent: Union[Consent, int] = Consent.PROFILING,
+                   country: Optional[str] = None) -> Tuple[Guest, bool]:
+        """Find the guest with this external id, e-mail or phone, or create
+        it, atomically: returns ``(guest, created)`` like Django's
+        ``get_or_create``.
+
+        The match uses the first of ``external_id``, ``email`` (ignoring
+        case) and ``phone`` (its digits) that is given, and only that one.
+        An existing guest is returned unchanged (the other arguments are
+        not applied; set attributes and :meth:`Guest.save` for that) and
+        ``created`` is False.  Otherwise a guest is created from every
+        argument, as :meth:`add` would, and ``created`` is True.
+
+        The look-up and the creation happen in one write transaction, so
+        two processes (two kiosks) checking in the same new guest at once
+        end with one profile.
+
+        Raises InvalidInput if none of external_id, email and phone is
+        given (or a field is invalid, as for add), Exists if several
+        guests share that e-mail or phone (choose one with :meth:`find`
+        and use its id).
+        """
+        keep: List[Any] = []
+        g = _c_guest({"name": name, "email": email, "phone": phone,
+                      "language": language, "loyalty_no": loyalty_no,
+                      "tier": tier, "tags": tags, "birth_date": birth_date,
+                      "consent": consent, "external_id": external_id,
+                      "country": country}, None, keep)
+        out = ffi.new("pf_guest **")
+        created = ffi.new("int *")
+        db = self._db._acquire()
+        try:
+            check(lib.pf_guest_get_or_put(out, created, db, g))
+        finally:
+            self._db._release()
+        try:
+            data = _guest_data(out[0])
+        finally:
+            lib.pf_guest_free(out[0])
+        return Guest(self._db, data), bool(created[0])
 
     def get(self, id: Union[IdLike, Guest]) -> Guest:
         """The guest with this id (uuid.UUID or its text); NotFound (also
@@ -413,9 +466,13 @@ class Guests:
 
     __getitem__ = get
 
-    def find(self, query: str) -> List[Guest]:
-        """Guests by e-mail, phone, loyalty number or name prefix (at most
-        100; exact contact matches first).  No match is an empty list."""
+    def find(self, query: str) -> GuestList:
+        """Guests by e-mail, phone, loyalty number or name prefix, exact
+        contact matches first.  No match is an empty list.
+
+        Returns a :class:`~libprofile.GuestList` (a list) of at most
+        ``libprofile.FIND_LIMIT`` (100) guests; its ``truncated`` is True
+        when more guests matched: ask for a narrower query."""
         keep: List[Any] = []
         cq = cstr(query, "query", keep, required=True)
         out = ffi.new("pf_guest_list **")
@@ -426,7 +483,8 @@ class Guests:
             self._db._release()
         try:
             lst = out[0]
-            return [Guest(self._db, _guest_data(lst.items[i])) for i in range(lst.count)]
+            return GuestList((Guest(self._db, _guest_data(lst.items[i]))
+                              for i in range(lst.count)), truncated=lst.truncated)
         finally:
             lib.pf_guest_list_free(out[0])
 
@@ -437,27 +495,47 @@ class Guests:
         pf_guest_export_json).  Times are ISO 8601 UTC strings."""
         return export_guest(self._db, id)
 
-    def update(self, guest: Guest) -> Guest:
-        """Write the attributes of `guest` changed since it was read (other
-        fields keep their stored value), then re-read it.  Returns it."""
-        if not isinstance(guest, Guest):
-            raise TypeError("update() takes a Guest")
-        if guest._db is not self._db:
-            raise invalid("update: the guest belongs to another database")
+    def update(self, guest: Union[IdLike, Guest], **fields: Any) -> Guest:
+        """Change some profile fields atomically and return the guest as
+        stored afterwards.
+
+        `guest` is a :class:`Guest` (its attributes changed since it was
+        read are written, with `fields` on top, and the object is re-read
+        in place) or an id (only `fields` are written; a fresh Guest is
+        returned).  `fields` are keyword arguments named like Guest's
+        writable attributes: ``db.guests.update(gid, email="x@example.com",
+        country="PRT")``; None clears an optional field.
+
+        Only the named fields change, in one transaction
+        (``pf_guest_update``): a field another process changed meanwhile
+        keeps its new value.  Nothing changed is a re-read.  Raises
+        TypeError for an unknown or read-only field, NotFound, Exists
+        (an external_id that belongs to another guest), InvalidInput.
+        """
+        if isinstance(guest, Guest):
+            if guest._db is not self._db:
+                raise invalid("update: the guest belongs to another database")
+            gid = guest._data["id"]
+            changed = guest._changed()
+            changed.update(fields)
+        else:
+            gid = to_uuid(guest, "guest")
+            changed = dict(fields)
         self._db._check_open()
-        changed = guest._changed()
         if changed:
-            current = self._load(guest._data["id"])
-            current.update(changed)
             keep: List[Any] = []
-            g = _c_guest(current, guest._data["id"], keep)
+            g, mask = _c_update(changed, keep)
+            cid = id_in(gid, "guest")
             db = self._db._acquire()
             try:
-                check(lib.pf_guest_put(db, g))
+                check(lib.pf_guest_update(db, cid, g, mask))
             finally:
                 self._db._release()
-        guest._set_data(self._load(guest._data["id"]))
-        return guest
+        data = self._load(gid)
+        if isinstance(guest, Guest):
+            guest._set_data(data)
+            return guest
+        return Guest(self._db, data)
 
     def duplicates(self, guest: Union[IdLike, Guest]) -> List[Duplicate]:
         """Profiles that look like the same guest, highest score first:

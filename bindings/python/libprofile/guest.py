@@ -2,7 +2,11 @@
 
 A :class:`Guest` is a snapshot of one profile read from the database, plus
 methods that write back (:meth:`Guest.save`).  ``guest.prefs`` is a live
-:class:`Prefs` mapping: every read and write goes to the database.
+:class:`Prefs` mapping: while the database is open every read and write
+goes to the database.  Like a row fetched from sqlite3, what was read stays
+readable after the database is closed (the profile's attributes, and the
+preferences as last read or written through the object); only operations
+that reach the database raise :class:`~libprofile.Closed`.
 :class:`Pref` and :class:`Stay` are plain value records.
 """
 
@@ -13,18 +17,21 @@ import enum
 import uuid
 from dataclasses import dataclass
 from typing import (TYPE_CHECKING, Any, Dict, Iterator, List, MutableMapping,
-                    Optional)
+                    Optional, Tuple)
 
 from ._convert import (cstr, date_in, date_out, enum_name, id_in, pystr,
                        time_in, time_out)
 from ._native import ffi, lib
-from .errors import check, invalid
+from .errors import Error, check, invalid
 
 if TYPE_CHECKING:  # pragma: no cover
     from .database import Database
 
-__all__ = ["Consent", "Guest", "Pref", "Prefs", "PrefIterator", "Stay",
-           "PREF_KINDS", "TIERS"]
+__all__ = ["Consent", "Guest", "GuestList", "Pref", "Prefs", "PrefIterator",
+           "Stay", "PREF_KINDS", "TIERS", "FIND_LIMIT"]
+
+#: Most guests ``db.guests.find()`` returns (``PF_FIND_LIMIT``).
+FIND_LIMIT = lib.PF_FIND_LIMIT
 
 
 class Consent(enum.IntFlag):
@@ -93,15 +100,29 @@ class Stay:
                    property=pystr(s.property), party=int(s.party))
 
 
-# Profile fields a caller may change, in pf_guest order.  The rest
-# (id, created, updated, stays) is maintained by the library.
-_WRITABLE = ("name", "email", "phone", "language", "loyalty_no", "tier",
-             "tags", "birth_date", "consent", "external_id")
-_TEXT = ("email", "phone", "language", "loyalty_no", "external_id")
+# Profile fields a caller may change, in pf_guest order, with their
+# pf_guest_update() mask bits.  The rest (id, created, updated, stays...)
+# is maintained by the library.
+_MASK = {
+    "name": lib.PF_GUEST_NAME,
+    "email": lib.PF_GUEST_EMAIL,
+    "phone": lib.PF_GUEST_PHONE,
+    "language": lib.PF_GUEST_LANGUAGE,
+    "loyalty_no": lib.PF_GUEST_LOYALTY_NO,
+    "birth_date": lib.PF_GUEST_BIRTH_DATE,
+    "tier": lib.PF_GUEST_TIER,
+    "tags": lib.PF_GUEST_TAGS,
+    "consent": lib.PF_GUEST_CONSENT,
+    "external_id": lib.PF_GUEST_EXTERNAL_ID,
+    "country": lib.PF_GUEST_COUNTRY,
+}
+_WRITABLE = tuple(_MASK)
+_TEXT = ("email", "phone", "language", "loyalty_no", "external_id", "country")
 
 
 def _guest_data(g: Any) -> Dict[str, Any]:
     """Copy a library-owned pf_guest into a dict of Python values."""
+    prefs = [Pref._from_c(g.prefs[i]) for i in range(g.pref_count)]
     return {
         "id": uuid.UUID(bytes=bytes(ffi.buffer(g.id.b, 16))),
         "name": pystr(g.name),
@@ -114,73 +135,110 @@ def _guest_data(g: Any) -> Dict[str, Any]:
         "birth_date": date_out(g.birth_date),
         "consent": Consent(g.consent),
         "external_id": pystr(g.external_id),
+        "country": pystr(g.country),
         "created": time_out(g.created),
         "updated": time_out(g.updated),
         "stays": int(g.stays),
         "complaints_open": int(g.complaints_open),
         "complaints_total": int(g.complaints_total),
         "not_satisfied_at": time_out(g.not_satisfied_at),
+        # The snapshot Prefs serves after close (see Prefs).
+        "prefs": {p.category: p for p in prefs},
     }
 
 
-def _check_fields(fields: Dict[str, Any]) -> None:
-    """Python-level type checks; the library checks lengths, UTF-8, words."""
-    if not isinstance(fields["name"], str):
-        raise TypeError("name must be a str")
-    for f in _TEXT:
-        v = fields[f]
-        if v is not None and not isinstance(v, str):
-            raise TypeError(f"{f} must be a str or None, not {type(v).__name__}")
-    if not isinstance(fields["tier"], str):
-        raise TypeError("tier must be a str such as 'gold'")
-    tags = fields["tags"]
-    if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
-        raise TypeError("tags must be a list of str")
-    if not isinstance(fields["consent"], int):
-        raise TypeError("consent must be a Consent flag")
+def _check_field(name: str, value: Any) -> None:
+    """Python-level type check of one writable field; the library checks
+    lengths, UTF-8, words and codes."""
+    if name == "name":
+        if not isinstance(value, str):
+            raise TypeError("name must be a str")
+    elif name in _TEXT:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
+    elif name == "tier":
+        if not isinstance(value, str):
+            raise TypeError("tier must be a str such as 'gold'")
+    elif name == "tags":
+        if isinstance(value, str) or not all(isinstance(t, str) for t in value):
+            raise TypeError("tags must be a list of str")
+    elif name == "consent":
+        if not isinstance(value, int):
+            raise TypeError("consent must be a Consent flag")
+
+
+def _set_field(g: Any, name: str, value: Any, keep: List[Any]) -> None:
+    """Store one writable field into the pf_guest `g`; strings live in `keep`."""
+    _check_field(name, value)
+    if name == "name":
+        g.name = cstr(value, "name", keep, required=True)
+    elif name in _TEXT:
+        setattr(g, name, cstr(value, name, keep))
+    elif name == "tier":
+        tier = ffi.new("pf_tier *")
+        check(lib.pf_tier_parse(tier, cstr(value, "tier", keep, required=True)))
+        g.tier = tier[0]
+    elif name == "tags":
+        tags = list(value)
+        if tags:
+            arr = ffi.new("const char *[]", [cstr(t, "tag", keep) for t in tags])
+            keep.append(arr)
+            g.tags = arr
+        else:
+            g.tags = ffi.NULL
+        g.tag_count = len(tags)
+    elif name == "birth_date":
+        g.birth_date = date_in(value, "birth_date")
+    elif name == "consent":
+        consent = int(value)
+        if consent < 0 or consent > 0xFFFFFFFF:
+            raise invalid("consent is not a Consent flag")
+        g.consent = consent
+    else:  # pragma: no cover - _WRITABLE and this function agree
+        raise AssertionError(name)
 
 
 def _c_guest(fields: Dict[str, Any], gid: Optional[uuid.UUID], keep: List[Any]) -> Any:
-    """A pf_guest for pf_guest_put; its strings live in `keep`."""
-    _check_fields(fields)
+    """A complete pf_guest (every writable field) for pf_guest_put or
+    pf_guest_get_or_put; its strings live in `keep`."""
     g = ffi.new("pf_guest *")
     keep.append(g)
     if gid is not None:
         ffi.memmove(g.id.b, gid.bytes, 16)
-    g.name = cstr(fields["name"], "name", keep, required=True)
-    for f in _TEXT:
-        setattr(g, f, cstr(fields[f], f, keep))
-    tier = ffi.new("pf_tier *")
-    check(lib.pf_tier_parse(tier, cstr(fields["tier"], "tier", keep, required=True)))
-    g.tier = tier[0]
-    tags = list(fields["tags"])
-    if tags:
-        arr = ffi.new("const char *[]", [cstr(t, "tag", keep) for t in tags])
-        keep.append(arr)
-        g.tags = arr
-    g.tag_count = len(tags)
-    g.birth_date = date_in(fields["birth_date"], "birth_date")
-    consent = int(fields["consent"])
-    if consent < 0 or consent > 0xFFFFFFFF:
-        raise invalid("consent is not a Consent flag")
-    g.consent = consent
+    for name in _WRITABLE:
+        _set_field(g, name, fields[name], keep)
     return g
 
 
+def _c_update(fields: Dict[str, Any], keep: List[Any]) -> Tuple[Any, int]:
+    """(pf_guest, mask) for pf_guest_update: only `fields` are set and
+    named in the mask.  Unknown or read-only names are a TypeError."""
+    g = ffi.new("pf_guest *")
+    keep.append(g)
+    mask = 0
+    for name, value in fields.items():
+        if name not in _MASK:
+            raise TypeError(f"update: {name!r} is not a writable profile field "
+                            f"(one of {', '.join(_WRITABLE)})")
+        _set_field(g, name, value, keep)
+        mask |= _MASK[name]
+    return g, mask
+
+
+# Attributes read the values copied out when the guest was read, so they
+# work after the database is closed; setting one changes only this object
+# until save().
 def _ro(name: str, doc: str) -> Any:
     def get(self: "Guest") -> Any:
-        self._db._check_open()
         return self._data[name]
     return property(get, doc=doc)
 
 
 def _rw(name: str, doc: str) -> Any:
     def get(self: "Guest") -> Any:
-        self._db._check_open()
         return self._data[name]
 
     def set_(self: "Guest", value: Any) -> None:
-        self._db._check_open()
         if name == "tags" and value is not None:
             value = list(value)
         if name == "consent":
@@ -192,21 +250,27 @@ def _rw(name: str, doc: str) -> Any:
 class Guest:
     """A guest profile, as read from the database.
 
-    Attributes (reading or writing any of them after the database was
-    closed raises :class:`~libprofile.Closed`):
+    Attributes: ``id`` (uuid.UUID), ``name``, ``email``, ``phone``,
+    ``language``, ``loyalty_no`` (str or None), ``tier`` (one of
+    :data:`TIERS`), ``tags`` (list of lower-case words), ``birth_date``
+    (datetime.date or None), ``consent`` (:class:`Consent`),
+    ``external_id`` (the guest's unique id in another system, str or
+    None), ``country`` (ISO 3166-1 alpha-3 code such as "MAC", or None);
+    read-only: ``created`` and ``updated`` (UTC datetimes), ``stays``
+    (int), ``complaints_open`` and ``complaints_total`` (ints, kept by
+    ``db.feedback``), ``not_satisfied_at`` (UTC datetime of the last
+    follow-up that found the guest not satisfied, or None).
 
-    ``id`` (uuid.UUID), ``name``, ``email``, ``phone``, ``language``,
-    ``loyalty_no`` (str or None), ``tier`` (one of :data:`TIERS`), ``tags``
-    (list of lower-case words), ``birth_date`` (datetime.date or None),
-    ``consent`` (:class:`Consent`), ``external_id`` (the guest's unique id
-    in another system, str or None); read-only: ``created`` and ``updated``
-    (UTC datetimes), ``stays`` (int), ``complaints_open`` and
-    ``complaints_total`` (ints, kept by ``db.feedback``),
-    ``not_satisfied_at`` (UTC datetime of the last follow-up that found the
-    guest not satisfied, or None).
+    Change attributes, then :meth:`save` to write what changed: only
+    those fields, in one transaction (``pf_guest_update``), so fields
+    another process changed meanwhile are kept.  ``prefs`` is a live
+    mapping of the guest's preferences.
 
-    Change attributes, then :meth:`save` to write what changed.
-    ``prefs`` is a live mapping of the guest's preferences.
+    The attributes are values copied out of the database: they stay
+    readable (and settable, locally) after the database is closed, like a
+    row fetched from sqlite3.  Only what reaches the database —
+    :meth:`save`, :meth:`refresh`, :meth:`stay_list`, writing ``prefs`` —
+    raises :class:`~libprofile.Closed` then.
     """
 
     __slots__ = ("_db", "_data", "_orig", "_prefs")
@@ -230,6 +294,8 @@ class Guest:
     consent = _rw("consent", "Consent flags (libprofile.Consent).")
     external_id = _rw("external_id", "Unique id in another system (a PMS, an import "
                       "source) or None; re-imports match on it.")
+    country = _rw("country", "Where the guest comes from: an ISO 3166-1 alpha-3 code "
+                  "(three upper-case letters, e.g. 'MAC', 'PRT'), or None.")
 
     def __init__(self, db: "Database", data: Dict[str, Any]) -> None:
         self._db = db
@@ -250,21 +316,24 @@ class Guest:
 
     @property
     def prefs(self) -> "Prefs":
-        """The guest's preferences, a live MutableMapping category -> value."""
-        self._db._check_open()
+        """The guest's preferences, a live MutableMapping category -> value
+        (after close: the preferences as last read or written through this
+        object, read-only; see :class:`Prefs`)."""
         if self._prefs is None:
             self._prefs = Prefs(self)
         return self._prefs
 
     def save(self) -> "Guest":
-        """Write the attributes changed since the guest was read, then
-        re-read it (``updated`` moves).  Fields changed meanwhile by someone
-        else and not by this object are kept.  Returns self."""
+        """Write the attributes changed since the guest was read — only
+        those, atomically — then re-read it (``updated`` moves).  Fields
+        changed meanwhile by someone else and not by this object are kept.
+        Returns self.  Raises Closed after the database was closed."""
         self._db.guests.update(self)
         return self
 
     def refresh(self) -> "Guest":
-        """Re-read the profile, dropping unsaved changes.  Returns self."""
+        """Re-read the profile (and the preferences snapshot), dropping
+        unsaved changes.  Returns self."""
         self._set_data(self._db.guests._load(self.id))
         return self
 
@@ -285,14 +354,33 @@ class Guest:
         return f"<Guest {self._data['id']} {self._data['name']!r}{state}>"
 
 
+class GuestList(List[Guest]):
+    """The guests ``db.guests.find()`` returned: a list, plus ``truncated``.
+
+    ``truncated`` is True when more guests matched than the list holds
+    (:data:`FIND_LIMIT`, 100): say "more than 100 matches, refine the
+    search" rather than show a partial list as if it were complete.
+    """
+
+    truncated: bool
+
+    def __init__(self, guests: Any = (), truncated: bool = False) -> None:
+        super().__init__(guests)
+        self.truncated = bool(truncated)
+
+    def __repr__(self) -> str:
+        more = ", truncated=True" if self.truncated else ""
+        return f"GuestList({list.__repr__(self)}{more})"
+
+
 class PrefIterator:
     """Iterates over a guest's preference categories, as they were when the
-    iteration started.  Raises Closed if the database is closed meanwhile."""
+    iteration started (read then: closing the database meanwhile does not
+    stop it)."""
 
-    __slots__ = ("_db", "_cats", "_pos")
+    __slots__ = ("_cats", "_pos")
 
-    def __init__(self, db: "Database", cats: List[str]) -> None:
-        self._db = db
+    def __init__(self, cats: List[str]) -> None:
         self._cats = cats
         self._pos = 0
 
@@ -300,7 +388,6 @@ class PrefIterator:
         return self
 
     def __next__(self) -> str:
-        self._db._check_open()
         if self._pos >= len(self._cats):
             raise StopIteration
         self._pos += 1
@@ -308,13 +395,20 @@ class PrefIterator:
 
 
 class Prefs(MutableMapping[str, str]):
-    """A guest's preferences as a mapping category -> value, read from and
-    written to the database on every access.
+    """A guest's preferences as a mapping category -> value.
 
+    While the database is open every read and write goes to the database.
     ``prefs["room.floor"] = "10"`` records a *like* observed by the front
     desk; use :meth:`set` to say more (a dislike or need, who observed it,
     a note).  ``del prefs[c]`` removes one; :meth:`get_pref` and
     :meth:`all` give the full :class:`Pref` records.
+
+    After the database is closed, reads (``prefs[c]``, :meth:`get_pref`,
+    :meth:`all`, ``len``, ``in``, iteration) answer from a snapshot: the
+    preferences read with the guest (``get``, ``find``, ``refresh``...),
+    updated by every read and write made through this object since.
+    Writes (:meth:`set`, ``prefs[c] = v``, ``del prefs[c]``) raise
+    :class:`~libprofile.Closed`.
     """
 
     __slots__ = ("_guest",)
@@ -325,6 +419,10 @@ class Prefs(MutableMapping[str, str]):
     @property
     def _db(self) -> "Database":
         return self._guest._db
+
+    @property
+    def _snapshot(self) -> Dict[str, Pref]:
+        return self._guest._data["prefs"]
 
     def set(self, category: str, value: str, kind: str = "like",
             observed_by: str = "front_desk", staff: Optional[str] = None,
@@ -352,14 +450,16 @@ class Prefs(MutableMapping[str, str]):
         cval = cstr(value, "value", keep, required=True)
         db = self._db._acquire()
         try:
-            rc = lib.pf_pref_set(db, gid, ccat, cval, obs)
-            check(rc)
+            check(lib.pf_pref_set(db, gid, ccat, cval, obs))
         finally:
             self._db._release()
+        # The stored record (count, first_seen...) for the snapshot.
+        self._read(category, required=False)
 
-    def get_pref(self, category: str) -> Pref:
-        """The full record of one preference; NotFound (a KeyError) if the
-        guest has none in `category`."""
+    def _read(self, category: str, required: bool) -> Optional[Pref]:
+        """Read one preference from the database and record what was found
+        in the snapshot.  None if there is none, or NotFound if
+        `required`."""
         keep: List[Any] = []
         gid = id_in(self._guest.id, "guest")
         ccat = cstr(category, "category", keep, required=True)
@@ -367,29 +467,51 @@ class Prefs(MutableMapping[str, str]):
         db = self._db._acquire()
         try:
             rc = lib.pf_pref_get(out, db, gid, ccat)
+            if rc == lib.PF_ENOTFOUND:
+                self._snapshot.pop(category, None)
+                if not required:
+                    return None
             check(rc)
         finally:
             self._db._release()
         try:
-            return Pref._from_c(out[0])
+            pref = Pref._from_c(out[0])
         finally:
             lib.pf_pref_free(out[0])
+        self._snapshot[category] = pref
+        return pref
+
+    def get_pref(self, category: str) -> Pref:
+        """The full record of one preference; NotFound (a KeyError) if the
+        guest has none in `category`."""
+        if not self._db.closed:
+            pref = self._read(category, required=True)
+            assert pref is not None
+            return pref
+        try:
+            return self._snapshot[category]
+        except KeyError:
+            raise Error(lib.PF_ENOTFOUND, f"guest {self._guest.id} has no preference "
+                        f"{category!r} (as last read; the database is closed)") from None
 
     def all(self) -> List[Pref]:
         """Every preference of the guest, sorted by category."""
+        if self._db.closed:
+            return sorted(self._snapshot.values(), key=lambda p: p.category)
         gid = id_in(self._guest.id, "guest")
         out = ffi.new("pf_pref_list **")
         db = self._db._acquire()
         try:
-            rc = lib.pf_pref_list_get(out, db, gid)
-            check(rc)
+            check(lib.pf_pref_list_get(out, db, gid))
         finally:
             self._db._release()
         try:
             lst = out[0]
-            return [Pref._from_c(lst.items[i]) for i in range(lst.count)]
+            prefs = [Pref._from_c(lst.items[i]) for i in range(lst.count)]
         finally:
             lib.pf_pref_list_free(out[0])
+        self._guest._data["prefs"] = {p.category: p for p in prefs}
+        return prefs
 
     # MutableMapping
     def __getitem__(self, category: str) -> str:
@@ -405,12 +527,14 @@ class Prefs(MutableMapping[str, str]):
         db = self._db._acquire()
         try:
             rc = lib.pf_pref_del(db, gid, ccat)
+            if rc == 0 or rc == lib.PF_ENOTFOUND:
+                self._snapshot.pop(category, None)
             check(rc)
         finally:
             self._db._release()
 
     def __iter__(self) -> Iterator[str]:
-        return PrefIterator(self._db, [p.category for p in self.all()])
+        return PrefIterator([p.category for p in self.all()])
 
     def __len__(self) -> int:
         return len(self.all())
@@ -425,6 +549,6 @@ class Prefs(MutableMapping[str, str]):
         return True
 
     def __repr__(self) -> str:
-        if self._db.closed:
-            return "<Prefs (database closed)>"
-        return "<Prefs " + repr({p.category: p.value for p in self.all()}) + ">"
+        state = " (database closed)" if self._db.closed else ""
+        return ("<Prefs " + repr({p.category: p.value for p in self.all()}) +
+                state + ">")

@@ -64,9 +64,10 @@ def prompts_from_list(db: "Database", lst: Any) -> List["Prompt"]:
     return [Prompt(db, _prompt_data(lst.items[i])) for i in range(lst.count)]
 
 
+# Attributes read the values copied out of the database: they work after
+# the database is closed.
 def _ro(name: str, doc: str) -> Any:
     def get(self: "Prompt") -> Any:
-        self._db._check_open()
         return self._data[name]
     return property(get, doc=doc)
 
@@ -74,8 +75,8 @@ def _ro(name: str, doc: str) -> Any:
 class Prompt:
     """One instruction to a department, as read from the database.
 
-    Attributes (read-only; reading them after the database was closed
-    raises :class:`~libprofile.Closed`): ``id`` (uuid.UUID, None for a
+    Attributes (read-only values copied out of the database, so they stay
+    readable after it is closed): ``id`` (uuid.UUID, None for a
     preview), ``guest`` (uuid.UUID), ``event_id``, ``department``,
     ``rule``, ``priority`` (one of :data:`PRIORITIES`), ``text``,
     ``status`` (one of :data:`STATUSES`), ``created``, ``due`` (UTC
@@ -84,7 +85,8 @@ class Prompt:
     department's feed).
 
     :meth:`ack`, :meth:`done` and :meth:`dismiss` change the stored prompt
-    and then re-read this object.
+    and then re-read this object; they, and :meth:`refresh`, raise
+    :class:`~libprofile.Closed` after the database was closed.
     """
 
     __slots__ = ("_db", "_data")

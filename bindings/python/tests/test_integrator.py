@@ -1,8 +1,11 @@
 """examples/integrator.py against its sample data."""
 
+import csv
 import os
 import subprocess
 import sys
+
+import libprofile
 
 from conftest import REPO
 
@@ -37,6 +40,20 @@ def test_integrator_prints_every_department(tmp_path):
     again = run("--db", str(tmp_path / "db"))
     assert again.returncode == 0, again.stderr
     assert again.stdout.split("\n== Check-ins")[1] == out.split("\n== Check-ins")[1]
+
+    # One profile per CRM row, found by get_or_add on the CRM's id (kept as
+    # external_id), with the export's country as the profile's country.
+    with open(os.path.join(REPO, "examples", "data", "guests.csv"), newline="",
+              encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    with libprofile.open(str(tmp_path / "db"), readonly=True) as db:
+        for row in rows:
+            found = db.guests.find(row["email"])
+            assert len(found) == 1, row["email"]
+            g = found[0]
+            assert (g.external_id, g.name, g.country) == \
+                (row["external_id"], row["name"], row["country"])
+            assert row["country"].lower() not in g.tags
 
 
 def test_integrator_temporary_db_and_errors(tmp_path):

@@ -24,20 +24,24 @@ def test_use_after_close_raises_closed(db, rules, guest):
     guest.prefs["room.floor"] = "10"
     ps = db.fire("check_in", guest=guest.id, event_id="e1")
     prefs = guest.prefs
-    it = iter(prefs)
     sub = db.subscribe(None, print)
     db.close()
+    # Everything that reaches the database raises Closed.
     actions = [
         lambda: db.guests.get(guest.id), lambda: db.guests.add("X"),
-        lambda: db.guests.find("x"), lambda: db.stays.list(guest.id),
+        lambda: db.guests.get_or_add("X", email="x@example.com"),
+        lambda: db.guests.find("x"), lambda: db.guests.update(guest.id, name="Y"),
+        lambda: db.stays.list(guest.id),
         lambda: db.rules.list(), lambda: db.prompts.pending("front_desk"),
         lambda: db.fire("check_in", guest=guest.id, event_id="e2"),
         lambda: db.preview("check_in", guest=guest.id), lambda: db.now(),
-        lambda: guest.name, lambda: setattr(guest, "name", "Y"), guest.save,
-        lambda: guest.prefs, lambda: prefs["room.floor"],
-        lambda: prefs.set("room.floor", "2"), lambda: len(prefs),
-        lambda: next(it), lambda: ps[0].text, lambda: ps[0].ack("mei"),
-        ps[0].refresh, sub.unsubscribe, lambda: db.subscribe(None, print),
+        guest.save, guest.refresh, guest.stay_list,
+        lambda: prefs.set("room.floor", "2"),
+        lambda: prefs.__setitem__("room.floor", "2"),
+        lambda: prefs.__delitem__("room.floor"),
+        lambda: ps[0].ack("mei"), lambda: ps[0].done("mei"),
+        lambda: ps[0].dismiss("mei", "no"), ps[0].refresh,
+        sub.unsubscribe, lambda: db.subscribe(None, print),
         db.__enter__,
     ]
     for action in actions:
