@@ -206,3 +206,4 @@ clean:
 -include bindings/python/Makefile.inc
 -include tests/bench/Makefile.inc
 -include tests/fuzz/Makefile.inc
+-include tests/oom/Makefile.inc
