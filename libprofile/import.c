@@ -1364,6 +1364,9 @@ static int next_line(csvr *c, FILE *f, char **buf, size_t *cap, cline *out)
 	errno = 0;
 	ssize_t n = getline(buf, cap, f);
 	if (n < 0) {
+		/* getline's ENOMEM sets no error flag: it would pass for the end. */
+		if (errno == ENOMEM)
+			return pf_seterr(PF_ENOMEM, "%s: out of memory", c->im->fn);
 		if (ferror(f))
 			return pf_seterr(PF_EIO, "%s: reading '%s': %s", c->im->fn, c->im->path,
 			                 strerror(errno ? errno : EIO));
@@ -1745,7 +1748,9 @@ static int jsonl_run(imp *im, FILE *f)
 		if ((rc = row_done(im, &r, conv, why)))
 			goto out;
 	}
-	if (ferror(f))
+	if (errno == ENOMEM)      /* getline: no error flag, see next_line */
+		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
+	else if (ferror(f))
 		rc = pf_seterr(PF_EIO, "%s: reading '%s': %s", im->fn, im->path,
 		               strerror(errno ? errno : EIO));
 out:
