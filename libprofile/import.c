@@ -1433,6 +1433,11 @@ static int csv_run(csvr *c, FILE *f)
 			size_t used = csv_parse(&c->p, l.text, l.len, csv_cb_field, csv_cb_row, c);
 			if (im->rc || im->stop)
 				break;
+			/* libcsv stops at a buffer it cannot grow: not bad quoting. */
+			if (csv_error(&c->p) == CSV_ENOMEM) {
+				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
+				goto out;
+			}
 			if (used < l.len || csv_error(&c->p) == CSV_EPARSE) {
 				if ((rc = resync(c, "bad quoting: a '\"' inside a field that is not "
 				                 "quoted, or text after a closing '\"'")))
