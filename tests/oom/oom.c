@@ -66,10 +66,12 @@
 #include "libprofile.h"
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <lmdb.h>
 #include <malloc.h>
 #include <stdatomic.h>
@@ -114,13 +116,30 @@ static void trace(void)
 	backtrace_symbols_fd(frames + 2, n - 2, 2);
 }
 
+/*
+ * jansson 2.14's lexer cannot survive a failed allocation: lex_save()
+ * ignores strbuffer_append_byte()'s failure, and lex_scan_string() then
+ * asserts or runs past its buffer (load.c).  So inside json_loadb (which
+ * this program also interposes, below) only the first allocation, the
+ * lexer's buffer that json_loadb checks, may fail; the later ones are
+ * spared and counted, and the harness moves on to the next N.
+ */
+static _Thread_local int in_json_load;   /* allocations seen inside json_loadb */
+static atomic_long spared;
+
 static bool fail_now(void)
 {
 	if (!atomic_load_explicit(&armed, memory_order_relaxed))
 		return false;
 	long n = atomic_fetch_add(&attempts, 1) + 1;
 	long t = atomic_load(&fail_at);
-	if (t > 0 && (n == t || (n > t && atomic_load(&forever)))) {
+	bool hit = t > 0 && (n == t || (n > t && atomic_load(&forever)));
+	if (in_json_load && in_json_load++ > 1) {
+		if (hit)
+			atomic_fetch_add(&spared, 1);
+		return false;
+	}
+	if (hit) {
 		if (atomic_fetch_add(&injected, 1) == 0 && trace_failures)
 			trace();
 		return true;
@@ -223,11 +242,23 @@ void *pvalloc(size_t size)
 	return memalign(page, (size + page - 1) / page * page);
 }
 
+json_t *json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error)
+{
+	static json_t *(*real)(const char *, size_t, size_t, json_error_t *);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "json_loadb");
+	in_json_load = 1;
+	json_t *j = real(buffer, buflen, flags, error);
+	in_json_load = 0;
+	return j;
+}
+
 /* n = 0 only counts.  Counters restart at every arming. */
 static void hook_arm(long n, bool fail_forever)
 {
 	atomic_store(&attempts, 0);
 	atomic_store(&injected, 0);
+	atomic_store(&spared, 0);
 	atomic_store(&fail_at, n);
 	atomic_store(&forever, fail_forever ? 1 : 0);
 	atomic_store(&armed, 1);
@@ -245,9 +276,10 @@ static void hook_disarm(void)
 
 typedef struct digest {
 	uint64_t a, b, n;
+	uint32_t records[32];     /* per named database, in LMDB's order */
 } digest;
 
-static const digest DIGEST_INIT = { 0xcbf29ce484222325ull, 0x6a09e667f3bcc909ull, 0 };
+static const digest DIGEST_INIT = { 0xcbf29ce484222325ull, 0x6a09e667f3bcc909ull, 0, { 0 } };
 
 static void dg_raw(digest *d, const void *p, size_t len)
 {
@@ -285,6 +317,11 @@ static void dg_s(digest *d, const char *s)
 static bool digest_eq(const digest *x, const digest *y)
 {
 	return x->a == y->a && x->b == y->b && x->n == y->n;
+}
+
+static bool records_eq(const digest *x, const digest *y)
+{
+	return memcmp(x->records, y->records, sizeof x->records) == 0;
 }
 
 /*
@@ -345,6 +382,7 @@ static int digest_env(MDB_env *env, digest *d)
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			dg(d, k.mv_data, k.mv_size);
 			dg(d, v.mv_data, v.mv_size);
+			d->records[i]++;
 		}
 		mdb_cursor_close(cur);
 		cur = NULL;
@@ -1580,6 +1618,11 @@ static int c_pure(struct run *r)
 #define C_NODB   0x1u
 #define C_NEWDIR 0x2u
 #define C_PURE   0x4u
+/* C_PARTIAL: documented to keep the transactions committed before a
+ * failure (pf_import_csv's batches): instead of an unchanged database,
+ * the rerun must end with as many records in every database as a clean
+ * run (re-running is safe: nothing doubled, nothing lost). */
+#define C_PARTIAL 0x8u
 
 struct oom_case {
 	const char *name;
@@ -1659,7 +1702,7 @@ static const struct oom_case cases[] = {
 	{ "retention run",               "pf_retention_run", c_retention, NULL, 0 },
 	{ "export guest JSON",           "pf_guest_export_json", c_export_json, NULL, 0 },
 	{ "import CSV",                  "pf_import_csv", c_import_csv, NULL, 0 },
-	{ "import CSV (batches of 2)",   "pf_import_csv", c_import_csv_rows, NULL, 0 },
+	{ "import CSV (batches of 2)",   "pf_import_csv", c_import_csv_rows, NULL, C_PARTIAL },
 	{ "import JSONL",                "pf_import_jsonl", c_import_jsonl, NULL, 0 },
 	{ "export JSONL",                "pf_export_jsonl", c_export_jsonl, NULL, 0 },
 	{ "export CSV",                  "pf_export_csv", c_export_csv, NULL, 0 },
@@ -1710,7 +1753,7 @@ struct ref {                      /* two clean runs of a case */
 };
 
 struct stats {
-	long runs[2], injected[2], absorbed[2], calls, nomsg, known;
+	long runs[2], injected[2], absorbed[2], spared[2], calls, nomsg, known;
 	const char *known_why;
 	long allocs;
 	double secs;
@@ -1756,7 +1799,7 @@ static int digest_after(struct run *r, const struct oom_case *c, digest *d)
 }
 
 struct outcome {
-	long injected, attempts;
+	long injected, attempts, spared;
 	int rc;
 	digest db, out;
 };
@@ -1800,6 +1843,7 @@ static bool run_case(const struct oom_case *c, int mode, long n, const struct re
 	o->rc = rc;
 	o->injected = atomic_load(&injected);
 	o->attempts = atomic_load(&attempts);
+	o->spared = atomic_load(&spared);
 	snprintf(msg, sizeof msg, "%s", pf_errmsg());
 	o->out = hash_outputs(&r);
 	bool out_left = rc != 0 && outputs_any(&r);
@@ -1816,7 +1860,15 @@ static bool run_case(const struct oom_case *c, int mode, long n, const struct re
 	hook_disarm();
 	st->calls++;
 
-	if (o->injected == 0) {
+	if (o->injected == 0 && o->spared) {
+		/* N fell inside jansson's lexer: nothing failed, nothing to check
+		 * but the leak count. */
+		if (rc != 0) {
+			report_fail(c, mode, n, "no allocation failed, yet it returned %s: %s",
+			            pf_strerror(rc), msg);
+			ok = false;
+		}
+	} else if (o->injected == 0) {
 		if (rc != 0) {
 			report_fail(c, mode, n, "no allocation failed, yet it returned %s: %s",
 			            pf_strerror(rc), msg);
@@ -1852,7 +1904,7 @@ static bool run_case(const struct oom_case *c, int mode, long n, const struct re
 		if (!(c->flags & C_NEWDIR)) {
 			if ((rc = digest_after(&r, c, &after)))
 				die("%s: digest: %s", c->name, mdb_strerror(rc));
-			if (!digest_eq(&before, &after)) {
+			if (!(c->flags & C_PARTIAL) && !digest_eq(&before, &after)) {
 				report_fail(c, mode, n, "returned PF_ENOMEM but the stored records "
 				            "changed (%s)", msg);
 				ok = false;
@@ -1880,6 +1932,15 @@ static bool run_case(const struct oom_case *c, int mode, long n, const struct re
 			report_fail(c, mode, n, "after PF_ENOMEM (%s), the same call with memory "
 			            "returned %s: %s", msg, pf_strerror(rc), pf_errmsg());
 			ok = false;
+		} else if (c->flags & C_PARTIAL) {
+			digest end;
+			if ((rc = digest_after(&r, c, &end)))
+				die("%s: digest: %s", c->name, mdb_strerror(rc));
+			if (ref && !records_eq(&end, &ref->db)) {
+				report_fail(c, mode, n, "after PF_ENOMEM and a rerun, the database "
+				            "holds other numbers of records than after a clean run");
+				ok = false;
+			}
 		} else if (ref && ref->det_out && !(c->flags & C_NODB)) {
 			digest out = hash_outputs(&r);
 			if (!digest_eq(&out, &ref->out)) {
@@ -1892,9 +1953,14 @@ static bool run_case(const struct oom_case *c, int mode, long n, const struct re
 		/* Succeeded though an allocation failed: only if its results are
 		 * those of a clean run. */
 		st->absorbed[mode]++;
-		if (opt_verbose)
+		if (opt_verbose) {
 			printf("  %s %s N=%ld: absorbed (succeeded)\n", c->name,
 			       mode ? "forever" : "once", n);
+			for (size_t i = 0; r.import && i < r.import->reject_count; i++)
+				printf("    rejected line %llu: %s\n",
+				       (unsigned long long)r.import->rejects[i].line,
+				       r.import->rejects[i].reason);
+		}
 		if ((rc = digest_after(&r, c, &o->db)))
 			die("%s: digest: %s", c->name, mdb_strerror(rc));
 		if (ref && ref->det_db && !digest_eq(&o->db, &ref->db)) {
@@ -1988,7 +2054,8 @@ static void run_all_modes(const struct oom_case *c, struct stats *st)
 				st->failed = true;
 				break;
 			}
-			if (!o.injected)
+			st->spared[mode] += o.spared;
+			if (!o.injected && !o.spared)
 				break;
 		}
 	}
@@ -2122,6 +2189,10 @@ int main(int argc, char **argv)
 			printf("  %s: %ld once / %ld forever runs succeeded although an allocation "
 			       "failed, with a clean run's results\n", c->name, st.absorbed[0],
 			       st.absorbed[1]);
+		if (st.spared[0] + st.spared[1])
+			printf("  %s: %ld once / %ld forever allocations spared inside json_loadb "
+			       "(jansson 2.14's lexer cannot survive them)\n", c->name, st.spared[0],
+			       st.spared[1]);
 		if (st.nomsg)
 			printf("  %s: %ld PF_ENOMEM returns left pf_errmsg() empty\n", c->name, st.nomsg);
 		if (st.known)
@@ -2131,6 +2202,7 @@ int main(int argc, char **argv)
 			total.runs[m] += st.runs[m];
 			total.injected[m] += st.injected[m];
 			total.absorbed[m] += st.absorbed[m];
+			total.spared[m] += st.spared[m];
 		}
 		total.calls += st.calls;
 		total.allocs += st.allocs;
@@ -2154,9 +2226,11 @@ int main(int argc, char **argv)
 	       now_s() - t0);
 	printf("oom: %zu cases, %zu public functions called under failing allocations; "
 	       "%ld + %ld allocation failures injected (once + forever) in %ld + %ld runs; "
-	       "%ld library calls; %ld absorbed; %ld known; %d failure(s)\n",
+	       "%ld library calls; %ld absorbed; %ld spared in jansson; %ld known; "
+	       "%d failure(s)\n",
 	       ran, nfn, total.injected[0], total.injected[1], total.runs[0], total.runs[1],
-	       total.calls, total.absorbed[0] + total.absorbed[1], total.known, failures);
+	       total.calls, total.absorbed[0] + total.absorbed[1],
+	       total.spared[0] + total.spared[1], total.known, failures);
 	if (!opt_case)
 		printf("oom: not run as cases (they return nothing; run in every cleanup): %s\n",
 		       skipped);
