@@ -1710,6 +1710,25 @@ static uint64_t jsonl_precount(FILE *f)
 	return n;
 }
 
+/*
+ * json_loadb, telling running out of memory from bad JSON.  jansson
+ * reports an allocation that failed inside its lexer as a syntax error
+ * (or with no message at all), so a failed parse is repeated: the same
+ * input gives the same error, unless memory ran out.
+ */
+static json_t *jsonl_parse(const char *text, size_t len, json_error_t *err, bool *oom)
+{
+	json_error_t again;
+	memset(err, 0, sizeof *err);
+	memset(&again, 0, sizeof again);
+	*oom = false;
+	json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, err);
+	if (!obj && !(obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &again)))
+		*oom = !err->text[0] || json_error_code(err) == json_error_out_of_memory ||
+		       err->position != again.position || strcmp(err->text, again.text) != 0;
+	return obj;
+}
+
 static int jsonl_run(imp *im, FILE *f)
 {
 	char *buf = NULL;
@@ -1738,11 +1757,16 @@ static int jsonl_run(imp *im, FILE *f)
 		int conv;
 		json_t *obj = NULL;
 		json_error_t err;
+		bool oom;
 		if (len > JSONL_LINE_MAX) {
 			conv = reason(why, "the line is longer than %d bytes", JSONL_LINE_MAX);
 		} else if (!pf_utf8_valid(text, len)) {
 			conv = reason(why, "the line is not valid UTF-8");
-		} else if (!(obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err))) {
+		} else if (!(obj = jsonl_parse(text, len, &err, &oom))) {
+			if (oom) {
+				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
+				goto out;
+			}
 			conv = reason(why, "invalid JSON at column %d: %s", err.column, err.text);
 		} else if (!json_is_object(obj)) {
 			conv = reason(why, "the line is not a JSON object");
