@@ -145,6 +145,7 @@ $(TEST_BIN): $(TEST_SRCS) $(TEST_HDRS) $(STATIC) | $(BUILD)/tests
 
 check: deps
 	@$(MAKE) --no-print-directory _check-c
+	@$(MAKE) --no-print-directory _check-oom-short
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory _check-readme
 
