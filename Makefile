@@ -155,6 +155,7 @@ $(TEST_BIN): $(TEST_SRCS) $(TEST_HDRS) $(STATIC) | $(BUILD)/tests
 check: deps
 	@$(MAKE) --no-print-directory _check-c
 	@$(MAKE) --no-print-directory _check-threads
+	@$(MAKE) --no-print-directory _check-oom-short
 	@$(MAKE) --no-print-directory _check-cli
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory _check-readme
@@ -235,3 +236,4 @@ clean:
 -include tests/bench/Makefile.inc
 -include tests/fuzz/Makefile.inc
 -include tests/threads/Makefile.inc
+-include tests/oom/Makefile.inc

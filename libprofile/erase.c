@@ -295,7 +295,11 @@ struct retain_args {
 	const pf_id *batch;
 	size_t batch_n;
 	uint64_t done;            /* anonymised by the batch's transaction */
+	bool last;                /* the last batch also journals the run */
+	uint64_t prior;           /* anonymised by the batches before it */
 };
+
+static int summary_txn(MDB_txn *txn, pf_db *db, void *arg);
 
 static int expired(MDB_txn *txn, pf_db *db, struct retain_args *a, const pf_guest_rec *r,
                    bool *out)
@@ -444,6 +448,14 @@ static int anonymise_txn(MDB_txn *txn, pf_db *db, void *arg)
 	/* The prompts of the whole batch, through the per-guest index. */
 	if (nall)
 		rc = erase_prompts(txn, db, all, nall, NULL, RETAIN);
+	/* The run's entry goes in with the last batch: a failure cannot leave
+	 * profiles anonymised by a run the journal does not show. */
+	if (!rc && a->last) {
+		uint64_t batch = a->done;
+		a->done += a->prior;
+		rc = summary_txn(txn, db, a);
+		a->done = batch;
+	}
 out:
 	pf_guest_rec_free(r);
 	free(people);
@@ -466,7 +478,8 @@ static int summary_txn(MDB_txn *txn, pf_db *db, void *arg)
 }
 
 /* Scan in a read transaction, anonymise in batches of RETENTION_BATCH
- * write transactions (each re-checks its profiles), then journal the run.
+ * write transactions (each re-checks its profiles); the last one journals
+ * the run.
  * Personal text outside the profile (prompts, feedback, journal) is
  * tombstoned exactly as pf_guest_erase does it. */
 int pf_retention_run(pf_retention_report *out, pf_db *db, uint32_t days_without_stay,
@@ -499,14 +512,18 @@ int pf_retention_run(pf_retention_report *out, pf_db *db, uint32_t days_without_
 	for (size_t i = 0; i < a.n; i += RETENTION_BATCH) {
 		a.batch = a.ids + i;
 		a.batch_n = a.n - i < RETENTION_BATCH ? a.n - i : RETENTION_BATCH;
+		a.last = i + a.batch_n == a.n;
+		a.prior = total;
 		if ((rc = pf_store_write(db, RETAIN, anonymise_txn, &a)))
 			goto out;
 		total += a.done;
 		if (out)
 			out->anonymised = total;
 	}
-	a.done = total;
-	rc = pf_store_write(db, RETAIN, summary_txn, &a);
+	if (a.n == 0) {           /* no batch: the entry has a transaction of its own */
+		a.done = 0;
+		rc = pf_store_write(db, RETAIN, summary_txn, &a);
+	}
 out:
 	free(a.ids);
 	return rc;

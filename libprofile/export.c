@@ -29,7 +29,7 @@
 
 void pf_string_free(char *s)
 {
-	/* json_dumps() memory comes from malloc. */
+	/* dumps() memory comes from malloc. */
 	free(s);
 }
 
@@ -41,6 +41,46 @@ void pf_string_free(char *s)
 typedef struct jb {
 	bool oom;
 } jb;
+
+/* json_dumps() with a failure that sticks: jansson 2.14 does not check
+ * the write of an object's key, so a json_dumps() whose buffer failed to
+ * grow there returns text without the key.  Once a write fails every
+ * later one fails too, and the dump returns NULL. */
+struct dump_buf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static int dump_append(const char *data, size_t size, void *arg)
+{
+	struct dump_buf *d = arg;
+	if (!d->failed && d->len + size >= d->cap) {
+		size_t cap = (d->len + size + 1) * 2;
+		char *s = realloc(d->s, cap);
+		d->failed = !s;
+		if (s) {
+			d->s = s;
+			d->cap = cap;
+		}
+	}
+	if (d->failed)
+		return -1;
+	memcpy(d->s + d->len, data, size);
+	d->len += size;
+	d->s[d->len] = '\0';
+	return 0;
+}
+
+static char *dumps(const json_t *root, size_t flags)
+{
+	struct dump_buf d = { NULL, 0, 0, false };
+	if (json_dump_callback(root, dump_append, &d, flags) != 0 || d.failed || !d.s) {
+		free(d.s);
+		return NULL;
+	}
+	return d.s;
+}
 
 static void put(jb *b, json_t *obj, const char *key, json_t *v)
 {
@@ -411,7 +451,7 @@ int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest)
 		rc = json_fail(&b, EXPORT);
 		goto out;
 	}
-	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	*out = dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!*out)
 		rc = json_fail(&b, EXPORT);
 out:
@@ -576,7 +616,7 @@ static int jsonl_guest(const pf_guest_rec *r, void *arg)
 		put(&b, root, "prefs", prefs);
 	}
 	int rc = 0;
-	char *line = b.oom ? NULL : json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *line = b.oom ? NULL : dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!line)
 		return json_fail(&b, EXPORT_JSONL);

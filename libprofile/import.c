@@ -1364,6 +1364,9 @@ static int next_line(csvr *c, FILE *f, char **buf, size_t *cap, cline *out)
 	errno = 0;
 	ssize_t n = getline(buf, cap, f);
 	if (n < 0) {
+		/* getline's ENOMEM sets no error flag: it would pass for the end. */
+		if (errno == ENOMEM)
+			return pf_seterr(PF_ENOMEM, "%s: out of memory", c->im->fn);
 		if (ferror(f))
 			return pf_seterr(PF_EIO, "%s: reading '%s': %s", c->im->fn, c->im->path,
 			                 strerror(errno ? errno : EIO));
@@ -1430,6 +1433,11 @@ static int csv_run(csvr *c, FILE *f)
 			size_t used = csv_parse(&c->p, l.text, l.len, csv_cb_field, csv_cb_row, c);
 			if (im->rc || im->stop)
 				break;
+			/* libcsv stops at a buffer it cannot grow: not bad quoting. */
+			if (csv_error(&c->p) == CSV_ENOMEM) {
+				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
+				goto out;
+			}
 			if (used < l.len || csv_error(&c->p) == CSV_EPARSE) {
 				if ((rc = resync(c, "bad quoting: a '\"' inside a field that is not "
 				                 "quoted, or text after a closing '\"'")))
@@ -1702,6 +1710,25 @@ static uint64_t jsonl_precount(FILE *f)
 	return n;
 }
 
+/*
+ * json_loadb, telling running out of memory from bad JSON.  jansson
+ * reports an allocation that failed inside its lexer as a syntax error
+ * (or with no message at all), so a failed parse is repeated: the same
+ * input gives the same error, unless memory ran out.
+ */
+static json_t *jsonl_parse(const char *text, size_t len, json_error_t *err, bool *oom)
+{
+	json_error_t again;
+	memset(err, 0, sizeof *err);
+	memset(&again, 0, sizeof again);
+	*oom = false;
+	json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, err);
+	if (!obj && !(obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &again)))
+		*oom = !err->text[0] || json_error_code(err) == json_error_out_of_memory ||
+		       err->position != again.position || strcmp(err->text, again.text) != 0;
+	return obj;
+}
+
 static int jsonl_run(imp *im, FILE *f)
 {
 	char *buf = NULL;
@@ -1730,11 +1757,16 @@ static int jsonl_run(imp *im, FILE *f)
 		int conv;
 		json_t *obj = NULL;
 		json_error_t err;
+		bool oom;
 		if (len > JSONL_LINE_MAX) {
 			conv = reason(why, "the line is longer than %d bytes", JSONL_LINE_MAX);
 		} else if (!pf_utf8_valid(text, len)) {
 			conv = reason(why, "the line is not valid UTF-8");
-		} else if (!(obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err))) {
+		} else if (!(obj = jsonl_parse(text, len, &err, &oom))) {
+			if (oom) {
+				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
+				goto out;
+			}
 			conv = reason(why, "invalid JSON at column %d: %s", err.column, err.text);
 		} else if (!json_is_object(obj)) {
 			conv = reason(why, "the line is not a JSON object");
@@ -1745,7 +1777,9 @@ static int jsonl_run(imp *im, FILE *f)
 		if ((rc = row_done(im, &r, conv, why)))
 			goto out;
 	}
-	if (ferror(f))
+	if (errno == ENOMEM)      /* getline: no error flag, see next_line */
+		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
+	else if (ferror(f))
 		rc = pf_seterr(PF_EIO, "%s: reading '%s': %s", im->fn, im->path,
 		               strerror(errno ? errno : EIO));
 out:

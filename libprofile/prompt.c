@@ -853,6 +853,33 @@ int pf_unsubscribe(pf_db *db, const char *department, pf_prompt_fn fn, void *pay
 	return 0;
 }
 
+/* Out of memory for the list of calls: the prompts are committed, so the
+ * subscribers still get them, in the same order, each call looked up
+ * again under the lock (a subscription another thread adds or removes
+ * meanwhile may be skipped or called; callbacks themselves may not). */
+static void deliver_one_by_one(pf_db *db, const pf_prompt_list *list)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		for (size_t k = 0;; k++) {
+			pf_prompt_fn fn = NULL;
+			void *payload = NULL;
+			size_t seen = 0;
+			pthread_mutex_lock(&db->sub_lock);
+			for (struct pf_sub *s = db->subs; s && !fn; s = s->next)
+				if ((!s->department ||
+				     strcmp(s->department, list->items[i].department) == 0) &&
+				    seen++ == k) {
+					fn = s->fn;
+					payload = s->payload;
+				}
+			pthread_mutex_unlock(&db->sub_lock);
+			if (!fn)
+				break;
+			fn(&list->items[i], payload);
+		}
+	}
+}
+
 void pf_prompts_deliver(pf_db *db, const pf_prompt_list *list)
 {
 	struct call {
@@ -882,10 +909,10 @@ void pf_prompts_deliver(pf_db *db, const pf_prompt_list *list)
 					calls[j++] = (struct call){ s->fn, s->payload, &list->items[i] };
 	}
 	pthread_mutex_unlock(&db->sub_lock);
-	/* Out of memory here means no delivery: the prompts are committed and
-	 * stay visible through pf_prompts_pending and pf_prompts_seq. */
-	if (!calls)
+	if (n && !calls) {
+		deliver_one_by_one(db, list);
 		return;
+	}
 	for (size_t j = 0; j < n; j++)
 		calls[j].fn(calls[j].prompt, calls[j].payload);
 	free(calls);
