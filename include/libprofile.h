@@ -1831,7 +1831,7 @@ typedef struct pf_verify_report {
  *    stays, with no guest to count it);
  *  - contact and name: each entry names an existing guest whose record
  *    produces that key; an external id ("x:") names one guest only;
- *  - stay: each names an existing guest, departure after arrival;
+ *  - stay: each names an existing guest; departure is not before arrival;
  *  - event: each prompt it lists exists, came from that event and has
  *    the event's guest;
  *  - prompt: the record holds the id of its key; it is in its department's

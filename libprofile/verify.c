@@ -757,8 +757,9 @@ static int check_stay(vctx *v, const MDB_val *key, const MDB_val *val, const cha
 	}
 	pf_date departure = s.departure;
 	pf_stay_clear(&s);
-	if (departure <= arrival &&
-	    (rc = problem(v, PF_DBI_STAY, kt, "departure is not after arrival")))
+	/* The header allows a day-use stay (departure == arrival). */
+	if (departure < arrival &&
+	    (rc = problem(v, PF_DBI_STAY, kt, "departure is before arrival")))
 		return rc;
 	rc = vget(v, PF_DBI_GUEST, k, ID_LEN, &d);
 	if (rc == PF_ENOTFOUND)
