@@ -778,3 +778,128 @@ Test(verify, every_problem_is_counted_past_the_listed_limit)
 	cr_assert(eq(u64, r->databases[PF_DBI_NAME].problems, PF_VERIFY_PROBLEMS_MAX + 5));
 	pf_verify_report_free(r);
 }
+
+/* ---- more index directions */
+
+Test(verify, stale_name_entry_of_a_live_guest_is_reported)
+{
+	scene s;
+	vf_scene(&s);
+	unsigned char k[64];
+	memcpy(k, "robert\0", 7);                  /* bo is not called that */
+	memcpy(k + 7, s.bo.b, 16);
+	raw_put(tdb, PF_DBI_NAME, k, 23, "", 0);
+	char key[128], gs[PF_ID_STRLEN + 1];
+	pf_id_format(gs, &s.bo);
+	snprintf(key, sizeof key, "[23 bytes] guest %s", gs);
+	vf_expect_one("name", key, "does not give this key");
+}
+
+Test(verify, dangling_feedback_index_entry_is_reported)
+{
+	scene s;
+	vf_scene(&s);
+	pf_id ghost;
+	pf_id_generate(&ghost);
+	unsigned char ik[PF_FEEDBACK_INDEX_KEY_LEN];
+	pf_feedback_index_key(ik, &s.bo, T0, &ghost);
+	raw_put(tdb, PF_DBI_FEEDBACK, ik, sizeof ik, "", 0);
+	pf_verify_report *r = vf_run();
+	cr_assert(eq(sz, r->count, 1));
+	cr_assert(eq(str, (char *)r->items[0].database, "feedback"));
+	char gs[PF_ID_STRLEN + 1];
+	pf_id_format(gs, &ghost);
+	cr_assert(strstr(r->items[0].key, gs) != NULL && r->items[0].key[0] == 'g');
+	cr_assert(strstr(r->items[0].problem, "which does not exist") != NULL);
+	pf_verify_report_free(r);
+
+	/* An entry for a real record under the wrong guest. */
+	raw_put(tdb, PF_DBI_FEEDBACK, ik, sizeof ik, NULL, 0);
+	pf_feedback_index_key(ik, &s.ana, T0, &s.open_complaint);
+	raw_put(tdb, PF_DBI_FEEDBACK, ik, sizeof ik, "", 0);
+	r = vf_run();
+	cr_assert(eq(sz, r->count, 1));
+	cr_assert(strstr(r->items[0].problem, "about another guest") != NULL);
+	pf_verify_report_free(r);
+}
+
+Test(verify, event_prompts_are_checked)
+{
+	scene s;
+	vf_scene(&s);
+	/* bo's check-in now claims ana's prompt. */
+	size_t len = 0;
+	unsigned char *v = raw_get(tdb, PF_DBI_EVENT, "ci-200", 6, &len);
+	cr_assert(v != NULL);
+	pf_event_rec e;
+	assert_ok(pf_codec_event_decode(&e, v, len));
+	free(v);
+	cr_assert(ge(sz, e.prompt_count, 1));
+	e.prompts[0] = s.ana_prompt;
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	assert_ok(pf_codec_event_encode(&sb, &e));
+	raw_put(tdb, PF_DBI_EVENT, "ci-200", 6, sb.data, sb.size);
+	vf_expect_one("event", "event ci-200", "which another event made");
+
+	/* A prompt that does not exist. */
+	pf_id_generate(&e.prompts[0]);
+	msgpack_sbuffer_clear(&sb);
+	assert_ok(pf_codec_event_encode(&sb, &e));
+	raw_put(tdb, PF_DBI_EVENT, "ci-200", 6, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	pf_event_rec_clear(&e);
+	vf_expect_one("event", "event ci-200", "which does not exist");
+}
+
+Test(verify, sequence_numbers_are_checked)
+{
+	scene s;
+	vf_scene(&s);
+	/* A journal entry beyond meta "seq.journal" (a copy of an entry about
+	 * no guest, so it needs no index entry). */
+	uint64_t last = 0;
+	assert_ok(pf_journal_last_seq(&last, tdb));
+	unsigned char ek[8];
+	size_t len = 0;
+	pf_be64_put(ek, last);                     /* journal.trim: no guest */
+	unsigned char *v = raw_get(tdb, PF_DBI_JOURNAL, ek, 8, &len);
+	cr_assert(v != NULL);
+	pf_be64_put(ek, last + 5);
+	raw_put(tdb, PF_DBI_JOURNAL, ek, 8, v, len);
+	free(v);
+	char key[32];
+	snprintf(key, sizeof key, "seq %llu", (unsigned long long)last + 5);
+	vf_expect_one("journal", key, "not between 1 and meta \"seq.journal\"");
+	raw_put(tdb, PF_DBI_JOURNAL, ek, 8, NULL, 0);
+
+	/* meta "seq.prompt" behind the prompts stored. */
+	unsigned char one[8];
+	pf_be64_put(one, 1);
+	raw_put(tdb, PF_DBI_META, "seq.prompt", 10, one, 8);
+	pf_verify_report *r = vf_run();
+	cr_assert(gt(sz, r->count, 1));
+	for (size_t i = 0; i < r->count; i++) {
+		cr_assert(eq(str, (char *)r->items[i].database, "prompt"));
+		cr_assert(strstr(r->items[i].problem, "meta \"seq.prompt\"") != NULL);
+	}
+	pf_verify_report_free(r);
+}
+
+Test(verify, not_duplicate_marks_are_checked)
+{
+	scene s;
+	vf_scene(&s);
+	unsigned char k[35];
+	pf_id other;
+	pf_id_generate(&other);
+	memcpy(k, "nd:", 3);
+	memcpy(k + 3, s.ana.b, 16);
+	memcpy(k + 19, other.b, 16);
+	raw_put(tdb, PF_DBI_META, k, sizeof k, "", 0);
+	char a[PF_ID_STRLEN + 1], b[PF_ID_STRLEN + 1], key[128];
+	pf_id_format(a, &s.ana);
+	pf_id_format(b, &other);
+	snprintf(key, sizeof key, "nd:%s:%s", a, b);
+	vf_expect_one("meta", key, "no mirror");
+}
