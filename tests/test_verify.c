@@ -323,7 +323,7 @@ Test(verify, realistic_database_is_clean)
 	fprintf(stderr, "\n");
 	pf_verify_report_free(r);
 
-	/* Still clean after reopening, and read-only. */
+	/* Still clean after reopening. */
 	db_reopen();
 	vf_clean();
 }
