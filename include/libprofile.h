@@ -1735,6 +1735,146 @@ PF_EXTERN int pf_export_jsonl(pf_db *db, const char *path);
  */
 PF_EXTERN int pf_export_csv(pf_db *db, const char *path);
 
+/* ------------------------------------------------------------------ */
+/* Verifying a database                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * pf_verify() reads the whole database in one read transaction and checks
+ * what the library keeps true of it: every record decodes, keys have their
+ * shape, every index entry points at a record that carries it and every
+ * record has its index entries, and the counters on each guest record
+ * agree with its stays and complaints.  It changes nothing, takes no
+ * write lock, and other processes keep reading and writing meanwhile
+ * (their changes after its snapshot are not seen).
+ *
+ * WHAT LMDB 0.9 CANNOT DETECT.  LMDB keeps no checksums.  It checks a
+ * page's number and type when it reads the page (a mismatch is MDB_CORRUPTED
+ * or MDB_PAGE_NOTFOUND, which pf_verify reports as damage of that
+ * database), but nothing else:
+ *
+ *  - A flipped bit in a key or a value is read as it is.  In a record,
+ *    pf_verify's strict decoding or its cross-checks usually see it; a bit
+ *    that turns one valid value into another (a date, a count, a letter of
+ *    a preference, a status) decodes as a valid record, and only the
+ *    checks below that value takes part in can notice.
+ *  - A flipped bit in a branch page, a page pointer, a node's offset or
+ *    size, or a page header makes mdb_cursor_get() follow garbage: it may
+ *    return records of another subtree (pf_verify then reports keys out of
+ *    place, missing index entries or an entry count that disagrees), or
+ *    read outside the file and kill the process with SIGSEGV or SIGBUS.
+ *    No library call can survive that, pf_verify included.
+ *  - Free pages and old page versions are not read at all.
+ *
+ * So run pf_verify in a child process: fork(), pf_open() the directory in
+ * the child (never use the parent's pf_db after fork), call pf_verify and
+ * pass the report back (a pipe, or exit status); when the child is killed
+ * by a signal, the data file is damaged where LMDB cannot survive it.  In
+ * both cases of damage (a report with problems, or a killed child) stop
+ * writing to the database and restore it from the latest backup
+ * (pf_backup() / pf_compact(); README, "Data management"); keep the damaged
+ * copy for analysis.  `frontdesk verify` does the child-process part.
+ */
+
+/** One problem pf_verify() found.  Strings are owned by the report. */
+typedef struct pf_verify_problem {
+	const char *database;      /**< "meta", "guest", "contact", "name", "stay",
+	                                "rule", "event", "prompt", "queue",
+	                                "feedback" or "journal" (static) */
+	const char *key;           /**< the record's key, written as our ids, sequence
+	                                numbers, dates and lengths, e.g.
+	                                "guest 1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+	                                "seq 42", "e: [21 bytes] -> guest ...";
+	                                keys holding guest data (contact and name
+	                                entries) never show that data; other
+	                                unreadable keys are in hex */
+	const char *problem;       /**< what is wrong, naming fields, databases and
+	                                ids, never guest data */
+} pf_verify_problem;
+
+/** Records read in one database. */
+typedef struct pf_verify_database {
+	const char *name;          /**< as pf_verify_problem.database (static) */
+	uint64_t records;          /**< keys read (for `contact`, key/id pairs) */
+	uint64_t problems;         /**< problems found in it, listed or not */
+} pf_verify_database;
+
+/** At most this many problems are listed; more are counted. */
+#define PF_VERIFY_PROBLEMS_MAX 10000
+
+/** What pf_verify() found; free with pf_verify_report_free(). */
+typedef struct pf_verify_report {
+	size_t count;              /**< problems listed; 0: the database is clean */
+	pf_verify_problem *items;  /**< in the order found: by database, then key */
+	uint64_t problems;         /**< problems found; more than count when over
+	                                PF_VERIFY_PROBLEMS_MAX */
+	size_t database_count;     /**< every database walked, in a fixed order */
+	pf_verify_database *databases;
+} pf_verify_report;
+
+/**
+ * Check the whole database in one read transaction (see above) and
+ * return what was found in a new report *out, freed with
+ * pf_verify_report_free().  The checks:
+ *
+ *  - every key has its shape (16-byte ids, big-endian sequence numbers,
+ *    a stay key = guest id + big-endian arrival date) and every record
+ *    decodes strictly; LMDB's own entry count of each database matches
+ *    the records read;
+ *  - guest: each record's contact ("e:" "p:" "l:" "x:") and name index
+ *    entries exist (an anonymised profile has no name entry: retention
+ *    removes it); `stays` equals the number of its stay records;
+ *    complaints_total equals the number of complaint feedback records
+ *    naming it and complaints_open those still open or in progress
+ *    (merge moves a duplicate's feedback and adds its counters to the
+ *    kept profile, so both hold there too; an erased guest's feedback
+ *    stays, with no guest to count it);
+ *  - contact and name: each entry names an existing guest whose record
+ *    produces that key; an external id ("x:") names one guest only;
+ *  - stay: each names an existing guest; departure is not before arrival;
+ *  - event: each prompt it lists exists, came from that event and has
+ *    the event's guest;
+ *  - prompt: the record holds the id of its key; it is in its department's
+ *    feed (sequence number, not above meta "seq.prompt" and
+ *    "seq.dept:DEPT") and in its guest's index, and in the department's
+ *    open work list and the overdue list exactly while pending or
+ *    acknowledged;
+ *  - queue: each work-list, overdue, feed and per-guest entry names an
+ *    existing prompt with that department, due time, priority, sequence
+ *    number, guest and an open status where the list requires one;
+ *  - feedback: each record has its per-guest index entry and the prompts
+ *    it made exist; each index entry names a record of that guest and
+ *    time;
+ *  - journal: each entry's sequence number is at most meta "seq.journal"
+ *    and an entry about a guest has its per-guest index entry; each index
+ *    entry names an existing entry about that guest;
+ *  - meta: known keys only; counters are 8 bytes; merge records decode
+ *    and are linked from both profiles ("mg:"), every link names a merge
+ *    record of that profile, and every "not a duplicate" mark has its
+ *    mirror.
+ *
+ * Records of guests that no longer exist (erased, or merged away) are not
+ * problems where the library keeps them: prompts, feedback, events and
+ * journal entries.  Problems name the database and key and never quote
+ * guest data.  Cost: one pass over every database, plus a look-up per
+ * index entry and a range read of each guest's stays; memory grows with
+ * the number of feedback records (a few dozen bytes each) and of problems
+ * listed.
+ *
+ * Returns 0 when the walk completed, whatever it found (report->count 0:
+ * the database is clean).  Damage LMDB detects in a database's pages
+ * (MDB_CORRUPTED, MDB_PAGE_NOTFOUND) is a problem of that database: its
+ * walk stops there and the others go on.  Damage LMDB cannot detect may
+ * crash the process (see above).
+ *
+ * Errors (the walk could not run; *out is NULL): PF_EINVAL (NULL out or
+ * db), PF_ENOMEM, PF_EIO, PF_EBUSY (no reader slot).
+ */
+PF_EXTERN int pf_verify(pf_verify_report **out, pf_db *db);
+
+/** Free a report of pf_verify() and its strings.  NULL is a no-op. */
+PF_EXTERN void pf_verify_report_free(pf_verify_report *report);
+
 #ifdef __cplusplus
 }
 #endif

@@ -127,6 +127,14 @@ static void idx_key(unsigned char k[IDX_LEN], const pf_id *guest, pf_time at, co
 	memcpy(k + 1 + ID_LEN + 8, id->b, ID_LEN);
 }
 
+/* For verify.c: the per-guest index key of a feedback record. */
+_Static_assert(IDX_LEN == PF_FEEDBACK_INDEX_KEY_LEN, "feedback index key length");
+void pf_feedback_index_key(unsigned char k[PF_FEEDBACK_INDEX_KEY_LEN], const pf_id *guest,
+                           pf_time at, const pf_id *id)
+{
+	idx_key(k, guest, at, id);
+}
+
 static void event_id(char buf[EVENT_ID_MAX], const pf_id *id)
 {
 	char s[PF_ID_STRLEN + 1];

@@ -263,6 +263,33 @@ int pf_guest_contact_keys(const pf_guest_rec *r, pf_contact_keys *out)
 	return rc;
 }
 
+/* For verify.c: every index key reindex() would write for r (r->g.id
+ * set), contact keys and name keys alike. */
+_Static_assert(NAME_WORDS_MAX <= PF_NAME_KEYS_MAX &&
+               sizeof(((idx_key *)0)->b) <= PF_NAME_KEY_MAX &&
+               sizeof(((idx_key *)0)->b) <= PF_CONTACT_KEY_MAX,
+               "pf_index_keys must hold every key index_keys() makes");
+int pf_guest_index_keys(const pf_guest_rec *r, pf_index_keys *out)
+{
+	idx_keys *ks = calloc(1, sizeof *ks);
+	if (!ks)
+		return pf_seterr(PF_ENOMEM, "out of memory");
+	int rc = index_keys(ks, r);
+	out->contact.n = out->nname = 0;
+	for (size_t i = 0; rc == 0 && i < ks->ncontact && i < PF_CONTACT_KEYS_MAX; i++) {
+		memcpy(out->contact.key[i], ks->contact[i].b, ks->contact[i].len);
+		out->contact.len[i] = ks->contact[i].len;
+		out->contact.n++;
+	}
+	for (size_t i = 0; rc == 0 && i < ks->nname && i < PF_NAME_KEYS_MAX; i++) {
+		memcpy(out->name[i], ks->name[i].b, ks->name[i].len);
+		out->name_len[i] = ks->name[i].len;
+		out->nname++;
+	}
+	free(ks);
+	return rc;
+}
+
 /* ------------------------------------------------ in-transaction helpers */
 
 int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,

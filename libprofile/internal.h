@@ -555,6 +555,26 @@ typedef struct pf_contact_keys {
 } pf_contact_keys;
 int pf_guest_contact_keys(const pf_guest_rec *r, pf_contact_keys *out);
 
+/* ------------------------------------------------------------------ */
+/* guest.c helper for verify.c                                          */
+/* ------------------------------------------------------------------ */
+
+/** Every index key of a guest record exactly as pf_guest_reindex()
+ *  writes them: the contact keys (each stored in `contact` with the
+ *  guest's id as its value) and the name keys (folded name from a word
+ *  start + '\0' + id, stored in `name` with an empty value).  r->g.id
+ *  must be set.  Returns 0, PF_ENOMEM, or PF_EINVAL when a stored name
+ *  or contact cannot be folded. */
+#define PF_NAME_KEYS_MAX 8
+#define PF_NAME_KEY_MAX 512
+typedef struct pf_index_keys {
+	pf_contact_keys contact;
+	size_t nname;
+	size_t name_len[PF_NAME_KEYS_MAX];
+	unsigned char name[PF_NAME_KEYS_MAX][PF_NAME_KEY_MAX];
+} pf_index_keys;
+int pf_guest_index_keys(const pf_guest_rec *r, pf_index_keys *out);
+
 /* Meta keys owned by merge.c (binary ids follow the prefix):
  *   "merge:" MERGE16            -> merge record (codec)
  *   "mg:" GUEST16 MERGE16       -> empty: the merges a guest took part in
@@ -687,5 +707,36 @@ int pf_feedback_set_guest(MDB_txn *txn, pf_db *db, const pf_id *feedback,
  *  severity, dates, status and outcome stay so the figures stay right.
  *  The guest id (a random UUID) and the index stay. */
 int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest);
+
+/* ------------------------------------------------------------------ */
+/* verify.c — read-only checker; key builders it borrows from the files */
+/* that own the layouts (prompt.c, feedback.c, journal.c)                */
+/* ------------------------------------------------------------------ */
+
+/** The `queue` keys pf_prompt_store() writes for prompt p (prompt.c):
+ *  key[0] its department feed entry ('s', value = the prompt id), key[1]
+ *  its per-guest entry ('g'), and while p is pending or acknowledged
+ *  key[2] its work-list entry ('o') and key[3] its overdue entry ('d').
+ *  Returns out->n (2 or 4), or 0 when p's department is missing or too
+ *  long for a key. */
+#define PF_QUEUE_KEY_MAX (1 + PF_FIELD_MAX + 1 + 8 + 1 + 16)
+typedef struct pf_queue_keys {
+	size_t n;
+	size_t len[4];
+	unsigned char key[4][PF_QUEUE_KEY_MAX];
+} pf_queue_keys;
+size_t pf_prompt_queue_keys(const pf_prompt *p, pf_queue_keys *out);
+
+/** The per-guest index key of feedback `id` recorded at `at` for
+ *  `guest` in the `feedback` db (feedback.c). */
+#define PF_FEEDBACK_INDEX_KEY_LEN (1 + 16 + 8 + 16)
+void pf_feedback_index_key(unsigned char k[PF_FEEDBACK_INDEX_KEY_LEN], const pf_id *guest,
+                           pf_time at, const pf_id *id);
+
+/** The per-guest index key of journal entry `seq` about `guest`
+ *  (journal.c). */
+#define PF_JOURNAL_INDEX_KEY_LEN (1 + 16 + 8)
+void pf_journal_index_key(unsigned char k[PF_JOURNAL_INDEX_KEY_LEN], const pf_id *guest,
+                          uint64_t seq);
 
 #endif /* PF_INTERNAL_H */

@@ -113,6 +113,14 @@ static size_t idx_key(unsigned char k[IDX_LEN], const pf_id *guest, uint64_t seq
 	return IDX_LEN;
 }
 
+/* For verify.c: the per-guest index key of entry `seq`. */
+_Static_assert(IDX_LEN == PF_JOURNAL_INDEX_KEY_LEN, "journal index key length");
+void pf_journal_index_key(unsigned char k[PF_JOURNAL_INDEX_KEY_LEN], const pf_id *guest,
+                          uint64_t seq)
+{
+	idx_key(k, guest, seq);
+}
+
 /* Store entry `j` under j->seq, with its index key. */
 static int entry_put(MDB_txn *txn, pf_db *db, const pf_journal_entry *j)
 {

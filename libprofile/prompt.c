@@ -156,6 +156,23 @@ static void dept_seq_key(char *buf, size_t cap, const char *dept)
 	buf[pre + n] = '\0';
 }
 
+/* For verify.c: the keys pf_prompt_store writes for p, built by the
+ * functions above so that the layout stays in this file. */
+_Static_assert(QKEY_MAX <= PF_QUEUE_KEY_MAX, "PF_QUEUE_KEY_MAX is too small");
+size_t pf_prompt_queue_keys(const pf_prompt *p, pf_queue_keys *out)
+{
+	out->n = 0;
+	if (!p->department || !*p->department || strlen(p->department) > PF_FIELD_MAX)
+		return 0;
+	out->len[out->n++] = key_seq(out->key[0], p->department, p->seq);
+	out->len[out->n++] = key_guest(out->key[1], &p->guest, &p->id);
+	if (p->status == PF_PROMPT_PENDING || p->status == PF_PROMPT_ACKNOWLEDGED) {
+		out->len[out->n++] = key_open(out->key[2], p);
+		out->len[out->n++] = key_due(out->key[3], p);
+	}
+	return out->n;
+}
+
 /* ------------------------------------------------------------------ */
 /* Records                                                              */
 /* ------------------------------------------------------------------ */
