@@ -156,6 +156,8 @@ check: deps
 	@$(MAKE) --no-print-directory _check-c
 	@$(MAKE) --no-print-directory _check-threads
 	@$(MAKE) --no-print-directory _check-oom-short
+	@$(MAKE) --no-print-directory _check-crash-short
+	@$(MAKE) --no-print-directory _check-stress-short
 	@$(MAKE) --no-print-directory _check-cli
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory _check-readme
@@ -237,3 +239,5 @@ clean:
 -include tests/fuzz/Makefile.inc
 -include tests/threads/Makefile.inc
 -include tests/oom/Makefile.inc
+-include tests/crash/Makefile.inc
+-include tests/stress/Makefile.inc
