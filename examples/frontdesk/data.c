@@ -1,12 +1,16 @@
 /*
  * data.c — data management: `export` and `export-all`, `import`,
  * `duplicates`, `not-duplicate`, `merge` and `unmerge`, `erase`, `compact`,
- * `backup`, `consent` and `retention`.
+ * `backup`, `verify` (in a child process), `consent` and `retention`.
  *
  * May call: the public API (libprofile.h), cli.h and frontdesk.h.
  */
 #include "frontdesk.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ */
@@ -273,6 +277,92 @@ int cmd_compact(pf_db *db, const struct command *cmd, int argc, char **argv)
 int cmd_backup(pf_db *db, const struct command *cmd, int argc, char **argv)
 {
 	return copy_command(db, cmd, argc, argv, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Verify                                                               */
+/* ------------------------------------------------------------------ */
+
+/* The child: open read-only, verify, write the report to `out`; exit 0
+ * (clean), 1 (problems found) or 3 (could not open or walk). */
+static void verify_child(FILE *out)
+{
+	pf_db *db = NULL;
+	pf_options o = db_options;
+	o.flags |= PF_OPEN_READONLY;
+	int rc = pf_open(&db, db_dir, &o);
+	if (rc) {
+		fprintf(out, "cannot open %s: %s\n", db_dir, pf_errmsg());
+		fflush(out);
+		_exit(3);
+	}
+	pf_verify_report *rep = NULL;
+	rc = pf_verify(&rep, db);
+	if (rc) {
+		fprintf(out, "cannot verify %s: %s\n", db_dir, pf_errmsg());
+		fflush(out);
+		_exit(3);
+	}
+	uint64_t records = 0;
+	for (size_t i = 0; i < rep->database_count; i++) {
+		const pf_verify_database *d = &rep->databases[i];
+		records += d->records;
+		fprintf(out, "  %-10s %10" PRIu64 " records  %" PRIu64 " problems\n", d->name,
+		        d->records, d->problems);
+	}
+	for (size_t i = 0; i < rep->count; i++)
+		fprintf(out, "%s: %s: %s\n", rep->items[i].database, rep->items[i].key,
+		        rep->items[i].problem);
+	if (rep->problems)
+		fprintf(out, "%s: %" PRIu64 " problems in %" PRIu64 " records: stop writing and "
+		        "restore from the latest backup\n", db_dir, (uint64_t)rep->problems, records);
+	else
+		fprintf(out, "%s: %" PRIu64 " records in %zu databases, no problems\n", db_dir,
+		        records, rep->database_count);
+	int status = rep->problems ? 1 : 0;
+	pf_verify_report_free(rep);
+	pf_close(db);
+	fflush(out);
+	_exit(status);
+}
+
+int cmd_verify(pf_db *db, const struct command *cmd, int argc, char **argv)
+{
+	(void)db;
+	if (parse_exactly(cmd, argc, argv, NULL, 0, NULL, 0, NULL))
+		return 2;
+	int p[2];
+	if (pipe(p))
+		return fail("cannot verify: pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail("cannot verify: fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		FILE *out = fdopen(p[1], "w");
+		if (!out)
+			_exit(3);
+		verify_child(out);
+	}
+	close(p[1]);
+	/* Copied through this process, so that our checked stdout sees it. */
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(p[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			fwrite(buf, 1, (size_t)n, stdout);
+	close(p[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(st))
+		return fail("the data file is damaged at %s: the check died on signal %d (%s): "
+		            "restore from the latest backup", db_dir, WTERMSIG(st),
+		            strsignal(WTERMSIG(st)));
+	if (!WIFEXITED(st))
+		return fail("the check of %s ended abnormally", db_dir);
+	return WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
 int cmd_consent(pf_db *db, const struct command *cmd, int argc, char **argv)

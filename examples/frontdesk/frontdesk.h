@@ -36,6 +36,13 @@ struct command {
 	const char *about;        /* one paragraph, for `help COMMAND` */
 };
 
+/* open_flags bit: the command opens the database itself (`verify` opens it
+ * in a child process, so that a damaged file cannot kill frontdesk); its
+ * run() gets db == NULL and reads the directory and options below. */
+#define CMD_OPENS_ITSELF 0x80000000u
+extern const char *db_dir;
+extern pf_options db_options;
+
 /* ------------------------------------------------------------------ */
 /* help.c: the command table, `help` and the usage texts                */
 /* ------------------------------------------------------------------ */
@@ -206,6 +213,7 @@ int cmd_unmerge(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_erase(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_compact(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_backup(pf_db *db, const struct command *cmd, int argc, char **argv);
+int cmd_verify(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_consent(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_retention(pf_db *db, const struct command *cmd, int argc, char **argv);
 

@@ -177,6 +177,13 @@ static const struct command commands[] = {
 	 "by one, so that nothing of an erased guest survives in the copy.  Open it\n"
 	 "with -d DIR to check it, then swap the directories while nothing has the\n"
 	 "database open."},
+	{"verify", cmd_verify, CMD_OPENS_ITSELF, "verify",
+	 "Check the whole database (pf_verify): every record decodes, every index\n"
+	 "entry points at a record that carries it and every record has its\n"
+	 "entries, guests' stay and complaint counters agree with their stays and\n"
+	 "feedback.  The check runs in a child process: a data file damaged in a\n"
+	 "way LMDB cannot survive is reported instead of killing frontdesk.  Exit\n"
+	 "status 0 when clean, 1 when anything is wrong."},
 	{"backup", cmd_backup, PF_OPEN_READONLY, "backup DIR",
 	 "Write a consistent copy of the database into DIR (new or empty) while\n"
 	 "other processes keep writing.  To restore, open the copy with -d DIR, or\n"
@@ -296,6 +303,7 @@ void usage(FILE *f)
 "  erase GUEST                 right to be forgotten (then compact and swap)\n"
 "  compact DIR                 copy only live records into a new directory\n"
 "  backup DIR                  consistent hot copy while others keep writing\n"
+"  verify                      check every record and index (in a child process)\n"
 "  consent GUEST profiling|marketing|none... [--by ACTOR]\n"
 "                              change consent (journaled)\n"
 "  retention DAYS [--by ACTOR] anonymise profiles with no stay for DAYS days\n"

@@ -40,6 +40,9 @@ static int use_pf_tz(pf_options *opts, const char *tz_env)
 	return 0;
 }
 
+const char *db_dir;
+pf_options db_options;
+
 /* Everything but the final check of the output: returns the exit status. */
 static int run(int argc, char **argv)
 {
@@ -93,6 +96,11 @@ static int run(int argc, char **argv)
 	 * created) ./demo-db would record real guests in the wrong place. */
 	if (!dir || !dir[0])
 		return usage_error(NULL, "no database given (use -d DIR or PF_DB)");
+	if (cmd->open_flags & CMD_OPENS_ITSELF) {
+		db_dir = dir;
+		db_options = opts;
+		return cmd->run(NULL, cmd, argc - i - 1, argv + i + 1);
+	}
 	opts.flags = cmd->open_flags;
 	int rc = pf_open(&db, dir, &opts);
 	if (rc == PF_ENOTFOUND && (cmd->open_flags & PF_OPEN_READONLY))
