@@ -674,3 +674,48 @@ Test(rules_lang_db, prompt_record_language_is_optional)
 	cr_assert(strstr(pf_errmsg(), "field 'lang' is empty") != NULL, "%s", pf_errmsg());
 	msgpack_sbuffer_destroy(&sb);
 }
+
+/* ---------------------------------------------------------------- example */
+
+Test(rules_lang_eval, hotel_rules_example_speaks_the_guests_language)
+{
+	FILE *f = fopen("examples/hotel.rules", "rb");
+	cr_assert(f != NULL, "run the tests from the repository root");
+	static char text[1 << 16];
+	size_t n = fread(text, 1, sizeof text, f);
+	fclose(f);
+	pf_rule_error err;
+	int rc = pf_rulebook_parse(&rb, "examples/hotel.rules", text, n, &err);
+	cr_assert(eq(int, rc, 0), "%s", err.message);
+
+	pf_guest_rec r;
+	pf_event e = lg_event();
+	lg_guest(&r, "zh-TW", "MAC");
+	lg_run(&r, &e);
+	const pf_match *m = lg_match("kiosk");
+	cr_assert(m != NULL);
+	cr_assert(eq(str, (char *)m->text, "Zhuang Wei，歡迎光臨！很高興您選擇入住。"));
+	lang_is(m->language, "zh");
+	bool regional = false;
+	for (size_t i = 0; i < ml->count; i++) {
+		regional |= strcmp(ml->items[i].rule, "regional-guest") == 0;
+		/* staff prompts stay in the default text */
+		if (strcmp(ml->items[i].department, "kiosk") != 0)
+			cr_assert(ml->items[i].language == NULL, "%s", ml->items[i].rule);
+	}
+	cr_assert(regional);
+
+	e.kind = PF_EVENT_RESERVATION;
+	lg_run(&r, &e);
+	cr_assert(lg_match("front_desk") != NULL);
+	cr_assert(eq(str, (char *)ml->items[0].rule, "chinese-speaking-guest"));
+
+	/* unknown language and country: the default kiosk texts, no regional rule */
+	e.kind = PF_EVENT_CHECK_IN;
+	lg_guest(&r, "de", NULL);
+	lg_run(&r, &e);
+	for (size_t i = 0; i < ml->count; i++) {
+		cr_assert(ml->items[i].language == NULL);
+		cr_assert(strcmp(ml->items[i].rule, "regional-guest") != 0);
+	}
+}
