@@ -5,9 +5,9 @@
  *
  * Finds the booking by e-mail or phone, greets the guest with the prompts
  * the rule book addresses to department "kiosk" (pf_preview: nothing is
- * stored yet), then fires the check-in and tells the guest which teams
- * were told — never what they were told: guests see the kiosk, staff see
- * the rest.  Uses only the public API.  It may run beside a frontdesk
+ * stored yet) — in the guest's language when the book has a text for it —
+ * then fires the check-in and tells the guest which teams were told —
+ * never what they were told: guests see the kiosk, staff see the rest.  Uses only the public API.  It may run beside a frontdesk
  * process on the same database: each process opens the environment
  * itself and LMDB serialises the writers.
  */
@@ -167,11 +167,15 @@ static int find_guest(pf_id *out, pf_db *db, const char *contact)
 	return 1;
 }
 
-/* The welcome screen: the kiosk prompts of a preview, or a plain welcome. */
+/* The welcome screen: the kiosk prompts of a preview, or a plain welcome.
+ * Kiosk prompts are guest-facing: each comes in the guest's language when
+ * the rule book has a text for it (pf_prompt.language), else in the
+ * book's default text (language NULL). */
 static int welcome(pf_db *db, const pf_event *ev, const pf_guest *g)
 {
 	pf_prompt_list *l = NULL;
-	size_t shown = 0;
+	const char *lang = NULL;
+	size_t shown = 0, in_default = 0;
 	int rc = pf_preview(&l, db, ev);
 	if (rc)
 		return lib_fail(rc);
@@ -183,6 +187,10 @@ static int welcome(pf_db *db, const pf_event *ev, const pf_guest *g)
 		if (shown++)
 			frame_line("", 0, 0);
 		frame_text(l->items[i].text);
+		if (l->items[i].language)
+			lang = l->items[i].language;
+		else
+			in_default++;
 	}
 	if (!shown) {
 		char buf[PF_NAME_MAX + 16];
@@ -191,6 +199,11 @@ static int welcome(pf_db *db, const pf_event *ev, const pf_guest *g)
 	}
 	frame_line("", 0, 0);
 	frame_rule();
+	if (lang)
+		printf("(shown in '%s', the guest's language%s)\n", lang,
+		       in_default ? "; some texts only in the default language" : "");
+	else if (shown)
+		printf("(shown in the rule book's default language)\n");
 	pf_prompt_list_free(l);
 	return 0;
 }

@@ -595,6 +595,41 @@ typedef struct pf_rule_error {
  * rules", and the stored book is kept: a truncated upload must not stop
  * every prompt silently.  pf_rules_clear() removes all rules on purpose.
  *
+ * Language and country.  `language = zh` and `language in (zh, pt)` test
+ * pf_guest.language: a rule's tag holds for the same tag or for a longer
+ * one it is a prefix of, up to a '-' (`zh` holds for "zh", "zh-TW" and
+ * "zh-Hant-HK"; `zh-TW` only for "zh-TW"); tags ignore ASCII case and a
+ * guest's "zh_TW" reads as "zh-TW"; a guest without a language matches
+ * none.  `country = MAC` and `country in (MAC, HKG)` compare
+ * pf_guest.country exactly; a code that is not three upper-case letters
+ * is a syntax error.
+ *
+ * Texts per language.  A notify may follow its default text with texts
+ * for other languages, each after its tag:
+ * `notify kiosk low "Welcome, {name}!" zh "歡迎, {name}!" pt "Bem-vindo!"`.
+ * Only guest-facing prompts use them: every prompt for department
+ * `kiosk`, and a notify marked `guest_facing` (after the priority, before
+ * or after `within`).  Such a prompt is rendered in the guest's language
+ * when the notify has a text for it: the guest's exact tag first, then
+ * the tag with its last subtag dropped, down to the primary language (a
+ * "pt-BR" guest gets the `pt-BR` text, else the `pt` one; a `zh-TW` text
+ * is never used for a "zh" guest); otherwise, and for every staff-facing
+ * prompt, the default text.  pf_prompt.language says which.  Every text
+ * gets the template checks the default has, and language texts on a
+ * notify that is not guest-facing are a syntax error (nobody would read
+ * them).  The chosen text naming something the guest or event lacks
+ * drops the prompt, as the default text would.
+ *
+ * Text limit.  A rendered prompt holds at most PF_PROMPT_TEXT_MAX bytes.
+ * Templates are not refused for what they could render to: {note CAT}
+ * and {complaint.latest} alone may hold PF_NOTE_MAX bytes, so a worst-case
+ * rule would refuse ordinary books (examples/hotel.rules among them).
+ * Instead text that would pass the limit is cut visibly: at a character
+ * boundary, ending in "…" (U+2026), within PF_PROMPT_TEXT_MAX bytes (a
+ * default need prompt too).  pf_fire() reports it in the journal: the
+ * "event.fire" entry gets a field "cut" naming the rules whose text was
+ * cut.  Only templates longer than 1000 bytes are refused.
+ *
  * Errors: PF_EINVAL (NULL db/text), PF_ESYNTAX (the text does not parse:
  * `err`, if not NULL, and pf_errmsg() say where and what was expected;
  * unknown placeholders, event kinds, priorities, duplicate rule names are
@@ -709,7 +744,10 @@ typedef struct pf_prompt {
 	const char *department;   /**< "front_desk", "housekeeping", ... */
 	const char *rule;         /**< the rule that made it; "need" for an unrouted need */
 	pf_priority priority;
-	const char *text;         /**< rendered, at most PF_PROMPT_TEXT_MAX bytes */
+	const char *text;         /**< rendered, at most PF_PROMPT_TEXT_MAX bytes; the
+	                               rule book's text (and a default need prompt's)
+	                               that would be longer is cut at a character
+	                               boundary and ends in "…" (see pf_rules_load()) */
 	pf_prompt_status status;
 	pf_time created;
 	pf_time due;
@@ -721,7 +759,11 @@ typedef struct pf_prompt {
 	uint64_t seq;             /**< position in its department's feed (pf_prompts_since) */
 	const char *language;     /**< the language `text` is in when the rule gave a
 	                               text in the guest's language (guest-facing prompts);
-	                               NULL for the rule's default text */
+	                               NULL for the rule's default text.  The tag as the
+	                               rule book writes it ("zh", "pt-BR"), which may be
+	                               shorter than the guest's ("zh-TW"); always NULL for
+	                               staff-facing prompts and default need prompts, and
+	                               in prompts stored before languages existed */
 } pf_prompt;
 
 /** A list of prompts; free with pf_prompt_list_free(). */
@@ -1275,7 +1317,9 @@ typedef struct pf_retention_report {
  *   stay.add        yes    -       event id of  arrival departure [room] [property]
  *                                  a check-in   [party] [stays: the new count]
  *   rules.load      -      -       book name    rules (how many)
- *   event.fire      yes    -       event id     kind prompts [room]
+ *   event.fire      yes    -       event id     kind prompts [room] [cut: the rules
+ *                                               whose prompt text was cut to
+ *                                               PF_PROMPT_TEXT_MAX, "a,b"]
  *   prompt.ack      yes    prompt  event id     status status.old
  *   prompt.done     yes    prompt  event id     status status.old
  *   prompt.dismiss  yes    prompt  event id     status status.old reason

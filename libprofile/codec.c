@@ -133,6 +133,7 @@ void pf_prompt_clear(pf_prompt *p)
 	xfree(p->ack_by);
 	xfree(p->done_by);
 	xfree(p->dismiss_reason);
+	xfree(p->language);
 	memset(p, 0, sizeof *p);
 }
 
@@ -405,6 +406,7 @@ static void prompt_fields(enc *e, const void *rec)
 	e_int(e, "done_at", p->done_at, false);
 	e_str(e, "reason", p->dismiss_reason);
 	e_uint(e, "seq", p->seq, true);
+	e_str(e, "lang", p->language);  /* absent: the default text */
 }
 
 int pf_codec_prompt_encode(msgpack_sbuffer *sb, const pf_prompt *p)
@@ -1115,11 +1117,13 @@ int pf_codec_stay_decode(pf_stay *s, const void *data, size_t len)
 enum {
 	PR_V, PR_ID, PR_GUEST, PR_EVENT, PR_DEPT, PR_RULE, PR_PRIO, PR_TEXT, PR_STATUS,
 	PR_CREATED, PR_DUE, PR_ACK_BY, PR_ACK_AT, PR_DONE_BY, PR_DONE_AT, PR_REASON,
-	PR_SEQ, PR_N
+	PR_SEQ, PR_LANG, PR_N
 };
+/* "lang" came later and is optional: records written before it decode
+ * with language NULL, which is what they were (the default text). */
 static const char *const prompt_names[PR_N] = {
 	"v", "id", "guest", "event", "dept", "rule", "prio", "text", "status",
-	"created", "due", "ack_by", "ack_at", "done_by", "done_at", "reason", "seq"
+	"created", "due", "ack_by", "ack_at", "done_by", "done_at", "reason", "seq", "lang"
 };
 static const shape prompt_shape = {
 	"prompt", prompt_names, PR_N,
@@ -1157,6 +1161,7 @@ static int prompt_field(void *ctx, int idx, const fld *f, const msgpack_object *
 	case PR_DONE_BY: return want_str(db, f, o, PF_FIELD_MAX, false, &p->done_by);
 	case PR_DONE_AT: return want_int(db, f, o, &p->done_at);
 	case PR_REASON:  return want_str(db, f, o, PF_NOTE_MAX, false, &p->dismiss_reason);
+	case PR_LANG:    return want_str(db, f, o, PF_FIELD_MAX, true, &p->language);
 	default:         return want_uint(db, f, o, 0, UINT64_MAX, &p->seq);
 	}
 }

@@ -590,13 +590,52 @@ static int prompt_list_new(pf_prompt_list **out, size_t n, const char *fn)
 	return 0;
 }
 
+/* Journal text naming the rules whose prompt text was cut: each rule
+ * once, in prompt order, joined by ','; a list that would pass CUT_LIST_MAX
+ * bytes ends in ",...".  NULL when nothing was cut. */
+#define CUT_LIST_MAX 1024
+
+static int cut_rules_text(char **out, const pf_match_list *ml, const char *fn)
+{
+	size_t len = 0;
+	char *s = NULL;
+
+	*out = NULL;
+	for (size_t i = 0; i < ml->count; i++) {
+		const pf_match *m = &ml->items[i];
+		bool seen = false;
+		if (!m->cut)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = ml->items[j].cut && strcmp(ml->items[j].rule, m->rule) == 0;
+		if (seen)
+			continue;
+		if (!s && !(s = malloc(CUT_LIST_MAX + 1)))
+			return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		size_t n = strlen(m->rule);
+		if (len + (len > 0) + n + 4 > CUT_LIST_MAX) {  /* room for ",..." */
+			memcpy(s + len, ",...", 5);
+			len += 4;
+			break;
+		}
+		if (len)
+			s[len++] = ',';
+		memcpy(s + len, m->rule, n + 1);
+		len += n;
+	}
+	*out = s;
+	return 0;
+}
+
 /*
  * Evaluate the cached rule book over guest `r` for the completed event
  * `ev` and turn the matches into unsaved prompts (zero ids, no seq).
  * rules_lock is held from the refresh until the strings borrowed from the
  * book are copied, so another thread cannot swap the book underneath.
+ * If `cut` is not NULL it receives cut_rules_text() (malloc'd, NULL when
+ * no text was cut).
  */
-static int prompts_build(pf_prompt_list **out, MDB_txn *txn, pf_db *db,
+static int prompts_build(pf_prompt_list **out, char **cut, MDB_txn *txn, pf_db *db,
                          const pf_guest_rec *r, const pf_event *ev, const char *fn)
 {
 	pf_match_list *ml = NULL;
@@ -605,6 +644,8 @@ static int prompts_build(pf_prompt_list **out, MDB_txn *txn, pf_db *db,
 	int rc;
 
 	*out = NULL;
+	if (cut)
+		*cut = NULL;
 	pthread_mutex_lock(&db->rules_lock);
 	rc = rules_cache_refresh(txn, db, fn);
 	if (rc)
@@ -624,16 +665,20 @@ static int prompts_build(pf_prompt_list **out, MDB_txn *txn, pf_db *db,
 		p->department = strdup(m->department);
 		p->rule = strdup(m->rule);
 		p->text = strdup(m->text);
+		p->language = m->language ? strdup(m->language) : NULL;
 		p->priority = m->priority;
 		p->status = PF_PROMPT_PENDING;
 		p->created = ev->time;
 		p->due = ev->time + (m->within >= 0 ? m->within
 		                                    : pf_priority_default_within(m->priority));
-		if (!p->event_id || !p->department || !p->rule || !p->text) {
+		if (!p->event_id || !p->department || !p->rule || !p->text ||
+		    (m->language && !p->language)) {
 			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
 			goto out;
 		}
 	}
+	if (cut && (rc = cut_rules_text(cut, ml, fn)))
+		goto out;
 	*out = l;
 	l = NULL;
 out:
@@ -701,6 +746,7 @@ static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
 	pf_event_rec rec;
 	msgpack_sbuffer sb;
 	MDB_val val;
+	char *cut = NULL;
 	int rc;
 
 	/* A retried attempt starts from scratch. */
@@ -722,7 +768,7 @@ static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
 		goto out;
 	r->g.id = ev->guest;
 	/* Evaluate before the stay is recorded: `stays` counts earlier stays. */
-	rc = prompts_build(&a->list, txn, db, r, ev, "pf_fire");
+	rc = prompts_build(&a->list, &cut, txn, db, r, ev, "pf_fire");
 	if (rc)
 		goto out;
 
@@ -749,10 +795,17 @@ static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	char nprompts[24];
 	snprintf(nprompts, sizeof nprompts, "%zu", a->list->count);
-	pf_journal_field jf[3] = { { "kind", pf_event_kind_name(ev->kind) },
-	                           { "prompts", nprompts }, { "room", ev->room } };
+	/* "cut": the rules whose text was cut to fit (see cut_rules_text), so
+	 * a template too long for its guests shows up in the journal. */
+	pf_journal_field jf[4] = { { "kind", pf_event_kind_name(ev->kind) },
+	                           { "prompts", nprompts } };
+	size_t njf = 2;
+	if (ev->room)
+		jf[njf++] = (pf_journal_field){ "room", ev->room };
+	if (cut)
+		jf[njf++] = (pf_journal_field){ "cut", cut };
 	pf_jentry je = { .op = "event.fire", .guest = ev->guest, .ref = ev->id,
-	                 .fields = jf, .field_count = ev->room ? 3 : 2 };
+	                 .fields = jf, .field_count = njf };
 	if ((rc = pf_journal_append(txn, db, &je)))
 		goto out;
 
@@ -789,6 +842,7 @@ out:
 		prompt_list_reset(&a->list);
 	msgpack_sbuffer_destroy(&sb);
 	free(rec.prompts);
+	free(cut);
 	pf_guest_rec_free(r);
 	return rc;
 }
@@ -836,7 +890,7 @@ static int preview_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if (rc)
 		goto out;
 	r->g.id = a->ev->guest;
-	rc = prompts_build(&a->list, txn, db, r, a->ev, "pf_preview");
+	rc = prompts_build(&a->list, NULL, txn, db, r, a->ev, "pf_preview");
 out:
 	pf_guest_rec_free(r);
 	return rc;

@@ -357,6 +357,9 @@ typedef struct pf_match {
 	const char *department;   /* borrowed */
 	pf_priority priority;
 	int64_t within;           /* seconds, or -1 when the rule gave none */
+	const char *language;     /* borrowed: the tag of the rule's text in the guest's
+	                             language; NULL for the default text */
+	bool cut;                 /* text was cut to PF_PROMPT_TEXT_MAX (ends in "…") */
 	char text[PF_PROMPT_TEXT_MAX + 1];
 } pf_match;
 
@@ -370,7 +373,11 @@ typedef struct pf_match_list {
  * event's kind, found through the book's index; a template naming a
  * missing preference drops that prompt; without profiling consent, like
  * and dislike tests are false; every need no fired rule tested yields a
- * default high-priority front_desk prompt (rule "need").  `rb` may be
+ * default high-priority front_desk prompt (rule "need").  A guest-facing
+ * notify (department kiosk, or marked guest_facing) renders the text in
+ * the guest's language when it has one (exact tag, then shorter
+ * prefixes), others the default text.  Text longer than
+ * PF_PROMPT_TEXT_MAX is cut to end in "…" and flagged `cut`.  `rb` may be
  * NULL (no rule book).  *out is freed with pf_match_list_free.
  */
 int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *v);

@@ -5,9 +5,14 @@
  * "always" list); the evaluator turns one in-memory pf_view into matches.
  *
  * Owns pf_rulebook_* and pf_match_list_free.  May call error.c
- * (pf_seterr), text.c (pf_tier_parse, pf_tier_name, pf_utf8_cut) and
- * utf8proc.  Never
- * touches LMDB: event.c assembles the view and stores what comes out.
+ * (pf_seterr), text.c (pf_tier_parse, pf_tier_name, pf_utf8_cut,
+ * pf_country_valid) and utf8proc.  Never touches LMDB: event.c assembles
+ * the view and stores what comes out.
+ *
+ * Language tags (conditions `language = zh`, per-language texts of a
+ * notify) compare ASCII case-insensitively, and a guest's "zh_TW" is read
+ * as "zh-TW": the profile field is free text from a PMS, while the rule
+ * book's tags are checked when it is loaded.
  *
  * Memory: everything a compiled book points at (names, conditions,
  * templates, a copy of the source text) lives in one arena freed at once,
@@ -139,7 +144,9 @@ enum cond_kind {
 	C_AND, C_OR, C_NOT,
 	C_PREF,          /* pref / dislike / need: pkind says which */
 	C_TIER, C_STAYS, C_PARTY, C_COPEN, C_CTOTAL,
-	C_CLASTCAT, C_TAG, C_BIRTHDAY
+	C_CLASTCAT, C_TAG, C_BIRTHDAY,
+	C_LANGUAGE,      /* values: language tags, any covers the guest's */
+	C_COUNTRY        /* values: ISO 3166-1 alpha-3 codes, compared exactly */
 };
 
 typedef struct cond {
@@ -147,7 +154,8 @@ typedef struct cond {
 	enum cmp_op op;
 	pf_pref_kind pkind;
 	const char *cat;
-	const char *const *values;  /* C_PREF: 0 values = any; C_CLASTCAT, C_TAG: 1 */
+	const char *const *values;  /* C_PREF: 0 values = any; C_CLASTCAT, C_TAG: 1;
+	                               C_LANGUAGE, C_COUNTRY: 1 or more */
 	size_t nvalues;
 	int64_t n;                  /* right-hand side of a comparison */
 	const struct cond *const *kids;  /* and/or: n-ary (keeps trees shallow); not: 1 */
@@ -166,12 +174,26 @@ typedef struct seg {
 	const char *cat;            /* S_PREF, S_NOTE */
 } seg;
 
+/* One compiled template. */
+typedef struct tmpl {
+	const seg *segs;
+	size_t nsegs;
+} tmpl;
+
+/* A notify's text for one language ("zh", "pt-BR"), as the book wrote it. */
+typedef struct lang_text {
+	const char *tag;
+	tmpl t;
+} lang_text;
+
 typedef struct notify {
 	const char *dept;
 	pf_priority prio;
 	int64_t within;
-	const seg *segs;
-	size_t nsegs;
+	bool guest_facing;          /* department kiosk, or marked guest_facing */
+	tmpl text;                  /* the default text */
+	const lang_text *texts;     /* only ever set when guest_facing */
+	size_t ntexts;
 } notify;
 
 typedef struct rule {
@@ -277,6 +299,71 @@ static bool ascii_lower_eq(const char *a, size_t alen, const char *b)
 static bool ci_eq(const char *a, const char *b)
 {
 	return a && b && ascii_lower_eq(a, strlen(a), b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Language tags                                                        */
+/* ------------------------------------------------------------------ */
+
+static bool is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* A language tag as a rule book may write it: a primary language subtag
+ * of 2 or 3 ASCII letters (ISO 639), then any subtags of 1 to 8 letters
+ * or digits, joined by '-': "zh", "pt-BR", "zh-Hant-TW".  Keeping the
+ * primary subtag to 2 or 3 letters also keeps the words `rule` and
+ * `notify` from reading as a tag after a template. */
+static bool valid_lang_tag(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (n > PF_FIELD_MAX)
+		return false;
+	while (i < n && is_alpha(s[i]))
+		i++;
+	if (i < 2 || i > 3)
+		return false;
+	while (i < n) {
+		if (s[i++] != '-')
+			return false;
+		size_t start = i;
+		while (i < n && (is_alpha(s[i]) || (s[i] >= '0' && s[i] <= '9')))
+			i++;
+		if (i == start || i - start > 8)
+			return false;
+	}
+	return true;
+}
+
+static bool lang_sep(char c)
+{
+	return c == '-' || c == '_';
+}
+
+/* One character of two language tags: ASCII case ignored, '_' = '-'. */
+static bool lang_char_eq(char a, char b)
+{
+	if (lang_sep(a) || lang_sep(b))
+		return lang_sep(a) && lang_sep(b);
+	if (a >= 'A' && a <= 'Z') a += 32;
+	if (b >= 'A' && b <= 'Z') b += 32;
+	return a == b;
+}
+
+/* Does the rule's tag t cover the guest's language g: the same tag, or a
+ * prefix of it that ends at a subtag boundary (RFC 4647 basic filtering)?
+ * `zh` covers "zh", "zh-TW" and "zh-Hant-HK"; `zh-TW` only "zh-TW..."; no
+ * tag covers a guest whose language is unknown. */
+static bool lang_covers(const char *t, const char *g)
+{
+	if (!g)
+		return false;
+	size_t i = 0;
+	for (; t[i]; i++)
+		if (!g[i] || !lang_char_eq(t[i], g[i]))
+			return false;
+	return g[i] == '\0' || lang_sep(g[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -749,6 +836,94 @@ out:
 	return rc;
 }
 
+/* One code of a `language` or `country` test: a bare word, checked here
+ * so that a typo is refused when the book is loaded. */
+static int take_code(parser *p, bool lang, const char *where, const char **out)
+{
+	char what[64], fbuf[SHOW_MAX + 8];
+	const char *w = p->s + p->cur.off;
+	size_t n = p->cur.len;
+
+	if (p->cur.type != T_WORD) {
+		snprintf(what, sizeof what, "%s %s", lang ? "a language tag" : "a country code",
+		         where);
+		return expected(p, what);
+	}
+	if (lang && !valid_lang_tag(w, n))
+		return perr(p, p->cur.line, p->cur.col,
+		            "invalid language tag %s (expected 2 or 3 letters, then optional "
+		            "subtags joined by '-', e.g. zh, pt-BR, zh-Hant)", FOUND);
+	if (!lang) {
+		char code[4] = "";
+		if (n == 3)
+			memcpy(code, w, 3);
+		if (!pf_country_valid(code))
+			return perr(p, p->cur.line, p->cur.col,
+			            "invalid country code %s (expected an ISO 3166-1 alpha-3 code "
+			            "in upper case, e.g. MAC)", FOUND);
+	}
+	if (!(*out = arena_strndup(&p->rb->arena, w, n)))
+		return oom();
+	return lex(p);
+}
+
+/* `= CODE` or `in (CODE, ...)` after `language` or `country`. */
+static int parse_code_test(parser *p, cond *c, bool lang)
+{
+	const char *kw = lang ? "language" : "country";
+	char what[64];
+	vec vals = { 0 };
+	int rc;
+
+	if (p->cur.type == T_OP && p->cur.op == OP_EQ) {
+		const char **slot = arena_alloc(&p->rb->arena, sizeof *slot);
+		if (!slot)
+			return oom();
+		if ((rc = lex(p)) || (rc = take_code(p, lang, "after '='", slot)))
+			return rc;
+		c->values = slot;
+		c->nvalues = 1;
+		return 0;
+	}
+	if (!is_kw(p, "in")) {
+		snprintf(what, sizeof what, "'=' or 'in' after '%s'", kw);
+		return expected(p, what);
+	}
+	if ((rc = lex(p)))
+		return rc;
+	if (p->cur.type != T_LPAREN)
+		return expected(p, "'(' after 'in'");
+	if ((rc = lex(p)))
+		return rc;
+	for (;;) {
+		const char **slot = vec_push(&vals, sizeof *slot);
+		if (!slot) {
+			rc = oom();
+			goto out;
+		}
+		if ((rc = take_code(p, lang, "in the list", slot)))
+			goto out;
+		if (p->cur.type == T_RPAREN)
+			break;
+		if (p->cur.type != T_COMMA) {
+			rc = expected(p, lang ? "',' or ')' in the language list"
+			                      : "',' or ')' in the country list");
+			goto out;
+		}
+		if ((rc = lex(p)))
+			goto out;
+	}
+	if (!(c->values = arena_memdup(&p->rb->arena, vals.p, vals.n * sizeof(char *)))) {
+		rc = oom();
+		goto out;
+	}
+	c->nvalues = vals.n;
+	rc = lex(p);
+out:
+	vec_free(&vals);
+	return rc;
+}
+
 static int parse_primary(parser *p, const cond **out)
 {
 	static const struct { const char *kw; enum cond_kind kind; } numeric[] = {
@@ -852,6 +1027,16 @@ static int parse_primary(parser *p, const cond **out)
 		return 0;
 	}
 
+	if (is_kw(p, "language") || is_kw(p, "country")) {
+		bool lang = is_kw(p, "language");
+		if (!(c = new_cond(p, lang ? C_LANGUAGE : C_COUNTRY)))
+			return oom();
+		if ((rc = lex(p)) || (rc = parse_code_test(p, c, lang)))
+			return rc;
+		*out = c;
+		return 0;
+	}
+
 	if (is_kw(p, "birthday")) {
 		if (!(c = new_cond(p, C_BIRTHDAY)))
 			return oom();
@@ -868,7 +1053,7 @@ static int parse_primary(parser *p, const cond **out)
 	}
 
 	return expected(p, "a condition (pref, dislike, need, tier, stays, party, tag, "
-	                   "birthday, complaints.*, not or '(')");
+	                   "language, country, birthday, complaints.*, not or '(')");
 }
 
 static int parse_not(parser *p, const cond **out)
@@ -1015,7 +1200,7 @@ static int flush_text(parser *p, vec *segs, vec *lit)
 }
 
 /* Compile the current string token as a template. */
-static int parse_template(parser *p, notify *nt)
+static int parse_template(parser *p, tmpl *out)
 {
 	const tok t = p->cur;
 	char *buf = NULL;
@@ -1087,11 +1272,11 @@ static int parse_template(parser *p, notify *nt)
 #undef COL_AT
 	if ((rc = flush_text(p, &segs, &lit)))
 		goto out;
-	if (!(nt->segs = arena_memdup(&p->rb->arena, segs.p, segs.n * sizeof(seg)))) {
+	if (!(out->segs = arena_memdup(&p->rb->arena, segs.p, segs.n * sizeof(seg)))) {
 		rc = oom();
 		goto out;
 	}
-	nt->nsegs = segs.n;
+	out->nsegs = segs.n;
 	rc = lex(p);
 out:
 	vec_free(&segs);
@@ -1149,10 +1334,66 @@ static int take_duration(parser *p, int64_t *out)
 	return lex(p);
 }
 
+/* The texts in other languages after a notify's default text:
+ * `zh "歡迎, {name}!" pt "Bem-vindo, {name}!"`.  Each is a template with
+ * every check the default text has. */
+static int parse_lang_texts(parser *p, notify *nt)
+{
+	vec texts = { 0 };
+	char fbuf[SHOW_MAX + 8];
+	int rc = 0;
+
+	while (p->cur.type == T_WORD && valid_lang_tag(p->s + p->cur.off, p->cur.len)) {
+		const tok tag = p->cur;
+		const char *w = p->s + tag.off;
+		if (!nt->guest_facing) {
+			rc = perr(p, tag.line, tag.col,
+			          "a text in %s is only used by a guest-facing prompt (notify kiosk, "
+			          "or mark the notify guest_facing)", FOUND);
+			goto out;
+		}
+		for (size_t i = 0; i < texts.n; i++) {
+			const lang_text *prev = (const lang_text *)texts.p + i;
+			if (ascii_lower_eq(w, tag.len, prev->tag)) {
+				rc = perr(p, tag.line, tag.col,
+				          "language %s has a text already in this notify", FOUND);
+				goto out;
+			}
+		}
+		lang_text *lt = vec_push(&texts, sizeof *lt);
+		if (!lt || !(lt->tag = arena_strndup(&p->rb->arena, w, tag.len))) {
+			rc = oom();
+			goto out;
+		}
+		if ((rc = lex(p)))
+			goto out;
+		if (p->cur.type != T_STRING) {
+			char what[PF_FIELD_MAX + 64];
+			snprintf(what, sizeof what, "a quoted template after the language tag '%s'",
+			         lt->tag);
+			rc = expected(p, what);
+			goto out;
+		}
+		if ((rc = parse_template(p, &lt->t)))
+			goto out;
+	}
+	if (texts.n &&
+	    !(nt->texts = arena_memdup(&p->rb->arena, texts.p, texts.n * sizeof(lang_text)))) {
+		rc = oom();
+		goto out;
+	}
+	nt->ntexts = texts.n;
+out:
+	vec_free(&texts);
+	return rc;
+}
+
 static int parse_notify(parser *p, vec *notes)
 {
 	static const char *const prios[] = { "low", "normal", "high", "urgent" };
 	notify *nt = vec_push(notes, sizeof *nt);
+	const char *after = "the priority";
+	bool marked = false;
 	int rc;
 
 	if (!nt)
@@ -1180,12 +1421,30 @@ static int parse_notify(parser *p, vec *notes)
 	nt->prio = (pf_priority)k;
 	if ((rc = lex(p)))
 		return rc;
-	if (is_kw(p, "within") && ((rc = lex(p)) || (rc = take_duration(p, &nt->within))))
+	/* `within` and `guest_facing`, each at most once, in either order. */
+	for (;;) {
+		if (nt->within < 0 && is_kw(p, "within")) {
+			if ((rc = lex(p)) || (rc = take_duration(p, &nt->within)))
+				return rc;
+			after = "the duration";
+		} else if (!marked && is_kw(p, "guest_facing")) {
+			marked = true;
+			if ((rc = lex(p)))
+				return rc;
+			after = "'guest_facing'";
+		} else
+			break;
+	}
+	/* The kiosk's screen is read by the guest, never by staff. */
+	nt->guest_facing = marked || strcmp(nt->dept, "kiosk") == 0;
+	if (p->cur.type != T_STRING) {
+		char what[64];
+		snprintf(what, sizeof what, "a quoted template after %s", after);
+		return expected(p, what);
+	}
+	if ((rc = parse_template(p, &nt->text)))
 		return rc;
-	if (p->cur.type != T_STRING)
-		return expected(p, nt->within < 0 ? "a quoted template after the priority"
-		                                  : "a quoted template after the duration");
-	return parse_template(p, nt);
+	return parse_lang_texts(p, nt);
 }
 
 static uint64_t name_hash(const char *s, size_t n)
@@ -1568,8 +1827,9 @@ static int64_t civil_days(int64_t y, int64_t m, int64_t d)
 }
 
 /* Does the guest's birthday (month and day) fall in [arrival, departure)?
- * No departure: the arrival day only.  Feb 29 birthdays are kept on
- * Feb 28 in common years. */
+ * A stay always holds its arrival day: with no departure, and on a
+ * day-use stay (departure == arrival, 0 nights), the arrival day is the
+ * whole stay.  Feb 29 birthdays are kept on Feb 28 in common years. */
 static bool birthday_in_stay(pf_date birth, pf_date arr, pf_date dep)
 {
 	if (birth <= 0 || arr <= 0)
@@ -1578,12 +1838,14 @@ static bool birthday_in_stay(pf_date birth, pf_date arr, pf_date dep)
 	int64_t ay = arr / 10000, am = arr / 100 % 100, ad = arr % 100;
 	if (bm < 1 || bm > 12 || bd < 1 || bd > 31 || am < 1 || am > 12 || ad < 1 || ad > 31)
 		return false;
-	int64_t a = civil_days(ay, am, ad), e = a + 1;
-	if (dep > arr) {
+	int64_t a = civil_days(ay, am, ad), e = a;
+	if (dep > 0) {
 		int64_t dm = dep / 100 % 100, dd = dep % 100;
 		if (dm >= 1 && dm <= 12 && dd >= 1 && dd <= 31)
 			e = civil_days(dep / 10000, dm, dd);
 	}
+	if (e <= a)  /* no departure, or day-use: [a, a) would hold no day */
+		e = a + 1;
 	if (e - a >= 366)  /* a whole year holds every birthday */
 		return true;
 	for (int64_t y = ay; y <= ay + 1; y++) {
@@ -1649,6 +1911,17 @@ static bool eval_cond(const cond *c, const pf_view *v)
 		return false;
 	case C_BIRTHDAY:
 		return birthday_in_stay(r->g.birth_date, v->event->arrival, v->event->departure);
+	case C_LANGUAGE:
+		for (size_t i = 0; i < c->nvalues; i++)
+			if (lang_covers(c->values[i], r->g.language))
+				return true;
+		return false;
+	case C_COUNTRY:
+		/* Stored codes are checked upper case (guest.c), as the book's are. */
+		for (size_t i = 0; r->g.country && i < c->nvalues; i++)
+			if (strcmp(r->g.country, c->values[i]) == 0)
+				return true;
+		return false;
 	}
 	return false;
 }
@@ -1672,8 +1945,14 @@ static void mark_needs(const cond *c, const pf_view *v, bool *covered)
 	}
 }
 
-/* Bounded output: text past PF_PROMPT_TEXT_MAX is cut at a character
- * boundary, and later pieces are ignored. */
+/* Bounded output.  Text that would pass PF_PROMPT_TEXT_MAX is cut
+ * visibly: out_end() keeps what fits before a closing "…" (at a character
+ * boundary) and later pieces are ignored.  A silent cut could drop the
+ * end of an allergy note unnoticed; an ellipsis tells staff to look at
+ * the profile, and pf_match.cut lets event.c journal it. */
+#define ELLIPSIS     "\xe2\x80\xa6"  /* U+2026 */
+#define ELLIPSIS_LEN 3
+
 typedef struct outbuf {
 	char *buf;
 	size_t len;
@@ -1699,6 +1978,17 @@ static void out_str(outbuf *o, const char *s)
 	out_put(o, s, strlen(s));
 }
 
+/* Finish the text; true if it was cut (and now ends with the ellipsis). */
+static bool out_end(outbuf *o)
+{
+	if (!o->full)
+		return false;
+	o->len = pf_utf8_cut(o->buf, o->len, PF_PROMPT_TEXT_MAX - ELLIPSIS_LEN);
+	memcpy(o->buf + o->len, ELLIPSIS, ELLIPSIS_LEN + 1);
+	o->len += ELLIPSIS_LEN;
+	return true;
+}
+
 static void out_u64(outbuf *o, uint64_t x)
 {
 	char num[24];
@@ -1707,14 +1997,15 @@ static void out_u64(outbuf *o, uint64_t x)
 }
 
 /* Render one template into text; false drops the prompt because it
- * names something the guest or event does not have. */
-static bool render(const notify *nt, const pf_view *v, char *text)
+ * names something the guest or event does not have.  *cut says whether
+ * the text had to be cut to PF_PROMPT_TEXT_MAX. */
+static bool render(const tmpl *t, const pf_view *v, char *text, bool *cut)
 {
 	const pf_guest_rec *r = v->guest;
 	outbuf o = { text, 0, false };
 	text[0] = '\0';
-	for (size_t i = 0; i < nt->nsegs; i++) {
-		const seg *sg = &nt->segs[i];
+	for (size_t i = 0; i < t->nsegs; i++) {
+		const seg *sg = &t->segs[i];
 		const char *s = NULL;
 		const pf_pref *pr;
 		switch (sg->kind) {
@@ -1755,7 +2046,32 @@ static bool render(const notify *nt, const pf_view *v, char *text)
 			return false;
 		out_str(&o, s);
 	}
+	*cut = out_end(&o);
 	return true;
+}
+
+/* The text of a guest-facing notify for a guest who speaks `lang`: the
+ * text for that exact tag, else for the tag with its last subtag dropped,
+ * and so on down to the primary language (RFC 4647 lookup: "zh-Hant-TW"
+ * tries zh-Hant-TW, zh-Hant, zh); NULL: the default text. */
+static const lang_text *pick_text(const notify *nt, const char *lang)
+{
+	size_t len = lang ? strlen(lang) : 0;
+	while (len > 0) {
+		for (size_t i = 0; i < nt->ntexts; i++) {
+			const char *t = nt->texts[i].tag;
+			size_t j = 0;
+			while (j < len && t[j] && lang_char_eq(t[j], lang[j]))
+				j++;
+			if (j == len && t[j] == '\0')
+				return &nt->texts[i];
+		}
+		while (len > 0 && !lang_sep(lang[len - 1]))
+			len--;
+		while (len > 0 && lang_sep(lang[len - 1]))
+			len--;
+	}
+	return NULL;
 }
 
 static pf_match *push_match(vec *ms)
@@ -1866,10 +2182,14 @@ int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *
 				rc = pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
 				goto fail;
 			}
-			if (!render(nt, v, m->text)) {
+			/* Staff read the default text; the guest reads their own
+			 * language when the book has it. */
+			const lang_text *lt = nt->guest_facing ? pick_text(nt, r->g.language) : NULL;
+			if (!render(lt ? &lt->t : &nt->text, v, m->text, &m->cut)) {
 				ms.n--;
 				continue;
 			}
+			m->language = lt ? lt->tag : NULL;
 			m->rule = ru->name;
 			m->department = nt->dept;
 			m->priority = nt->prio;
@@ -1901,6 +2221,7 @@ int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *
 			out_str(&o, " \xe2\x80\x94 ");  /* em dash */
 			out_str(&o, pr->note);
 		}
+		m->cut = out_end(&o);
 		m->rule = "need";
 		m->department = "front_desk";
 		m->priority = PF_PRIORITY_HIGH;

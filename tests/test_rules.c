@@ -379,7 +379,7 @@ Test(rules_parse, error_conditions)
 {
 	parse_fails("rule a on check_in when notify kiosk low \"x\"", 1, 25,
 	            "expected a condition (pref, dislike, need, tier, stays, party, tag, "
-	            "birthday, complaints.*, not or '('), found 'notify'");
+	            "language, country, birthday, complaints.*, not or '('), found 'notify'");
 	parse_fails("rule a on check_in when pref a.b an pref c.d notify kiosk low \"x\"", 1, 34,
 	            "expected 'and', 'or' or 'notify' after the condition, found 'an'");
 	parse_fails("rule a on check_in when pref Room.Floor notify kiosk low \"x\"", 1, 30,
@@ -459,8 +459,9 @@ Test(rules_parse, durations_in_seconds)
 Test(rules_parse, error_structure)
 {
 	parse_fails("rules a on check_in", 1, 1, "expected 'rule', found 'rules'");
-	parse_fails("rule a on check_in notify kiosk low \"x\" foo", 1, 41,
-	            "expected 'notify', 'rule' or end of text after the template, found 'foo'");
+	/* (a 2- or 3-letter word there is a language tag: test_rules_lang.c) */
+	parse_fails("rule a on check_in notify kiosk low \"x\" extra", 1, 41,
+	            "expected 'notify', 'rule' or end of text after the template, found 'extra'");
 	parse_fails("rule on check_in", 1, 9, "expected 'on' after the rule name, found 'check_in'");
 	parse_fails("rule Floor on check_in notify kiosk low \"x\"", 1, 6,
 	            "invalid rule name 'Floor' (expected lower-case letters, digits, '_' and '-', "
@@ -1051,7 +1052,7 @@ Test(rules_eval, hotel_rules_example)
 	pf_rule_error err;
 	int rc = pf_rulebook_parse(&rb, "examples/hotel.rules", text, n, &err);
 	cr_assert(eq(int, rc, 0), "%s", err.message);
-	cr_assert(pf_rulebook_count(rb) >= 20 && pf_rulebook_count(rb) <= 35);
+	cr_assert(pf_rulebook_count(rb) >= 20 && pf_rulebook_count(rb) <= 40);
 
 	tguest t;
 	tg_init(&t);

@@ -56,6 +56,7 @@ def _prompt_data(p: Any) -> Dict[str, Any]:
         "done_at": time_out(p.done_at),
         "dismiss_reason": pystr(p.dismiss_reason),
         "seq": int(p.seq),
+        "language": pystr(p.language),
     }
 
 
@@ -82,7 +83,9 @@ class Prompt:
     ``status`` (one of :data:`STATUSES`), ``created``, ``due`` (UTC
     datetimes), ``ack_by``/``ack_at``, ``done_by``/``done_at``,
     ``dismiss_reason`` (None until set), ``seq`` (position in the
-    department's feed).
+    department's feed), ``language`` (the rule book's language tag the
+    text is in, e.g. 'zh', for a guest-facing prompt rendered in the
+    guest's language; None for the default text).
 
     :meth:`ack`, :meth:`done` and :meth:`dismiss` change the stored prompt
     and then re-read this object; they, and :meth:`refresh`, raise
@@ -107,6 +110,8 @@ class Prompt:
     done_at = _ro("done_at", "When it was completed or dismissed, or None.")
     dismiss_reason = _ro("dismiss_reason", "Why it was dismissed, or None.")
     seq = _ro("seq", "Its sequence number in the department's feed.")
+    language = _ro("language", "The language tag of the text ('zh', 'pt-BR') when it is "
+                   "in the guest's language; None for the rule's default text.")
 
     def __init__(self, db: "Database", data: Dict[str, Any]) -> None:
         self._db = db
