@@ -547,6 +547,8 @@ typedef struct pf_stay {
 /**
  * Record a stay.  A stay is identified by guest and arrival date: adding
  * one with the same arrival again updates it and does not count twice.
+ * Departure on the arrival day is a day-use stay (0 nights): it counts
+ * as a stay like any other.
  * The guest's stay counter (used by `stays >= N` rules) counts distinct
  * stays.
  *
@@ -666,7 +668,8 @@ typedef struct pf_event {
 	const char *property;     /**< optional */
 	const char *room;         /**< optional; needed by templates using {room} */
 	pf_date arrival;          /**< optional; check-ins record a stay from it */
-	pf_date departure;        /**< optional */
+	pf_date departure;        /**< optional; on or after arrival (equal to it for a
+	                               day-use stay, 0 nights) */
 	uint32_t party;           /**< 0 = unknown */
 	pf_time time;             /**< 0 = now; due times count from it */
 } pf_event;
@@ -736,8 +739,11 @@ PF_EXTERN void pf_prompt_list_free(pf_prompt_list *list);
 /**
  * Fire an event: in one write transaction, record the event, evaluate the
  * rule book against the guest's profile, render the templates, store each
- * prompt and add it to its department's queue.  A check-in with an
- * arrival and departure date also records the stay.
+ * prompt and add it to its department's queue.  A check-in also records
+ * its stay: arriving on ev->arrival (default: the UTC day of ev->time)
+ * and departing on ev->departure (default: the day after arrival).  A
+ * departure on the arrival day is a day-use stay (0 nights); a departure
+ * before the arrival is PF_EINVAL, for every kind of event.
  *
  * Idempotent per ev->id: firing an id that was already fired stores
  * nothing and returns the prompts made the first time.  *out (prompts in
@@ -748,7 +754,8 @@ PF_EXTERN void pf_prompt_list_free(pf_prompt_list *list);
  * registered with pf_subscribe() run for each new prompt.
  *
  * Errors: PF_EINVAL (NULL, missing id, unknown kind or version, bad
- * strings), PF_ENOTFOUND (no such guest), PF_EEXIST (the id was fired
+ * strings, impossible dates, departure before arrival), PF_ENOTFOUND (no
+ * such guest), PF_EEXIST (the id was fired
  * for a different guest or kind), PF_EREADONLY, PF_ECORRUPT, PF_EFULL,
  * PF_EIO.
  */
@@ -1135,7 +1142,8 @@ typedef struct pf_quality_report {
 	pf_time from, to;          /**< the range asked for, [from, to) */
 	uint32_t stays;            /**< stays arriving in the range: their arrival date,
 	                                as the start of that day in the hotel's time
-	                                zone, is in [from, to) */
+	                                zone, is in [from, to); a day-use stay (0
+	                                nights) counts as one stay */
 	pf_quality_row overall;    /**< the whole hotel */
 	size_t count;
 	pf_quality_row *departments; /**< one row per department with a prompt or
