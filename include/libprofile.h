@@ -1564,7 +1564,7 @@ PF_EXTERN int pf_retention_run(pf_retention_report *out, pf_db *db,
  *   { "format": "libprofile.guest-export", "version": 1,
  *     "exported_at": "2026-11-23T09:00:00Z",
  *     "guest": { "id", "external_id", "name", "email", "phone", "language",
- *                "loyalty_no", "birth_date", "tier", "tags": [...],
+ *                "country", "loyalty_no", "birth_date", "tier", "tags": [...],
  *                "consent": ["profiling", ...], "created", "updated",
  *                "stays", "complaints_open", "complaints_total",
  *                "not_satisfied_at" },          (unknown values are null)
@@ -1612,6 +1612,9 @@ PF_EXTERN void pf_string_free(char *s);
  *   external_id  the guest's id in the source system (pf_guest.external_id)
  *   name         required in every row
  *   email, phone, language, loyalty_no
+ *   country      ISO 3166-1 alpha-3 code ("PRT"; letters in either case);
+ *                empty or NULL (as booking exports write it) means not
+ *                known and leaves the stored country as it is
  *   tier         none, silver, gold, platinum or vip
  *   tags         lower-case words separated by ';'
  *   birth_date   YYYY-MM-DD
@@ -1626,7 +1629,8 @@ PF_EXTERN void pf_string_free(char *s);
  * A cell that is empty clears that field of an existing guest (tier
  * becomes none); a column that is absent leaves the field as stored.
  * Exceptions: an empty consent cell leaves consent as it is (new guests
- * get PF_CONSENT_PROFILING), and an empty preference cell sets nothing.
+ * get PF_CONSENT_PROFILING), an empty or NULL country cell leaves the
+ * country as it is, and an empty preference cell sets nothing.
  * An unknown or repeated column, or a header without a name column,
  * refuses the whole file before anything is written.
  *
@@ -1646,9 +1650,19 @@ PF_EXTERN void pf_string_free(char *s);
  * checks of pf_guest_put() and pf_pref_set(), plus the file's own (bad
  * quoting, a row with more or fewer fields than the header, bytes that
  * are not UTF-8, an unknown tier or consent word, a date that is not
- * YYYY-MM-DD).  A row that fails is left out and reported in
- * (*out)->rejects with its line (the line its first byte is on) and the
- * reason; it never stops the import or costs the rows around it.  A row
+ * YYYY-MM-DD, a country that is not three letters).  A row that fails is
+ * left out and reported in (*out)->rejects with its line (the line its
+ * first byte is on) and the reason; it never stops the import or costs
+ * the rows around it.
+ *
+ * Reasons, and pf_errmsg() after an import, name the place (CSV: "column
+ * 4 'email'"; JSON Lines: "field 'email'", and the character column of a
+ * JSON syntax error), the line, and the library's own guest ids; they
+ * never repeat a value from the file (a name, e-mail, phone, loyalty
+ * number, external id, tag, note or preference value may be personal
+ * data, and reasons end up in logs).  Header names and JSON keys are
+ * quoted only when they look like names (letters, digits, '_', '.', ':',
+ * '-'; at most 40 bytes): "unknown column 3 'emial'".  A row
  * with broken quoting is cut at the end of its first line and parsing
  * resumes on the next line, so an unclosed quote swallows nothing.
  *
@@ -1687,14 +1701,15 @@ PF_EXTERN int pf_import_csv(pf_import_report **out, pf_db *db, const char *path,
  * Import guests from a JSON Lines file: one JSON object per line (blank
  * lines are skipped; a UTF-8 byte order mark on the first line too), with
  * the keys of pf_import_csv()'s columns: "id", "external_id", "name",
- * "email", "phone", "language", "loyalty_no", "tier", "birth_date"
- * (strings), "tags" and "consent" (arrays of strings, or one string with
+ * "email", "phone", "language", "country", "loyalty_no", "tier",
+ * "birth_date" (strings), "tags" and "consent" (arrays of strings, or one string with
  * ';' between items), and "prefs": an object mapping each category to its
  * value (a string, with the optional "like:"/"dislike:"/"need:" prefix)
  * or to an object { "value": ..., "kind": "like"|"dislike"|"need",
  * "note": ... }; a category mapped to null or "" sets nothing.  A key
  * that is absent leaves the field as stored; null (or "") clears it,
- * except consent, which null or "" leaves as it is.  A line
+ * except consent and country, which null or "" (or, for country, "NULL")
+ * leave as they are.  A line
  * that is not valid JSON, not an object, has an unknown key, a duplicate
  * key or a value of the wrong type is rejected with its line number.
  * Matching, validation, batches, journal, progress, report and errors are
@@ -1709,7 +1724,7 @@ PF_EXTERN void pf_import_report_free(pf_import_report *report);
 /**
  * Export every guest with its preferences as JSON Lines, one object per
  * guest in id order, in exactly the format pf_import_jsonl() reads:
- * "id", "external_id", "name", "email", "phone", "language",
+ * "id", "external_id", "name", "email", "phone", "language", "country",
  * "loyalty_no", "tier", "tags", "birth_date", "consent" (keys of unknown
  * values left out) and "prefs" (a like without a note as its value
  * string, anything else as { "value", "kind", "note" }).  Importing the
@@ -1732,7 +1747,7 @@ PF_EXTERN int pf_export_jsonl(pf_db *db, const char *path);
 /**
  * Export every guest with its preferences as CSV in the format
  * pf_import_csv() reads: a header row, then one row per guest in id
- * order.  Columns: id, external_id, name, email, phone, language,
+ * order.  Columns: id, external_id, name, email, phone, language, country,
  * loyalty_no, tier, tags, birth_date, consent, then for every preference
  * category any guest has, in category order, pref:CAT (the value, with a
  * "dislike:"/"need:" prefix for those kinds, and "like:" for a like whose
