@@ -7,8 +7,11 @@
  * message that names both fields.
  */
 #include "helpers.h"
+#include "internal.h"   /* pf_date_days, pf_date_from_days */
 
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 TestSuite(dayuse, .init = db_setup, .fini = db_teardown, .timeout = 60);
@@ -221,4 +224,171 @@ Test(dayuse, retention_counts_the_day_use_day_as_last_activity)
 	tclock += DAY;
 	assert_ok(pf_retention_run(&rep, tdb, 30, "dpo"));
 	cr_assert(eq(u64, rep.anonymised, 1), "31 days after it");
+}
+
+/* ---- real bookings ---- */
+
+/* The first 600 bookings of the benchmark slice of the Hotel booking
+ * demand data set (tests/bench/data/README.md has its attribution). */
+#define BK_PATH "tests/bench/data/hotel_bookings_4k.csv"
+#define BK_ROWS 600
+
+struct booking {
+	char country[8];
+	pf_date arrival;
+	int nights;
+	pf_id id;
+};
+
+static int bk_month(const char *m)
+{
+	static const char *const names[] = { "January", "February", "March", "April", "May",
+	                                     "June", "July", "August", "September", "October",
+	                                     "November", "December" };
+	for (int i = 0; i < 12; i++)
+		if (strcmp(m, names[i]) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* The check-outs among the first BK_ROWS bookings (the file has no
+ * quoted fields: a plain split on commas reads it). */
+static size_t bk_load(struct booking *out, size_t cap)
+{
+	FILE *f = fopen(BK_PATH, "r");
+	cr_assert(f != NULL, "cannot read %s (run the tests from the top directory)", BK_PATH);
+	char line[1024];
+	size_t n = 0;
+	cr_assert(fgets(line, sizeof line, f) != NULL);   /* header */
+	for (int row = 0; row < BK_ROWS && fgets(line, sizeof line, f); row++) {
+		char *col[32];
+		int nc = 0;
+		line[strcspn(line, "\r\n")] = '\0';
+		for (char *p = line; nc < 32; ) {
+			col[nc++] = p;
+			char *c = strchr(p, ',');
+			if (!c)
+				break;
+			*c = '\0';
+			p = c + 1;
+		}
+		cr_assert(eq(int, nc, 32), "row %d has %d columns", row + 1, nc);
+		if (strcmp(col[30], "Check-Out") != 0)
+			continue;
+		cr_assert(lt(sz, n, cap));
+		struct booking *b = &out[n++];
+		snprintf(b->country, sizeof b->country, "%s", col[13]);
+		int m = bk_month(col[4]);
+		cr_assert(m > 0, "month %s", col[4]);
+		assert_ok(pf_date_make(&b->arrival, atoi(col[3]), m, atoi(col[6])));
+		b->nights = atoi(col[7]) + atoi(col[8]);
+	}
+	fclose(f);
+	return n;
+}
+
+static bool bk_country_ok(const char *c)
+{
+	return strlen(c) == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' &&
+	       c[2] >= 'A' && c[2] <= 'Z';
+}
+
+Test(dayuse, real_bookings_with_their_countries_and_day_use_stays)
+{
+	static struct booking bk[BK_ROWS];
+	size_t n = bk_load(bk, BK_ROWS);
+	size_t dayuse = 0, bad_country = 0, unknown = 0;
+	for (size_t i = 0; i < n; i++) {
+		dayuse += bk[i].nights == 0;
+		unknown += strcmp(bk[i].country, "NULL") == 0;
+		bad_country += strcmp(bk[i].country, "NULL") != 0 && !bk_country_ok(bk[i].country);
+	}
+	/* What this slice holds (so the test cannot pass on nothing). */
+	cr_assert(eq(sz, n, 465));
+	cr_assert(eq(sz, dayuse, 9));
+	cr_assert(eq(sz, unknown, 1));
+	cr_assert(eq(sz, bad_country, 5), "\"CN\" is two letters");
+
+	/* One guest per booking, in the importer's own format. */
+	char path[600];
+	snprintf(path, sizeof path, "%s/bookings.csv", tdir);
+	FILE *f = fopen(path, "w");
+	cr_assert(f != NULL);
+	fprintf(f, "id,external_id,name,country\n");
+	for (size_t i = 0; i < n; i++) {
+		char id[PF_ID_STRLEN + 1];
+		pf_id_generate(&bk[i].id);
+		pf_id_format(id, &bk[i].id);
+		fprintf(f, "%s,BK-%04zu,Booking %04zu,%s\n", id, i + 1, i + 1, bk[i].country);
+	}
+	fclose(f);
+	pf_import_report *rep = NULL;
+	assert_ok(pf_import_csv(&rep, tdb, path, NULL));
+	cr_assert(eq(u64, rep->created, n - bad_country));
+	cr_assert(eq(u64, rep->rejected, bad_country));
+	for (size_t i = 0; i < rep->reject_count; i++)
+		cr_assert(strstr(rep->rejects[i].reason, "column 4 'country'") != NULL, "%s",
+		          rep->rejects[i].reason);
+	pf_import_report_free(rep);
+
+	/* Their stays: day-use ones fired as check-ins, the rest added. */
+	du_load_rules();
+	size_t fired = 0, recorded = 0;
+	pf_date first = 0, last = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!bk_country_ok(bk[i].country) && strcmp(bk[i].country, "NULL") != 0)
+			continue;
+		pf_date dep = pf_date_from_days(pf_date_days(bk[i].arrival) + bk[i].nights);
+		if (bk[i].nights == 0) {
+			char eid[32];
+			snprintf(eid, sizeof eid, "bk-%zu", i + 1);
+			pf_event e = du_check_in(eid, &bk[i].id, bk[i].arrival, dep);
+			e.time = (pf_time)pf_date_days(bk[i].arrival) * DAY + 12 * 3600;
+			pf_prompt_list *pl = NULL;
+			int rc = pf_fire(&pl, tdb, &e);
+			cr_assert(eq(int, rc, 0), "booking %zu: %s", i + 1, pf_errmsg());
+			cr_assert(eq(sz, pl->count, 1));
+			pf_prompt_list_free(pl);
+			fired++;
+		} else {
+			pf_stay s = { .guest = bk[i].id, .arrival = bk[i].arrival, .departure = dep };
+			int rc = pf_stay_add(tdb, &s);
+			cr_assert(eq(int, rc, 0), "booking %zu: %s", i + 1, pf_errmsg());
+		}
+		recorded++;
+		if (!first || bk[i].arrival < first)
+			first = bk[i].arrival;
+		if (bk[i].arrival > last)
+			last = bk[i].arrival;
+	}
+	cr_assert(eq(sz, fired, dayuse), "no day-use booking has a two-letter country here");
+
+	for (size_t i = 0; i < n; i++) {
+		if (!bk_country_ok(bk[i].country) && strcmp(bk[i].country, "NULL") != 0)
+			continue;
+		pf_guest *g = NULL;
+		assert_ok(pf_guest_get(&g, tdb, &bk[i].id));
+		if (strcmp(bk[i].country, "NULL") == 0)
+			cr_assert(g->country == NULL);
+		else
+			cr_assert(eq(str, (char *)g->country, bk[i].country));
+		cr_assert(eq(u32, g->stays, 1));
+		pf_guest_free(g);
+		if (bk[i].nights == 0) {
+			pf_stay_list *l = du_stays(&bk[i].id);
+			cr_assert(eq(sz, l->count, 1));
+			cr_assert(eq(i32, l->items[0].departure, bk[i].arrival));
+			pf_stay_list_free(l);
+		}
+	}
+
+	/* Every stay, day-use or not, counts once in the quality report. */
+	pf_time from = 0, to = 0;
+	assert_ok(pf_day_start(&from, tdb, first));
+	assert_ok(pf_day_start(&to, tdb, pf_date_from_days(pf_date_days(last) + 1)));
+	pf_quality_report *q = NULL;
+	assert_ok(pf_quality_report_get(&q, tdb, from, to));
+	cr_assert(eq(u32, q->stays, (uint32_t)recorded));
+	cr_assert(eq(dbl, q->overall.per_100_stays, 0.0), "no complaints");
+	pf_quality_report_free(q);
 }
