@@ -1662,7 +1662,9 @@ PF_EXTERN void pf_string_free(char *s);
  * number, external id, tag, note or preference value may be personal
  * data, and reasons end up in logs).  Header names and JSON keys are
  * quoted only when they look like names (letters, digits, '_', '.', ':',
- * '-'; at most 40 bytes): "unknown column 3 'emial'".  A row
+ * '-'; at most 40 bytes): "unknown column 'emial' (column 3; ...)"; an
+ * unknown tier or consent word only when it is 1 to 16 letters ("column
+ * 7 'tier': 'diamond' is not one of ...").  A row
  * with broken quoting is cut at the end of its first line and parsing
  * resumes on the next line, so an unclosed quote swallows nothing.
  *

@@ -193,6 +193,22 @@ static const char *quoted_name(char buf[48], const char *s)
 	return buf;
 }
 
+/*
+ * An unknown tier or consent word: quoted ("'diamond'") when it is 1 to
+ * 16 ASCII letters, as the words of those fields are; anything else (a
+ * shifted cell with an e-mail or an id in it) is not shown.
+ */
+static const char *quoted_word(char buf[24], const char *s, size_t n, const char *other)
+{
+	bool ok = n > 0 && n <= 16;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
+	if (!ok)
+		return other;
+	snprintf(buf, 24, "'%.*s'", (int)n, s);
+	return buf;
+}
+
 static char *dupn(const char *s, size_t n)
 {
 	char *c = malloc(n + 1);
@@ -271,7 +287,9 @@ static int parse_tier(irow *r, const char *s, const char *where, char *why)
 			return 0;
 		}
 	}
-	return reason(why, "%s is not one of none, silver, gold, platinum, vip", where);
+	char b[24];
+	return reason(why, "%s: %s is not one of none, silver, gold, platinum, vip", where,
+	              quoted_word(b, t, n, "the value"));
 }
 
 /* "YYYY-MM-DD" (ISO 8601 calendar date). */
@@ -384,9 +402,11 @@ static int consent_item(irow *r, const char *t, size_t n, const char *where, cha
 		r->consent |= PF_CONSENT_PROFILING;
 	else if (n == 9 && strncasecmp(t, "marketing", 9) == 0)
 		r->consent |= PF_CONSENT_MARKETING;
-	else if (!(n == 4 && strncasecmp(t, "none", 4) == 0))
-		return reason(why, "%s holds a word that is not profiling, marketing or none",
-		              where);
+	else if (!(n == 4 && strncasecmp(t, "none", 4) == 0)) {
+		char b[24];
+		return reason(why, "%s: %s is not profiling, marketing or none", where,
+		              quoted_word(b, t, n, "a word"));
+	}
 	return 0;
 }
 
@@ -521,7 +541,7 @@ static int validate_row(const irow *r, const where *w, char *why)
 	char a[AT_MAX];
 	int rc;
 	if (!r->name)
-		return reason(why, "missing name (%s is empty or absent)", at(a, w, C_NAME, NULL));
+		return reason(why, "missing name");
 
 	const pf_guest empty = PF_GUEST_INIT;
 	pf_guest g = empty;

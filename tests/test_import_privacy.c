@@ -136,7 +136,13 @@ Test(import_privacy, csv_rejections_never_repeat_a_value)
 	       "column 1 'id'", "36-byte id");
 	pv_csv("id,name", pv_fmt("00000000-0000-0000-0000-000000000000,%s", NAME),
 	       "column 1 'id'", "zero id");
-	pv_csv("name,tier", pv_fmt("%s,zq7gold", NAME), "column 2 'tier'", "tier");
+	pv_csv("name,tier", pv_fmt("%s,zq7gold", NAME), "column 2 'tier': the value is not one of",
+	       "tier");
+	/* A plain word in an enumerated field is shown: it is not personal. */
+	pv_csv("name,tier", pv_fmt("%s,diamond", NAME), "column 2 'tier': 'diamond' is not one of",
+	       "tier word");
+	pv_csv("name,consent", pv_fmt("%s,maybe", NAME), "column 2 'consent': 'maybe' is not",
+	       "consent word");
 	pv_csv("name,birth_date", pv_fmt("%s,zq7-1990-zq7", NAME), "column 2 'birth_date'",
 	       "birth date");
 	pv_csv("name,birth_date", pv_fmt("%s,1990-02-30", NAME), "column 2 'birth_date'",
@@ -168,7 +174,7 @@ Test(import_privacy, csv_rejections_never_repeat_a_value)
 	free(s1);
 
 	/* The checks of pf_guest_put, each named by its column. */
-	pv_csv("name,email", pv_fmt("," EMAIL), "missing name (column 1 'name'", "missing name");
+	pv_csv("name,email", pv_fmt("," EMAIL), "missing name", "missing name");
 	pv_csv("email,name", pv_fmt(EMAIL ",\"   \""), "column 2 'name': name is blank",
 	       "blank name");
 	s1 = pv_long(PF_NAME_MAX + 1, 'a');
@@ -284,7 +290,7 @@ Test(import_privacy, jsonl_rejections_never_repeat_a_value)
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		pv_json(pv_fmt("{%s,\"%s\":%s}", n, types[i].key, types[i].value), types[i].place,
 		        types[i].place);
-	pv_json(pv_fmt("{\"email\":\"" EMAIL "\"}"), "missing name (field 'name'", "no name");
+	pv_json(pv_fmt("{\"email\":\"" EMAIL "\"}"), "missing name", "no name");
 	pv_json(pv_fmt("{\"name\":5,\"email\":\"" EMAIL "\"}"), "field 'name'", "name a number");
 	pv_json(pv_fmt("{\"name\":\"  \",\"email\":\"" EMAIL "\"}"), "field 'name': name is blank",
 	        "blank name");
