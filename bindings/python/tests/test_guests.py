@@ -155,7 +155,7 @@ def test_stays_add_and_list(db, guest):
 
 def test_stay_errors(db, guest):
     with pytest.raises(libprofile.InvalidInput):
-        db.stays.add(guest, dt.date(2026, 11, 23), dt.date(2026, 11, 23))
+        db.stays.add(guest, dt.date(2026, 11, 23), dt.date(2026, 11, 22))
     with pytest.raises(TypeError):
         db.stays.add(guest, dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc),
                      dt.date(2026, 11, 24))
