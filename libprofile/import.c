@@ -10,8 +10,9 @@
  * guest) is redone row by row, so a bad row costs only itself.  A CSV row
  * with broken quoting is cut out and parsing resumes on the line after its
  * first line, so an unclosed quote cannot swallow the rows after it.
- * The reasons of rejected rows name the column or field, never the value
- * found there (it may be personal data): see `where` and quoted_name().
+ * The reasons of rejected rows name the column or field and never quote a
+ * value that may be personal data: see `places`, quoted_name() and
+ * quoted_word().
  *
  * May call: store.c, codec.c (guest records), guest.c (pf_guest_check,
  * pf_guest_load, pf_guest_reindex, pf_guest_save), journal.c
@@ -75,18 +76,19 @@ typedef struct col {
 /*
  * Where a value came from, for the reasons of rejected rows: "column 4
  * 'email'" in a CSV file (the header's columns), "field 'email'" in JSON
- * Lines (cols NULL).  Reasons name the place and never quote the value:
- * a cell may hold personal data, and a reason is shown to whoever runs
- * the import and kept in its log.
+ * Lines (cols NULL).  Reasons name the place and do not quote the value
+ * (only an unknown tier or consent word, see quoted_word): a cell may
+ * hold personal data, and a reason is shown to whoever runs the import
+ * and kept in its log.
  */
-typedef struct where {
+typedef struct places {
 	const col *cols;
 	size_t ncols;
-} where;
+} places;
 
 #define AT_MAX 160
 
-static const char *at(char buf[AT_MAX], const where *w, int kind, const char *category)
+static const char *at(char buf[AT_MAX], const places *w, int kind, const char *category)
 {
 	for (size_t i = 0; w->cols && i < w->ncols; i++) {
 		const col *k = &w->cols[i];
@@ -505,7 +507,7 @@ static const char *errmsg_tail(void)
  * where it came from.  pf_guest_check's messages name the field and what
  * is wrong with it, never its value.
  */
-static int check_one(const pf_guest *g, const where *w, int kind, char *why)
+static int check_one(const pf_guest *g, const places *w, int kind, char *why)
 {
 	char a[AT_MAX];
 	if (pf_guest_check(g) == 0)
@@ -515,7 +517,7 @@ static int check_one(const pf_guest *g, const where *w, int kind, char *why)
 
 /* Tags as pf_check_word takes them (a lower-case word), checked here so
  * that the reason names the tag by its position, not by its text. */
-static int check_tags(const irow *r, const where *w, char *why)
+static int check_tags(const irow *r, const places *w, char *why)
 {
 	char a[AT_MAX];
 	for (size_t i = 0; r->st_tags == SET && i < r->ntags; i++) {
@@ -536,7 +538,7 @@ static int check_tags(const irow *r, const where *w, char *why)
 }
 
 /* Everything pf_guest_put and pf_pref_set would check, on the row alone. */
-static int validate_row(const irow *r, const where *w, char *why)
+static int validate_row(const irow *r, const places *w, char *why)
 {
 	char a[AT_MAX];
 	int rc;
@@ -619,7 +621,7 @@ typedef struct imp {
 	pf_time now;
 	bool stop;                /* the progress callback asked to stop */
 	int rc;                   /* a failure that ends the import */
-	where w;                  /* the CSV header's columns while they are parsed;
+	places w;                 /* the CSV header's columns while they are parsed;
 	                             none for JSON Lines */
 	char ext_at[AT_MAX];      /* where external ids are, for write-time reasons */
 } imp;
@@ -1401,7 +1403,7 @@ static int header(csvr *c)
 		return pf_seterr(PF_EINVAL, "%s: %s:%llu: the header has no 'name' column", im->fn,
 		                 im->path, ln);
 	c->have_header = true;
-	im->w = (where){ c->cols, c->ncols };
+	im->w = (places){ c->cols, c->ncols };
 	at(im->ext_at, &im->w, C_EXT, NULL);
 	return 0;
 }
@@ -1685,7 +1687,7 @@ int pf_import_csv(pf_import_report **out, pf_db *db, const char *path,
 	c.p_live = true;
 	rc = csv_run(&c, f);
 out:
-	im.w = (where){ NULL, 0 };   /* the columns go; a last batch may still be written */
+	im.w = (places){ NULL, 0 };   /* the columns go; a last batch may still be written */
 	if (c.p_live)
 		csv_free(&c.p);
 	fields_clear(&c);
