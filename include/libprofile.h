@@ -547,6 +547,8 @@ typedef struct pf_stay {
 /**
  * Record a stay.  A stay is identified by guest and arrival date: adding
  * one with the same arrival again updates it and does not count twice.
+ * Departure on the arrival day is a day-use stay (0 nights): it counts
+ * as a stay like any other.
  * The guest's stay counter (used by `stays >= N` rules) counts distinct
  * stays.
  *
@@ -701,7 +703,8 @@ typedef struct pf_event {
 	const char *property;     /**< optional */
 	const char *room;         /**< optional; needed by templates using {room} */
 	pf_date arrival;          /**< optional; check-ins record a stay from it */
-	pf_date departure;        /**< optional */
+	pf_date departure;        /**< optional; on or after arrival (equal to it for a
+	                               day-use stay, 0 nights) */
 	uint32_t party;           /**< 0 = unknown */
 	pf_time time;             /**< 0 = now; due times count from it */
 } pf_event;
@@ -778,8 +781,11 @@ PF_EXTERN void pf_prompt_list_free(pf_prompt_list *list);
 /**
  * Fire an event: in one write transaction, record the event, evaluate the
  * rule book against the guest's profile, render the templates, store each
- * prompt and add it to its department's queue.  A check-in with an
- * arrival and departure date also records the stay.
+ * prompt and add it to its department's queue.  A check-in also records
+ * its stay: arriving on ev->arrival (default: the UTC day of ev->time)
+ * and departing on ev->departure (default: the day after arrival).  A
+ * departure on the arrival day is a day-use stay (0 nights); a departure
+ * before the arrival is PF_EINVAL, for every kind of event.
  *
  * Idempotent per ev->id: firing an id that was already fired stores
  * nothing and returns the prompts made the first time.  *out (prompts in
@@ -790,7 +796,8 @@ PF_EXTERN void pf_prompt_list_free(pf_prompt_list *list);
  * registered with pf_subscribe() run for each new prompt.
  *
  * Errors: PF_EINVAL (NULL, missing id, unknown kind or version, bad
- * strings), PF_ENOTFOUND (no such guest), PF_EEXIST (the id was fired
+ * strings, impossible dates, departure before arrival), PF_ENOTFOUND (no
+ * such guest), PF_EEXIST (the id was fired
  * for a different guest or kind), PF_EREADONLY, PF_ECORRUPT, PF_EFULL,
  * PF_EIO.
  */
@@ -1177,7 +1184,8 @@ typedef struct pf_quality_report {
 	pf_time from, to;          /**< the range asked for, [from, to) */
 	uint32_t stays;            /**< stays arriving in the range: their arrival date,
 	                                as the start of that day in the hotel's time
-	                                zone, is in [from, to) */
+	                                zone, is in [from, to); a day-use stay (0
+	                                nights) counts as one stay */
 	pf_quality_row overall;    /**< the whole hotel */
 	size_t count;
 	pf_quality_row *departments; /**< one row per department with a prompt or
@@ -1600,7 +1608,7 @@ PF_EXTERN int pf_retention_run(pf_retention_report *out, pf_db *db,
  *   { "format": "libprofile.guest-export", "version": 1,
  *     "exported_at": "2026-11-23T09:00:00Z",
  *     "guest": { "id", "external_id", "name", "email", "phone", "language",
- *                "loyalty_no", "birth_date", "tier", "tags": [...],
+ *                "country", "loyalty_no", "birth_date", "tier", "tags": [...],
  *                "consent": ["profiling", ...], "created", "updated",
  *                "stays", "complaints_open", "complaints_total",
  *                "not_satisfied_at" },          (unknown values are null)
@@ -1648,6 +1656,9 @@ PF_EXTERN void pf_string_free(char *s);
  *   external_id  the guest's id in the source system (pf_guest.external_id)
  *   name         required in every row
  *   email, phone, language, loyalty_no
+ *   country      ISO 3166-1 alpha-3 code ("PRT"; letters in either case);
+ *                empty or NULL (as booking exports write it) means not
+ *                known and leaves the stored country as it is
  *   tier         none, silver, gold, platinum or vip
  *   tags         lower-case words separated by ';'
  *   birth_date   YYYY-MM-DD
@@ -1662,7 +1673,8 @@ PF_EXTERN void pf_string_free(char *s);
  * A cell that is empty clears that field of an existing guest (tier
  * becomes none); a column that is absent leaves the field as stored.
  * Exceptions: an empty consent cell leaves consent as it is (new guests
- * get PF_CONSENT_PROFILING), and an empty preference cell sets nothing.
+ * get PF_CONSENT_PROFILING), an empty or NULL country cell leaves the
+ * country as it is, and an empty preference cell sets nothing.
  * An unknown or repeated column, or a header without a name column,
  * refuses the whole file before anything is written.
  *
@@ -1682,9 +1694,21 @@ PF_EXTERN void pf_string_free(char *s);
  * checks of pf_guest_put() and pf_pref_set(), plus the file's own (bad
  * quoting, a row with more or fewer fields than the header, bytes that
  * are not UTF-8, an unknown tier or consent word, a date that is not
- * YYYY-MM-DD).  A row that fails is left out and reported in
- * (*out)->rejects with its line (the line its first byte is on) and the
- * reason; it never stops the import or costs the rows around it.  A row
+ * YYYY-MM-DD, a country that is not three letters).  A row that fails is
+ * left out and reported in (*out)->rejects with its line (the line its
+ * first byte is on) and the reason; it never stops the import or costs
+ * the rows around it.
+ *
+ * Reasons, and pf_errmsg() after an import, name the place (CSV: "column
+ * 4 'email'"; JSON Lines: "field 'email'", and the character column of a
+ * JSON syntax error), the line, and the library's own guest ids; they
+ * never repeat a value from the file (a name, e-mail, phone, loyalty
+ * number, external id, tag, note or preference value may be personal
+ * data, and reasons end up in logs).  Header names and JSON keys are
+ * quoted only when they look like names (letters, digits, '_', '.', ':',
+ * '-'; at most 40 bytes): "unknown column 'emial' (column 3; ...)"; an
+ * unknown tier or consent word only when it is 1 to 16 letters ("column
+ * 7 'tier': 'diamond' is not one of ...").  A row
  * with broken quoting is cut at the end of its first line and parsing
  * resumes on the next line, so an unclosed quote swallows nothing.
  *
@@ -1723,14 +1747,15 @@ PF_EXTERN int pf_import_csv(pf_import_report **out, pf_db *db, const char *path,
  * Import guests from a JSON Lines file: one JSON object per line (blank
  * lines are skipped; a UTF-8 byte order mark on the first line too), with
  * the keys of pf_import_csv()'s columns: "id", "external_id", "name",
- * "email", "phone", "language", "loyalty_no", "tier", "birth_date"
- * (strings), "tags" and "consent" (arrays of strings, or one string with
+ * "email", "phone", "language", "country", "loyalty_no", "tier",
+ * "birth_date" (strings), "tags" and "consent" (arrays of strings, or one string with
  * ';' between items), and "prefs": an object mapping each category to its
  * value (a string, with the optional "like:"/"dislike:"/"need:" prefix)
  * or to an object { "value": ..., "kind": "like"|"dislike"|"need",
  * "note": ... }; a category mapped to null or "" sets nothing.  A key
  * that is absent leaves the field as stored; null (or "") clears it,
- * except consent, which null or "" leaves as it is.  A line
+ * except consent and country, which null or "" (or, for country, "NULL")
+ * leave as they are.  A line
  * that is not valid JSON, not an object, has an unknown key, a duplicate
  * key or a value of the wrong type is rejected with its line number.
  * Matching, validation, batches, journal, progress, report and errors are
@@ -1745,7 +1770,7 @@ PF_EXTERN void pf_import_report_free(pf_import_report *report);
 /**
  * Export every guest with its preferences as JSON Lines, one object per
  * guest in id order, in exactly the format pf_import_jsonl() reads:
- * "id", "external_id", "name", "email", "phone", "language",
+ * "id", "external_id", "name", "email", "phone", "language", "country",
  * "loyalty_no", "tier", "tags", "birth_date", "consent" (keys of unknown
  * values left out) and "prefs" (a like without a note as its value
  * string, anything else as { "value", "kind", "note" }).  Importing the
@@ -1768,7 +1793,7 @@ PF_EXTERN int pf_export_jsonl(pf_db *db, const char *path);
 /**
  * Export every guest with its preferences as CSV in the format
  * pf_import_csv() reads: a header row, then one row per guest in id
- * order.  Columns: id, external_id, name, email, phone, language,
+ * order.  Columns: id, external_id, name, email, phone, language, country,
  * loyalty_no, tier, tags, birth_date, consent, then for every preference
  * category any guest has, in category order, pref:CAT (the value, with a
  * "dislike:"/"need:" prefix for those kinds, and "like:" for a like whose

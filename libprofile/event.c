@@ -521,7 +521,7 @@ void pf_rule_list_free(pf_rule_list *list)
 /*
  * Check an event and complete it: the time defaults to now, and a
  * check-in's stay defaults to arriving on the event's (UTC) day for one
- * night.  The completed copy is what the rules see and what is stored,
+ * night; a departure on the arrival day is a day-use stay (0 nights).  The completed copy is what the rules see and what is stored,
  * so pf_preview and pf_fire agree.  Strings stay borrowed from `ev`.
  */
 static int event_normalise(pf_event *out, pf_db *db, const pf_event *ev,
@@ -548,8 +548,9 @@ static int event_normalise(pf_event *out, pf_db *db, const pf_event *ev,
 		return rc;
 	if ((rc = pf_check_date(fn, "departure", ev->departure, false)))
 		return rc;
-	if (ev->arrival && ev->departure && ev->departure <= ev->arrival)
-		return pf_seterr(PF_EINVAL, "%s: departure %d is not after arrival %d", fn,
+	/* Equal dates are a day-use stay (0 nights). */
+	if (ev->arrival && ev->departure && ev->departure < ev->arrival)
+		return pf_seterr(PF_EINVAL, "%s: departure %d is before arrival %d", fn,
 		                 (int)ev->departure, (int)ev->arrival);
 	if (ev->party > PARTY_MAX)
 		return pf_seterr(PF_EINVAL, "%s: party %u is more than %d people", fn,
@@ -565,8 +566,8 @@ static int event_normalise(pf_event *out, pf_db *db, const pf_event *ev,
 			out->arrival = pf_date_from_days(out->time / DAY_SECONDS);
 		if (!out->departure)
 			out->departure = pf_date_from_days(pf_date_days(out->arrival) + 1);
-		if (out->departure <= out->arrival)
-			return pf_seterr(PF_EINVAL, "%s: departure %d is not after the arrival "
+		if (out->departure < out->arrival)
+			return pf_seterr(PF_EINVAL, "%s: departure %d is before the arrival "
 			                 "%d (today, the event's date)", fn,
 			                 (int)out->departure, (int)out->arrival);
 	}

@@ -273,6 +273,7 @@ static json_t *guest_json(jb *b, const pf_guest_rec *r)
 	put(b, o, "email", str_or_null(g->email));
 	put(b, o, "phone", str_or_null(g->phone));
 	put(b, o, "language", str_or_null(g->language));
+	put(b, o, "country", str_or_null(g->country));
 	put(b, o, "loyalty_no", str_or_null(g->loyalty_no));
 	put(b, o, "birth_date", date_json(g->birth_date));
 	put(b, o, "tier", str_or_null(pf_tier_name(g->tier)));
@@ -588,6 +589,7 @@ static int jsonl_guest(const pf_guest_rec *r, void *arg)
 	put_str_if(&b, root, "email", g->email);
 	put_str_if(&b, root, "phone", g->phone);
 	put_str_if(&b, root, "language", g->language);
+	put_str_if(&b, root, "country", g->country);
 	put_str_if(&b, root, "loyalty_no", g->loyalty_no);
 	put(&b, root, "tier", str_or_null(pf_tier_name(g->tier)));
 	if (g->tag_count)
@@ -780,6 +782,7 @@ static int csv_guest(const pf_guest_rec *r, void *arg)
 	field(x, g->email, false);
 	field(x, g->phone, false);
 	field(x, g->language, false);
+	field(x, g->country, false);
 	field(x, g->loyalty_no, false);
 	field(x, pf_tier_name(g->tier), false);
 	field(x, tags, false);
@@ -821,8 +824,8 @@ static int csv_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if ((rc = each_guest(txn, db, EXPORT_CSV, collect_cats, x)))
 		return rc;
 	static const char *const fixed[] = {
-		"id", "external_id", "name", "email", "phone", "language", "loyalty_no",
-		"tier", "tags", "birth_date", "consent",
+		"id", "external_id", "name", "email", "phone", "language", "country",
+		"loyalty_no", "tier", "tags", "birth_date", "consent",
 	};
 	char name[PF_CATEGORY_MAX + 8];
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)

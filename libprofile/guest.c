@@ -188,8 +188,7 @@ static int external_id_free(MDB_txn *txn, pf_db *db, const pf_guest_rec *nr)
 		memcpy(other.b, v.mv_data, ID_LEN);
 		pf_id_format(s, &other);
 	}
-	return pf_seterr(PF_EEXIST, "pf_guest_put: external_id '%s' already belongs to guest %s",
-	                 nr->g.external_id, s);
+	return pf_seterr(PF_EEXIST, "pf_guest_put: external_id already belongs to guest %s", s);
 }
 
 /*
@@ -369,8 +368,8 @@ static int check_guest(const pf_guest *g)
 	if (g->email) {
 		const char *at = strchr(g->email, '@');
 		if (!at || at == g->email || !at[1] || strchr(at + 1, '@'))
-			return pf_seterr(PF_EINVAL, PUT ": email '%s' is not an address "
-			                 "(one '@' with text on both sides)", g->email);
+			return pf_seterr(PF_EINVAL, PUT ": email is not an address "
+			                 "(one '@' with text on both sides)");
 	}
 	if ((rc = check_optional("phone", g->phone)))
 		return rc;
@@ -378,8 +377,7 @@ static int check_guest(const pf_guest *g)
 		char digits[PF_FIELD_MAX + 1];
 		int n = pf_phone_digits(g->phone, digits, sizeof digits);
 		if (n < 5)
-			return pf_seterr(PF_EINVAL, PUT ": phone '%s' has fewer than 5 digits",
-			                 g->phone);
+			return pf_seterr(PF_EINVAL, PUT ": phone has fewer than 5 digits");
 	}
 	if ((rc = check_optional("language", g->language)) ||
 	    (rc = check_optional("loyalty_no", g->loyalty_no)) ||

@@ -10,6 +10,9 @@
  * guest) is redone row by row, so a bad row costs only itself.  A CSV row
  * with broken quoting is cut out and parsing resumes on the line after its
  * first line, so an unclosed quote cannot swallow the rows after it.
+ * The reasons of rejected rows name the column or field and never quote a
+ * value that may be personal data: see `places`, quoted_name() and
+ * quoted_word().
  *
  * May call: store.c, codec.c (guest records), guest.c (pf_guest_check,
  * pf_guest_load, pf_guest_reindex, pf_guest_save), journal.c
@@ -41,6 +44,66 @@
 enum { ABSENT = 0, CLEAR, SET };
 enum { OUT_NONE = 0, OUT_CREATED, OUT_UPDATED };
 
+/* What a CSV column or a JSON key holds. */
+enum {
+	C_ID, C_EXT, C_NAME, C_EMAIL, C_PHONE, C_LANG, C_COUNTRY, C_LOYALTY, C_TIER, C_TAGS,
+	C_BIRTH, C_CONSENT, C_PREF, C_NOTE
+};
+
+static const struct { const char *name; int kind; } fixed_cols[] = {
+	{ "id", C_ID }, { "external_id", C_EXT }, { "name", C_NAME }, { "email", C_EMAIL },
+	{ "phone", C_PHONE }, { "language", C_LANG }, { "country", C_COUNTRY },
+	{ "loyalty_no", C_LOYALTY }, { "tier", C_TIER }, { "tags", C_TAGS },
+	{ "birth_date", C_BIRTH }, { "consent", C_CONSENT },
+};
+
+static const char *kind_name(int kind)
+{
+	for (size_t j = 0; j < sizeof fixed_cols / sizeof fixed_cols[0]; j++)
+		if (fixed_cols[j].kind == kind)
+			return fixed_cols[j].name;
+	return "prefs";
+}
+
+/* One CSV column, as the header names it. */
+typedef struct col {
+	int kind;
+	int pkind;                /* C_PREF: -1 = from the value's prefix */
+	char *name;               /* as written in the header (trimmed) */
+	const char *category;     /* C_PREF / C_NOTE: points into name */
+} col;
+
+/*
+ * Where a value came from, for the reasons of rejected rows: "column 4
+ * 'email'" in a CSV file (the header's columns), "field 'email'" in JSON
+ * Lines (cols NULL).  Reasons name the place and do not quote the value
+ * (only an unknown tier or consent word, see quoted_word): a cell may
+ * hold personal data, and a reason is shown to whoever runs the import
+ * and kept in its log.
+ */
+typedef struct places {
+	const col *cols;
+	size_t ncols;
+} places;
+
+#define AT_MAX 160
+
+static const char *at(char buf[AT_MAX], const places *w, int kind, const char *category)
+{
+	for (size_t i = 0; w->cols && i < w->ncols; i++) {
+		const col *k = &w->cols[i];
+		if (k->kind != kind || (category && (!k->category || strcmp(k->category, category))))
+			continue;
+		snprintf(buf, AT_MAX, "column %zu '%.100s'", i + 1, k->name);
+		return buf;
+	}
+	if (category)
+		snprintf(buf, AT_MAX, "field 'prefs', preference '%.80s'", category);
+	else
+		snprintf(buf, AT_MAX, "field '%s'", kind_name(kind));
+	return buf;
+}
+
 /* ------------------------------------------------------------------ */
 /* One row, converted from CSV or JSON                                  */
 /* ------------------------------------------------------------------ */
@@ -62,7 +125,9 @@ typedef struct irow {
 	char *ext;                /* NULL: not given */
 	char *name;
 	int st_email, st_phone, st_lang, st_loyalty, st_tier, st_tags, st_birth, st_consent;
+	int st_country;           /* never CLEAR: unknown leaves it as stored */
 	char *email, *phone, *language, *loyalty;
+	char country[4];
 	pf_tier tier;
 	char **tags;
 	size_t ntags;
@@ -106,16 +171,43 @@ static int reason(char *why, const char *fmt, ...)
 	return PF_EINVAL;
 }
 
-/* A value quoted in a reason: at most 40 bytes, cut on a character
- * boundary.  `s` is valid UTF-8. */
-static const char *show(char buf[48], const char *s)
+/*
+ * A name from the file's structure (a header cell, a JSON key, a
+ * preference kind) quoted in a message: "'emial'", when it is at most 40
+ * bytes of letters, digits, '_', '.', ':' and '-', as column and field
+ * names are; else "(name not shown)", because a file without a header row or
+ * with a value where a key belongs puts personal data in that place.
+ * Never used on the values of rows.
+ */
+static const char *quoted_name(char buf[48], const char *s)
 {
 	size_t n = strlen(s);
-	if (n <= 40)
-		return s;
-	n = pf_utf8_cut(s, n, 37);
-	memcpy(buf, s, n);
-	memcpy(buf + n, "...", 4);
+	bool ok = n > 0 && n <= 40;
+	for (size_t i = 0; ok && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		     c == '_' || c == '.' || c == ':' || c == '-';
+	}
+	if (ok)
+		snprintf(buf, 48, "'%s'", s);
+	else
+		snprintf(buf, 48, "(name not shown)");
+	return buf;
+}
+
+/*
+ * An unknown tier or consent word: quoted ("'diamond'") when it is 1 to
+ * 16 ASCII letters, as the words of those fields are; anything else (a
+ * shifted cell with an e-mail or an id in it) is not shown.
+ */
+static const char *quoted_word(char buf[24], const char *s, size_t n, const char *other)
+{
+	bool ok = n > 0 && n <= 16;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
+	if (!ok)
+		return other;
+	snprintf(buf, 24, "'%.*s'", (int)n, s);
 	return buf;
 }
 
@@ -160,29 +252,28 @@ static int set_text(int *st, char **dst, const char *s)
 	return 0;
 }
 
-static int parse_id(irow *r, const char *s, char *why)
+static int parse_id(irow *r, const char *s, const char *where, char *why)
 {
-	char b[48];
 	size_t n = strlen(s);
 	const char *t = trimmed(s, &n);
 	if (n == 0)
 		return 0;
 	char text[PF_ID_STRLEN + 1];
 	if (n != PF_ID_STRLEN)
-		return reason(why, "id '%s' is not a UUID", show(b, s));
+		return reason(why, "%s is not a UUID", where);
 	memcpy(text, t, n);
 	text[n] = '\0';
 	if (pf_id_parse(&r->id, text) != 0)
-		return reason(why, "id '%s' is not a UUID", show(b, s));
+		return reason(why, "%s is not a UUID", where);
 	if (pf_id_is_zero(&r->id))
-		return reason(why, "id is the all-zero UUID");
+		return reason(why, "%s is the all-zero UUID", where);
 	r->has_id = true;
 	return 0;
 }
 
-static int parse_tier(irow *r, const char *s, char *why)
+static int parse_tier(irow *r, const char *s, const char *where, char *why)
 {
-	char b[48], low[16];
+	char low[16];
 	size_t n = strlen(s);
 	const char *t = trimmed(s, &n);
 	if (n == 0) {
@@ -198,14 +289,14 @@ static int parse_tier(irow *r, const char *s, char *why)
 			return 0;
 		}
 	}
-	return reason(why, "tier '%s' is not one of none, silver, gold, platinum, vip",
-	              show(b, s));
+	char b[24];
+	return reason(why, "%s: %s is not one of none, silver, gold, platinum, vip", where,
+	              quoted_word(b, t, n, "the value"));
 }
 
 /* "YYYY-MM-DD" (ISO 8601 calendar date). */
-static int parse_birth(irow *r, const char *s, char *why)
+static int parse_birth(irow *r, const char *s, const char *where, char *why)
 {
-	char b[48];
 	size_t n = strlen(s);
 	const char *t = trimmed(s, &n);
 	if (n == 0) {
@@ -227,20 +318,46 @@ static int parse_birth(irow *r, const char *s, char *why)
 	r->st_birth = SET;
 	return 0;
 bad:
-	return reason(why, "birth_date '%s' is not a date (YYYY-MM-DD)", show(b, s));
+	return reason(why, "%s is not a date (YYYY-MM-DD)", where);
+}
+
+/*
+ * ISO 3166-1 alpha-3, as the bookings exports write it ("PRT"); letters
+ * are taken in either case.  Empty and "NULL" (what those exports write
+ * for unknown) mean not known: the stored country stays.
+ */
+static int parse_country(irow *r, const char *s, const char *where, char *why)
+{
+	size_t n = strlen(s);
+	const char *t = trimmed(s, &n);
+	if (n == 0 || (n == 4 && strncasecmp(t, "NULL", 4) == 0))
+		return 0;
+	if (n == 3) {
+		for (size_t i = 0; i < 3; i++)
+			r->country[i] = (char)((t[i] >= 'a' && t[i] <= 'z') ? t[i] - 'a' + 'A' : t[i]);
+		r->country[3] = '\0';
+		if (pf_country_valid(r->country)) {
+			r->st_country = SET;
+			return 0;
+		}
+	}
+	memset(r->country, 0, sizeof r->country);
+	return reason(why, "%s is not an ISO 3166-1 alpha-3 country code (three letters, "
+	              "e.g. PRT; empty or NULL when not known)", where);
 }
 
 /* Calls fn for each `sep`-separated, trimmed, non-empty item of s. */
-typedef int (*item_fn)(irow *r, const char *item, size_t n, char *why);
+typedef int (*item_fn)(irow *r, const char *item, size_t n, const char *where, char *why);
 
-static int split(irow *r, const char *s, const char *seps, item_fn fn, char *why)
+static int split(irow *r, const char *s, const char *seps, item_fn fn, const char *where,
+                 char *why)
 {
 	while (*s) {
 		size_t n = strcspn(s, seps);
 		size_t tn = n;
 		const char *t = trimmed(s, &tn);
 		if (tn) {
-			int rc = fn(r, t, tn, why);
+			int rc = fn(r, t, tn, where, why);
 			if (rc)
 				return rc;
 		}
@@ -251,10 +368,10 @@ static int split(irow *r, const char *s, const char *seps, item_fn fn, char *why
 	return 0;
 }
 
-static int tag_item(irow *r, const char *t, size_t n, char *why)
+static int tag_item(irow *r, const char *t, size_t n, const char *where, char *why)
 {
 	if (r->ntags >= PF_TAGS_MAX)
-		return reason(why, "more than %d tags", PF_TAGS_MAX);
+		return reason(why, "%s has more than %d tags", where, PF_TAGS_MAX);
 	if (!r->tags && !(r->tags = calloc(PF_TAGS_MAX, sizeof *r->tags)))
 		return PF_ENOMEM;
 	if (!(r->tags[r->ntags] = dupn(t, n)))
@@ -270,45 +387,41 @@ static void tags_reset(irow *r)
 	r->ntags = 0;
 }
 
-/* Tags separated by ';' (tag words themselves are checked by
- * pf_guest_check). */
-static int parse_tags(irow *r, const char *s, char *why)
+/* Tags separated by ';' (tag words are checked by check_tags). */
+static int parse_tags(irow *r, const char *s, const char *where, char *why)
 {
 	tags_reset(r);
-	int rc = split(r, s, ";", tag_item, why);
+	int rc = split(r, s, ";", tag_item, where, why);
 	if (rc)
 		return rc;
 	r->st_tags = r->ntags ? SET : CLEAR;
 	return 0;
 }
 
-static int consent_item(irow *r, const char *t, size_t n, char *why)
+static int consent_item(irow *r, const char *t, size_t n, const char *where, char *why)
 {
-	char b[48], item[64];
 	if (n == 9 && strncasecmp(t, "profiling", 9) == 0)
 		r->consent |= PF_CONSENT_PROFILING;
 	else if (n == 9 && strncasecmp(t, "marketing", 9) == 0)
 		r->consent |= PF_CONSENT_MARKETING;
 	else if (!(n == 4 && strncasecmp(t, "none", 4) == 0)) {
-		snprintf(item, sizeof item, "%.*s", (int)(n < 40 ? n : 40), t);
-		if (!pf_utf8_valid(item, strlen(item)))
-			snprintf(item, sizeof item, "?");
-		return reason(why, "consent '%s' is not profiling, marketing or none",
-		              show(b, item));
+		char b[24];
+		return reason(why, "%s: %s is not profiling, marketing or none", where,
+		              quoted_word(b, t, n, "a word"));
 	}
 	return 0;
 }
 
 /* "profiling;marketing", "marketing", "none"; ',' separates too.  Empty
  * means not given: a blank cell never withdraws consent. */
-static int parse_consent(irow *r, const char *s, char *why)
+static int parse_consent(irow *r, const char *s, const char *where, char *why)
 {
 	size_t n = strlen(s);
 	trimmed(s, &n);
 	if (n == 0)
 		return 0;
 	r->consent = 0;
-	int rc = split(r, s, ";,", consent_item, why);
+	int rc = split(r, s, ";,", consent_item, where, why);
 	if (rc)
 		return rc;
 	r->st_consent = SET;
@@ -325,15 +438,15 @@ static ipref *pref_of(irow *r, const char *category)
 
 /*
  * A preference value.  kind < 0: the kind comes from an optional prefix
- * of the value, "like:", "dislike:" or "need:" (default like).
+ * of the value, "like:", "dislike:" or "need:" (default like).  The
+ * category is a valid one (checked with the header, or by json_prefs).
  */
 static int add_pref(irow *r, const char *category, const char *value, int kind,
-                    const char *note, char *why)
+                    const char *note, const char *where, char *why)
 {
 	static const struct { const char *p; pf_pref_kind k; } prefixes[] = {
 		{ "like:", PF_LIKE }, { "dislike:", PF_DISLIKE }, { "need:", PF_NEED },
 	};
-	char b[48];
 	if (kind < 0) {
 		kind = PF_LIKE;
 		for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
@@ -348,11 +461,11 @@ static int add_pref(irow *r, const char *category, const char *value, int kind,
 	size_t n = strlen(value);
 	value = trimmed(value, &n);
 	if (n == 0)
-		return reason(why, "preference '%s' has no value", show(b, category));
+		return reason(why, "%s: no value after the kind prefix", where);
 	if (pref_of(r, category))
-		return reason(why, "two values for preference '%s'", show(b, category));
+		return reason(why, "%s: a second value for preference '%s'", where, category);
 	if (r->npref >= PF_PREFS_MAX)
-		return reason(why, "more than %d preferences", PF_PREFS_MAX);
+		return reason(why, "%s: more than %d preferences", where, PF_PREFS_MAX);
 	if (r->npref == r->prefcap) {
 		size_t cap = r->prefcap ? 2 * r->prefcap : 8;
 		ipref *p = realloc(r->prefs, cap * sizeof *p);
@@ -388,17 +501,82 @@ static const char *errmsg_tail(void)
 	return m;
 }
 
-/* Everything pf_guest_put and pf_pref_set would check, on the row alone. */
-static int validate_row(const irow *r, char *why)
+/*
+ * One field through pf_guest_check, on a profile that holds only that
+ * field (and a placeholder name): a failure is that field's, reported
+ * where it came from.  pf_guest_check's messages name the field and what
+ * is wrong with it, never its value.
+ */
+static int check_one(const pf_guest *g, const places *w, int kind, char *why)
 {
+	char a[AT_MAX];
+	if (pf_guest_check(g) == 0)
+		return 0;
+	return reason(why, "%s: %s", at(a, w, kind, NULL), errmsg_tail());
+}
+
+/* Tags as pf_check_word takes them (a lower-case word), checked here so
+ * that the reason names the tag by its position, not by its text. */
+static int check_tags(const irow *r, const places *w, char *why)
+{
+	char a[AT_MAX];
+	for (size_t i = 0; r->st_tags == SET && i < r->ntags; i++) {
+		const char *t = r->tags[i];
+		size_t n = strlen(t);
+		if (n > PF_FIELD_MAX)
+			return reason(why, "%s: tag %zu is longer than %d bytes", at(a, w, C_TAGS, NULL),
+			              i + 1, PF_FIELD_MAX);
+		bool ok = t[0] >= 'a' && t[0] <= 'z';
+		for (size_t j = 1; ok && j < n; j++)
+			ok = (t[j] >= 'a' && t[j] <= 'z') || (t[j] >= '0' && t[j] <= '9') || t[j] == '_';
+		if (!ok)
+			return reason(why, "%s: tag %zu is not a lower-case word (a-z, 0-9 and '_', "
+			              "starting with a letter, e.g. repeat_guest)", at(a, w, C_TAGS, NULL),
+			              i + 1);
+	}
+	return 0;
+}
+
+/* Everything pf_guest_put and pf_pref_set would check, on the row alone. */
+static int validate_row(const irow *r, const places *w, char *why)
+{
+	char a[AT_MAX];
+	int rc;
 	if (!r->name)
 		return reason(why, "missing name");
-	pf_guest g = PF_GUEST_INIT;
+
+	const pf_guest empty = PF_GUEST_INIT;
+	pf_guest g = empty;
+	g.name = r->name;
+	if ((rc = check_one(&g, w, C_NAME, why)))
+		return rc;
+	static const int kinds[] = { C_EMAIL, C_PHONE, C_LANG, C_LOYALTY, C_EXT, C_COUNTRY };
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		g = empty;
+		g.name = "x";
+		switch (kinds[i]) {
+		case C_EMAIL:   g.email = r->st_email == SET ? r->email : NULL; break;
+		case C_PHONE:   g.phone = r->st_phone == SET ? r->phone : NULL; break;
+		case C_LANG:    g.language = r->st_lang == SET ? r->language : NULL; break;
+		case C_LOYALTY: g.loyalty_no = r->st_loyalty == SET ? r->loyalty : NULL; break;
+		case C_EXT:     g.external_id = r->ext; break;
+		default:        g.country = r->st_country == SET ? r->country : NULL; break;
+		}
+		if ((rc = check_one(&g, w, kinds[i], why)))
+			return rc;
+	}
+	if ((rc = check_tags(r, w, why)))
+		return rc;
+
+	/* The whole profile, as pf_guest_put will see it: every field passed
+	 * alone, so this only fails if the fields conflict. */
+	g = empty;
 	g.name = r->name;
 	g.email = r->st_email == SET ? r->email : NULL;
 	g.phone = r->st_phone == SET ? r->phone : NULL;
 	g.language = r->st_lang == SET ? r->language : NULL;
 	g.loyalty_no = r->st_loyalty == SET ? r->loyalty : NULL;
+	g.country = r->st_country == SET ? r->country : NULL;
 	g.tier = r->st_tier == SET ? r->tier : PF_TIER_NONE;
 	g.tags = (const char *const *)r->tags;
 	g.tag_count = r->st_tags == SET ? r->ntags : 0;
@@ -406,16 +584,20 @@ static int validate_row(const irow *r, char *why)
 	g.consent = r->st_consent == SET ? r->consent : PF_CONSENT_PROFILING;
 	g.external_id = r->ext;
 	if (pf_guest_check(&g) != 0)
-		return reason(why, "%s", errmsg_tail());
+		return reason(why, "the row's profile is refused by pf_guest_put");
 	for (size_t i = 0; i < r->npref; i++) {
 		const ipref *p = &r->prefs[i];
-		if (pf_check_category("pf_import", p->category) ||
-		    pf_check_text("pf_import", "preference value", p->value, PF_VALUE_MAX, true) ||
-		    pf_check_text("pf_import", "preference note", p->note, PF_NOTE_MAX, false))
-			return reason(why, "%s", errmsg_tail());
+		const char *pa = at(a, w, C_PREF, p->category);
+		/* A CSV note column is its own place. */
+		if (pf_check_text("pf_import", "preference value", p->value, PF_VALUE_MAX, true))
+			return reason(why, "%s: %s", pa, errmsg_tail());
+		if (pf_check_text("pf_import", "preference note", p->note, PF_NOTE_MAX, false))
+			return reason(why, "%s: %s",
+			              w->cols ? at(a, w, C_NOTE, p->category) : pa, errmsg_tail());
 	}
 	return 0;
 }
+
 
 /* ------------------------------------------------------------------ */
 /* The import: report, batches, writing                                 */
@@ -439,6 +621,9 @@ typedef struct imp {
 	pf_time now;
 	bool stop;                /* the progress callback asked to stop */
 	int rc;                   /* a failure that ends the import */
+	places w;                 /* the CSV header's columns while they are parsed;
+	                             none for JSON Lines */
+	char ext_at[AT_MAX];      /* where external ids are, for write-time reasons */
 } imp;
 
 static int add_reject(imp *im, uint64_t line, const char *why)
@@ -462,6 +647,9 @@ static int add_reject(imp *im, uint64_t line, const char *why)
 		return pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
 	rep->rejects[rep->reject_count++] = (pf_import_reject){ line, s };
 	rep->rejected++;
+	/* The detail of the last failure is the reason too: whatever a check
+	 * left there (a library message may quote what it refused) goes. */
+	pf_seterr(PF_EINVAL, "%s: %s:%llu: %s", im->fn, im->path, (unsigned long long)line, s);
 	return 0;
 }
 
@@ -535,7 +723,8 @@ static int set_profile(pf_guest_rec *nr, const irow *r)
 	    text_field(&g->phone, r->st_phone, r->phone) ||
 	    text_field(&g->language, r->st_lang, r->language) ||
 	    text_field(&g->loyalty_no, r->st_loyalty, r->loyalty) ||
-	    (r->ext && pf_str_set(&g->external_id, r->ext)))
+	    (r->ext && pf_str_set(&g->external_id, r->ext)) ||
+	    (r->st_country == SET && pf_str_set(&g->country, r->country)))
 		return PF_ENOMEM;
 	if (r->st_tier != ABSENT)
 		g->tier = r->st_tier == SET ? r->tier : PF_TIER_NONE;
@@ -728,11 +917,11 @@ static int apply_row(MDB_txn *txn, imp *im, irow *r)
 	if (r->ext && (rc = ext_lookup(txn, im->db, r->ext, &target, &found)))
 		goto out;
 	if (found && r->has_id && !same_id(&target, &r->id)) {
-		char a[PF_ID_STRLEN + 1], b[PF_ID_STRLEN + 1], s[48];
+		char a[PF_ID_STRLEN + 1], b[PF_ID_STRLEN + 1];
 		pf_id_format(a, &target);
 		pf_id_format(b, &r->id);
-		rc = pf_seterr(PF_EEXIST, "pf_import: external_id '%s' belongs to guest %s, "
-		               "not to the row's id %s", show(s, r->ext), a, b);
+		rc = pf_seterr(PF_EEXIST, "pf_import: %s: the external id belongs to guest %s, "
+		               "not to the row's id %s", im->ext_at, a, b);
 		goto out;
 	}
 	if (!found && r->has_id) {
@@ -880,7 +1069,7 @@ static int row_done(imp *im, irow *r, int conv, const char *why_conv)
 		return pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
 	}
 	if (rc == 0)
-		rc = validate_row(r, why);
+		rc = validate_row(r, &im->w, why);
 	else
 		snprintf(why, sizeof why, "%s", why_conv);
 	if (rc) {
@@ -930,6 +1119,7 @@ static int imp_begin(imp *im, pf_import_report **out, pf_db *db, const char *pat
 {
 	memset(im, 0, sizeof *im);
 	im->fn = fn;
+	snprintf(im->ext_at, sizeof im->ext_at, "field 'external_id'");
 	if (!out)
 		return pf_seterr(PF_EINVAL, "%s: out is NULL", fn);
 	*out = NULL;
@@ -1027,29 +1217,10 @@ void pf_import_report_free(pf_import_report *rep)
 /* CSV                                                                  */
 /* ------------------------------------------------------------------ */
 
-enum {
-	C_ID, C_EXT, C_NAME, C_EMAIL, C_PHONE, C_LANG, C_LOYALTY, C_TIER, C_TAGS,
-	C_BIRTH, C_CONSENT, C_PREF, C_NOTE
-};
-
-static const struct { const char *name; int kind; } fixed_cols[] = {
-	{ "id", C_ID }, { "external_id", C_EXT }, { "name", C_NAME }, { "email", C_EMAIL },
-	{ "phone", C_PHONE }, { "language", C_LANG }, { "loyalty_no", C_LOYALTY },
-	{ "tier", C_TIER }, { "tags", C_TAGS }, { "birth_date", C_BIRTH },
-	{ "consent", C_CONSENT },
-};
-
 static const struct { const char *prefix; int kind, pkind; } pref_cols[] = {
 	{ "pref:", C_PREF, -1 }, { "like:", C_PREF, PF_LIKE }, { "dislike:", C_PREF, PF_DISLIKE },
 	{ "need:", C_PREF, PF_NEED }, { "note:", C_NOTE, -1 },
 };
-
-typedef struct col {
-	int kind;
-	int pkind;                /* C_PREF: -1 = from the value's prefix */
-	char *name;               /* as written in the header (trimmed) */
-	const char *category;     /* C_PREF / C_NOTE: points into name */
-} col;
 
 typedef struct cline {
 	uint64_t no;
@@ -1152,84 +1323,109 @@ static void csv_cb_field(void *s, size_t n, void *data)
 	c->f[c->nf++] = (cfield){ copy, s ? n : 0 };
 }
 
+/* The kind of the column called `name` (-1: unknown); pref/note columns
+ * give their kind of preference and the category after the prefix. */
+static int col_kind(const char *name, int *pkind, const char **category)
+{
+	for (size_t j = 0; j < sizeof fixed_cols / sizeof fixed_cols[0]; j++)
+		if (strcasecmp(name, fixed_cols[j].name) == 0)
+			return fixed_cols[j].kind;
+	for (size_t j = 0; j < sizeof pref_cols / sizeof pref_cols[0]; j++) {
+		size_t pl = strlen(pref_cols[j].prefix);
+		if (strncasecmp(name, pref_cols[j].prefix, pl) == 0) {
+			*pkind = pref_cols[j].pkind;
+			*category = name + pl;
+			return pref_cols[j].kind;
+		}
+	}
+	return -1;
+}
+
 static int header(csvr *c)
 {
 	imp *im = c->im;
+	unsigned long long ln = (unsigned long long)c->row_line;
 	if (c->too_many)
 		return pf_seterr(PF_EINVAL, "%s: %s:%llu: the header has more than %d columns",
-		                 im->fn, im->path, (unsigned long long)c->row_line, FIELDS_MAX);
+		                 im->fn, im->path, ln, FIELDS_MAX);
 	if (!(c->cols = calloc(c->nf ? c->nf : 1, sizeof *c->cols)))
 		return pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
 	bool has_name = false;
+	size_t known = 0;
 	for (size_t i = 0; i < c->nf; i++) {
-		char b[48];
 		size_t n = c->f[i].n;
 		if (!pf_utf8_valid(c->f[i].s, n))
 			return pf_seterr(PF_EINVAL, "%s: %s:%llu: column %zu of the header is not "
-			                 "valid UTF-8", im->fn, im->path,
-			                 (unsigned long long)c->row_line, i + 1);
+			                 "valid UTF-8", im->fn, im->path, ln, i + 1);
 		const char *t = trimmed(c->f[i].s, &n);
 		col *k = &c->cols[c->ncols];
 		if (!(k->name = dupn(t, n)))
 			return pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
 		c->ncols++;
-		k->kind = -1;
-		for (size_t j = 0; j < sizeof fixed_cols / sizeof fixed_cols[0]; j++)
-			if (strcasecmp(k->name, fixed_cols[j].name) == 0)
-				k->kind = fixed_cols[j].kind;
-		for (size_t j = 0; k->kind < 0 && j < sizeof pref_cols / sizeof pref_cols[0]; j++) {
-			size_t pl = strlen(pref_cols[j].prefix);
-			if (strncasecmp(k->name, pref_cols[j].prefix, pl) != 0)
-				continue;
-			k->kind = pref_cols[j].kind;
-			k->pkind = pref_cols[j].pkind;
-			k->category = k->name + pl;
-			if (pf_check_category("pf_import", k->category))
-				return pf_seterr(PF_EINVAL, "%s: %s:%llu: column '%s': %s", im->fn,
-				                 im->path, (unsigned long long)c->row_line,
-				                 show(b, k->name), errmsg_tail());
-		}
+		k->kind = col_kind(k->name, &k->pkind, &k->category);
+		known += k->kind >= 0;
+	}
+	/* A first row with no known column is data, not a header: say so
+	 * without quoting its cells. */
+	if (c->ncols && !known)
+		return pf_seterr(PF_EINVAL, "%s: %s:%llu: the first row is not a header: none of "
+		                 "its %zu cells names a column (id, external_id, name, email, "
+		                 "phone, language, country, loyalty_no, tier, tags, birth_date, "
+		                 "consent, pref:CATEGORY, ...)", im->fn, im->path, ln, c->ncols);
+	for (size_t i = 0; i < c->ncols; i++) {
+		char b[48];
+		col *k = &c->cols[i];
 		if (k->kind < 0)
-			return pf_seterr(PF_EINVAL, "%s: %s:%llu: unknown column '%s' (known: id, "
-			                 "external_id, name, email, phone, language, loyalty_no, tier, "
-			                 "tags, birth_date, consent, pref:CATEGORY, like:CATEGORY, "
-			                 "dislike:CATEGORY, need:CATEGORY, note:CATEGORY)", im->fn,
-			                 im->path, (unsigned long long)c->row_line, show(b, k->name));
-		for (size_t j = 0; j + 1 < c->ncols; j++) {
+			return pf_seterr(PF_EINVAL, "%s: %s:%llu: unknown column %s (column %zu; known: id, "
+			                 "external_id, name, email, phone, language, country, "
+			                 "loyalty_no, tier, tags, birth_date, consent, pref:CATEGORY, "
+			                 "like:CATEGORY, dislike:CATEGORY, need:CATEGORY, note:CATEGORY)",
+			                 im->fn, im->path, ln, quoted_name(b, k->name), i + 1);
+		if ((k->kind == C_PREF || k->kind == C_NOTE) &&
+		    pf_check_category("pf_import", k->category))
+			return pf_seterr(PF_EINVAL, "%s: %s:%llu: column %zu %s: the category after "
+			                 "the prefix is not lower-case dotted words (e.g. "
+			                 "pref:room.floor)", im->fn, im->path, ln, i + 1,
+			                 quoted_name(b, k->name));
+		for (size_t j = 0; j < i; j++) {
 			const col *o = &c->cols[j];
 			bool dup = o->kind == k->kind &&
 			           (k->kind == C_PREF || k->kind == C_NOTE ?
 			            strcmp(o->category, k->category) == 0 && o->pkind == k->pkind : true);
 			if (dup)
-				return pf_seterr(PF_EINVAL, "%s: %s:%llu: column '%s' appears twice",
-				                 im->fn, im->path, (unsigned long long)c->row_line,
-				                 show(b, k->name));
+				return pf_seterr(PF_EINVAL, "%s: %s:%llu: column %zu %s appears twice "
+				                 "(first as column %zu)", im->fn, im->path, ln, i + 1,
+				                 quoted_name(b, k->name), j + 1);
 		}
 		has_name |= k->kind == C_NAME;
 	}
 	if (!has_name)
 		return pf_seterr(PF_EINVAL, "%s: %s:%llu: the header has no 'name' column", im->fn,
-		                 im->path, (unsigned long long)c->row_line);
+		                 im->path, ln);
 	c->have_header = true;
+	im->w = (places){ c->cols, c->ncols };
+	at(im->ext_at, &im->w, C_EXT, NULL);
 	return 0;
 }
 
 /* Convert the parsed fields of one row. */
 static int csv_convert(csvr *c, irow *r, char *why)
 {
-	char b[48];
+	char a[AT_MAX];
 	int rc;
 	if (c->too_many || c->nf != c->ncols)
 		return reason(why, "the row has %s%zu fields; the header has %zu",
 		              c->too_many ? "more than " : "", c->nf, c->ncols);
 	for (size_t i = 0; i < c->nf; i++)
 		if (!pf_utf8_valid(c->f[i].s, c->f[i].n))
-			return reason(why, "column '%s' is not valid UTF-8", show(b, c->cols[i].name));
+			return reason(why, "column %zu '%.100s' is not valid UTF-8", i + 1,
+			              c->cols[i].name);
 	for (size_t i = 0; i < c->nf; i++) {
 		const col *k = &c->cols[i];
 		const char *s = c->f[i].s;
+		snprintf(a, sizeof a, "column %zu '%.100s'", i + 1, k->name);
 		switch (k->kind) {
-		case C_ID:      rc = parse_id(r, s, why); break;
+		case C_ID:      rc = parse_id(r, s, a, why); break;
 		case C_EXT:
 			rc = 0;
 			if (*s && !(r->ext = strdup(s)))
@@ -1243,13 +1439,14 @@ static int csv_convert(csvr *c, irow *r, char *why)
 		case C_EMAIL:   rc = set_text(&r->st_email, &r->email, s); break;
 		case C_PHONE:   rc = set_text(&r->st_phone, &r->phone, s); break;
 		case C_LANG:    rc = set_text(&r->st_lang, &r->language, s); break;
+		case C_COUNTRY: rc = parse_country(r, s, a, why); break;
 		case C_LOYALTY: rc = set_text(&r->st_loyalty, &r->loyalty, s); break;
-		case C_TIER:    rc = parse_tier(r, s, why); break;
-		case C_TAGS:    rc = parse_tags(r, s, why); break;
-		case C_BIRTH:   rc = parse_birth(r, s, why); break;
-		case C_CONSENT: rc = parse_consent(r, s, why); break;
+		case C_TIER:    rc = parse_tier(r, s, a, why); break;
+		case C_TAGS:    rc = parse_tags(r, s, a, why); break;
+		case C_BIRTH:   rc = parse_birth(r, s, a, why); break;
+		case C_CONSENT: rc = parse_consent(r, s, a, why); break;
 		case C_PREF:
-			rc = *s ? add_pref(r, k->category, s, k->pkind, NULL, why) : 0;
+			rc = *s ? add_pref(r, k->category, s, k->pkind, NULL, a, why) : 0;
 			break;
 		default:
 			rc = 0;   /* notes: below, once every value is known */
@@ -1264,8 +1461,8 @@ static int csv_convert(csvr *c, irow *r, char *why)
 			continue;
 		ipref *p = pref_of(r, k->category);
 		if (!p)
-			return reason(why, "a note for preference '%s', which has no value",
-			              show(b, k->category));
+			return reason(why, "column %zu '%.100s': a note for preference '%s', which "
+			              "has no value", i + 1, k->name, k->category);
 		if (!(p->note = strdup(c->f[i].s)))
 			return PF_ENOMEM;
 	}
@@ -1498,6 +1695,7 @@ int pf_import_csv(pf_import_report **out, pf_db *db, const char *path,
 	c.p_live = true;
 	rc = csv_run(&c, f);
 out:
+	im.w = (places){ NULL, 0 };   /* the columns go; a last batch may still be written */
 	if (c.p_live)
 		csv_free(&c.p);
 	fields_clear(&c);
@@ -1532,20 +1730,22 @@ static int json_text(const char *key, json_t *v, int *st, char **dst, char *why)
 static int json_list(const char *key, json_t *v, const char *seps, item_fn fn, irow *r,
                      char *why)
 {
+	char a[AT_MAX];
+	snprintf(a, sizeof a, "field '%s'", key);
 	if (json_is_string(v))
-		return split(r, json_string_value(v), seps, fn, why);
+		return split(r, json_string_value(v), seps, fn, a, why);
 	if (!json_is_array(v))
 		return reason(why, "field '%s' is not an array of strings, a string or null", key);
 	size_t i;
 	json_t *e;
 	json_array_foreach(v, i, e) {
 		if (!json_is_string(e))
-			return reason(why, "field '%s' has an item that is not a string", key);
+			return reason(why, "field '%s': item %zu is not a string", key, i + 1);
 		const char *s = json_string_value(e);
 		size_t n = strlen(s);
 		const char *t = trimmed(s, &n);
 		if (n) {
-			int rc = fn(r, t, n, why);
+			int rc = fn(r, t, n, a, why);
 			if (rc)
 				return rc;
 		}
@@ -1555,7 +1755,7 @@ static int json_list(const char *key, json_t *v, const char *seps, item_fn fn, i
 
 static int json_prefs(irow *r, json_t *v, char *why)
 {
-	char b[48];
+	char a[AT_MAX], b[48];
 	const char *cat;
 	json_t *p;
 	if (json_is_null(v))
@@ -1564,21 +1764,23 @@ static int json_prefs(irow *r, json_t *v, char *why)
 		return reason(why, "field 'prefs' is not an object");
 	json_object_foreach(v, cat, p) {
 		if (pf_check_category("pf_import", cat))
-			return reason(why, "%s", errmsg_tail());
+			return reason(why, "field 'prefs': category %s is not lower-case dotted words "
+			              "(e.g. room.floor) of at most %d bytes", quoted_name(b, cat),
+			              PF_CATEGORY_MAX);
+		snprintf(a, sizeof a, "field 'prefs', preference '%s'", cat);
 		size_t blank = json_is_string(p) ? strlen(json_string_value(p)) : 1;
 		if (json_is_string(p))
 			trimmed(json_string_value(p), &blank);
 		if (json_is_null(p) || blank == 0)
 			continue;   /* as an empty CSV cell: no preference */
 		if (json_is_string(p)) {
-			int rc = add_pref(r, cat, json_string_value(p), -1, NULL, why);
+			int rc = add_pref(r, cat, json_string_value(p), -1, NULL, a, why);
 			if (rc)
 				return rc;
 			continue;
 		}
 		if (!json_is_object(p))
-			return reason(why, "preference '%s' is not a string, an object or null",
-			              show(b, cat));
+			return reason(why, "%s is not a string, an object or null", a);
 		const char *value = NULL, *note = NULL, *k;
 		int kind = PF_LIKE;
 		json_t *x;
@@ -1598,20 +1800,18 @@ static int json_prefs(irow *r, json_t *v, char *why)
 				else if (strcmp(kn, "need") == 0)
 					kind = PF_NEED;
 				else
-					return reason(why, "preference '%s': kind '%s' is not like, dislike "
-					              "or need", show(b, cat), kn[0] && strlen(kn) < 20 ? kn : "?");
+					return reason(why, "%s: \"kind\" is not like, dislike or need", a);
 			} else if (strcmp(k, "value") == 0 || strcmp(k, "note") == 0 ||
 			           strcmp(k, "kind") == 0) {
-				return reason(why, "preference '%s': '%s' has the wrong type", show(b, cat), k);
+				return reason(why, "%s: \"%s\" has the wrong type", a, k);
 			} else {
-				char kb[48];
-				return reason(why, "preference '%s': unknown field '%s' (value, kind, note)",
-				              show(b, cat), show(kb, k));
+				return reason(why, "%s: unknown field %s (value, kind, note)", a,
+				              quoted_name(b, k));
 			}
 		}
 		if (!value)
-			return reason(why, "preference '%s' has no \"value\"", show(b, cat));
-		int rc = add_pref(r, cat, value, kind, note, why);
+			return reason(why, "%s has no \"value\"", a);
+		int rc = add_pref(r, cat, value, kind, note, a, why);
 		if (rc)
 			return rc;
 	}
@@ -1629,7 +1829,7 @@ static int json_convert(json_t *obj, irow *r, char *why)
 				continue;
 			if (!json_is_string(v))
 				return reason(why, "field 'id' is not a string");
-			rc = parse_id(r, json_string_value(v), why);
+			rc = parse_id(r, json_string_value(v), "field 'id'", why);
 		} else if (strcmp(key, "external_id") == 0) {
 			if (json_is_null(v))
 				continue;
@@ -1652,16 +1852,24 @@ static int json_convert(json_t *obj, irow *r, char *why)
 			rc = json_text(key, v, &r->st_phone, &r->phone, why);
 		} else if (strcmp(key, "language") == 0) {
 			rc = json_text(key, v, &r->st_lang, &r->language, why);
+		} else if (strcmp(key, "country") == 0) {
+			/* null, "" and "NULL" are "not known", as in CSV */
+			if (!json_is_null(v) && !json_is_string(v))
+				return reason(why, "field 'country' is not a string or null");
+			rc = parse_country(r, json_is_null(v) ? "" : json_string_value(v),
+			                   "field 'country'", why);
 		} else if (strcmp(key, "loyalty_no") == 0) {
 			rc = json_text(key, v, &r->st_loyalty, &r->loyalty, why);
 		} else if (strcmp(key, "tier") == 0) {
 			if (!json_is_null(v) && !json_is_string(v))
 				return reason(why, "field 'tier' is not a string or null");
-			rc = parse_tier(r, json_is_null(v) ? "" : json_string_value(v), why);
+			rc = parse_tier(r, json_is_null(v) ? "" : json_string_value(v), "field 'tier'",
+			                why);
 		} else if (strcmp(key, "birth_date") == 0) {
 			if (!json_is_null(v) && !json_is_string(v))
 				return reason(why, "field 'birth_date' is not a string or null");
-			rc = parse_birth(r, json_is_null(v) ? "" : json_string_value(v), why);
+			rc = parse_birth(r, json_is_null(v) ? "" : json_string_value(v),
+			                 "field 'birth_date'", why);
 		} else if (strcmp(key, "tags") == 0) {
 			tags_reset(r);
 			r->st_tags = CLEAR;
@@ -1684,12 +1892,29 @@ static int json_convert(json_t *obj, irow *r, char *why)
 			rc = json_prefs(r, v, why);
 		} else {
 			char b[48];
-			return reason(why, "unknown field '%s'", show(b, key));
+			return reason(why, "unknown field %s", quoted_name(b, key));
 		}
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+/* What is wrong with a line jansson refused, in words of our own:
+ * jansson's texts quote the input near the error ("near 'ana@'"). */
+static const char *json_what(const json_error_t *err)
+{
+	switch (json_error_code(err)) {
+	case json_error_premature_end_of_input: return "the line ends inside a value";
+	case json_error_end_of_input_expected:  return "text after the end of the object";
+	case json_error_invalid_utf8:           return "bytes that are not UTF-8";
+	case json_error_null_character:         return "a \\u0000 escape";
+	case json_error_null_byte_in_key:       return "a NUL byte in a key";
+	case json_error_duplicate_key:          return "a key that appears twice";
+	case json_error_numeric_overflow:       return "a number too large";
+	case json_error_stack_overflow:         return "values nested too deep";
+	default:                                return "invalid syntax";
+	}
 }
 
 static uint64_t jsonl_precount(FILE *f)
@@ -1767,7 +1992,8 @@ static int jsonl_run(imp *im, FILE *f)
 				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", im->fn);
 				goto out;
 			}
-			conv = reason(why, "invalid JSON at column %d: %s", err.column, err.text);
+			conv = reason(why, "invalid JSON at column %d: %s", err.column,
+			              json_what(&err));
 		} else if (!json_is_object(obj)) {
 			conv = reason(why, "the line is not a JSON object");
 		} else {

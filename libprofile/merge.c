@@ -1346,8 +1346,8 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	rc = pf_guest_reindex(txn, db, NULL, dr);
 	if (rc == PF_EEXIST) {
-		rc = pf_seterr(PF_EEXIST, UNMERGE ": the duplicate's external id '%s' now belongs "
-		               "to another guest", dr->g.external_id ? dr->g.external_id : "");
+		rc = pf_seterr(PF_EEXIST, UNMERGE ": the duplicate's external id now belongs "
+		               "to another guest");
 		goto out;
 	}
 	if (rc || (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.dup.b, ID_LEN, m.dup_before.data,

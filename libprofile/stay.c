@@ -3,7 +3,8 @@
  * event.c (a check-in records its stay in the firing transaction).  Owns
  * the `stay` database: key = 16-byte guest id + big-endian arrival, so one
  * guest's stays are adjacent and in arrival order (pf_stays_read reads
- * them for export.c too).  Uses guest.c
+ * them for export.c too).  A stay departs on or after its arrival day: on
+ * it for a day-use stay (0 nights).  Uses guest.c
  * (load/save), codec.c, store.c and text.c.
  */
 #include "internal.h"
@@ -29,8 +30,8 @@ int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s,
 	if ((rc = pf_check_date(what, "arrival", s->arrival, true)) ||
 	    (rc = pf_check_date(what, "departure", s->departure, true)))
 		return rc;
-	if (s->departure <= s->arrival)
-		return pf_seterr(PF_EINVAL, "%s: departure %ld is not after arrival %ld", what,
+	if (s->departure < s->arrival)
+		return pf_seterr(PF_EINVAL, "%s: departure %ld is before arrival %ld", what,
 		                 (long)s->departure, (long)s->arrival);
 
 	unsigned char key[KEY_LEN];
@@ -100,8 +101,9 @@ int pf_stay_add(pf_db *db, const pf_stay *stay)
 	    (rc = pf_check_date(ADD, "arrival", stay->arrival, true)) ||
 	    (rc = pf_check_date(ADD, "departure", stay->departure, true)))
 		return rc;
-	if (stay->departure <= stay->arrival)
-		return pf_seterr(PF_EINVAL, ADD ": departure %ld is not after arrival %ld",
+	/* departure == arrival is a day-use stay (0 nights). */
+	if (stay->departure < stay->arrival)
+		return pf_seterr(PF_EINVAL, ADD ": departure %ld is before arrival %ld",
 		                 (long)stay->departure, (long)stay->arrival);
 	if (stay->party > PARTY_MAX)
 		return pf_seterr(PF_EINVAL, ADD ": party of %lu is more than %d people",

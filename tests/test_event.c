@@ -619,7 +619,7 @@ Test(event, fire_rejects_bad_events)
 	bad[n].what = "room"; bad[n].e = ev_make("x", PF_EVENT_CHECK_IN, &g); bad[n++].e.room = "\xff";
 	bad[n].what = "date"; bad[n].e = ev_make("x", PF_EVENT_CHECK_IN, &g); bad[n++].e.arrival = 20260230;
 	bad[n].what = "order"; bad[n].e = ev_make("x", PF_EVENT_CHECK_IN, &g);
-	bad[n].e.arrival = 20261125; bad[n++].e.departure = 20261125;
+	bad[n].e.arrival = 20261125; bad[n++].e.departure = 20261124;
 	bad[n].what = "party"; bad[n].e = ev_make("x", PF_EVENT_CHECK_IN, &g); bad[n++].e.party = 1001;
 	bad[n].what = "departure before today"; bad[n].e = ev_make("x", PF_EVENT_CHECK_IN, &g);
 	bad[n++].e.departure = 20261120;

@@ -27,6 +27,7 @@ static pf_id exp_rich_guest(void)
 	g.email = "zw@example.com";
 	g.phone = "+853 6123 4567";
 	g.language = "zh";
+	g.country = "MAC";
 	g.loyalty_no = "GX-88123";
 	g.birth_date = 19850612;
 	g.tier = PF_TIER_GOLD;
@@ -108,6 +109,7 @@ Test(export, guest_json_holds_everything_and_parses)
 	cr_assert(eq(str, (char *)exp_str(g, "id"), ids));
 	cr_assert(eq(str, (char *)exp_str(g, "name"), "Zhuang Wei"));
 	cr_assert(eq(str, (char *)exp_str(g, "external_id"), "PMS-1"));
+	cr_assert(eq(str, (char *)exp_str(g, "country"), "MAC"));
 	cr_assert(eq(str, (char *)exp_str(g, "birth_date"), "1985-06-12"));
 	cr_assert(eq(str, (char *)exp_str(g, "tier"), "gold"));
 	cr_assert(eq(str, (char *)exp_str(g, "created"), "2026-11-23T09:00:00Z"));
@@ -202,6 +204,7 @@ static void exp_make_guests(void)
 	g.email = "marie@example.com";
 	g.phone = "+33 1 23 45 67 89";
 	g.language = "fr";
+	g.country = "FRA";
 	g.loyalty_no = "FR-1";
 	g.birth_date = 19700101;
 	g.tier = PF_TIER_VIP;
@@ -262,6 +265,7 @@ static void exp_same_guests(pf_db *a, pf_db *b)
 		cr_assert(exp_streq(x->email, y->email));
 		cr_assert(exp_streq(x->phone, y->phone));
 		cr_assert(exp_streq(x->language, y->language));
+		cr_assert(exp_streq(x->country, y->country));
 		cr_assert(exp_streq(x->loyalty_no, y->loyalty_no));
 		cr_assert(exp_streq(x->external_id, y->external_id));
 		cr_assert(eq(i32, x->birth_date, y->birth_date));
@@ -352,7 +356,7 @@ Test(export, csv_columns_and_quoting)
 	cr_assert(fgets(line, sizeof line, f) != NULL);
 	fclose(f);
 	cr_assert(eq(str, line,
-	             "id,external_id,name,email,phone,language,loyalty_no,tier,tags,birth_date,"
+	             "id,external_id,name,email,phone,language,country,loyalty_no,tier,tags,birth_date,"
 	             "consent,pref:access.hearing,pref:amenity.flower,pref:dining.cuisine,"
 	             "pref:room.floor,note:room.floor,pref:room.pillow\n"));
 	unsigned char *data = NULL;

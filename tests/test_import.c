@@ -586,3 +586,80 @@ Test(import, external_id_is_unique_and_kept_by_updates)
 	cr_assert(eq(str, (char *)g->email, "first@example.com"), "absent columns are kept");
 	pf_guest_free(g);
 }
+
+Test(import, csv_country_column)
+{
+	/* As booking exports write it: ISO 3166-1 alpha-3, "NULL" or empty
+	 * for unknown; anything else is refused, naming the column. */
+	const char *path = imp_file("country.csv",
+		"external_id,name,country\n"         /* 1 */
+		"K-1,Porto Guest,PRT\n"              /* 2 */
+		"K-2,Lower Case, mac \n"             /* 3 */
+		"K-3,Unknown Null,NULL\n"            /* 4 */
+		"K-4,Unknown Empty,\n"               /* 5 */
+		"K-5,Two Letters,CN\n"               /* 6 */
+		"K-6,Digits,P1T\n"                   /* 7 */
+		"K-7,Four Letters,PRTX\n", -1);      /* 8 */
+	pf_import_report *rep = imp_csv(path, NULL);
+	cr_assert(eq(u64, rep->created, 4));
+	cr_assert(eq(u64, rep->rejected, 3));
+	for (uint64_t line = 6; line <= 8; line++)
+		cr_assert(imp_has(imp_reject(rep, line), "column 3 'country' is not an ISO 3166-1 "
+		                  "alpha-3"), "%s", imp_reject(rep, line));
+	pf_import_report_free(rep);
+
+	pf_guest *g = imp_find1("porto guest");
+	cr_assert(eq(str, (char *)g->country, "PRT"));
+	pf_id porto = g->id;
+	pf_guest_free(g);
+	g = imp_find1("lower case");
+	cr_assert(eq(str, (char *)g->country, "MAC"));
+	pf_guest_free(g);
+	g = imp_find1("unknown null");
+	cr_assert(g->country == NULL);
+	pf_guest_free(g);
+	g = imp_find1("unknown empty");
+	cr_assert(g->country == NULL);
+	pf_guest_free(g);
+	cr_assert(eq(sz, imp_count("two letters"), 0));
+
+	/* Unknown leaves a stored country alone; a new code replaces it. */
+	rep = imp_csv(imp_file("country2.csv",
+		"external_id,name,country\nK-1,Porto Guest,NULL\n", -1), NULL);
+	cr_assert(eq(u64, rep->updated, 1));
+	pf_import_report_free(rep);
+	assert_ok(pf_guest_get(&g, tdb, &porto));
+	cr_assert(eq(str, (char *)g->country, "PRT"));
+	pf_guest_free(g);
+	rep = imp_csv(imp_file("country3.csv",
+		"external_id,name,country\nK-1,Porto Guest,ESP\n", -1), NULL);
+	pf_import_report_free(rep);
+	assert_ok(pf_guest_get(&g, tdb, &porto));
+	cr_assert(eq(str, (char *)g->country, "ESP"));
+	pf_guest_free(g);
+}
+
+Test(import, jsonl_country_key)
+{
+	const char *path = imp_file("country.jsonl",
+		"{\"external_id\":\"Q-1\",\"name\":\"Macau Guest\",\"country\":\"MAC\"}\n"   /* 1 */
+		"{\"external_id\":\"Q-2\",\"name\":\"Null Country\",\"country\":null}\n"     /* 2 */
+		"{\"external_id\":\"Q-3\",\"name\":\"Text Null\",\"country\":\"NULL\"}\n"    /* 3 */
+		"{\"external_id\":\"Q-4\",\"name\":\"Number\",\"country\":620}\n"            /* 4 */
+		"{\"external_id\":\"Q-5\",\"name\":\"Bad Code\",\"country\":\"P-T\"}\n", -1); /* 5 */
+	pf_import_report *rep = imp_jsonl(path, NULL);
+	cr_assert(eq(u64, rep->created, 3));
+	cr_assert(eq(u64, rep->rejected, 2));
+	cr_assert(imp_has(imp_reject(rep, 4), "field 'country' is not a string or null"));
+	cr_assert(imp_has(imp_reject(rep, 5), "field 'country' is not an ISO 3166-1 alpha-3"));
+	pf_import_report_free(rep);
+	pf_guest *g = imp_find1("macau guest");
+	cr_assert(eq(str, (char *)g->country, "MAC"));
+	pf_guest_free(g);
+	g = imp_find1("null country");
+	cr_assert(g->country == NULL);
+	pf_guest_free(g);
+	g = imp_find1("text null");
+	cr_assert(g->country == NULL);
+	pf_guest_free(g);
+}

@@ -392,7 +392,7 @@ Test(journal, rejected_mutations_journal_nothing)
 	o.department = "front_desk";
 	cr_assert(eq(int, pf_pref_set(tdb, &nobody, "room.floor", "3", &o), PF_ENOTFOUND));
 	cr_assert(eq(int, pf_pref_del(tdb, &g, "room.floor"), PF_ENOTFOUND));
-	pf_stay s = { .guest = g, .arrival = 20261123, .departure = 20261123 };
+	pf_stay s = { .guest = g, .arrival = 20261123, .departure = 20261122 };
 	cr_assert(eq(int, pf_stay_add(tdb, &s), PF_EINVAL));
 	const char broken[] = "rule x\n  on check_in\n  notify\n";
 	cr_assert(eq(int, pf_rules_load(tdb, "b", broken, strlen(broken), NULL), PF_ESYNTAX));

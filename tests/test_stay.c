@@ -173,8 +173,8 @@ Test(stay, add_rejects_bad_arguments_and_changes_nothing)
 	pf_id zero = { { 0 } };
 
 	struct { const char *what; pf_stay s; } cases[] = {
-		{ "departure equal", s_make(id, 20261210, 20261210) },
 		{ "departure before", s_make(id, 20261210, 20261209) },
+		{ "departure a year before", s_make(id, 20261210, 20251210) },
 		{ "impossible arrival", s_make(id, 20260230, 20260305) },
 		{ "impossible departure", s_make(id, 20260201, 20260230) },
 		{ "month 13", s_make(id, 20261301, 20270105) },
@@ -212,6 +212,10 @@ Test(stay, add_rejects_bad_arguments_and_changes_nothing)
 	edge.party = 1000;
 	edge.room = longfield + 1;   /* exactly PF_FIELD_MAX bytes */
 	assert_ok(pf_stay_add(tdb, &edge));
+	/* departure on the arrival day: a day-use stay (0 nights) */
+	pf_stay day = s_make(id, 20261210, 20261210);
+	assert_ok(pf_stay_add(tdb, &day));
+	cr_assert(eq(u32, s_counter(id), 3));
 }
 
 Test(stay, unknown_guest_is_not_found)
