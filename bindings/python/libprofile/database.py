@@ -653,6 +653,19 @@ class Rules:
         finally:
             self._db._release()
 
+    def clear(self) -> None:
+        """Remove every rule (journaled as ``rules.clear``).
+
+        :meth:`load` refuses a book that defines no rule, so that an empty
+        or truncated upload cannot stop every prompt by accident; this is
+        the deliberate way to do it.
+        """
+        db = self._db._acquire()
+        try:
+            check(lib.pf_rules_clear(db))
+        finally:
+            self._db._release()
+
     def list(self) -> List[Rule]:
         """The stored rules in rule-book order."""
         out = ffi.new("pf_rule_list **")

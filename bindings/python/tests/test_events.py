@@ -30,6 +30,17 @@ def test_rule_syntax_error_has_line_and_column(db, rules):
     assert len(db.rules.list()) == 3           # the old book is intact
 
 
+def test_empty_book_is_refused_and_clear_removes_all(db, rules):
+    for text in ("", "# only a comment\n"):
+        with pytest.raises(libprofile.RuleSyntaxError) as ei:
+            db.rules.load(text, name="empty.rules")
+        assert "the rule book defines no rules" in ei.value.message
+        assert len(db.rules.list()) == 3           # the stored book is kept
+    db.rules.clear()
+    assert db.rules.list() == []
+    assert [e.op for e in db.journal()][-1] == "rules.clear"
+
+
 def test_load_file(db, tmp_path):
     f = tmp_path / "hotel.rules"
     f.write_text(FLOOR_RULES, encoding="utf-8")
