@@ -30,10 +30,6 @@
 
 #include "libprofile.h"
 
-/* kiosk's database when neither -d nor PF_DB names one.  frontdesk has
- * no default: it says "no database given" instead (issue 9). */
-#define DEFAULT_DB "./demo-db"
-
 #if defined(__GNUC__)
 #define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
 #else

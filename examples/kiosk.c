@@ -31,7 +31,7 @@ static void usage(FILE *f)
 "booking, EVENT_ID the reservation or transaction id (checking in twice with\n"
 "the same id does the work once).  Dates are YYYY-MM-DD.\n"
 "\n"
-"  -d DIR   database directory (default: $PF_DB, else " DEFAULT_DB ")\n"
+"  -d DIR   database directory (default: $PF_DB; one of them is required)\n"
 "  PF_NOW   environment: fixed clock, \"2026-11-23T09:00:00Z\" or epoch seconds\n", f);
 }
 
@@ -270,8 +270,6 @@ int main(int argc, char **argv)
 	pf_db *db = NULL;
 	pf_guest *g = NULL;
 
-	if (!dir || !dir[0])
-		dir = DEFAULT_DB;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **dest = NULL;
@@ -295,6 +293,10 @@ int main(int argc, char **argv)
 	}
 	if (npos != 2)
 		return usage_error("need the booking's CONTACT (e-mail or phone) and EVENT_ID");
+	/* No default directory, as for frontdesk: a kiosk that created a
+	 * database where it happened to start would check guests in nowhere. */
+	if (!dir || !dir[0])
+		return usage_error("no database given (use -d DIR or PF_DB)");
 	if (arrival && parse_date(arrival, &ev.arrival))
 		return usage_error("--arrival must be a date YYYY-MM-DD, not '%s'", arrival);
 	if (departure && parse_date(departure, &ev.departure))

@@ -13,13 +13,14 @@
 int cmd_add(pf_db *db, const struct command *cmd, int argc, char **argv)
 {
 	const char *email = NULL, *phone = NULL, *lang = NULL, *loyalty = NULL, *tier = NULL,
-	           *birth = NULL;
+	           *birth = NULL, *country = NULL;
 	struct strlist tags = {0, {0}};
 	int no_profiling = 0;
 	const struct opt opts[] = {
 		{"email", OPT_STR, &email}, {"phone", OPT_STR, &phone}, {"lang", OPT_STR, &lang},
 		{"loyalty", OPT_STR, &loyalty}, {"tier", OPT_STR, &tier}, {"tag", OPT_LIST, &tags},
 		{"birth", OPT_STR, &birth}, {"no-profiling", OPT_FLAG, &no_profiling},
+		{"country", OPT_STR, &country},
 	};
 	char *pos[1];
 	pf_guest g = PF_GUEST_INIT;
@@ -36,6 +37,7 @@ int cmd_add(pf_db *db, const struct command *cmd, int argc, char **argv)
 	g.email = email;
 	g.phone = phone;
 	g.language = lang;
+	g.country = country;
 	g.loyalty_no = loyalty;
 	g.tags = tags.v;
 	g.tag_count = tags.n;
@@ -96,6 +98,7 @@ static void show_profile(const pf_guest *g)
 	table_row(&t, (const char *[]){"email", g->email});
 	table_row(&t, (const char *[]){"phone", g->phone});
 	table_row(&t, (const char *[]){"language", g->language});
+	table_row(&t, (const char *[]){"country", g->country});
 	table_row(&t, (const char *[]){"loyalty no.", g->loyalty_no});
 	if (g->external_id)   /* only for imported guests: other output unchanged */
 		table_row(&t, (const char *[]){"external id", g->external_id});

@@ -12,8 +12,8 @@
  * `help COMMAND` and `COMMAND --help` print under the usage. */
 static const struct command commands[] = {
 	{"add", cmd_add, 0,
-	 "add NAME [--email E] [--phone P] [--lang L] [--loyalty N] [--tier T]\n"
-	 "                 [--tag T]... [--birth YYYY-MM-DD] [--no-profiling]",
+	 "add NAME [--email E] [--phone P] [--lang L] [--country CODE] [--loyalty N]\n"
+	 "                 [--tier T] [--tag T]... [--birth YYYY-MM-DD] [--no-profiling]",
 	 "Create a guest profile and print its id.  --email, --phone and --loyalty\n"
 	 "make the guest findable by them; --lang is the guest's language (zh, it,\n"
 	 "pt-BR...), --tier one of none, silver, gold, platinum and vip, --tag adds a\n"
@@ -236,8 +236,8 @@ void usage(FILE *f)
 "The front desk's view of libprofile guest profiles and service prompts.\n"
 "\n"
 "Guests\n"
-"  add NAME [--email E] [--phone P] [--lang L] [--loyalty N] [--tier T]\n"
-"           [--tag T]... [--birth YYYY-MM-DD] [--no-profiling]\n"
+"  add NAME [--email E] [--phone P] [--lang L] [--country CODE] [--loyalty N]\n"
+"           [--tier T] [--tag T]... [--birth YYYY-MM-DD] [--no-profiling]\n"
 "                              create a guest; tiers: none silver gold platinum vip\n"
 "  find QUERY                  by e-mail, phone, loyalty no. or start of a name\n"
 "  show GUEST                  profile, preferences and stays\n"
