@@ -244,8 +244,9 @@ out:
 /* Create the directory if missing, resolve it, and see what it holds.
  * Nothing is written unless the directory is missing. */
 static int prepare_dir(const char *path, bool readonly, char **real_out, struct stat *st,
-                       enum dir_state *state)
+                       enum dir_state *state, bool *made)
 {
+	*made = false;
 	if (stat(path, st) != 0) {
 		if (errno != ENOENT)
 			return open_errno(errno, "stat", path, readonly);
@@ -255,19 +256,22 @@ static int prepare_dir(const char *path, bool readonly, char **real_out, struct 
 			int e = errno;
 			if (e == EACCES || e == EPERM || e == EROFS)
 				return pf_seterr(PF_EACCES, "pf_open: cannot create '%s': %s (fix the "
-				                 "permissions of its parent directory)", path, strerror(e));
+				                 "permissions of its parent directory)", path,
+				                 e == EROFS ? "read-only file system" : "permission denied");
 			return open_errno(e, "create", path, readonly);
 		}
+		*made = true;
 		if (stat(path, st) != 0)
 			return open_errno(errno, "stat", path, readonly);
 	}
 	if (!S_ISDIR(st->st_mode))
 		return pf_seterr(PF_EINVAL, "pf_open: '%s' is not a directory", path);
 	char *real = realpath(path, NULL);
-	if (!real)
-		return open_errno(errno, "resolve", path, readonly);
-	int rc = classify_dir(real, readonly, state);
+	int rc = real ? classify_dir(real, readonly, state)
+	              : open_errno(errno, "resolve", path, readonly);
 	if (rc) {
+		if (*made)
+			rmdir(path);
 		free(real);
 		return rc;
 	}
@@ -386,6 +390,25 @@ fail:
 	return rc;
 }
 
+/* A failed pf_open that was to create the database removes what LMDB
+ * left of it (lock.mdb, an empty data.mdb) and the directory if it made
+ * it, so that the next attempt does not find a "damaged" database.  A
+ * data.mdb LMDB got as far as initialising stays: it holds no committed
+ * transaction and the next pf_open initialises it. */
+static void undo_create(const char *dir, bool made)
+{
+	char *data = join(dir, "data.mdb"), *lock = join(dir, "lock.mdb");
+	struct stat st;
+	if (data && lock && (stat(data, &st) != 0 || st.st_size == 0)) {
+		unlink(data);
+		unlink(lock);
+		if (made)
+			rmdir(dir);
+	}
+	free(data);
+	free(lock);
+}
+
 int pf_open(pf_db **out, const char *path, const pf_options *opts)
 {
 	pf_db *db = NULL;
@@ -393,7 +416,7 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	char *real = NULL, *data = NULL;
 	struct stat dst;
 	enum dir_state state = DIR_EMPTY;
-	bool registered = false, locks = false;
+	bool registered = false, locks = false, prepared = false, made = false;
 	int rc;
 
 	if (!out)
@@ -422,9 +445,10 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	if (rc)
 		goto fail;
 
-	rc = prepare_dir(path, readonly, &real, &dst, &state);
+	rc = prepare_dir(path, readonly, &real, &dst, &state, &made);
 	if (rc)
 		goto fail;
+	prepared = true;
 	rc = register_dir(real, dst.st_dev, dst.st_ino);
 	if (rc)
 		goto fail;
@@ -541,9 +565,11 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 
 fail:
 	free(data);
+	if (db && db->env)
+		mdb_env_close(db->env);
+	if (prepared && state == DIR_EMPTY)
+		undo_create(db ? db->path : real, made);
 	if (db) {
-		if (db->env)
-			mdb_env_close(db->env);
 		if (locks) {
 			pthread_rwlock_destroy(&db->txn_lock);
 			pthread_mutex_destroy(&db->rules_lock);
