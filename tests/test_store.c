@@ -948,6 +948,7 @@ Test(store, file_size_limit_is_efull_and_recovers, .timeout = 120)
  * attempt either opens or fails with PF_ENOMEM, never PF_EIO.  Not under
  * AddressSanitizer, whose shadow memory needs terabytes of address
  * space. */
+#if !defined(__SANITIZE_ADDRESS__)
 static long vm_bytes(void)
 {
 	long pages = 0;
@@ -993,6 +994,7 @@ static int enomem_child(void *p)
 	}
 	return nomem > 0 && opened > 0 ? 0 : 91;
 }
+#endif
 
 Test(store, out_of_memory_in_open_is_enomem)
 {
