@@ -394,26 +394,24 @@ fail:
  * left of it (lock.mdb, an empty data.mdb) and the directory if it made
  * it, so that the next attempt does not find a "damaged" database.  A
  * data.mdb LMDB got as far as initialising stays: it holds no committed
- * transaction and the next pf_open initialises it. */
-static void undo_create(const char *dir, bool made)
+ * transaction and the next pf_open initialises it.  Allocates nothing
+ * (it runs after allocations failed): the paths are made beforehand. */
+static void undo_create(const char *dir, const char *data, const char *lock, bool made)
 {
-	char *data = join(dir, "data.mdb"), *lock = join(dir, "lock.mdb");
 	struct stat st;
-	if (data && lock && (stat(data, &st) != 0 || st.st_size == 0)) {
+	if (stat(data, &st) != 0 || st.st_size == 0) {
 		unlink(data);
 		unlink(lock);
 		if (made)
 			rmdir(dir);
 	}
-	free(data);
-	free(lock);
 }
 
 int pf_open(pf_db **out, const char *path, const pf_options *opts)
 {
 	pf_db *db = NULL;
 	pf_tz *tz = NULL;
-	char *real = NULL, *data = NULL;
+	char *real = NULL, *data = NULL, *lock = NULL;
 	struct stat dst;
 	enum dir_state state = DIR_EMPTY;
 	bool registered = false, locks = false, prepared = false, made = false;
@@ -484,15 +482,16 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	}
 	locks = true;
 
+	data = join(db->path, "data.mdb");
+	lock = join(db->path, "lock.mdb");
+	if (!data || !lock) {
+		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory");
+		goto fail;
+	}
 	/* What LMDB does not check before it maps the file. */
 	bool existing = false;
 	if (state == DIR_DATABASE) {
 		pf_envfile info;
-		data = join(db->path, "data.mdb");
-		if (!data) {
-			rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory");
-			goto fail;
-		}
 		rc = pf_envfile_check(data, &info);
 		if (rc)
 			goto fail;
@@ -560,15 +559,19 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 		goto fail;
 
 	free(data);
+	free(lock);
 	*out = db;
 	return 0;
 
 fail:
-	free(data);
 	if (db && db->env)
 		mdb_env_close(db->env);
-	if (prepared && state == DIR_EMPTY)
-		undo_create(db ? db->path : real, made);
+	if (prepared && state == DIR_EMPTY && data && lock)
+		undo_create(db->path, data, lock, made);
+	else if (prepared && state == DIR_EMPTY && made)
+		rmdir(db ? db->path : real);   /* nothing created in it yet */
+	free(data);
+	free(lock);
 	if (db) {
 		if (locks) {
 			pthread_rwlock_destroy(&db->txn_lock);
