@@ -8,12 +8,24 @@
  * RULES OF USE (they follow from LMDB; read them before anything else)
  *
  *  - One pf_db per database directory per process.  A second pf_open() of
- *    a path that is already open in this process fails with PF_EBUSY.
- *    Several *processes* may open the same directory at once (front desk,
- *    kiosks, a Python integration); one writer at a time, readers never
- *    block.
- *  - Do not use a pf_db after fork().  A child process opens the database
- *    itself.
+ *    a directory that is already open in this process fails with PF_EBUSY,
+ *    whatever path names it (the directory's device and inode are
+ *    compared, so a symlink, "dir/." or a bind mount is the same
+ *    directory).  Several *processes* may open the same directory at once
+ *    (front desk, kiosks, a Python integration); one writer at a time,
+ *    readers never block.
+ *  - Do not use a pf_db after fork().  The handle remembers the process
+ *    that opened it: every call that reads or writes the database, made
+ *    with it from another process (a child after fork()), returns
+ *    PF_EINVAL ("this pf_db was opened by process N; open the database
+ *    again after fork()") without touching LMDB.  (Not yet pf_backup();
+ *    calls that never reach the database, such as pf_now(),
+ *    pf_utc_offset() or pf_subscribe(), are not refused but are no use
+ *    there either.)  The child opens the database itself: pf_open() of
+ *    the same directory works there.  pf_close() of the inherited handle
+ *    in the child frees the handle's memory but leaves the environment
+ *    alone, because closing it would clear the parent's reader slots in
+ *    lock.mdb; LMDB's few KiB for it stay until the child exits or execs.
  *  - A pf_db may be shared by threads: every public function takes its own
  *    transaction and is safe to call concurrently.  Writes are serialised.
  *    Objects returned by the library (guests, lists, prompts) are plain
@@ -29,7 +41,13 @@
  *    it.  Besides those, any call that allocates may return PF_ENOMEM,
  *    and any call that reads or writes the database may return PF_EIO
  *    (the system failed a read or write), PF_ECORRUPT (a stored record
- *    failed validation) or PF_EBUSY (LMDB ran out of reader slots).
+ *    failed validation), PF_EBUSY (LMDB ran out of reader slots, or a
+ *    handle opened without a lock saw another process write; see
+ *    pf_open()) or PF_EINVAL (the handle was opened by another process:
+ *    use after fork()).  Any call that writes may return PF_EFULL (the
+ *    map reached max_map_size, the disk is full, or the file reached the
+ *    process's RLIMIT_FSIZE; nothing was stored, and once there is room
+ *    writes succeed again on the same handle).
  *    Functions declared void, and those returning a name or a number
  *    rather than a code, cannot fail.
  *  - An all-zero pf_id where a guest or prompt is expected is PF_EINVAL;
@@ -98,17 +116,21 @@ typedef enum {
 	PF_ENOTFOUND =  -1,  /**< no such guest, preference, prompt, rule... */
 	PF_EEXIST    =  -2,  /**< already exists (e.g. an event id reused for another guest) */
 	PF_EINVAL    =  -3,  /**< bad argument: NULL, empty, too long, not UTF-8, bad transition */
-	PF_ENOMEM    =  -4,  /**< out of memory */
+	PF_ENOMEM    =  -4,  /**< out of memory (any allocation failure, also LMDB's map) */
 	PF_EIO       =  -5,  /**< the operating system failed a read or write */
-	PF_ECORRUPT  =  -6,  /**< a stored record failed validation */
-	PF_EFULL     =  -7,  /**< the disk is full: the map could not grow further */
-	PF_EBUSY     =  -8,  /**< already open in this process, or too many readers */
+	PF_ECORRUPT  =  -6,  /**< a stored record failed validation, or the data file is
+	                          damaged or truncated (see pf_open) */
+	PF_EFULL     =  -7,  /**< no room: the map reached max_map_size, the disk is full,
+	                          or the file reached RLIMIT_FSIZE; nothing was stored */
+	PF_EBUSY     =  -8,  /**< already open in this process, too many readers, or a
+	                          lock-less read-only handle met a writer (see pf_open) */
 	PF_ESYNTAX   =  -9,  /**< a rule book failed to parse; see pf_rule_error */
 	PF_EVERSION  = -10,  /**< the database was written by a newer schema */
 	PF_EREADONLY = -11,  /**< a write on a database opened read-only */
 	PF_ITEROVER  = -12,  /**< an iterator has no more items (not a failure) */
 	PF_EACCES    = -13   /**< the operating system refused access (file or
-	                          directory permissions) */
+	                          directory permissions, or a read-only file system
+	                          for a writable open) */
 } pf_error_code;
 
 /** Static, human-readable text for a return code (an unknown code gets
@@ -186,7 +208,8 @@ typedef struct pf_db pf_db;
 typedef pf_time (*pf_clock_fn)(void *payload);
 
 /** pf_options.flags */
-#define PF_OPEN_READONLY   0x1u  /**< open for reading only; writes give PF_EREADONLY */
+#define PF_OPEN_READONLY   0x1u  /**< open for reading only; writes give PF_EREADONLY.
+                                      Works on read-only media (see pf_open) */
 #define PF_OPEN_NOMETASYNC 0x2u  /**< skip the meta-page fsync: a crash may lose the
                                       last commit, never corrupt (for kiosks) */
 
@@ -226,25 +249,69 @@ PF_EXTERN int pf_options_init(pf_options *opts, unsigned int version);
 
 /**
  * Open (creating it if missing, unless read-only) the database in the
- * directory `path`.  The directory is created with mode 0700 if absent;
- * data files are created 0600.  Stale reader slots left by crashed
- * processes are cleared.  On success *out is the new handle, which the
- * caller closes with pf_close(); on failure *out is NULL.  `opts` is
- * copied (the zone name too); the clock and its payload are kept and
- * called for as long as the handle is open.
+ * directory `path`.  On success *out is the new handle, which the caller
+ * closes with pf_close(); on failure *out is NULL.  `opts` is copied (the
+ * zone name too); the clock and its payload are kept and called for as
+ * long as the handle is open.  Stale reader slots left by crashed
+ * processes are cleared.
+ *
+ * What the directory must hold.  A database is created only where none
+ * exists: a missing directory (made with mode 0700) or an empty one; the
+ * data files are created 0600.  If creating fails, what was created is
+ * removed again.  A directory holding other files but no data.mdb is
+ * refused (PF_EINVAL; PF_ENOTFOUND when read-only), and so is one whose
+ * data.mdb is empty (0 bytes), or that holds lock.mdb without data.mdb
+ * (PF_ECORRUPT: a failed copy, a full disk, a file moved away).  Nothing
+ * is written in any of these cases.
+ *
+ * Checks before LMDB maps the file (LMDB 0.9 does not make them, and dies
+ * with SIGBUS or SIGSEGV on a file that fails them): both meta pages are
+ * LMDB meta pages of one page size; the current one names roots inside
+ * the file; the file holds every page in use (pages past its end must be
+ * on the free list: LMDB does not write a page it freed in the
+ * transaction that allocated it); the named databases' records point at
+ * sane pages; and a database that holds data has its 'meta' database and
+ * schema record (1 to PF_SCHEMA_VERSION).  A failed check is PF_ECORRUPT
+ * with a message naming the file: "... is truncated: restore from backup
+ * (...)" or "... is damaged: <what> (page N): restore from backup".
+ * These checks read the meta pages and the main database's pages only;
+ * damage inside the B-trees (a flipped bit in a leaf page) is not found
+ * at open, and LMDB 0.9 may still crash on it while reading.
+ *
+ * Read-only media.  With PF_OPEN_READONLY, a database whose directory and
+ * files this process may not write (a backup on a read-only mount, or a
+ * directory 0555 with files 0444) opens without LMDB's lock file
+ * (MDB_NOLOCK): such a handle takes no part in LMDB's reader table, so a
+ * writer elsewhere could reuse pages it is reading.  To keep that from
+ * happening, pf_open() refuses with PF_EBUSY when another process has the
+ * database open (seen through LMDB's lock on lock.mdb), and once another
+ * process has committed a write, every call on the handle returns PF_EBUSY
+ * ("... another process has written to it since: close it and open it
+ * again").  On read-only media no writer can exist and neither happens.
+ * Without PF_OPEN_READONLY, such a database is PF_EACCES ("cannot open
+ * <path>: permission denied (open read-only with PF_OPEN_READONLY, or fix
+ * the directory's permissions)", or "... read-only file system ...").
  *
  * Errors: PF_EINVAL (NULL argument, unknown options version, a time
  * zone that is not in the system zoneinfo, both a zone and an offset, an
  * offset beyond 18 hours, business_day_end or complaint_cutoff not a
- * minute of the day), PF_EBUSY (already open in this process),
+ * minute of the day, `path` not a directory, a non-empty directory
+ * holding no database), PF_EBUSY (already open in this process under any
+ * path; read-only without a lock while another process has it open),
  * PF_EVERSION (written by a newer schema), PF_ENOTFOUND (read-only and
- * nothing there), PF_ECORRUPT (not a libprofile database), PF_EIO,
- * PF_ENOMEM.
+ * nothing there), PF_ECORRUPT (damaged or truncated, see above; not a
+ * libprofile database), PF_EACCES (permissions, or a read-only file
+ * system for a writable open; never PF_EREADONLY, which is only for a
+ * write on a read-only handle), PF_EFULL (no room to create the
+ * database), PF_EIO, PF_ENOMEM (any allocation failure, including
+ * LMDB's map not fitting in the address space).
  */
 PF_EXTERN int pf_open(pf_db **out, const char *path, const pf_options *opts);
 
 /** Close the database and free the handle.  NULL is a no-op.  Objects
- *  returned earlier stay valid (they own their memory). */
+ *  returned earlier stay valid (they own their memory).  In a child
+ *  after fork() it only frees the handle's memory and leaves the parent's
+ *  environment alone (see the rules of use). */
 PF_EXTERN void pf_close(pf_db *db);
 
 /** The current time by this database's clock (pf_options.clock); the

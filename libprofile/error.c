@@ -61,6 +61,7 @@ int pf_lmdb_err(int rc, const char *what)
 	case MDB_MAP_FULL:
 	case ENOSPC:
 	case EDQUOT:
+	case EFBIG:         /* the process's file size limit (RLIMIT_FSIZE) */
 		code = PF_EFULL;
 		break;
 	case MDB_READERS_FULL:
@@ -86,10 +87,12 @@ int pf_lmdb_err(int rc, const char *what)
 	case ENOMEM:
 		code = PF_ENOMEM;
 		break;
+	/* Permissions and read-only media; PF_EREADONLY is only for a write
+	 * on a handle opened read-only. */
 	case EACCES:
 	case EROFS:
 	case EPERM:
-		code = PF_EREADONLY;
+		code = PF_EACCES;
 		break;
 	case ENOENT:
 		code = PF_ENOTFOUND;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #define PF_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -145,6 +146,17 @@ struct pf_db {
 
 	/* the hotel's time zone, owned by tz.c (loaded at pf_open, read-only) */
 	struct pf_tz *tz;
+
+	/* store.c: the process that opened the handle (every call from
+	 * another one is refused), the directory's identity (one handle per
+	 * directory per process), and for a read-only handle opened without
+	 * LMDB's lock file (MDB_NOLOCK) the transaction it found at open:
+	 * once another process commits, such a handle refuses to read. */
+	pid_t pid;
+	dev_t dev;
+	ino_t ino;
+	bool nolock;
+	uint64_t nolock_txnid;
 };
 
 /** A unit of work run inside one transaction.  It must have no effect
@@ -164,6 +176,33 @@ int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
 
 /** Run `fn` in a read-only transaction. */
 int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
+
+/**
+ * 0 if `db` may be used by the calling process; else PF_EINVAL "<what>:
+ * this pf_db was opened by process N; open the database again after
+ * fork()" (or PF_EBUSY for a lock-less read-only handle whose database
+ * another process has written since).  pf_store_write and pf_store_read
+ * check this first; a file that reaches db->env any other way must call
+ * it before touching LMDB (or the file system on the handle's behalf).
+ */
+int pf_store_check(pf_db *db, const char *what);
+
+/** What pf_envfile_check read from the current meta page. */
+typedef struct pf_envfile {
+	uint64_t txnid;           /* 0: created, never committed to */
+	uint64_t last_pg;
+	unsigned psize;
+} pf_envfile;
+
+/**
+ * envcheck.c: check the LMDB data file `file` with pread() only, before
+ * LMDB maps it: both meta pages, the file's length against the pages in
+ * use (a truncated file would make LMDB die with SIGBUS), the main
+ * database's records.  Returns 0 (and *out), PF_ECORRUPT ("... is
+ * truncated: restore from backup", "... is damaged: ..."), PF_EACCES,
+ * PF_EIO or PF_ENOMEM.
+ */
+int pf_envfile_check(const char *file, pf_envfile *out);
 
 /** mdb_get; 0, PF_ENOTFOUND (no message set) or a mapped error. */
 int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,

@@ -1,17 +1,25 @@
 /*
- * store.c — the LMDB environment: opening and closing, the named
- * databases, the schema version, transactions, and map growth.
- * Uses LMDB and error.c; calls event.c and prompt.c only to free their
- * per-handle caches at close, and tz.c to load the hotel's time zone.
+ * store.c — the LMDB environment: opening and closing (what a directory
+ * must hold, read-only media, one handle per directory per process), the
+ * named databases, the schema version, transactions, map growth, the
+ * use-after-fork() check, and the mapping of write failures (a full disk)
+ * onto PF_E* codes.
+ * Uses LMDB, error.c and envcheck.c (the data file's checks before LMDB
+ * maps it); calls event.c and prompt.c only to free their per-handle
+ * caches at close, and tz.c to load the hotel's time zone.
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,61 +38,61 @@ const char *const pf_dbi_names[PF_DBI_COUNT] = {
 
 /*
  * LMDB forbids opening one environment twice in a process (its locks are
- * per process), so open paths are registered.  Keyed by pid as well: a
- * child after fork() inherits the list but is a different process and may
- * open the database itself.
+ * per process), so open directories are registered by device and inode:
+ * a symlink, another spelling or a bind mount of the path is the same
+ * directory.  Keyed by pid as well: a child after fork() inherits the
+ * list but is a different process and may open the database itself.
  */
-struct open_path {
-	struct open_path *next;
+struct open_dir {
+	struct open_dir *next;
 	pid_t pid;
-	char *path;
+	dev_t dev;
+	ino_t ino;
 };
-static struct open_path *open_paths;
-static pthread_mutex_t open_paths_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct open_dir *open_dirs;
+static pthread_mutex_t open_dirs_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int register_path(const char *path)
+static int register_dir(const char *path, dev_t dev, ino_t ino)
 {
 	int rc = 0;
 	pid_t pid = getpid();
-	pthread_mutex_lock(&open_paths_lock);
-	for (struct open_path *p = open_paths; p; p = p->next) {
-		if (p->pid == pid && strcmp(p->path, path) == 0) {
+	pthread_mutex_lock(&open_dirs_lock);
+	for (struct open_dir *p = open_dirs; p; p = p->next) {
+		if (p->pid == pid && p->dev == dev && p->ino == ino) {
 			rc = pf_seterr(PF_EBUSY, "pf_open: '%s' is already open in this process "
-			               "(LMDB allows one handle per environment per process)", path);
+			               "(under this or another path; LMDB allows one handle per "
+			               "environment per process)", path);
 			goto out;
 		}
 	}
-	struct open_path *p = malloc(sizeof *p);
-	char *copy = strdup(path);
-	if (!p || !copy) {
-		free(p);
-		free(copy);
+	struct open_dir *p = malloc(sizeof *p);
+	if (!p) {
 		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory");
 		goto out;
 	}
 	p->pid = pid;
-	p->path = copy;
-	p->next = open_paths;
-	open_paths = p;
+	p->dev = dev;
+	p->ino = ino;
+	p->next = open_dirs;
+	open_dirs = p;
 out:
-	pthread_mutex_unlock(&open_paths_lock);
+	pthread_mutex_unlock(&open_dirs_lock);
 	return rc;
 }
 
-static void unregister_path(const char *path)
+static void unregister_dir(dev_t dev, ino_t ino)
 {
 	pid_t pid = getpid();
-	pthread_mutex_lock(&open_paths_lock);
-	for (struct open_path **pp = &open_paths; *pp; pp = &(*pp)->next) {
-		struct open_path *p = *pp;
-		if (p->pid == pid && strcmp(p->path, path) == 0) {
+	pthread_mutex_lock(&open_dirs_lock);
+	for (struct open_dir **pp = &open_dirs; *pp; pp = &(*pp)->next) {
+		struct open_dir *p = *pp;
+		if (p->pid == pid && p->dev == dev && p->ino == ino) {
 			*pp = p->next;
-			free(p->path);
 			free(p);
 			break;
 		}
 	}
-	pthread_mutex_unlock(&open_paths_lock);
+	pthread_mutex_unlock(&open_dirs_lock);
 }
 
 const char *pf_version(int *major, int *minor, int *patch)
@@ -125,21 +133,215 @@ pf_time pf_now(pf_db *db)
 	return (pf_time)time(NULL);
 }
 
+static int store_write_err(pf_db *db, int mrc, const char *what);
+
 /* ---------------------------------------------------------------- open */
 
+/* "<dir>/<name>", malloc'd; NULL when out of memory. */
+static char *join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = malloc(a + 1 + b + 1);
+	if (p) {
+		memcpy(p, dir, a);
+		p[a] = '/';
+		memcpy(p + a + 1, name, b + 1);
+	}
+	return p;
+}
+
+/* The error for a failed file-system call pf_open made on `path`. */
+static int open_errno(int e, const char *verb, const char *path, bool readonly)
+{
+	switch (e) {
+	case EACCES:
+	case EPERM:
+		if (readonly)
+			return pf_seterr(PF_EACCES, "pf_open: cannot open '%s': permission denied "
+			                 "(fix the permissions of the directory or its files)", path);
+		return pf_seterr(PF_EACCES, "pf_open: cannot open '%s': permission denied (open "
+		                 "read-only with PF_OPEN_READONLY, or fix the directory's "
+		                 "permissions)", path);
+	case EROFS:
+		return pf_seterr(PF_EACCES, "pf_open: cannot open '%s' for writing: read-only file "
+		                 "system (open read-only with PF_OPEN_READONLY)", path);
+	case ENOMEM:
+		return pf_seterr(PF_ENOMEM, "pf_open: cannot %s '%s': out of memory", verb, path);
+	case ENOSPC:
+	case EDQUOT:
+		return pf_seterr(PF_EFULL, "pf_open: cannot %s '%s': the disk is full", verb, path);
+	default:
+		return pf_seterr(PF_EIO, "pf_open: cannot %s '%s': %s", verb, path, strerror(e));
+	}
+}
+
+/* What pf_open found in the directory. */
+enum dir_state {
+	DIR_EMPTY,      /* created now, or empty: a database is created (unless read-only) */
+	DIR_DATABASE,   /* holds a non-empty data.mdb */
+};
+
+/* A database is created only where none exists: a directory holding a
+ * 0-byte data.mdb, or lock.mdb without data.mdb, is a damaged database;
+ * one holding other files is not ours. */
+static int classify_dir(const char *dir, bool readonly, enum dir_state *state)
+{
+	char *data = join(dir, "data.mdb"), *lock = join(dir, "lock.mdb");
+	struct stat st;
+	int rc = 0;
+	if (!data || !lock) {
+		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory");
+		goto out;
+	}
+	if (stat(data, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			rc = pf_seterr(PF_ECORRUPT, "pf_open: '%s' is not a regular file", data);
+		else if (st.st_size == 0)
+			rc = pf_seterr(PF_ECORRUPT, "pf_open: '%s' is empty (0 bytes): truncated: "
+			               "restore from backup (nothing was written)", data);
+		else
+			*state = DIR_DATABASE;
+		goto out;
+	}
+	if (errno != ENOENT) {
+		rc = open_errno(errno, "stat", data, readonly);
+		goto out;
+	}
+	if (stat(lock, &st) == 0) {
+		rc = pf_seterr(PF_ECORRUPT, "pf_open: '%s' holds lock.mdb but no data.mdb: the "
+		               "database is damaged or its data file was moved away; restore "
+		               "data.mdb from backup (nothing was written)", dir);
+		goto out;
+	}
+	if (errno != ENOENT) {
+		rc = open_errno(errno, "stat", lock, readonly);
+		goto out;
+	}
+	DIR *d = opendir(dir);
+	if (!d) {
+		rc = open_errno(errno, "read", dir, readonly);
+		goto out;
+	}
+	struct dirent *e;
+	const char *other = NULL;
+	while (!other && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			other = e->d_name;
+	if (readonly)
+		rc = pf_seterr(PF_ENOTFOUND, "pf_open: no database in '%s'", dir);
+	else if (other)
+		rc = pf_seterr(PF_EINVAL, "pf_open: '%s' holds no database (no data.mdb) but is "
+		               "not empty (it holds '%s'): give a new or empty directory", dir, other);
+	else
+		*state = DIR_EMPTY;
+	closedir(d);
+out:
+	free(data);
+	free(lock);
+	return rc;
+}
+
+/* Create the directory if missing, resolve it, and see what it holds.
+ * Nothing is written unless the directory is missing. */
+static int prepare_dir(const char *path, bool readonly, char **real_out, struct stat *st,
+                       enum dir_state *state, bool *made)
+{
+	*made = false;
+	if (stat(path, st) != 0) {
+		if (errno != ENOENT)
+			return open_errno(errno, "stat", path, readonly);
+		if (readonly)
+			return pf_seterr(PF_ENOTFOUND, "pf_open: '%s' does not exist", path);
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			int e = errno;
+			if (e == EACCES || e == EPERM || e == EROFS)
+				return pf_seterr(PF_EACCES, "pf_open: cannot create '%s': %s (fix the "
+				                 "permissions of its parent directory)", path,
+				                 e == EROFS ? "read-only file system" : "permission denied");
+			return open_errno(e, "create", path, readonly);
+		}
+		*made = true;
+		if (stat(path, st) != 0)
+			return open_errno(errno, "stat", path, readonly);
+	}
+	if (!S_ISDIR(st->st_mode))
+		return pf_seterr(PF_EINVAL, "pf_open: '%s' is not a directory", path);
+	char *real = realpath(path, NULL);
+	int rc = real ? classify_dir(real, readonly, state)
+	              : open_errno(errno, "resolve", path, readonly);
+	if (rc) {
+		if (*made)
+			rmdir(path);
+		free(real);
+		return rc;
+	}
+	*real_out = real;
+	return 0;
+}
+
+/* Whether this process may not open lock.mdb for writing (read-only
+ * media, or a directory and lock file it may not write): LMDB then needs
+ * MDB_NOLOCK even to read. */
+static bool lock_unwritable(const char *dir)
+{
+	char *lock = join(dir, "lock.mdb");
+	if (!lock)
+		return false;   /* LMDB will run out of memory too and say so */
+	/* What LMDB does itself, so creating the file is no extra effect. */
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int e = errno;
+	free(lock);
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return e == EACCES || e == EPERM || e == EROFS;
+}
+
+/* Whether another process has the environment open: LMDB keeps a shared
+ * fcntl() lock on the first byte of lock.mdb in every process that has
+ * it open.  *pid is that process (0 if not known). */
+static bool env_in_use(const char *dir, long *pid)
+{
+	char *lock = join(dir, "lock.mdb");
+	bool used = false;
+	if (!lock)
+		return false;
+	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	free(lock);
+	if (fd < 0)
+		return false;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
+		used = true;
+		*pid = fl.l_pid;
+	}
+	close(fd);
+	return used;
+}
+
 /* Open every named database (creating what is missing when writable) and
- * check or write the schema version. */
-static int open_dbis(pf_db *db, bool readonly)
+ * check or write the schema version.  In a database that holds committed
+ * data (`existing`) the meta database and its schema record must be
+ * there: their absence is damage, never a reason to start afresh. */
+static int open_dbis(pf_db *db, bool readonly, bool existing)
 {
 	MDB_txn *txn = NULL;
 	int rc = mdb_txn_begin(db->env, NULL, readonly ? MDB_RDONLY : 0, &txn);
 	if (rc)
 		return pf_lmdb_err(rc, "pf_open: cannot begin a transaction");
 	for (int i = 0; i < PF_DBI_COUNT; i++) {
-		unsigned flags = readonly ? 0 : MDB_CREATE;
+		bool must_exist = readonly || (existing && i == PF_DBI_META);
+		unsigned flags = must_exist ? 0 : MDB_CREATE;
 		if (i == PF_DBI_CONTACT)
 			flags |= MDB_DUPSORT;
 		rc = mdb_dbi_open(txn, pf_dbi_names[i], flags, &db->dbi[i]);
+		if (rc == MDB_NOTFOUND && existing && i == PF_DBI_META) {
+			rc = pf_seterr(PF_ECORRUPT, "pf_open: '%s' holds data but no 'meta' database: "
+			               "damaged, or not a libprofile database: restore from backup",
+			               db->path);
+			goto fail;
+		}
 		if (rc == MDB_NOTFOUND) {
 			rc = pf_seterr(PF_ENOTFOUND, "pf_open: '%s' has no '%s' database: not a "
 			               "libprofile database, or never opened for writing",
@@ -162,6 +364,12 @@ static int open_dbis(pf_db *db, bool readonly)
 		               PF_VERSION_STRING, PF_SCHEMA_VERSION);
 		goto fail;
 	}
+	if (schema == 0 && existing) {
+		rc = pf_seterr(PF_ECORRUPT, "pf_open: '%s' has no schema record in 'meta': "
+		               "damaged, or not a libprofile database: restore from backup",
+		               db->path);
+		goto fail;
+	}
 	if (schema == 0) {
 		if (readonly) {
 			rc = pf_seterr(PF_ENOTFOUND, "pf_open: '%s' holds no libprofile data yet "
@@ -175,39 +383,38 @@ static int open_dbis(pf_db *db, bool readonly)
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc)
-		return pf_lmdb_err(rc, "pf_open: cannot commit the schema");
+		return store_write_err(db, rc, "pf_open: cannot commit the schema");
 	return 0;
 fail:
 	mdb_txn_abort(txn);
 	return rc;
 }
 
-static int prepare_dir(const char *path, bool readonly, char **real_out)
+/* A failed pf_open that was to create the database removes what LMDB
+ * left of it (lock.mdb, an empty data.mdb) and the directory if it made
+ * it, so that the next attempt does not find a "damaged" database.  A
+ * data.mdb LMDB got as far as initialising stays: it holds no committed
+ * transaction and the next pf_open initialises it.  Allocates nothing
+ * (it runs after allocations failed): the paths are made beforehand. */
+static void undo_create(const char *dir, const char *data, const char *lock, bool made)
 {
 	struct stat st;
-	if (stat(path, &st) != 0) {
-		if (errno != ENOENT)
-			return pf_seterr(PF_EIO, "pf_open: cannot stat '%s': %s", path, strerror(errno));
-		if (readonly)
-			return pf_seterr(PF_ENOTFOUND, "pf_open: '%s' does not exist", path);
-		if (mkdir(path, 0700) != 0 && errno != EEXIST)
-			return pf_seterr(errno == EACCES ? PF_EREADONLY : PF_EIO,
-			                 "pf_open: cannot create '%s': %s", path, strerror(errno));
-	} else if (!S_ISDIR(st.st_mode)) {
-		return pf_seterr(PF_EINVAL, "pf_open: '%s' is not a directory", path);
+	if (stat(data, &st) != 0 || st.st_size == 0) {
+		unlink(data);
+		unlink(lock);
+		if (made)
+			rmdir(dir);
 	}
-	*real_out = realpath(path, NULL);
-	if (!*real_out)
-		return pf_seterr(PF_EIO, "pf_open: cannot resolve '%s': %s", path, strerror(errno));
-	return 0;
 }
 
 int pf_open(pf_db **out, const char *path, const pf_options *opts)
 {
 	pf_db *db = NULL;
 	pf_tz *tz = NULL;
-	char *real = NULL;
-	bool registered = false;
+	char *real = NULL, *data = NULL, *lock = NULL;
+	struct stat dst;
+	enum dir_state state = DIR_EMPTY;
+	bool registered = false, locks = false, prepared = false, made = false;
 	int rc;
 
 	if (!out)
@@ -236,10 +443,11 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	if (rc)
 		goto fail;
 
-	rc = prepare_dir(path, readonly, &real);
+	rc = prepare_dir(path, readonly, &real, &dst, &state, &made);
 	if (rc)
 		goto fail;
-	rc = register_path(real);
+	prepared = true;
+	rc = register_dir(real, dst.st_dev, dst.st_ino);
 	if (rc)
 		goto fail;
 	registered = true;
@@ -254,9 +462,57 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	db->opts = o;
 	db->tz = tz;
 	tz = NULL;
-	pthread_rwlock_init(&db->txn_lock, NULL);
-	pthread_mutex_init(&db->rules_lock, NULL);
-	pthread_mutex_init(&db->sub_lock, NULL);
+	db->pid = getpid();
+	db->dev = dst.st_dev;
+	db->ino = dst.st_ino;
+	if (pthread_rwlock_init(&db->txn_lock, NULL) != 0) {
+		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory (cannot make a lock)");
+		goto fail;
+	}
+	if (pthread_mutex_init(&db->rules_lock, NULL) != 0) {
+		pthread_rwlock_destroy(&db->txn_lock);
+		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory (cannot make a lock)");
+		goto fail;
+	}
+	if (pthread_mutex_init(&db->sub_lock, NULL) != 0) {
+		pthread_rwlock_destroy(&db->txn_lock);
+		pthread_mutex_destroy(&db->rules_lock);
+		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory (cannot make a lock)");
+		goto fail;
+	}
+	locks = true;
+
+	data = join(db->path, "data.mdb");
+	lock = join(db->path, "lock.mdb");
+	if (!data || !lock) {
+		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory");
+		goto fail;
+	}
+	/* What LMDB does not check before it maps the file. */
+	bool existing = false;
+	if (state == DIR_DATABASE) {
+		pf_envfile info;
+		rc = pf_envfile_check(data, &info);
+		if (rc)
+			goto fail;
+		existing = info.txnid > 0;
+	}
+
+	/* Read-only media, or a lock file this process may not write: read
+	 * without LMDB's lock (MDB_NOLOCK), which leaves it to us to make
+	 * sure no writer runs meanwhile (see pf_store_check). */
+	if (readonly && lock_unwritable(db->path)) {
+		long holder = 0;
+		if (env_in_use(db->path, &holder)) {
+			rc = pf_seterr(PF_EBUSY, "pf_open: '%s' is open in another process (%ld) and "
+			               "this one may not write its lock file: reading it without the "
+			               "lock could meet pages that process rewrites; open it when no "
+			               "other process uses it, or allow writing to lock.mdb",
+			               db->path, holder);
+			goto fail;
+		}
+		db->nolock = true;
+	}
 
 	rc = mdb_env_create(&db->env);
 	if (rc) {
@@ -272,15 +528,25 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	unsigned flags = MDB_NOTLS;
 	if (readonly)
 		flags |= MDB_RDONLY;
+	if (db->nolock)
+		flags |= MDB_NOLOCK;
 	if (o.flags & PF_OPEN_NOMETASYNC)
 		flags |= MDB_NOMETASYNC;
 	rc = mdb_env_open(db->env, db->path, flags, 0600);
 	if (rc) {
 		if (rc == ENOENT)
 			rc = pf_seterr(PF_ENOTFOUND, "pf_open: no database in '%s'", db->path);
+		else if (rc == EACCES || rc == EPERM || rc == EROFS || rc == ENOMEM ||
+		         rc == ENOSPC || rc == EDQUOT)
+			rc = open_errno(rc, "open", db->path, readonly);
 		else
 			rc = pf_lmdb_err(rc, "pf_open: cannot open the environment");
 		goto fail;
+	}
+	if (db->nolock) {
+		MDB_envinfo info;
+		mdb_env_info(db->env, &info);
+		db->nolock_txnid = info.me_last_txnid;
 	}
 
 	/* Clear reader slots left by processes that died mid-read; otherwise
@@ -288,41 +554,59 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	int dead = 0;
 	mdb_reader_check(db->env, &dead);
 
-	rc = open_dbis(db, readonly);
+	rc = open_dbis(db, readonly, existing);
 	if (rc)
 		goto fail;
 
+	free(data);
+	free(lock);
 	*out = db;
 	return 0;
 
 fail:
+	if (db && db->env)
+		mdb_env_close(db->env);
+	if (prepared && state == DIR_EMPTY && data && lock)
+		undo_create(db->path, data, lock, made);
+	else if (prepared && state == DIR_EMPTY && made)
+		rmdir(db ? db->path : real);   /* nothing created in it yet */
+	free(data);
+	free(lock);
 	if (db) {
-		if (db->env)
-			mdb_env_close(db->env);
-		pthread_rwlock_destroy(&db->txn_lock);
-		pthread_mutex_destroy(&db->rules_lock);
-		pthread_mutex_destroy(&db->sub_lock);
-		if (registered)
-			unregister_path(db->path);
+		if (locks) {
+			pthread_rwlock_destroy(&db->txn_lock);
+			pthread_mutex_destroy(&db->rules_lock);
+			pthread_mutex_destroy(&db->sub_lock);
+		}
 		pf_tz_free(db->tz);
 		free(db->path);
 		free(db);
-	} else if (registered) {
-		unregister_path(real);
 	}
+	if (registered)
+		unregister_dir(dst.st_dev, dst.st_ino);
 	pf_tz_free(tz);
 	free(real);
 	return rc;
 }
 
+/*
+ * In the process that opened it, close the environment.  In a child
+ * after fork() the environment is the parent's: LMDB's close would
+ * clear the parent's reader slots in lock.mdb (it marks them by the
+ * opening process's pid) while the parent still reads, so only the
+ * handle's own memory is freed and LMDB's state for it is left as it is
+ * (it goes when the child exits or execs).
+ */
 void pf_close(pf_db *db)
 {
 	if (!db)
 		return;
 	pf_rules_cache_free(db);
 	pf_subs_free(db);
-	mdb_env_close(db->env);
-	unregister_path(db->path);
+	if (db->pid == getpid()) {
+		mdb_env_close(db->env);
+		unregister_dir(db->dev, db->ino);
+	}
 	pthread_rwlock_destroy(&db->txn_lock);
 	pthread_mutex_destroy(&db->rules_lock);
 	pthread_mutex_destroy(&db->sub_lock);
@@ -374,8 +658,62 @@ static size_t map_size(pf_db *db)
 	return info.me_mapsize;
 }
 
+/*
+ * LMDB 0.9 turns a short write into EIO (mdb_page_flush and
+ * mdb_env_write_meta: "short write, filesystem full?"), losing the
+ * ENOSPC the next write would have given; past RLIMIT_FSIZE a short
+ * write is likewise EIO and the next one EFBIG.  So an EIO from a write
+ * is taken for a full disk when the file system has (almost) no space
+ * left, or for the file size limit when the file reached it.
+ */
+#define FULL_SLACK ((uint64_t)64 << 10)
+
+static int store_write_err(pf_db *db, int mrc, const char *what)
+{
+	int fd = -1;
+	if (mrc == EIO && mdb_env_get_fd(db->env, &fd) == 0 && fd >= 0) {
+		struct statvfs vfs;
+		struct stat st;
+		struct rlimit rl;
+		if (fstatvfs(fd, &vfs) == 0 &&
+		    (uint64_t)vfs.f_bavail * vfs.f_frsize < FULL_SLACK)
+			mrc = ENOSPC;
+		else if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		         fstat(fd, &st) == 0 && (uint64_t)st.st_size + FULL_SLACK > rl.rlim_cur)
+			mrc = EFBIG;
+	}
+	if (mrc == ENOSPC || mrc == EDQUOT)
+		return pf_seterr(PF_EFULL, "%s: the disk holding '%s' is full (%s); nothing was "
+		                 "stored: free some space and retry", what, db->path,
+		                 mrc == EDQUOT ? "quota exceeded" : "no space left");
+	if (mrc == EFBIG)
+		return pf_seterr(PF_EFULL, "%s: '%s/data.mdb' reached the file size limit of this "
+		                 "process (RLIMIT_FSIZE); nothing was stored", what, db->path);
+	return pf_lmdb_err(mrc, what);
+}
+
+int pf_store_check(pf_db *db, const char *what)
+{
+	if (db->pid != getpid())
+		return pf_seterr(PF_EINVAL, "%s: this pf_db was opened by process %ld; open the "
+		                 "database again after fork()", what, (long)db->pid);
+	if (db->nolock) {
+		MDB_envinfo info;
+		mdb_env_info(db->env, &info);
+		if (info.me_last_txnid != db->nolock_txnid)
+			return pf_seterr(PF_EBUSY, "%s: '%s' is open read-only without a lock (its "
+			                 "lock file is not writable here) and another process has "
+			                 "written to it since: close it and open it again", what,
+			                 db->path);
+	}
+	return 0;
+}
+
 int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 {
+	int crc = pf_store_check(db, what);
+	if (crc)
+		return crc;
 	if (db->opts.flags & PF_OPEN_READONLY)
 		return pf_seterr(PF_EREADONLY, "%s: the database was opened read-only", what);
 
@@ -407,7 +745,7 @@ int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 			map_full = mrc == MDB_MAP_FULL;
 			if (!map_full) {
 				pthread_rwlock_unlock(&db->txn_lock);
-				return pf_lmdb_err(mrc, what);
+				return store_write_err(db, mrc, what);
 			}
 		} else {
 			mdb_txn_abort(txn);
@@ -428,6 +766,9 @@ int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 
 int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 {
+	int crc = pf_store_check(db, what);
+	if (crc)
+		return crc;
 	for (;;) {
 		MDB_txn *txn = NULL;
 		pthread_rwlock_rdlock(&db->txn_lock);
@@ -446,6 +787,10 @@ int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 		int rc = fn(txn, db, arg);
 		mdb_txn_abort(txn);
 		pthread_rwlock_unlock(&db->txn_lock);
+		/* Without the lock a writer elsewhere may have reused pages this
+		 * read saw: what it found cannot be trusted. */
+		if (db->nolock && (crc = pf_store_check(db, what)))
+			return crc;
 		return rc;
 	}
 }
@@ -482,7 +827,7 @@ int pf_store_put(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 	MDB_val v = { vlen, (void *)val };
 	int rc = mdb_put(txn, db->dbi[dbi], &k, &v, flags);
 	if (rc)
-		return pf_lmdb_err(rc, pf_dbi_names[dbi]);
+		return store_write_err(db, rc, pf_dbi_names[dbi]);
 	return 0;
 }
 
@@ -495,7 +840,7 @@ int pf_store_del(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
-		return pf_lmdb_err(rc, pf_dbi_names[dbi]);
+		return store_write_err(db, rc, pf_dbi_names[dbi]);
 	return 0;
 }
 
