@@ -95,7 +95,9 @@ static int check_args(pf_db *db, const char *dest, const char *fn)
 		return pf_seterr(PF_EINVAL, "%s: db is NULL", fn);
 	if (!dest || !*dest)
 		return pf_seterr(PF_EINVAL, "%s: dest_dir is NULL or empty", fn);
-	return 0;
+	/* Both copies reach db->env directly, not through a store.c
+	 * transaction: the fork guard is checked here. */
+	return pf_store_check(db, fn);
 }
 
 /* ------------------------------------------------------------------ */

@@ -56,7 +56,8 @@ in, UTC datetimes out; dates are datetime.date; text is str (UTF-8 in C).
 Errors are subclasses of Error, with .code (the library's PF_E* code) and
 .message (its detail): NotFound (also KeyError), InvalidInput (also
 ValueError), RuleSyntaxError (.line, .column), Exists, Corrupt, Full, Busy,
-ReadOnly, VersionError, IOFailure, OutOfMemory, and Closed for any
+ReadOnly, PermissionDenied, VersionError,
+IOFailure, OutOfMemory, and Closed for any
 operation that reaches a database after it was closed.  Values already
 read stay readable after close, like a row fetched from sqlite3: a Guest's
 attributes and its preferences as last read, a Prompt's attributes, and
@@ -66,8 +67,8 @@ the value records Pref, Stay, Rule, Feedback and JournalEntry.
 from . import _native
 from .database import Database, Guests, Prompts, Rules, Stays, open
 from .errors import (Busy, Closed, Corrupt, Error, Exists, Full, InvalidInput,
-                     IOFailure, NotFound, OutOfMemory, ReadOnly,
-                     RuleSyntaxError, VersionError)
+                     IOFailure, NotFound, OutOfMemory, PermissionDenied,
+                     ReadOnly, RuleSyntaxError, VersionError)
 from .guest import (FIND_LIMIT, PREF_KINDS, TIERS, Consent, Guest, GuestList, Pref,
                     PrefIterator, Prefs, Stay)
 from .prompt import EVENT_KINDS, PRIORITIES, STATUSES, Prompt, Rule
@@ -117,5 +118,5 @@ __all__ = [
     "Feedback", "FeedbackBook", "FEEDBACK_KINDS", "FEEDBACK_STATUSES", "OUTCOMES",
     "Error", "NotFound", "Exists", "InvalidInput", "OutOfMemory", "IOFailure",
     "Corrupt", "Full", "Busy", "RuleSyntaxError", "VersionError", "ReadOnly",
-    "Closed",
+    "PermissionDenied", "Closed",
 ]

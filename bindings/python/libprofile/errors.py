@@ -104,6 +104,12 @@ class ReadOnly(Error):
     """A write on a database opened read-only (``PF_EREADONLY``)."""
 
 
+class PermissionDenied(Error):
+    """The operating system refused access to the database's files
+    (``PF_EACCES``): open a read-only copy with ``readonly=True``, or fix
+    the directory's permissions."""
+
+
 class RuleSyntaxError(Error):
     """A rule book failed to parse (``PF_ESYNTAX``).
 
@@ -141,6 +147,7 @@ _CLASS_BY_CODE = {
     lib.PF_ESYNTAX: RuleSyntaxError,
     lib.PF_EVERSION: VersionError,
     lib.PF_EREADONLY: ReadOnly,
+    lib.PF_EACCES: PermissionDenied,
 }
 
 

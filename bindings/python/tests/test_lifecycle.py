@@ -128,6 +128,7 @@ def test_newer_schema_is_a_version_error(db_path):
     (_lib.PF_ESYNTAX, libprofile.RuleSyntaxError, None),
     (_lib.PF_EVERSION, libprofile.VersionError, None),
     (_lib.PF_EREADONLY, libprofile.ReadOnly, None),
+    (_lib.PF_EACCES, libprofile.PermissionDenied, None),
 ])
 def test_error_class_is_chosen_from_the_code(code, cls, also):
     e = libprofile.Error(code, "detail")
