@@ -158,6 +158,7 @@ check: deps
 	@$(MAKE) --no-print-directory _check-oom-short
 	@$(MAKE) --no-print-directory _check-crash-short
 	@$(MAKE) --no-print-directory _check-stress-short
+	@$(MAKE) --no-print-directory _check-corrupt-short
 	@$(MAKE) --no-print-directory _check-cli
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory _check-readme
@@ -241,3 +242,4 @@ clean:
 -include tests/oom/Makefile.inc
 -include tests/crash/Makefile.inc
 -include tests/stress/Makefile.inc
+-include tests/corrupt/Makefile.inc
