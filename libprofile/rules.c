@@ -782,44 +782,38 @@ static cond *new_cond(parser *p, enum cond_kind kind)
 	return c;
 }
 
-/* `= V` or `in (V, ...)` after a category, or nothing (any value). */
-static int parse_value_test(parser *p, cond *c)
+/* One item of an `in (...)` list; `ctx` is the test's own. */
+typedef int (*list_item_fn)(parser *p, const void *ctx, const char **out);
+
+/*
+ * The `(X, ...)` of an `in` test, the current token being `in`: every
+ * item is read by `take`, the list is copied into the arena as
+ * c->values.  `sep` names the list in the error for a missing ',' or ')'.
+ */
+static int parse_in_list(parser *p, cond *c, list_item_fn take, const void *ctx,
+                         const char *sep)
 {
 	vec vals = { 0 };
-	int rc = 0;
+	int rc;
 
-	if (p->cur.type == T_OP && p->cur.op == OP_EQ) {
-		const char **slot = arena_alloc(&p->rb->arena, sizeof *slot);
-		if (!slot)
-			return oom();
-		if ((rc = lex(p)) || (rc = take_value(p, "a value after '='", slot)))
-			return rc;
-		c->values = slot;
-		c->nvalues = 1;
-		return 0;
-	}
-	if (!is_kw(p, "in"))
-		return 0;
 	if ((rc = lex(p)))
-		goto out;
-	if (p->cur.type != T_LPAREN) {
-		rc = expected(p, "'(' after 'in'");
-		goto out;
-	}
+		return rc;
+	if (p->cur.type != T_LPAREN)
+		return expected(p, "'(' after 'in'");
 	if ((rc = lex(p)))
-		goto out;
+		return rc;
 	for (;;) {
 		const char **slot = vec_push(&vals, sizeof *slot);
 		if (!slot) {
 			rc = oom();
 			goto out;
 		}
-		if ((rc = take_value(p, "a value in the list", slot)))
+		if ((rc = take(p, ctx, slot)))
 			goto out;
 		if (p->cur.type == T_RPAREN)
 			break;
 		if (p->cur.type != T_COMMA) {
-			rc = expected(p, "',' or ')' in the value list");
+			rc = expected(p, sep);
 			goto out;
 		}
 		if ((rc = lex(p)))
@@ -834,6 +828,32 @@ static int parse_value_test(parser *p, cond *c)
 out:
 	vec_free(&vals);
 	return rc;
+}
+
+static int value_item(parser *p, const void *ctx, const char **out)
+{
+	(void)ctx;
+	return take_value(p, "a value in the list", out);
+}
+
+/* `= V` or `in (V, ...)` after a category, or nothing (any value). */
+static int parse_value_test(parser *p, cond *c)
+{
+	int rc = 0;
+
+	if (p->cur.type == T_OP && p->cur.op == OP_EQ) {
+		const char **slot = arena_alloc(&p->rb->arena, sizeof *slot);
+		if (!slot)
+			return oom();
+		if ((rc = lex(p)) || (rc = take_value(p, "a value after '='", slot)))
+			return rc;
+		c->values = slot;
+		c->nvalues = 1;
+		return 0;
+	}
+	if (!is_kw(p, "in"))
+		return 0;
+	return parse_in_list(p, c, value_item, NULL, "',' or ')' in the value list");
 }
 
 /* One code of a `language` or `country` test: a bare word, checked here
@@ -867,12 +887,16 @@ static int take_code(parser *p, bool lang, const char *where, const char **out)
 	return lex(p);
 }
 
+static int code_item(parser *p, const void *ctx, const char **out)
+{
+	return take_code(p, *(const bool *)ctx, "in the list", out);
+}
+
 /* `= CODE` or `in (CODE, ...)` after `language` or `country`. */
 static int parse_code_test(parser *p, cond *c, bool lang)
 {
 	const char *kw = lang ? "language" : "country";
 	char what[64];
-	vec vals = { 0 };
 	int rc;
 
 	if (p->cur.type == T_OP && p->cur.op == OP_EQ) {
@@ -889,39 +913,8 @@ static int parse_code_test(parser *p, cond *c, bool lang)
 		snprintf(what, sizeof what, "'=' or 'in' after '%s'", kw);
 		return expected(p, what);
 	}
-	if ((rc = lex(p)))
-		return rc;
-	if (p->cur.type != T_LPAREN)
-		return expected(p, "'(' after 'in'");
-	if ((rc = lex(p)))
-		return rc;
-	for (;;) {
-		const char **slot = vec_push(&vals, sizeof *slot);
-		if (!slot) {
-			rc = oom();
-			goto out;
-		}
-		if ((rc = take_code(p, lang, "in the list", slot)))
-			goto out;
-		if (p->cur.type == T_RPAREN)
-			break;
-		if (p->cur.type != T_COMMA) {
-			rc = expected(p, lang ? "',' or ')' in the language list"
-			                      : "',' or ')' in the country list");
-			goto out;
-		}
-		if ((rc = lex(p)))
-			goto out;
-	}
-	if (!(c->values = arena_memdup(&p->rb->arena, vals.p, vals.n * sizeof(char *)))) {
-		rc = oom();
-		goto out;
-	}
-	c->nvalues = vals.n;
-	rc = lex(p);
-out:
-	vec_free(&vals);
-	return rc;
+	return parse_in_list(p, c, code_item, &lang, lang ? "',' or ')' in the language list"
+	                                               : "',' or ')' in the country list");
 }
 
 static int parse_primary(parser *p, const cond **out)
