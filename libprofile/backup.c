@@ -12,7 +12,8 @@
  * handle's txn_lock shared (no map resize while it is open).  Calls LMDB,
  * store.c (transactions), error.c.
  */
-#include "internal.h"
+#include "error.h"
+#include "store.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -12,7 +12,9 @@
  *
  * May call: text.c (UTF-8, word/category/date checks), error.c, msgpack-c.
  */
-#include "internal.h"
+#include "codec.h"
+#include "error.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1406,7 +1408,7 @@ static int journal_field(void *ctx, int idx, const fld *f, const msgpack_object 
 	case J_ACTOR:  return want_str(db, f, o, PF_JOURNAL_ACTOR_MAX, true, &j->actor);
 	case J_OP:
 		rc = want_str(db, f, o, PF_JOURNAL_OP_MAX, true, &j->op);
-		if (rc == 0 && !pf_journal_op_valid(j->op, strlen(j->op)))
+		if (rc == 0 && !pf_dotted_words_valid(j->op, strlen(j->op), PF_JOURNAL_OP_MAX))
 			rc = bad_field(db, f, "is not an operation name (e.g. guest.put)");
 		return rc;
 	case J_GUEST:  return want_id(db, f, o, &j->guest);

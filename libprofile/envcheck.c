@@ -19,7 +19,8 @@
  * the two meta pages; a commit writes the older of them, so the one with
  * the larger transaction id is the current state.
  */
-#include "internal.h"
+#include "envcheck.h"
+#include "error.h"
 
 #include <errno.h>
 #include <fcntl.h>

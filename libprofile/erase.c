@@ -12,7 +12,15 @@
  * erase_prompts).  Calls store.c, codec.c, text.c, guest.c, merge.c,
  * prompt.c, feedback.c, journal.c.
  */
-#include "internal.h"
+#include "error.h"
+#include "text.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
+#include "prompt.h"
+#include "journal.h"
+#include "merge.h"
+#include "feedback.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,7 +13,17 @@
  * so a book loaded by another process is seen at the next fire without
  * parsing text per event.
  */
-#include "internal.h"
+#include "event.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
+#include "stay.h"
+#include "rules.h"
+#include "prompt.h"
+#include "journal.h"
 
 #include <errno.h>
 #include <fcntl.h>

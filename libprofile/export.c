@@ -13,7 +13,13 @@
  * pf_prompt_load), the public feedback and journal readers, text.c,
  * error.c, jansson, libcsv.
  */
-#include "internal.h"
+#include "error.h"
+#include "text.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
+#include "stay.h"
+#include "prompt.h"
 
 #include <csv.h>
 #include <errno.h>

@@ -6,13 +6,23 @@
  * complaints.*), preferences learnt from feedback, and the helpers
  * merge.c and erase.c call (move / set guest, erase).
  *
- * Owns the `feedback` db (key layout in internal.h).  Calls store.c,
+ * Owns the `feedback` db (key layout in feedback.h).  Calls store.c,
  * codec.c, text.c, guest.c (load/save), pref.c (observe), prompt.c
  * (store, load, close, deliver), tz.c (due times) and journal.c.  Every
  * public mutation is one write transaction: record, index, prompts, guest
  * counters and journal entries commit together or not at all.
  */
-#include "internal.h"
+#include "feedback.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
+#include "pref.h"
+#include "prompt.h"
+#include "journal.h"
+#include "tz.h"
 
 #include <stdio.h>
 #include <stdlib.h>

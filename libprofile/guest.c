@@ -5,7 +5,13 @@
  * `name` databases and keeps the two indexes in step with the records.
  * Uses store.c, codec.c, text.c, and utf8proc for the name search key.
  */
-#include "internal.h"
+#include "guest.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "journal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,8 @@
  * numeric keys sort in numeric order.  Uses nothing else in the library
  * but error.c.
  */
-#include "internal.h"
+#include "id.h"
+#include "error.h"
 
 #include <string.h>
 #include <uuid/uuid.h>

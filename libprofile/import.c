@@ -18,7 +18,13 @@
  * pf_guest_load, pf_guest_reindex, pf_guest_save), journal.c
  * (pf_journal_append), text.c, error.c, libcsv, jansson.
  */
-#include "internal.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
+#include "journal.h"
 
 #include <csv.h>
 #include <errno.h>

@@ -13,7 +13,12 @@
  * refuses.  Scans of the entries stop at the first key that is not 8
  * bytes long.
  */
-#include "internal.h"
+#include "journal.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,26 +40,6 @@
 static bool word_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-bool pf_journal_op_valid(const char *s, size_t len)
-{
-	if (!s || len == 0 || len > PF_JOURNAL_OP_MAX)
-		return false;
-	bool word_start = true;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (word_start) {
-			if (c < 'a' || c > 'z')
-				return false;
-			word_start = false;
-		} else if (c == '.') {
-			word_start = true;
-		} else if (!word_char(c)) {
-			return false;
-		}
-	}
-	return !word_start;
 }
 
 /* An optional string of the entry: NULL, or 1..max bytes of UTF-8
@@ -79,7 +64,7 @@ static int check_entry(const pf_jentry *e)
 	int rc;
 	if (!e || !e->op)
 		return pf_seterr(PF_EINVAL, "pf_journal_append: %s is NULL", e ? "op" : "entry");
-	if (!pf_journal_op_valid(e->op, strnlen(e->op, PF_JOURNAL_OP_MAX + 1)))
+	if (!pf_dotted_words_valid(e->op, strnlen(e->op, PF_JOURNAL_OP_MAX + 1), PF_JOURNAL_OP_MAX))
 		return pf_seterr(PF_EINVAL, "pf_journal_append: op '%.64s' is not lower-case "
 		                 "words joined by '.' (e.g. guest.put)", e->op);
 	if ((rc = check_str("actor", e->actor, PF_JOURNAL_ACTOR_MAX, false)) ||

@@ -4,7 +4,7 @@
  * reversible pf_guest_merge / pf_guest_unmerge.  Also the in-transaction
  * helper erase.c uses to find a person's merge records.
  *
- * Owns meta keys "merge:", "mg:" and "nd:" (see internal.h).  A merge is
+ * Owns meta keys "merge:", "mg:" and "nd:" (see merge.h).  A merge is
  * one write transaction that stores a merge record holding the exact
  * bytes of both guest records before the merge, the duplicate's stays
  * byte for byte, and the ids of every prompt, event and feedback record
@@ -15,7 +15,16 @@
  * index; rewrite moves a prompt's index entry with its guest, so unmerge
  * puts the `queue` back too), feedback.c (move/set guest) and journal.c.
  */
-#include "internal.h"
+#include "merge.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
+#include "prompt.h"
+#include "journal.h"
+#include "feedback.h"
 
 #include <stdlib.h>
 #include <string.h>

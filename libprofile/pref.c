@@ -5,7 +5,13 @@
  * one write transaction.  Uses guest.c (load/save/rec_pref), codec.c,
  * store.c and text.c.
  */
-#include "internal.h"
+#include "pref.h"
+#include "error.h"
+#include "text.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
+#include "journal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -31,7 +31,13 @@
  * when it closes, and moves when pf_prompt_rewrite changes its guest
  * (merge, unmerge); prompt records are never deleted.
  */
-#include "internal.h"
+#include "prompt.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "journal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,12 @@
  * report is an occasional, off-line question).  Calls store.c, codec.c
  * and tz.c (stays' arrival days in the hotel's zone).
  */
-#include "internal.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "tz.h"
 
 #include <stdlib.h>
 #include <string.h>

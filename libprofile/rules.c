@@ -18,7 +18,10 @@
  * templates, a copy of the source text) lives in one arena freed at once,
  * so an error anywhere in the parse cannot leak a half-built rule.
  */
-#include "internal.h"
+#include "rules.h"
+#include "error.h"
+#include "text.h"
+#include "codec.h"
 
 #include <inttypes.h>
 #include <stdalign.h>

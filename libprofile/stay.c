@@ -7,7 +7,14 @@
  * it for a day-use stay (0 nights).  Uses guest.c
  * (load/save), codec.c, store.c and text.c.
  */
-#include "internal.h"
+#include "stay.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
+#include "journal.h"
 
 #include <stdlib.h>
 #include <string.h>

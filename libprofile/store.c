@@ -8,7 +8,13 @@
  * maps it); calls event.c and prompt.c only to free their per-handle
  * caches at close, and tz.c to load the hotel's time zone.
  */
-#include "internal.h"
+#include "store.h"
+#include "error.h"
+#include "id.h"
+#include "envcheck.h"
+#include "prompt.h"
+#include "event.h"
+#include "tz.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -881,4 +887,64 @@ int pf_meta_next(MDB_txn *txn, pf_db *db, const char *key, uint64_t *out)
 		return rc;
 	*out = v + 1;
 	return 0;
+}
+
+/* LMDB and errno codes onto PF_E* codes: the one place that knows
+ * LMDB's error numbers. */
+int pf_lmdb_err(int rc, const char *what)
+{
+	int code;
+	switch (rc) {
+	case 0:
+		return 0;
+	case MDB_NOTFOUND:
+		code = PF_ENOTFOUND;
+		break;
+	case MDB_KEYEXIST:
+		code = PF_EEXIST;
+		break;
+	case MDB_MAP_FULL:
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:         /* the process's file size limit (RLIMIT_FSIZE) */
+		code = PF_EFULL;
+		break;
+	case MDB_READERS_FULL:
+	case MDB_TXN_FULL:
+	case MDB_CURSOR_FULL:
+	case MDB_DBS_FULL:
+	case EBUSY:
+	case EAGAIN:
+		code = PF_EBUSY;
+		break;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_BAD_DBI:
+	case MDB_INCOMPATIBLE:
+	case MDB_VERSION_MISMATCH:
+		code = PF_ECORRUPT;
+		break;
+	case MDB_BAD_VALSIZE:
+	case EINVAL:
+		code = PF_EINVAL;
+		break;
+	case ENOMEM:
+		code = PF_ENOMEM;
+		break;
+	/* Permissions and read-only media; PF_EREADONLY is only for a write
+	 * on a handle opened read-only. */
+	case EACCES:
+	case EROFS:
+	case EPERM:
+		code = PF_EACCES;
+		break;
+	case ENOENT:
+		code = PF_ENOTFOUND;
+		break;
+	default:
+		code = PF_EIO;
+		break;
+	}
+	return pf_seterr(code, "%s: %s", what, mdb_strerror(rc));
 }

@@ -5,7 +5,8 @@
  * tables for tiers and preference kinds.
  * May call: error.c (pf_seterr) and libutf8proc.  Nothing stored.
  */
-#include "internal.h"
+#include "text.h"
+#include "error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,4 +398,24 @@ const char *pf_pref_kind_name(pf_pref_kind kind)
 	case PF_NEED:    return "need";
 	}
 	return NULL;
+}
+
+bool pf_dotted_words_valid(const char *s, size_t len, size_t max)
+{
+	if (!s || len == 0 || len > max)
+		return false;
+	bool word_start = true;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (word_start) {
+			if (c < 'a' || c > 'z')
+				return false;
+			word_start = false;
+		} else if (c == '.') {
+			word_start = true;
+		} else if (!is_lower_word_char(c)) {
+			return false;
+		}
+	}
+	return !word_start;
 }

@@ -12,7 +12,10 @@
  *
  * May call: error.c and text.c only.
  */
-#include "internal.h"
+#include "tz.h"
+#include "error.h"
+#include "text.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,7 +9,7 @@
  * strict decoders), guest.c (pf_guest_index_keys: the index keys of a
  * guest record), prompt.c (pf_prompt_queue_keys), feedback.c
  * (pf_feedback_index_key), journal.c (pf_journal_index_key), text.c and
- * error.c.  Key layouts it reads are those documented in internal.h and
+ * error.c.  Key layouts it reads are those documented in the owners' headers and
  * at the top of the owning files; where a file builds keys for itself,
  * verify.c asks that file for them rather than laying them out again.
  *
@@ -17,7 +17,16 @@
  * lengths: contact and name keys hold guest data and are never shown) and
  * what is wrong; decoder messages name fields, never values.
  */
-#include "internal.h"
+#include "error.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
+#include "prompt.h"
+#include "journal.h"
+#include "merge.h"
+#include "feedback.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* helpers.c — see helpers.h. The raw LMDB helpers reach into pf_db, so
  * this file (not helpers.h) includes internal.h. */
 #include "helpers.h"
-#include "internal.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -50,8 +50,8 @@ void set_pref(const pf_id *guest, const char *category, const char *value,
 unsigned char *read_data_file(const char *dir, size_t *len);
 
 /* Raw LMDB access, bypassing the library, to inspect or damage stored
- * bytes. `dbi` is an enum pf_dbi value (internal.h); it is taken as an int
- * so this header need not include internal.h. Every LMDB error fails the
+ * bytes. `dbi` is an enum pf_dbi value (store.h); it is taken as an int
+ * so this header need not include store.h. Every LMDB error fails the
  * test. */
 
 /** Every key and value of the databases dbis[0..ndbis) of `db` (all of

@@ -1,7 +1,7 @@
 /* test_backup.c — hot backups (while another process writes) and
  * compacting copies. */
 #include "helpers.h"
-#include "internal.h"
+#include "store.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -6,7 +6,8 @@
  * No database is needed.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "text.h"
+#include "codec.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,8 @@
  * message that names both fields.
  */
 #include "helpers.h"
-#include "internal.h"   /* pf_date_days, pf_date_from_days */
+#include "text.h"
+#include "id.h"   /* pf_date_days, pf_date_from_days */
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,7 +1,9 @@
 /* test_erase.c — erasure (and that compaction really removes the bytes),
  * consent changes, retention. */
 #include "helpers.h"
-#include "internal.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,11 @@
  * lifecycle helpers merge and erasure use.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "text.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "feedback.h"
 
 #include <stdio.h>
 #include <stdlib.h>

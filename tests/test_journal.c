@@ -2,7 +2,10 @@
  * reading in order (all, since, per guest, in batches), trim, erasure
  * rewrite, and strict decoding of stored entries. */
 #include "helpers.h"
-#include "internal.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "journal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

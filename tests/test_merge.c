@@ -1,7 +1,9 @@
 /* test_merge.c — duplicate suggestions, not-a-duplicate marks, merge and
  * byte-for-byte unmerge. */
 #include "helpers.h"
-#include "internal.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,9 @@
  * unmerge, built for databases that predate it, and used by export,
  * erase and merge instead of a pass over every prompt. */
 #include "helpers.h"
-#include "internal.h"
+#include "id.h"
+#include "store.h"
+#include "prompt.h"
 
 #include <stdlib.h>
 #include <string.h>

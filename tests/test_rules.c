@@ -4,7 +4,9 @@
  * consent, and the index.  No database: rules never touch LMDB.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "text.h"
+#include "codec.h"
+#include "rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>

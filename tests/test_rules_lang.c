@@ -8,7 +8,9 @@
  * rules_lang_db fires and previews through the public API.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "text.h"
+#include "codec.h"
+#include "rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>

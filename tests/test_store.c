@@ -1016,7 +1016,7 @@ Test(store, out_of_memory_in_open_is_enomem)
 /* The errno values LMDB passes through map onto their own codes:
  * permissions are PF_EACCES (PF_EREADONLY is only for a write on a
  * read-only handle), a file size limit is PF_EFULL. */
-int pf_lmdb_err(int mdb_rc, const char *what);   /* internal.h (error.c) */
+int pf_lmdb_err(int mdb_rc, const char *what);   /* store.h (store.c) */
 
 Test(store, system_errors_map_to_their_codes)
 {

@@ -4,7 +4,7 @@
  * name tables.  No database is needed.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>

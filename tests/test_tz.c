@@ -6,7 +6,9 @@
  * zoneinfo); each test says how.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "text.h"
+#include "store.h"
+#include "tz.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,7 +4,12 @@
  * retention, a journal trim), and each kind of damage done through raw
  * LMDB reported with the right database and key. */
 #include "helpers.h"
-#include "internal.h"
+#include "id.h"
+#include "store.h"
+#include "codec.h"
+#include "prompt.h"
+#include "journal.h"
+#include "feedback.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  * keeps everything the encoder writes).  A merge record's guest and stay
  * blobs are decoded as pf_guest_unmerge() decodes them.
  */
-#include "internal.h"
+#include "codec.h"
 
 #include <stdio.h>
 #include <stdlib.h>

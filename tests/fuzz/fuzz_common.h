@@ -8,12 +8,16 @@
  * together, by tests/test_fuzz_regress.c, which replays saved inputs
  * through the same functions in the normal suite; hence everything here
  * is static and guarded.  Built with the library's own sources or its
- * static archive: it reaches into internal.h to read raw LMDB records.
+ * static archive: it reaches into the internal headers to read raw LMDB records.
  */
 #ifndef PF_FUZZ_COMMON_H
 #define PF_FUZZ_COMMON_H
 
-#include "internal.h"
+#include "error.h"
+#include "text.h"
+#include "store.h"
+#include "codec.h"
+#include "guest.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,7 +5,8 @@
  * Any input must give success or PF_ESYNTAX/PF_EINVAL, never a crash,
  * a leak or undefined behaviour.
  */
-#include "internal.h"
+#include "codec.h"
+#include "rules.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -21,9 +21,10 @@
  *
  * The Makefile copies the example CSV files and the rule book beside them.
  * Built with the library's sources by tests/fuzz/Makefile.inc; uses
- * internal.h only to read the raw LMDB values.
+ * the internal headers only to read the raw LMDB values.
  */
 #include "fuzz_common.h"
+#include "merge.h"
 
 static const char *corpus;
 static unsigned written;

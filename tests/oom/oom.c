@@ -66,7 +66,8 @@
  * stack of each run's first injected failure (addresses: addr2line -e).
  */
 #include "libprofile.h"
-#include "internal.h"
+#include "error.h"
+#include "store.h"
 
 #include <dlfcn.h>
 #include <errno.h>

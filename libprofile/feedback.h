@@ -1,0 +1,45 @@
+/*
+ * feedback.h — what feedback.c offers the other files of the library.
+ * Owner: feedback.c: the feedback database, the sunset rule, follow-ups.
+ * Never installed; nothing here is API.
+ */
+#ifndef PF_FEEDBACK_H
+#define PF_FEEDBACK_H
+
+#include "store.h"
+#include "codec.h"
+
+/* feedback.c: the `feedback` db.
+ *   id16                                   -> feedback record (codec)
+ *   'g' guest16 be64(recorded_at ^ 2^63) id16 -> empty: a guest's feedback
+ *                                             in time order
+ * Record keys are 16 bytes and index keys 41, so neither can be taken for
+ * the other. */
+
+/** Load one feedback record inside a transaction (PF_ENOTFOUND with a
+ *  message naming `what` if absent). */
+int pf_feedback_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_feedback_rec *out,
+                     const char *what);
+
+/** Merge support: reassign every feedback of `from` to `to` (records and
+ *  the per-guest index).  *moved (malloc'd, NULL when none; the caller
+ *  frees it) receives the ids moved.  Journals nothing: the caller's
+ *  operation does. */
+int pf_feedback_move_guest(MDB_txn *txn, pf_db *db, const pf_id *from, const pf_id *to,
+                           pf_id **moved, size_t *nmoved);
+/** Unmerge support: set one feedback's guest (record and index). */
+int pf_feedback_set_guest(MDB_txn *txn, pf_db *db, const pf_id *feedback,
+                          const pf_id *guest);
+/** Erasure support: tombstone the guest's feedback: text, resolution and
+ *  every staff name become "[erased]"; kind, category, department,
+ *  severity, dates, status and outcome stay so the figures stay right.
+ *  The guest id (a random UUID) and the index stay. */
+int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest);
+
+/** The per-guest index key of feedback `id` recorded at `at` for
+ *  `guest` in the `feedback` db (feedback.c). */
+#define PF_FEEDBACK_INDEX_KEY_LEN (1 + 16 + 8 + 16)
+void pf_feedback_index_key(unsigned char k[PF_FEEDBACK_INDEX_KEY_LEN], const pf_id *guest,
+                           pf_time at, const pf_id *id);
+
+#endif /* PF_FEEDBACK_H */

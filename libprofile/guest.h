@@ -1,0 +1,66 @@
+/*
+ * guest.h — what guest.c offers the other files of the library.
+ * Owner: guest.c: the guest, contact and name databases.
+ * Never installed; nothing here is API.
+ */
+#ifndef PF_GUEST_H
+#define PF_GUEST_H
+
+#include "store.h"
+#include "codec.h"
+
+/** Load a guest record inside a transaction.  PF_ENOTFOUND (with
+ *  message) if absent, PF_ECORRUPT if it fails to decode. */
+int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
+                  const char *what);
+
+/** Store a guest record (no index maintenance: for changes that do not
+ *  touch indexed fields, e.g. preferences and counters). */
+int pf_guest_save(MDB_txn *txn, pf_db *db, const pf_guest_rec *r);
+
+/** Find a preference of r by category (binary search); NULL if none. */
+const pf_pref *pf_guest_rec_pref(const pf_guest_rec *r, const char *category);
+
+/** Validate a caller's guest exactly as pf_guest_put() does (messages
+ *  start "pf_guest_put: ").  Returns 0 or PF_EINVAL. */
+int pf_guest_check(const pf_guest *g);
+
+/** Bring the contact ("e:" "p:" "l:" "x:") and name indexes from `old`
+ *  (NULL: a new guest) to `nr` (NULL: the guest is removed).  PF_EEXIST if
+ *  nr's external id belongs to another guest. */
+int pf_guest_reindex(MDB_txn *txn, pf_db *db, const pf_guest_rec *old,
+                     const pf_guest_rec *nr);
+
+/** The folded form of a name the name index is keyed by (case folded,
+ *  accents stripped, whitespace collapsed), from guest.c.  malloc'd;
+ *  NULL with *rc = PF_ENOMEM or PF_EINVAL on failure. */
+char *pf_guest_fold_name(const char *s, int *rc);
+
+/** The contact index keys of a record ("e:" "p:" "l:" "x:" + text, as
+ *  guest.c writes them), for merge.c's duplicate search. */
+#define PF_CONTACT_KEYS_MAX 4
+#define PF_CONTACT_KEY_MAX 512
+typedef struct pf_contact_keys {
+	size_t n;
+	size_t len[PF_CONTACT_KEYS_MAX];
+	unsigned char key[PF_CONTACT_KEYS_MAX][PF_CONTACT_KEY_MAX];
+} pf_contact_keys;
+int pf_guest_contact_keys(const pf_guest_rec *r, pf_contact_keys *out);
+
+/** Every index key of a guest record exactly as pf_guest_reindex()
+ *  writes them: the contact keys (each stored in `contact` with the
+ *  guest's id as its value) and the name keys (folded name from a word
+ *  start + '\0' + id, stored in `name` with an empty value).  r->g.id
+ *  must be set.  Returns 0, PF_ENOMEM, or PF_EINVAL when a stored name
+ *  or contact cannot be folded. */
+#define PF_NAME_KEYS_MAX 8
+#define PF_NAME_KEY_MAX 512
+typedef struct pf_index_keys {
+	pf_contact_keys contact;
+	size_t nname;
+	size_t name_len[PF_NAME_KEYS_MAX];
+	unsigned char name[PF_NAME_KEYS_MAX][PF_NAME_KEY_MAX];
+} pf_index_keys;
+int pf_guest_index_keys(const pf_guest_rec *r, pf_index_keys *out);
+
+#endif /* PF_GUEST_H */

@@ -1,0 +1,30 @@
+/*
+ * merge.h — what merge.c offers the other files of the library.
+ * Owner: merge.c: merge records, not-duplicate marks, merge and unmerge.
+ * Never installed; nothing here is API.
+ */
+#ifndef PF_MERGE_H
+#define PF_MERGE_H
+
+#include "store.h"
+#include "codec.h"
+
+/* Meta keys owned by merge.c (binary ids follow the prefix):
+ *   "merge:" MERGE16            -> merge record (codec)
+ *   "mg:" GUEST16 MERGE16       -> empty: the merges a guest took part in
+ *   "nd:" GUEST16 OTHER16       -> empty: "not a duplicate", stored both ways */
+#define PF_META_MERGE "merge:"
+#define PF_META_MERGE_GUEST "mg:"
+#define PF_META_NOT_DUP "nd:"
+
+/**
+ * Erasure support (merge.c): destroy every merge record that holds bytes
+ * of `guest`, following merges transitively (a profile merged into a
+ * profile merged into `guest` is the same person), and every "not a
+ * duplicate" mark of those profiles.  *ids receives `guest` first, then
+ * every other profile id reached (malloc'd; the caller frees it).
+ */
+int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
+                          size_t *n);
+
+#endif /* PF_MERGE_H */

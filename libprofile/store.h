@@ -1,0 +1,130 @@
+/*
+ * store.h — what store.c offers the other files of the library.
+ * Owner: store.c: the LMDB environment, named databases, transactions, map growth.
+ * Never installed; nothing here is API.
+ */
+#ifndef PF_STORE_H
+#define PF_STORE_H
+
+#include "libprofile.h"
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum pf_dbi {
+	PF_DBI_META = 0,
+	PF_DBI_GUEST,
+	PF_DBI_CONTACT,  /* dupsort: "e:"email / "p:"digits / "l:"loyalty -> 16-byte id */
+	PF_DBI_NAME,     /* folded name word + '\0' + id -> empty */
+	PF_DBI_STAY,     /* id + be32 arrival -> stay record */
+	PF_DBI_RULE,     /* rule name -> rule record */
+	PF_DBI_EVENT,    /* event id -> event record */
+	PF_DBI_PROMPT,   /* prompt id -> prompt record */
+	PF_DBI_QUEUE,    /* department work lists, see prompt.c */
+	PF_DBI_FEEDBACK,
+	PF_DBI_JOURNAL,
+	PF_DBI_COUNT
+};
+
+/** Names of the LMDB databases, indexed by enum pf_dbi ("guest", ...). */
+extern const char *const pf_dbi_names[PF_DBI_COUNT];
+
+struct pf_sub;
+struct pf_rulebook;
+
+struct pf_db {
+	MDB_env *env;
+	MDB_dbi dbi[PF_DBI_COUNT];
+	char *path;               /* realpath of the directory */
+	pf_options opts;
+	/* Held shared by every transaction of this handle and exclusively
+	 * while growing the map: LMDB requires no live transaction in the
+	 * process when mdb_env_set_mapsize() runs. */
+	pthread_rwlock_t txn_lock;
+
+	/* rules cache, owned by event.c */
+	pthread_mutex_t rules_lock;
+	struct pf_rulebook *rules;
+	uint64_t rules_version;   /* meta "rules.version" the cache was built from */
+
+	/* subscriptions, owned by prompt.c */
+	pthread_mutex_t sub_lock;
+	struct pf_sub *subs;
+
+	/* the hotel's time zone, owned by tz.c (loaded at pf_open, read-only) */
+	struct pf_tz *tz;
+
+	/* store.c: the process that opened the handle (every call from
+	 * another one is refused), the directory's identity (one handle per
+	 * directory per process), and for a read-only handle opened without
+	 * LMDB's lock file (MDB_NOLOCK) the transaction it found at open:
+	 * once another process commits, such a handle refuses to read. */
+	pid_t pid;
+	dev_t dev;
+	ino_t ino;
+	bool nolock;
+	uint64_t nolock_txnid;
+};
+
+/** A unit of work run inside one transaction.  It must have no effect
+ *  outside the transaction: a write may be run more than once (after the
+ *  map grows).  Returns 0 or a PF_E* code (with pf_errmsg set). */
+typedef int (*pf_txn_fn)(MDB_txn *txn, pf_db *db, void *arg);
+
+/**
+ * Run `fn` in a write transaction and commit it.  If the map fills up
+ * (in fn or at commit), the transaction is aborted, the map is doubled
+ * and fn runs again; PF_EFULL comes back only when the map cannot grow.
+ * Any non-zero return of fn aborts the transaction.  `what` names the
+ * public function for error messages.  Returns PF_EREADONLY on a
+ * read-only database.
+ */
+int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
+
+/** Run `fn` in a read-only transaction. */
+int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
+
+/**
+ * 0 if `db` may be used by the calling process; else PF_EINVAL "<what>:
+ * this pf_db was opened by process N; open the database again after
+ * fork()" (or PF_EBUSY for a lock-less read-only handle whose database
+ * another process has written since).  pf_store_write and pf_store_read
+ * check this first; a file that reaches db->env any other way must call
+ * it before touching LMDB (or the file system on the handle's behalf).
+ */
+int pf_store_check(pf_db *db, const char *what);
+
+
+/** Map an LMDB or errno code onto a PF_E* code and record
+ *  "<what>: <lmdb text>" as the detail.  Returns the PF_E* code. */
+int pf_lmdb_err(int mdb_rc, const char *what);
+
+/** mdb_get; 0, PF_ENOTFOUND (no message set) or a mapped error. */
+int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
+                 size_t klen, MDB_val *val);
+
+/** pf_store_get of the record keyed by a 16-byte id; PF_ENOTFOUND with
+ *  the message "<what>: no <noun> with id <id>" ("no <noun> with id <id>"
+ *  when what is NULL). */
+int pf_store_get_id(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const pf_id *id,
+                    MDB_val *val, const char *what, const char *noun);
+
+/** mdb_put with flags; 0 or a mapped error (MDB_MAP_FULL -> PF_EFULL). */
+int pf_store_put(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
+                 size_t klen, const void *val, size_t vlen, unsigned flags);
+
+/** mdb_del of a key (val NULL) or of one dupsort pair; a missing key is
+ *  0, not an error. */
+int pf_store_del(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
+                 size_t klen, const void *val, size_t vlen);
+
+/** Read / write an unsigned 64-bit value in `meta` (stored big-endian).
+ *  A missing key reads as 0. */
+int pf_meta_get_u64(MDB_txn *txn, pf_db *db, const char *key, uint64_t *out);
+int pf_meta_put_u64(MDB_txn *txn, pf_db *db, const char *key, uint64_t v);
+
+/** Increment a meta counter and return its new value in *out. */
+int pf_meta_next(MDB_txn *txn, pf_db *db, const char *key, uint64_t *out);
+
+#endif /* PF_STORE_H */
