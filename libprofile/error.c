@@ -45,3 +45,28 @@ int pf_seterr(int code, const char *fmt, ...)
 	va_end(ap);
 	return code;
 }
+
+/* The public function running on this thread, named once at its entry so
+ * that internal functions never pass their caller's name as a string. */
+static _Thread_local const char *api_fn;
+
+void pf_api_enter(const char *fn)
+{
+	api_fn = fn;
+}
+
+const char *pf_api_fn(void)
+{
+	return api_fn ? api_fn : "libprofile";
+}
+
+int pf_fail(int code, const char *fmt, ...)
+{
+	char detail[sizeof last_error];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	snprintf(last_error, sizeof last_error, "%s: %s", pf_api_fn(), detail);
+	return code;
+}
