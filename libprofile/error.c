@@ -62,11 +62,12 @@ const char *pf_api_fn(void)
 
 int pf_fail(int code, const char *fmt, ...)
 {
-	char detail[sizeof last_error];
+	int n = snprintf(last_error, sizeof last_error, "%s: ", pf_api_fn());
+	if (n < 0 || (size_t)n >= sizeof last_error)
+		return code;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
+	vsnprintf(last_error + n, sizeof last_error - (size_t)n, fmt, ap);
 	va_end(ap);
-	snprintf(last_error, sizeof last_error, "%s: %s", pf_api_fn(), detail);
 	return code;
 }
