@@ -9,6 +9,10 @@
 #
 # `deps` installs missing Debian packages (apt-get as root, else sudo);
 # every user-facing target depends on it.
+#
+# Dependencies: library and test objects are compiled with -MMD -MP and
+# the .d files beside them are included, so each object depends on the
+# headers it actually includes (any header, renamed or new ones too).
 
 VERSION      := 0.2.0
 SOVERSION    := 0
@@ -39,6 +43,9 @@ TEST_LIBS_PKG   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Wformat=2 -Werror
+# Each object also writes its header dependencies (foo.o -> foo.d); -MP
+# adds an empty rule per header, so a removed or renamed header is no error.
+DEPFLAGS := -MMD -MP
 # Hardening: checked libc calls and stack canaries in every build.
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 BASE_CFLAGS = -std=c11 $(WARN) $(HARDEN) $(OPT) -fvisibility=hidden -D_GNU_SOURCE -Iinclude -Ilibprofile
@@ -48,6 +55,9 @@ ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 LIB_SRCS  := $(wildcard libprofile/*.c)
 LIB_OBJS  := $(patsubst libprofile/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+# Every header, for the programs under tests/*/ built straight from their
+# sources against them (fuzz, oom); the library and the Criterion suite
+# track their real includes instead (DEPFLAGS, the .d files).
 LIB_HDRS  := include/libprofile.h $(wildcard libprofile/*.h)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_HDRS := $(wildcard tests/*.h)
@@ -99,8 +109,8 @@ deps:
 	{ echo "deps: apt-get failed; run: apt-get update && $$cmd"; exit 1; }
 
 # ---------------------------------------------------------------- library
-$(BUILD)/obj/%.o: libprofile/%.c $(LIB_HDRS) | $(BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+$(BUILD)/obj/%.o: libprofile/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fPIC -c $< -o $@
 
 $(BUILD)/obj $(BUILD)/tests:
 	@mkdir -p $@
@@ -234,6 +244,9 @@ uninstall:
 
 clean:
 	rm -rf build build-asan build-fuzz build-tsan demo-db
+
+# Header dependencies written by the compiler (none before the first build).
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
 
 -include bindings/python/Makefile.inc
 -include tests/bench/Makefile.inc
