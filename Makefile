@@ -60,7 +60,7 @@ LIB_OBJS  := $(patsubst libprofile/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 # track their real includes instead (DEPFLAGS, the .d files).
 LIB_HDRS  := include/libprofile.h $(wildcard libprofile/*.h)
 TEST_SRCS := $(wildcard tests/*.c)
-TEST_HDRS := $(wildcard tests/*.h)
+TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(TEST_SRCS))
 # Each examples/*.c is a program of its own; frontdesk is the directory
 # examples/frontdesk/ (one file per command group).
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c)) $(BUILD)/frontdesk
@@ -112,7 +112,7 @@ deps:
 $(BUILD)/obj/%.o: libprofile/%.c | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fPIC -c $< -o $@
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/obj:
 	@mkdir -p $@
 
 $(STATIC): $(LIB_OBJS)
@@ -159,8 +159,13 @@ _demo: _all
 # ---------------------------------------------------------------- tests
 TEST_BIN := $(BUILD)/tests/test_libprofile
 
-$(TEST_BIN): $(TEST_SRCS) $(TEST_HDRS) $(STATIC) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) -o $@ $(TEST_SRCS) $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS_PKG) -lpthread
+# One object per tests/*.c (changing a test recompiles only it), linked
+# into one Criterion binary.
+$(BUILD)/tests/obj/%.o: tests/%.c | $(BUILD)/tests/obj
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) $(DEPFLAGS) -c $< -o $@
+
+$(TEST_BIN): $(TEST_OBJS) $(STATIC) | $(BUILD)/tests
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(PKG_LIBS) $(TEST_LIBS_PKG) -lpthread
 
 check: deps
 	@$(MAKE) --no-print-directory _check-c
