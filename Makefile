@@ -6,6 +6,8 @@
 #   make check-asan the C tests under AddressSanitizer + UBSan (leaks included)
 #   make bench      benchmarks; they print their figures
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make WERROR=0   the same targets with warnings not fatal (-Werror is
+#                   on by default, and always in CI: .ci/run)
 #
 # `deps` installs missing Debian packages (apt-get as root, else sudo);
 # every user-facing target depends on it.
@@ -42,7 +44,10 @@ TEST_CFLAGS_PKG = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS_PKG   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 OPT      ?= -O2 -g
-WARN     := -Wall -Wextra -Wformat=2 -Werror
+# Warnings are errors unless WERROR=0 (for a user whose newer compiler
+# warns about something; CI and development builds keep -Werror).
+WERROR   ?= 1
+WARN     := -Wall -Wextra -Wformat=2 $(if $(filter 0,$(WERROR)),,-Werror)
 # Each object also writes its header dependencies (foo.o -> foo.d); -MP
 # adds an empty rule per header, so a removed or renamed header is no error.
 DEPFLAGS := -MMD -MP
