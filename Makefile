@@ -15,8 +15,18 @@
 # Dependencies: library and test objects are compiled with -MMD -MP and
 # the .d files beside them are included, so each object depends on the
 # headers it actually includes (any header, renamed or new ones too).
+#
+# The version is written once, in include/libprofile.h (PF_VERSION_MAJOR,
+# _MINOR, _PATCH); VERSION below is read from there.  tests/check_version.py
+# (`make _check-version`, part of `make check`) fails if the other places
+# that state it disagree.
 
-VERSION      := 0.2.0
+VERSION      := $(shell awk '$$1 ~ /^.define$$/ && $$2 ~ /^PF_VERSION_(MAJOR|MINOR|PATCH)$$/ \
+                  { v[$$2] = $$3 } END { print v["PF_VERSION_MAJOR"] "." v["PF_VERSION_MINOR"] "." v["PF_VERSION_PATCH"] }' \
+                  include/libprofile.h)
+ifneq ($(words $(subst ., ,$(VERSION))),3)
+$(error cannot read PF_VERSION_MAJOR/MINOR/PATCH from include/libprofile.h)
+endif
 SOVERSION    := 0
 PREFIX       ?= /usr/local
 LIBDIR       ?= $(PREFIX)/lib
@@ -173,6 +183,7 @@ $(TEST_BIN): $(TEST_OBJS) $(STATIC) | $(BUILD)/tests
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(PKG_LIBS) $(TEST_LIBS_PKG) -lpthread
 
 check: deps
+	@$(MAKE) --no-print-directory _check-version
 	@$(MAKE) --no-print-directory _check-c
 	@$(MAKE) --no-print-directory _check-threads
 	@$(MAKE) --no-print-directory _check-oom-short
@@ -198,6 +209,12 @@ _check-readme: _all
 	  [ "$$(grep -c '^front_desk   high   Assign a room on floor 10$$' hello.out)" = 2 ] && \
 	  [ "$$(wc -l < hello.out)" = 2 ] && echo "README example: ok (run twice)"
 	@$(MAKE) --no-print-directory $(PCFILE) >/dev/null
+
+# Header, Makefile, .pc, pyproject.toml, the Python package and CHANGELOG.md
+# agree on the version (the rules are at the top of tests/check_version.py).
+.PHONY: _check-version
+_check-version: $(PCFILE) python
+	$(PYTHON) tests/check_version.py --make-version $(VERSION) --pc $(PCFILE)
 
 _check-c: _all $(TEST_BIN)
 	$(TEST_BIN) --jobs 2
