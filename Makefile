@@ -6,11 +6,27 @@
 #   make check-asan the C tests under AddressSanitizer + UBSan (leaks included)
 #   make bench      benchmarks; they print their figures
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make WERROR=0   the same targets with warnings not fatal (-Werror is
+#                   on by default, and always in CI: .ci/run)
 #
 # `deps` installs missing Debian packages (apt-get as root, else sudo);
 # every user-facing target depends on it.
+#
+# Dependencies: library and test objects are compiled with -MMD -MP and
+# the .d files beside them are included, so each object depends on the
+# headers it actually includes (any header, renamed or new ones too).
+#
+# The version is written once, in include/libprofile.h (PF_VERSION_MAJOR,
+# _MINOR, _PATCH); VERSION below is read from there.  tests/check_version.py
+# (`make _check-version`, part of `make check`) fails if the other places
+# that state it disagree.
 
-VERSION      := 0.2.0
+VERSION      := $(shell awk '$$1 ~ /^.define$$/ && $$2 ~ /^PF_VERSION_(MAJOR|MINOR|PATCH)$$/ \
+                  { v[$$2] = $$3 } END { print v["PF_VERSION_MAJOR"] "." v["PF_VERSION_MINOR"] "." v["PF_VERSION_PATCH"] }' \
+                  include/libprofile.h)
+ifneq ($(words $(subst ., ,$(VERSION))),3)
+$(error cannot read PF_VERSION_MAJOR/MINOR/PATCH from include/libprofile.h)
+endif
 SOVERSION    := 0
 PREFIX       ?= /usr/local
 LIBDIR       ?= $(PREFIX)/lib
@@ -38,7 +54,13 @@ TEST_CFLAGS_PKG = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS_PKG   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 OPT      ?= -O2 -g
-WARN     := -Wall -Wextra -Wformat=2 -Werror
+# Warnings are errors unless WERROR=0 (for a user whose newer compiler
+# warns about something; CI and development builds keep -Werror).
+WERROR   ?= 1
+WARN     := -Wall -Wextra -Wformat=2 $(if $(filter 0,$(WERROR)),,-Werror)
+# Each object also writes its header dependencies (foo.o -> foo.d); -MP
+# adds an empty rule per header, so a removed or renamed header is no error.
+DEPFLAGS := -MMD -MP
 # Hardening: checked libc calls and stack canaries in every build.
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 BASE_CFLAGS = -std=c11 $(WARN) $(HARDEN) $(OPT) -fvisibility=hidden -D_GNU_SOURCE -Iinclude -Ilibprofile
@@ -48,9 +70,12 @@ ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 LIB_SRCS  := $(wildcard libprofile/*.c)
 LIB_OBJS  := $(patsubst libprofile/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+# Every header, for the programs under tests/*/ built straight from their
+# sources against them (fuzz, oom); the library and the Criterion suite
+# track their real includes instead (DEPFLAGS, the .d files).
 LIB_HDRS  := include/libprofile.h $(wildcard libprofile/*.h)
 TEST_SRCS := $(wildcard tests/*.c)
-TEST_HDRS := $(wildcard tests/*.h)
+TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(TEST_SRCS))
 # Each examples/*.c is a program of its own; frontdesk is the directory
 # examples/frontdesk/ (one file per command group).
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c)) $(BUILD)/frontdesk
@@ -99,10 +124,10 @@ deps:
 	{ echo "deps: apt-get failed; run: apt-get update && $$cmd"; exit 1; }
 
 # ---------------------------------------------------------------- library
-$(BUILD)/obj/%.o: libprofile/%.c $(LIB_HDRS) | $(BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+$(BUILD)/obj/%.o: libprofile/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fPIC -c $< -o $@
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/obj:
 	@mkdir -p $@
 
 $(STATIC): $(LIB_OBJS)
@@ -149,10 +174,16 @@ _demo: _all
 # ---------------------------------------------------------------- tests
 TEST_BIN := $(BUILD)/tests/test_libprofile
 
-$(TEST_BIN): $(TEST_SRCS) $(TEST_HDRS) $(STATIC) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) -o $@ $(TEST_SRCS) $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS_PKG) -lpthread
+# One object per tests/*.c (changing a test recompiles only it), linked
+# into one Criterion binary.
+$(BUILD)/tests/obj/%.o: tests/%.c | $(BUILD)/tests/obj
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) $(DEPFLAGS) -c $< -o $@
+
+$(TEST_BIN): $(TEST_OBJS) $(STATIC) | $(BUILD)/tests
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(PKG_LIBS) $(TEST_LIBS_PKG) -lpthread
 
 check: deps
+	@$(MAKE) --no-print-directory _check-version
 	@$(MAKE) --no-print-directory _check-c
 	@$(MAKE) --no-print-directory _check-threads
 	@$(MAKE) --no-print-directory _check-oom-short
@@ -178,6 +209,12 @@ _check-readme: _all
 	  [ "$$(grep -c '^front_desk   high   Assign a room on floor 10$$' hello.out)" = 2 ] && \
 	  [ "$$(wc -l < hello.out)" = 2 ] && echo "README example: ok (run twice)"
 	@$(MAKE) --no-print-directory $(PCFILE) >/dev/null
+
+# Header, Makefile, .pc, pyproject.toml, the Python package and CHANGELOG.md
+# agree on the version (the rules are at the top of tests/check_version.py).
+.PHONY: _check-version
+_check-version: $(PCFILE) python
+	$(PYTHON) tests/check_version.py --make-version $(VERSION) --pc $(PCFILE)
 
 _check-c: _all $(TEST_BIN)
 	$(TEST_BIN) --jobs 2
@@ -234,6 +271,9 @@ uninstall:
 
 clean:
 	rm -rf build build-asan build-fuzz build-tsan demo-db
+
+# Header dependencies written by the compiler (none before the first build).
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
 
 -include bindings/python/Makefile.inc
 -include tests/bench/Makefile.inc

@@ -80,7 +80,10 @@ from .feedback import (FEEDBACK_KINDS, FEEDBACK_STATUSES, OUTCOMES, Feedback,
 # _callbacks also registers the extern "Python" functions with cffi.
 from ._callbacks import Subscription
 
-__version__ = "0.2.0"
+# The version of the libprofile.h compiled against: the header is the
+# project's one source of its version (tests/check_version.py).
+__version__ = "%d.%d.%d" % (_native.lib.PF_VERSION_MAJOR, _native.lib.PF_VERSION_MINOR,
+                            _native.lib.PF_VERSION_PATCH)
 
 #: Version of the libprofile.h the binding was compiled against.
 HEADER_VERSION = (_native.lib.PF_VERSION_MAJOR, _native.lib.PF_VERSION_MINOR,
