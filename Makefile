@@ -222,7 +222,7 @@ _check-c: _all $(TEST_BIN)
 # frontdesk as a user runs it: the built binary in temporary directories.
 # No cache provider and no bytecode: pytest writes nothing into the tree.
 .PHONY: _check-cli
-_check-cli: $(BUILD)/frontdesk
+_check-cli: $(BUILD)/frontdesk $(BUILD)/kiosk
 	FRONTDESK=$(abspath $(BUILD)/frontdesk) PYTHONDONTWRITEBYTECODE=1 \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli
 
