@@ -74,7 +74,8 @@ LIB_OBJS  := $(patsubst libprofile/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 # sources against them (fuzz, oom); the library and the Criterion suite
 # track their real includes instead (DEPFLAGS, the .d files).
 LIB_HDRS  := include/libprofile.h $(wildcard libprofile/*.h)
-TEST_SRCS := $(wildcard tests/*.c)
+# tests/fixtures/test_*.c: suites over checked-in databases (the schema-1 fixture).
+TEST_SRCS := $(wildcard tests/*.c) $(wildcard tests/fixtures/test_*.c)
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(TEST_SRCS))
 # Each examples/*.c is a program of its own; frontdesk is the directory
 # examples/frontdesk/ (one file per command group).
@@ -177,6 +178,7 @@ TEST_BIN := $(BUILD)/tests/test_libprofile
 # One object per tests/*.c (changing a test recompiles only it), linked
 # into one Criterion binary.
 $(BUILD)/tests/obj/%.o: tests/%.c | $(BUILD)/tests/obj
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) $(DEPFLAGS) -c $< -o $@
 
 $(TEST_BIN): $(TEST_OBJS) $(STATIC) | $(BUILD)/tests
