@@ -25,12 +25,14 @@
 #include "prompt.h"
 #include "journal.h"
 #include "feedback.h"
+#include "stay.h"
+#include "event.h"
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ID_LEN 16
-#define STAY_KEY_LEN (ID_LEN + 4)
+#define ID_LEN sizeof(pf_id)
 #define MERGE_KEY_LEN (sizeof PF_META_MERGE - 1 + ID_LEN)
 #define MG_KEY_LEN (sizeof PF_META_MERGE_GUEST - 1 + 2 * ID_LEN)
 #define ND_KEY_LEN (sizeof PF_META_NOT_DUP - 1 + 2 * ID_LEN)
@@ -61,34 +63,6 @@ static size_t pair_key(unsigned char *k, const char *prefix, const pf_id *a, con
 	if (b)
 		memcpy(k + p + ID_LEN, b->b, ID_LEN);
 	return p + ID_LEN + (b ? ID_LEN : 0);
-}
-
-/* A growable array of ids. */
-typedef struct idvec {
-	pf_id *v;
-	size_t n, cap;
-} idvec;
-
-static bool idvec_has(const idvec *iv, const pf_id *id)
-{
-	for (size_t i = 0; i < iv->n; i++)
-		if (id_eq(&iv->v[i], id))
-			return true;
-	return false;
-}
-
-static int idvec_add(idvec *iv, const pf_id *id)
-{
-	if (iv->n == iv->cap) {
-		size_t cap = iv->cap ? iv->cap * 2 : 8;
-		pf_id *v = realloc(iv->v, cap * sizeof *v);
-		if (!v)
-			return pf_seterr(PF_ENOMEM, "out of memory");
-		iv->v = v;
-		iv->cap = cap;
-	}
-	iv->v[iv->n++] = *id;
-	return 0;
 }
 
 /* Keys of `dbi` that start with prefix[0..plen), collected before the
@@ -332,74 +306,57 @@ static unsigned int contact_reason(unsigned char kind)
 	return 0;                  /* "x:" external ids are unique: never shared */
 }
 
+struct contact_ctx {
+	struct dup_args *a;
+	unsigned int reason;
+};
+
+static int contact_hit(void *ctx, const pf_id *id)
+{
+	struct contact_ctx *c = ctx;
+	struct dup_args *a = c->a;
+	if (id_eq(id, a->guest))
+		return 0;
+	struct cand *cd = cand_get(a, id);
+	if (!cd && a->n < DUP_SCAN_MAX)
+		return pf_seterr(PF_ENOMEM, DUPS ": out of memory");
+	if (cd)
+		cd->reasons |= c->reason;
+	return 0;
+}
+
 static int dup_contacts(MDB_txn *txn, pf_db *db, struct dup_args *a, const pf_guest_rec *r)
 {
 	pf_contact_keys ks;
-	MDB_cursor *cur = NULL;
 	int rc = pf_guest_contact_keys(r, &ks);
-	if (rc)
-		return rc;
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_CONTACT], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, DUPS);
 	for (size_t i = 0; i < ks.n && rc == 0; i++) {
-		unsigned int reason = contact_reason(ks.key[i][0]);
-		if (!reason)
-			continue;
-		MDB_val k = { ks.len[i], ks.key[i] }, v;
-		size_t seen = 0;
-		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && seen < DUP_SCAN_MAX;
-		     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP), seen++) {
-			if (v.mv_size != ID_LEN) {
-				rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is "
-				               "%zu bytes, expected a %d-byte id", v.mv_size, ID_LEN);
-				break;
-			}
-			pf_id id;
-			memcpy(id.b, v.mv_data, ID_LEN);
-			if (id_eq(&id, a->guest))
-				continue;
-			struct cand *c = cand_get(a, &id);
-			if (!c && a->n < DUP_SCAN_MAX) {
-				rc = pf_seterr(PF_ENOMEM, DUPS ": out of memory");
-				break;
-			}
-			if (c)
-				c->reasons |= reason;
-		}
-		if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-			rc = pf_lmdb_err(mrc, DUPS);
+		struct contact_ctx c = { a, contact_reason(ks.key[i][0]) };
+		if (c.reason)
+			rc = pf_contact_ids(txn, db, ks.key[i], ks.len[i], DUP_SCAN_MAX, contact_hit,
+			                    &c, DUPS);
 	}
-	mdb_cursor_close(cur);
 	return rc;
+}
+
+struct name_ctx {
+	const pf_id *self;
+	pf_idvec *out;
+};
+
+static int name_hit(void *ctx, const pf_id *id)
+{
+	struct name_ctx *c = ctx;
+	return id_eq(id, c->self) ? 0 : pf_idvec_push(c->out, id);
 }
 
 /* Guests whose whole folded name equals `fname`: the name index holds a
  * key per word start, so the exact "fname\0" prefix finds them, plus
  * longer names ending in it, which the caller weeds out. */
 static int dup_names(MDB_txn *txn, pf_db *db, struct dup_args *a, const char *fname,
-                     idvec *out)
+                     pf_idvec *out)
 {
-	size_t plen = strlen(fname) + 1;
-	MDB_cursor *cur = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_NAME], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, DUPS);
-	MDB_val k = { plen, (void *)fname }, v;
-	size_t seen = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && seen < DUP_SCAN_MAX;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), seen++) {
-		if (k.mv_size != plen + ID_LEN || memcmp(k.mv_data, fname, plen) != 0)
-			break;
-		pf_id id;
-		memcpy(id.b, (const unsigned char *)k.mv_data + plen, ID_LEN);
-		if (!id_eq(&id, a->guest) && (rc = idvec_add(out, &id)))
-			break;
-	}
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, DUPS);
-	mdb_cursor_close(cur);
-	return rc;
+	struct name_ctx c = { a->guest, out };
+	return pf_name_ids_exact(txn, db, fname, DUP_SCAN_MAX, name_hit, &c, DUPS);
 }
 
 static int marked_not_dup(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id *b, bool *out)
@@ -432,7 +389,7 @@ static int dup_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct dup_args *a = arg;
 	pf_guest_rec *r = NULL, *o = NULL;
-	idvec same_name = { NULL, 0, 0 };
+	pf_idvec same_name = { NULL, 0, 0 };
 	char *fname = NULL, *oname = NULL;
 	int rc;
 
@@ -451,7 +408,7 @@ static int dup_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	/* Name and birth date: the candidate's whole name must fold the same. */
 	for (size_t i = 0; i < same_name.n; i++) {
-		if ((rc = load_candidate(&o, txn, db, &same_name.v[i])))
+		if ((rc = load_candidate(&o, txn, db, &same_name.ids[i])))
 			goto out;
 		if (o->g.birth_date == r->g.birth_date) {
 			if (!(oname = pf_guest_fold_name(o->g.name, &rc))) {
@@ -511,7 +468,7 @@ static int dup_txn(MDB_txn *txn, pf_db *db, void *arg)
 out:
 	pf_guest_rec_free(r);
 	pf_guest_rec_free(o);
-	free(same_name.v);
+	pf_idvec_free(&same_name);
 	free(fname);
 	free(oname);
 	return rc;
@@ -560,14 +517,11 @@ struct pair_args {
 static int notdup_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct pair_args *p = arg;
-	MDB_val v;
 	int rc;
 	const pf_id *both[2] = { p->a, p->b };
-	for (int i = 0; i < 2; i++) {
-		rc = pf_store_get_id(txn, db, PF_DBI_GUEST, both[i], &v, NOTDUP, "guest");
-		if (rc)
+	for (int i = 0; i < 2; i++)
+		if ((rc = pf_guest_exists(txn, db, both[i], NOTDUP)))
 			return rc;
-	}
 	bool marked = false;
 	if ((rc = marked_not_dup(txn, db, p->a, p->b, &marked)) || marked)
 		return rc;                 /* already marked: nothing to store */
@@ -777,82 +731,32 @@ static int merge_profile(pf_guest_rec *kr, const pf_guest_rec *dr)
 /* Stays, events: shared by merge and unmerge                           */
 /* ------------------------------------------------------------------ */
 
-static void stay_key(unsigned char k[STAY_KEY_LEN], const pf_id *guest, pf_date arrival)
-{
-	memcpy(k, guest->b, ID_LEN);
-	pf_be32_put(k + ID_LEN, (uint32_t)arrival);
-}
-
-/* Number of stays stored under `guest`. */
+/* Number of stays stored under `guest` (stay.c counts them). */
 static int count_stays(MDB_txn *txn, pf_db *db, const pf_id *guest, uint32_t *out,
                        const char *fn)
 {
-	MDB_cursor *cur = NULL;
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, fn);
-	MDB_val k = { ID_LEN, (void *)guest->b }, v;
-	uint32_t n = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < ID_LEN || memcmp(k.mv_data, guest->b, ID_LEN) != 0)
-			break;
-		if (n < UINT32_MAX)
-			n++;
-	}
-	mdb_cursor_close(cur);
-	if (mrc && mrc != MDB_NOTFOUND)
-		return pf_lmdb_err(mrc, fn);
-	*out = n;
-	return 0;
+	uint64_t n = 0;
+	int rc = pf_stays_count(txn, db, guest, &n, fn);
+	if (rc == 0)
+		*out = n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+	return rc;
 }
 
-/* Re-point stored event `key` from guest `from` to `to` (when it still
- * names `from`). */
+/* Re-point stored event `key` from guest `from` to `to` (event.c). */
 static int event_repoint(MDB_txn *txn, pf_db *db, const pf_merge_blob *key,
                          const pf_id *from, const pf_id *to)
 {
-	pf_event_rec e;
-	MDB_val v;
-	msgpack_sbuffer sb;
-	int rc = pf_store_get(txn, db, PF_DBI_EVENT, key->data, key->len, &v);
-	if (rc)
-		return rc == PF_ENOTFOUND ? 0 : rc;
-	if ((rc = pf_codec_event_decode(&e, v.mv_data, v.mv_size)))
-		return rc;
-	msgpack_sbuffer_init(&sb);
-	if (id_eq(&e.guest, from)) {
-		e.guest = *to;
-		if ((rc = pf_codec_event_encode(&sb, &e)) == 0)
-			rc = pf_store_put(txn, db, PF_DBI_EVENT, key->data, key->len, sb.data,
-			                  sb.size, 0);
-	}
-	msgpack_sbuffer_destroy(&sb);
-	pf_event_rec_clear(&e);
-	return rc;
+	return pf_event_repoint(txn, db, key->data, key->len, from, to);
+}
+
+static int event_key_add(void *ctx, const void *key, size_t klen)
+{
+	return keyvec_add(ctx, key, klen);
 }
 
 static int events_of_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, keyvec *out)
 {
-	MDB_cursor *cur = NULL;
-	pf_event_rec e;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_EVENT], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, "event scan");
-	MDB_val k, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((rc = pf_codec_event_decode(&e, v.mv_data, v.mv_size)))
-			break;
-		bool hit = id_eq(&e.guest, guest);
-		pf_event_rec_clear(&e);
-		if (hit && (rc = keyvec_add(out, k.mv_data, k.mv_size)))
-			break;
-	}
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, "event scan");
-	mdb_cursor_close(cur);
-	return rc;
+	return pf_events_of_guest(txn, db, guest, event_key_add, out);
 }
 
 /* Re-point prompt `id` from `from` to `to` (when it still names `from`). */
@@ -888,7 +792,7 @@ static int load_raw_guest(MDB_txn *txn, pf_db *db, const pf_id *id, pf_merge_blo
 {
 	/* The stored bytes themselves: the merge record keeps them. */
 	MDB_val v;
-	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, fn, "guest");
+	int rc = pf_guest_get_raw(txn, db, id, &v, fn);
 	if (rc || (rc = blob_set(b, v.mv_data, v.mv_size)))
 		return rc;
 	if ((rc = pf_codec_guest_decode(r, b->data, b->len)))
@@ -907,62 +811,54 @@ static int decode_guest(pf_guest_rec **r, const pf_merge_blob *b, const pf_id *i
 
 /* Move the duplicate's stays to keep: same arrival as one of keep's
  * stays: keep's stays, the duplicate's is dropped (kept in the record). */
+struct stays_ctx {
+	pf_merge_rec *m;
+	size_t cap;
+};
+
+static int stay_copy(void *ctx, pf_date arrival, const MDB_val *v)
+{
+	struct stays_ctx *c = ctx;
+	pf_merge_rec *m = c->m;
+	if (m->stay_count == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 8;
+		pf_merge_stay *s = realloc(m->stays, ncap * sizeof *s);
+		if (!s)
+			return pf_seterr(PF_ENOMEM, MERGE ": out of memory");
+		m->stays = s;
+		c->cap = ncap;
+	}
+	pf_merge_stay *s = &m->stays[m->stay_count];
+	memset(s, 0, sizeof *s);
+	s->arrival = arrival;
+	pf_merge_blob b = { NULL, 0 };
+	int rc = blob_set(&b, v->mv_data, v->mv_size);
+	if (rc)
+		return rc;
+	s->value = b.data;
+	s->len = b.len;
+	m->stay_count++;
+	return 0;
+}
+
 static int merge_stays(MDB_txn *txn, pf_db *db, pf_merge_rec *m)
 {
-	MDB_cursor *cur = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
-	size_t cap = 0;
-	if (mrc)
-		return pf_lmdb_err(mrc, MERGE);
-	MDB_val k = { ID_LEN, m->dup.b }, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < ID_LEN || memcmp(k.mv_data, m->dup.b, ID_LEN) != 0)
-			break;
-		if (k.mv_size != STAY_KEY_LEN) {
-			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'stay': key of %zu bytes",
-			               k.mv_size);
-			break;
-		}
-		if (m->stay_count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			pf_merge_stay *s = realloc(m->stays, ncap * sizeof *s);
-			if (!s) {
-				rc = pf_seterr(PF_ENOMEM, MERGE ": out of memory");
-				break;
-			}
-			m->stays = s;
-			cap = ncap;
-		}
-		pf_merge_stay *s = &m->stays[m->stay_count];
-		memset(s, 0, sizeof *s);
-		s->arrival = (pf_date)pf_be32_get((const unsigned char *)k.mv_data + ID_LEN);
-		pf_merge_blob b = { NULL, 0 };
-		if ((rc = blob_set(&b, v.mv_data, v.mv_size)))
-			break;
-		s->value = b.data;
-		s->len = b.len;
-		m->stay_count++;
-	}
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, MERGE);
-	mdb_cursor_close(cur);
+	/* The duplicate's stays byte for byte first, then the moves. */
+	struct stays_ctx c = { m, 0 };
+	int rc = pf_stays_each(txn, db, &m->dup, 0, stay_copy, &c, MERGE);
 
 	for (size_t i = 0; rc == 0 && i < m->stay_count; i++) {
 		pf_merge_stay *s = &m->stays[i];
-		unsigned char kk[STAY_KEY_LEN], dk[STAY_KEY_LEN];
 		MDB_val existing;
-		stay_key(kk, &m->keep, s->arrival);
-		stay_key(dk, &m->dup, s->arrival);
-		rc = pf_store_get(txn, db, PF_DBI_STAY, kk, sizeof kk, &existing);
+		rc = pf_stay_get(txn, db, &m->keep, s->arrival, &existing);
 		if (rc && rc != PF_ENOTFOUND)
 			break;
 		s->moved = rc == PF_ENOTFOUND;
 		rc = 0;
 		if (s->moved &&
-		    (rc = pf_store_put(txn, db, PF_DBI_STAY, kk, sizeof kk, s->value, s->len, 0)))
+		    (rc = pf_stay_put_raw(txn, db, &m->keep, s->arrival, s->value, s->len)))
 			break;
-		rc = pf_store_del(txn, db, PF_DBI_STAY, dk, sizeof dk, NULL, 0);
+		rc = pf_stay_del(txn, db, &m->dup, s->arrival);
 	}
 	return rc;
 }
@@ -1031,7 +927,7 @@ static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	/* The duplicate leaves the indexes before keep takes its external id. */
 	if ((rc = pf_guest_reindex(txn, db, dr, NULL)) ||
-	    (rc = pf_store_del(txn, db, PF_DBI_GUEST, a->dup->b, ID_LEN, NULL, 0)))
+	    (rc = pf_guest_del_record(txn, db, a->dup)))
 		goto out;
 	if ((rc = merge_stays(txn, db, &m)) ||
 	    (rc = count_stays(txn, db, a->keep, &kr->g.stays, MERGE)))
@@ -1060,7 +956,7 @@ static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if ((rc = pf_guest_reindex(txn, db, kb, kr)))
 		goto out;
 	if ((rc = pf_codec_guest_encode(&sb, kr)) ||
-	    (rc = pf_store_put(txn, db, PF_DBI_GUEST, a->keep->b, ID_LEN, sb.data, sb.size, 0)) ||
+	    (rc = pf_guest_put_raw(txn, db, a->keep, sb.data, sb.size)) ||
 	    (rc = blob_set(&m.keep_after, sb.data, sb.size)))
 		goto out;
 
@@ -1296,7 +1192,7 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 		goto out;
 	pf_id_format(ks, &m.keep);
 
-	rc = pf_store_get(txn, db, PF_DBI_GUEST, m.keep.b, ID_LEN, &cur);
+	rc = pf_guest_get_raw(txn, db, &m.keep, &cur, NULL);
 	if (rc == PF_ENOTFOUND) {
 		absorbed_by(txn, db, &m.keep, a->merge, other);
 		rc = pf_seterr(PF_EEXIST, UNMERGE ": the kept profile %s was since merged into "
@@ -1306,7 +1202,7 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if (rc)
 		goto out;
 	MDB_val v;
-	rc = pf_store_get(txn, db, PF_DBI_GUEST, m.dup.b, ID_LEN, &v);
+	rc = pf_guest_get_raw(txn, db, &m.dup, &v, NULL);
 	if (rc == 0) {
 		pf_id_format(other, &m.dup);
 		rc = pf_seterr(PF_EEXIST, UNMERGE ": guest %s exists again", other);
@@ -1328,19 +1224,16 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	/* Stays first: the three-way restore recounts keep's. */
 	for (size_t i = 0; i < m.stay_count; i++) {
 		pf_merge_stay *s = &m.stays[i];
-		unsigned char kk[STAY_KEY_LEN], dk[STAY_KEY_LEN];
-		stay_key(kk, &m.keep, s->arrival);
-		stay_key(dk, &m.dup, s->arrival);
-		if ((s->moved && (rc = pf_store_del(txn, db, PF_DBI_STAY, kk, sizeof kk, NULL, 0))) ||
-		    (rc = pf_store_put(txn, db, PF_DBI_STAY, dk, sizeof dk, s->value, s->len, 0)))
+		if ((s->moved && (rc = pf_stay_del(txn, db, &m.keep, s->arrival))) ||
+		    (rc = pf_stay_put_raw(txn, db, &m.dup, s->arrival, s->value, s->len)))
 			goto out;
 	}
 
 	if (exact) {
 		/* Nothing touched keep since: its bytes from before the merge. */
 		if ((rc = pf_guest_reindex(txn, db, kc_old, kb)) ||
-		    (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.keep.b, ID_LEN, m.keep_before.data,
-		                       m.keep_before.len, 0)))
+		    (rc = pf_guest_put_raw(txn, db, &m.keep, m.keep_before.data,
+		                           m.keep_before.len)))
 			goto out;
 	} else {
 		if ((rc = restore_three_way(kc, ka, kb)) ||
@@ -1349,7 +1242,7 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 		kc->g.updated = a->now;
 		if ((rc = pf_guest_reindex(txn, db, kc_old, kc)) ||
 		    (rc = pf_codec_guest_encode(&sb, kc)) ||
-		    (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.keep.b, ID_LEN, sb.data, sb.size, 0)))
+		    (rc = pf_guest_put_raw(txn, db, &m.keep, sb.data, sb.size)))
 			goto out;
 	}
 
@@ -1359,8 +1252,8 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 		               "to another guest");
 		goto out;
 	}
-	if (rc || (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.dup.b, ID_LEN, m.dup_before.data,
-	                             m.dup_before.len, 0)))
+	if (rc || (rc = pf_guest_put_raw(txn, db, &m.dup, m.dup_before.data,
+	                                 m.dup_before.len)))
 		goto out;
 
 	for (size_t i = 0; i < m.prompt_count; i++)
@@ -1432,18 +1325,18 @@ static int forget_marks(MDB_txn *txn, pf_db *db, const pf_id *g)
 int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
                           size_t *n)
 {
-	idvec people = { NULL, 0, 0 };
+	pf_idvec people = { NULL, 0, 0 };
 	keyvec ks = { NULL, 0, 0 };
 	int rc;
 
 	*ids = NULL;
 	*n = 0;
-	if ((rc = idvec_add(&people, guest)))
+	if ((rc = pf_idvec_push(&people, guest)))
 		goto out;
 	/* Breadth-first over merge records: each links two profiles of the
 	 * same person, and each holds bytes of both. */
 	for (size_t i = 0; i < people.n; i++) {
-		pf_id g = people.v[i];
+		pf_id g = people.ids[i];
 		unsigned char p[MG_KEY_LEN];
 		size_t plen = pair_key(p, PF_META_MERGE_GUEST, &g, NULL);
 		keyvec_free(&ks);
@@ -1466,8 +1359,8 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 			}
 			if (rc)
 				goto out;
-			if ((!idvec_has(&people, &m.keep) && (rc = idvec_add(&people, &m.keep))) ||
-			    (!idvec_has(&people, &m.dup) && (rc = idvec_add(&people, &m.dup))) ||
+			if ((rc = pf_idvec_add_unique(&people, &m.keep)) ||
+			    (rc = pf_idvec_add_unique(&people, &m.dup)) ||
 			    (rc = pf_store_del(txn, db, PF_DBI_META, key, merge_key(key, &mid), NULL,
 			                       0)) ||
 			    (rc = merge_links(txn, db, &mid, &m.keep, &m.dup, false))) {
@@ -1478,13 +1371,11 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 		}
 	}
 	for (size_t i = 0; i < people.n; i++)
-		if ((rc = forget_marks(txn, db, &people.v[i])))
+		if ((rc = forget_marks(txn, db, &people.ids[i])))
 			goto out;
-	*ids = people.v;
-	*n = people.n;
-	people.v = NULL;
+	*ids = pf_idvec_take(&people, n);
 out:
 	keyvec_free(&ks);
-	free(people.v);
+	pf_idvec_free(&people);
 	return rc;
 }
