@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ID_LEN 16
+#define ID_LEN ((int)sizeof(pf_id))
 #define VERIFY "pf_verify"
 #define ANONYMISED "[anonymised]"
 #define KEY_TEXT 192
