@@ -4,19 +4,23 @@
  * and pf_guest_set_consent.
  *
  * An erasure is one write transaction over everything that holds the
- * person: the guest record and its indexes and stays (guest.c, stay
- * keys), prompts (tombstoned here), feedback (feedback.c), journal
- * entries (journal.c) and merge records (merge.c).  Retention strips the
- * profile instead of deleting it and keeps the stays, but tombstones the
- * rest through the same two helpers as an erasure (erase_traces,
- * erase_prompts).  Calls store.c, codec.c, text.c, guest.c, merge.c,
- * prompt.c, feedback.c, journal.c.
+ * person: the guest record and its indexes (guest.c), its stays
+ * (stay.c), prompts (tombstoned here through prompt.c's load/rewrite),
+ * feedback (feedback.c), journal entries (journal.c) and merge records
+ * (merge.c).  Retention strips the profile instead of deleting it and
+ * keeps the stays, but tombstones the rest through the same two helpers
+ * as an erasure (erase_traces, erase_prompts).
+ *
+ * Owns no database: every record is reached through its owner's
+ * functions.  Calls store.c (transactions only), codec.c, text.c,
+ * guest.c, stay.c, merge.c, prompt.c, feedback.c, journal.c.
  */
 #include "error.h"
 #include "text.h"
 #include "store.h"
 #include "codec.h"
 #include "guest.h"
+#include "stay.h"
 #include "prompt.h"
 #include "journal.h"
 #include "merge.h"
@@ -26,8 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ID_LEN 16
-#define STAY_KEY_LEN (ID_LEN + 4)
 #define ERASED "[erased]"
 #define ANONYMISED "[anonymised]"
 #define DAY_SECONDS 86400
@@ -39,52 +41,6 @@ static int check_actor(const char *fn, const char *actor)
 	int rc = pf_check_text(fn, "actor", actor, PF_JOURNAL_ACTOR_MAX, false);
 	if (rc == 0 && actor && !*actor)
 		rc = pf_seterr(PF_EINVAL, "%s: actor is empty (pass NULL when not known)", fn);
-	return rc;
-}
-
-/* Delete every stay of `guest` (keys collected first, then deleted). */
-static int delete_stays(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count,
-                        const char *fn)
-{
-	unsigned char (*keys)[STAY_KEY_LEN] = NULL;
-	size_t n = 0, cap = 0;
-	MDB_cursor *cur = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, fn);
-	MDB_val k = { ID_LEN, (void *)guest->b }, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < ID_LEN || memcmp(k.mv_data, guest->b, ID_LEN) != 0)
-			break;
-		if (k.mv_size != STAY_KEY_LEN) {
-			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'stay': key of %zu bytes",
-			               k.mv_size);
-			goto out;
-		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			void *p = realloc(keys, ncap * sizeof *keys);
-			if (!p) {
-				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
-				goto out;
-			}
-			keys = p;
-			cap = ncap;
-		}
-		memcpy(keys[n++], k.mv_data, STAY_KEY_LEN);
-	}
-	if (mrc && mrc != MDB_NOTFOUND) {
-		rc = pf_lmdb_err(mrc, fn);
-		goto out;
-	}
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = pf_store_del(txn, db, PF_DBI_STAY, keys[i], STAY_KEY_LEN, NULL, 0);
-	if (count)
-		*count = n;
-out:
-	mdb_cursor_close(cur);
-	free(keys);
 	return rc;
 }
 
@@ -160,8 +116,8 @@ static int erase_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if ((rc = pf_guest_load(&r, txn, db, guest, ERASE)))
 		goto out;
 	if ((rc = pf_guest_reindex(txn, db, r, NULL)) ||
-	    (rc = pf_store_del(txn, db, PF_DBI_GUEST, guest->b, ID_LEN, NULL, 0)) ||
-	    (rc = delete_stays(txn, db, guest, &nstays, ERASE)))
+	    (rc = pf_guest_del_record(txn, db, guest)) ||
+	    (rc = pf_stays_delete(txn, db, guest, &nstays, ERASE)))
 		goto out;
 	if ((rc = erase_traces(txn, db, guest, &people, &npeople)) ||
 	    (rc = erase_prompts(txn, db, people, npeople, &nprompts, ERASE)))
@@ -262,31 +218,30 @@ static bool is_anonymised(const pf_guest_rec *r)
 
 /* The day of the guest's last activity: the latest departure of its
  * stays, or the day it was created when it has none. */
+struct latest_args {
+	pf_date latest;
+};
+
+static int latest_departure(void *ctx, pf_date arrival, const MDB_val *v)
+{
+	struct latest_args *a = ctx;
+	pf_stay s;
+	(void)arrival;
+	memset(&s, 0, sizeof s);
+	int rc = pf_codec_stay_decode(&s, v->mv_data, v->mv_size);
+	if (rc == 0 && s.departure > a->latest)
+		a->latest = s.departure;
+	pf_stay_clear(&s);
+	return rc;
+}
+
 static int last_activity(MDB_txn *txn, pf_db *db, const pf_guest_rec *r, int64_t *out)
 {
-	MDB_cursor *cur = NULL;
-	pf_stay s;
-	pf_date latest = 0;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, RETAIN);
-	memset(&s, 0, sizeof s);
-	MDB_val k = { ID_LEN, (void *)r->g.id.b }, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < ID_LEN || memcmp(k.mv_data, r->g.id.b, ID_LEN) != 0)
-			break;
-		if ((rc = pf_codec_stay_decode(&s, v.mv_data, v.mv_size)))
-			break;
-		if (s.departure > latest)
-			latest = s.departure;
-		pf_stay_clear(&s);
-	}
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, RETAIN);
-	mdb_cursor_close(cur);
+	struct latest_args a = { 0 };
+	int rc = pf_stays_each(txn, db, &r->g.id, PF_STAYS_ANY_KEY, latest_departure, &a,
+	                       RETAIN);
 	if (rc == 0)
-		*out = latest ? pf_date_days(latest) : floor_day(r->g.created);
+		*out = a.latest ? pf_date_days(a.latest) : floor_day(r->g.created);
 	return rc;
 }
 
@@ -318,52 +273,42 @@ static int expired(MDB_txn *txn, pf_db *db, struct retain_args *a, const pf_gues
 	return rc;
 }
 
+struct scan_ctx {
+	MDB_txn *txn;
+	pf_db *db;
+	struct retain_args *a;
+};
+
+static int scan_one(void *ctx, const pf_guest_rec *r)
+{
+	struct scan_ctx *c = ctx;
+	struct retain_args *a = c->a;
+	bool old = false;
+	int rc;
+	a->examined++;
+	if ((rc = expired(c->txn, c->db, a, r, &old)))
+		return rc;
+	if (old) {
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? a->cap * 2 : 64;
+			pf_id *ids = realloc(a->ids, cap * sizeof *ids);
+			if (!ids)
+				return pf_seterr(PF_ENOMEM, RETAIN ": out of memory");
+			a->ids = ids;
+			a->cap = cap;
+		}
+		a->ids[a->n++] = r->g.id;
+	}
+	return 0;
+}
+
 static int scan_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct retain_args *a = arg;
-	MDB_cursor *cur = NULL;
-	pf_guest_rec *r = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_GUEST], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, RETAIN);
+	struct scan_ctx c = { txn, db, a };
 	a->examined = 0;
 	a->n = 0;
-	MDB_val k, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		bool old = false;
-		if (k.mv_size != ID_LEN) {
-			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'guest': key of %zu bytes",
-			               k.mv_size);
-			break;
-		}
-		if ((rc = pf_codec_guest_decode(&r, v.mv_data, v.mv_size)))
-			break;
-		memcpy(r->g.id.b, k.mv_data, ID_LEN);
-		a->examined++;
-		if ((rc = expired(txn, db, a, r, &old)))
-			break;
-		if (old) {
-			if (a->n == a->cap) {
-				size_t cap = a->cap ? a->cap * 2 : 64;
-				pf_id *ids = realloc(a->ids, cap * sizeof *ids);
-				if (!ids) {
-					rc = pf_seterr(PF_ENOMEM, RETAIN ": out of memory");
-					break;
-				}
-				a->ids = ids;
-				a->cap = cap;
-			}
-			a->ids[a->n++] = r->g.id;
-		}
-		pf_guest_rec_free(r);
-		r = NULL;
-	}
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, RETAIN);
-	pf_guest_rec_free(r);
-	mdb_cursor_close(cur);
-	return rc;
+	return pf_guest_each(txn, db, scan_one, &c, RETAIN);
 }
 
 /* Strip a record down to what retention keeps. */

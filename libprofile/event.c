@@ -930,3 +930,53 @@ int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev)
 	*out = a.list;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Stored events by guest, for merge.c (appended)                       */
+/* ------------------------------------------------------------------ */
+
+int pf_events_of_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_event_key_fn fn,
+                       void *ctx)
+{
+	MDB_cursor *cur = NULL;
+	pf_event_rec e;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_EVENT], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, "event scan");
+	MDB_val k, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((rc = pf_codec_event_decode(&e, v.mv_data, v.mv_size)))
+			break;
+		bool hit = memcmp(e.guest.b, guest->b, sizeof guest->b) == 0;
+		pf_event_rec_clear(&e);
+		if (hit && (rc = fn(ctx, k.mv_data, k.mv_size)))
+			break;
+	}
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, "event scan");
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_event_repoint(MDB_txn *txn, pf_db *db, const void *key, size_t klen,
+                     const pf_id *from, const pf_id *to)
+{
+	pf_event_rec e;
+	MDB_val v;
+	msgpack_sbuffer sb;
+	int rc = pf_store_get(txn, db, PF_DBI_EVENT, key, klen, &v);
+	if (rc)
+		return rc == PF_ENOTFOUND ? 0 : rc;
+	if ((rc = pf_codec_event_decode(&e, v.mv_data, v.mv_size)))
+		return rc;
+	msgpack_sbuffer_init(&sb);
+	if (memcmp(e.guest.b, from->b, sizeof from->b) == 0) {
+		e.guest = *to;
+		if ((rc = pf_codec_event_encode(&sb, &e)) == 0)
+			rc = pf_store_put(txn, db, PF_DBI_EVENT, key, klen, sb.data, sb.size, 0);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	pf_event_rec_clear(&e);
+	return rc;
+}

@@ -8,10 +8,11 @@
  * go through libcsv's writer.  Export files are written under a temporary
  * name and renamed into place once complete and synced.
  *
- * May call: store.c, codec.c (guest, stay and prompt records), guest.c
- * (pf_guest_load), stay.c (pf_stays_read), prompt.c (pf_prompts_of_guests,
- * pf_prompt_load), the public feedback and journal readers, text.c,
- * error.c, jansson, libcsv.
+ * Owns no database: every record comes through its owner.  May call:
+ * store.c (read transactions), codec.c (guest, stay and prompt records),
+ * guest.c (pf_guest_load, pf_guest_each), stay.c (pf_stays_read),
+ * prompt.c (pf_prompts_of_guests, pf_prompt_load), the public feedback
+ * and journal readers, text.c, error.c, jansson, libcsv.
  */
 #include "error.h"
 #include "text.h"
@@ -31,7 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ID_LEN 16
 
 void pf_string_free(char *s)
 {
@@ -537,37 +537,25 @@ static int out_close(outfile *o, int rc)
 	return rc;
 }
 
-/* Calls fn for every guest record, in id order, inside the caller's txn. */
+/* Calls fn for every guest record, in id order, inside the caller's txn
+ * (guest.c walks its database). */
 typedef int (*each_fn)(const pf_guest_rec *r, void *arg);
+
+struct each_ctx {
+	each_fn cb;
+	void *arg;
+};
+
+static int each_one(void *ctx, const pf_guest_rec *r)
+{
+	struct each_ctx *c = ctx;
+	return c->cb(r, c->arg);
+}
 
 static int each_guest(MDB_txn *txn, pf_db *db, const char *fn, each_fn cb, void *arg)
 {
-	MDB_cursor *cur = NULL;
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_GUEST], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, fn);
-	MDB_val k, v;
-	int rc = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != ID_LEN) {
-			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'guest': key of %zu bytes, "
-			               "expected a %d-byte id", k.mv_size, ID_LEN);
-			break;
-		}
-		pf_guest_rec *r = NULL;
-		if ((rc = pf_codec_guest_decode(&r, v.mv_data, v.mv_size)))
-			break;
-		memcpy(r->g.id.b, k.mv_data, ID_LEN);
-		rc = cb(r, arg);
-		pf_guest_rec_free(r);
-		if (rc)
-			break;
-	}
-	if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, fn);
-	mdb_cursor_close(cur);
-	return rc;
+	struct each_ctx c = { cb, arg };
+	return pf_guest_each(txn, db, each_one, &c, fn);
 }
 
 /* ---- JSON Lines ---- */

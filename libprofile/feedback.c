@@ -13,6 +13,7 @@
  * counters and journal entries commit together or not at all.
  */
 #include "feedback.h"
+#include "stay.h"
 #include "error.h"
 #include "text.h"
 #include "id.h"
@@ -318,11 +319,8 @@ struct add_args {
 
 static int stay_exists(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival)
 {
-	unsigned char k[ID_LEN + 4];
 	MDB_val v;
-	memcpy(k, guest->b, ID_LEN);
-	pf_be32_put(k + ID_LEN, (uint32_t)arrival);
-	int rc = pf_store_get(txn, db, PF_DBI_STAY, k, sizeof k, &v);
+	int rc = pf_stay_get(txn, db, guest, arrival, &v);   /* stay.c owns the key */
 	if (rc == PF_ENOTFOUND) {
 		char s[PF_ID_STRLEN + 1];
 		pf_id_format(s, guest);

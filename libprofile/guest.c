@@ -22,7 +22,7 @@
  * index keys are cut at a character boundary below that. */
 #define KEY_TEXT_MAX 480
 #define NAME_WORDS_MAX 8
-#define ID_LEN 16
+#define ID_LEN sizeof(pf_id)
 
 /* ------------------------------------------------------------ folding */
 
@@ -328,6 +328,130 @@ out:
 	return rc;
 }
 
+int pf_guest_exists(MDB_txn *txn, pf_db *db, const pf_id *id, const char *what)
+{
+	MDB_val v;
+	return pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, what, "guest");
+}
+
+int pf_guest_get_raw(MDB_txn *txn, pf_db *db, const pf_id *id, MDB_val *val,
+                     const char *what)
+{
+	if (what)
+		return pf_store_get_id(txn, db, PF_DBI_GUEST, id, val, what, "guest");
+	return pf_store_get(txn, db, PF_DBI_GUEST, id->b, ID_LEN, val);
+}
+
+int pf_guest_put_raw(MDB_txn *txn, pf_db *db, const pf_id *id, const void *data, size_t len)
+{
+	return pf_store_put(txn, db, PF_DBI_GUEST, id->b, ID_LEN, data, len, 0);
+}
+
+int pf_guest_del_record(MDB_txn *txn, pf_db *db, const pf_id *id)
+{
+	return pf_store_del(txn, db, PF_DBI_GUEST, id->b, ID_LEN, NULL, 0);
+}
+
+int pf_guest_each(MDB_txn *txn, pf_db *db, pf_guest_fn fn, void *ctx, const char *what)
+{
+	MDB_cursor *cur = NULL;
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_GUEST], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, what);
+	MDB_val k, v;
+	int rc = 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != ID_LEN) {
+			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'guest': key of %zu bytes, "
+			               "expected a %zu-byte id", k.mv_size, (size_t)ID_LEN);
+			break;
+		}
+		pf_guest_rec *r = NULL;
+		if ((rc = pf_codec_guest_decode(&r, v.mv_data, v.mv_size)))
+			break;
+		memcpy(r->g.id.b, k.mv_data, ID_LEN);
+		rc = fn(ctx, r);
+		pf_guest_rec_free(r);
+		if (rc)
+			break;
+	}
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, what);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_raw_fn fn, void *ctx, const char *what)
+{
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_GUEST], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, what);
+	MDB_val k, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if ((rc = fn(ctx, &k, &v)))
+			break;
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, what);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_contact_ids(MDB_txn *txn, pf_db *db, const void *key, size_t klen, size_t max,
+                   pf_id_fn fn, void *ctx, const char *what)
+{
+	MDB_cursor *cur = NULL;
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_CONTACT], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, what);
+	MDB_val k = { klen, (void *)key }, v;
+	size_t seen = 0;
+	int rc = 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && seen < max;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP), seen++) {
+		if (v.mv_size != ID_LEN) {
+			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is %zu "
+			               "bytes, expected a %zu-byte id", v.mv_size, (size_t)ID_LEN);
+			break;
+		}
+		pf_id id;
+		memcpy(id.b, v.mv_data, ID_LEN);
+		if ((rc = fn(ctx, &id)))
+			break;
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, what);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_name_ids_exact(MDB_txn *txn, pf_db *db, const char *fname, size_t max, pf_id_fn fn,
+                      void *ctx, const char *what)
+{
+	size_t plen = strlen(fname) + 1;
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_NAME], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, what);
+	MDB_val k = { plen, (void *)fname }, v;
+	size_t seen = 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && seen < max;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), seen++) {
+		if (k.mv_size != plen + ID_LEN || memcmp(k.mv_data, fname, plen) != 0)
+			break;
+		pf_id id;
+		memcpy(id.b, (const unsigned char *)k.mv_data + plen, ID_LEN);
+		if ((rc = fn(ctx, &id)))
+			break;
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, what);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 const pf_pref *pf_guest_rec_pref(const pf_guest_rec *r, const char *category)
 {
 	size_t lo = 0, hi = r->g.pref_count;
@@ -612,7 +736,7 @@ static int gop_txn(MDB_txn *txn, pf_db *db, void *arg)
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
 		if (v.mv_size != ID_LEN) {
 			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is %zu "
-			               "bytes, expected a %d-byte id", v.mv_size, ID_LEN);
+			               "bytes, expected a %d-byte id", v.mv_size, (int)ID_LEN);
 			goto out;
 		}
 		memcpy(found.b, v.mv_data, ID_LEN);
@@ -792,7 +916,7 @@ static int find_contact(MDB_txn *txn, pf_db *db, struct find_args *a, const char
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
 		if (v.mv_size != ID_LEN) {
 			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is %zu "
-			               "bytes, expected a %d-byte id", v.mv_size, ID_LEN);
+			               "bytes, expected a %d-byte id", v.mv_size, (int)ID_LEN);
 			goto out;
 		}
 		add_id(a, v.mv_data);

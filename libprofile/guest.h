@@ -18,6 +18,50 @@ int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
  *  touch indexed fields, e.g. preferences and counters). */
 int pf_guest_save(MDB_txn *txn, pf_db *db, const pf_guest_rec *r);
 
+/** 0 if guest `id` exists, else PF_ENOTFOUND "<what>: no guest with id
+ *  <id>" (or a mapped error). */
+int pf_guest_exists(MDB_txn *txn, pf_db *db, const pf_id *id, const char *what);
+
+/** The stored bytes of guest `id`: 0, PF_ENOTFOUND or a mapped error.
+ *  PF_ENOTFOUND sets "<what>: no guest with id <id>" when what is not
+ *  NULL, no message when it is.  Valid until the transaction writes. */
+int pf_guest_get_raw(MDB_txn *txn, pf_db *db, const pf_id *id, MDB_val *val,
+                     const char *what);
+
+/** Store encoded guest bytes as they are (unmerge restores a record byte
+ *  for byte); no index maintenance. */
+int pf_guest_put_raw(MDB_txn *txn, pf_db *db, const pf_id *id, const void *data, size_t len);
+
+/** Delete the record of guest `id` (not its index entries: see
+ *  pf_guest_reindex(old, NULL)); a missing record is 0. */
+int pf_guest_del_record(MDB_txn *txn, pf_db *db, const pf_id *id);
+
+/** Call fn for every guest record, decoded, in id order.  A key that is
+ *  not an id is PF_ECORRUPT "corrupt record in 'guest': key of N bytes,
+ *  expected a 16-byte id".  A non-zero return of fn stops the walk. */
+typedef int (*pf_guest_fn)(void *ctx, const pf_guest_rec *r);
+int pf_guest_each(MDB_txn *txn, pf_db *db, pf_guest_fn fn, void *ctx, const char *what);
+
+/** A raw record of a database walk (key and value as stored). */
+typedef int (*pf_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
+/** Every guest record in key order, raw (for verify.c, which judges the
+ *  keys and decodes the values itself). */
+int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_raw_fn fn, void *ctx, const char *what);
+
+/** One guest id found in an index. */
+typedef int (*pf_id_fn)(void *ctx, const pf_id *id);
+
+/** The guests of contact key[0..klen) (as pf_guest_contact_keys builds
+ *  them), at most `max` index entries.  A value that is not an id is
+ *  PF_ECORRUPT. */
+int pf_contact_ids(MDB_txn *txn, pf_db *db, const void *key, size_t klen, size_t max,
+                   pf_id_fn fn, void *ctx, const char *what);
+
+/** The guests whose name index holds exactly the folded text `fname`
+ *  (key fname + '\0' + id), at most `max` entries read. */
+int pf_name_ids_exact(MDB_txn *txn, pf_db *db, const char *fname, size_t max, pf_id_fn fn,
+                      void *ctx, const char *what);
+
 /** Find a preference of r by category (binary search); NULL if none. */
 const pf_pref *pf_guest_rec_pref(const pf_guest_rec *r, const char *category);
 

@@ -1,19 +1,25 @@
 /*
- * merge.c — duplicate profiles: pf_guest_duplicates (suggestions from the
- * contact and name indexes), pf_guest_not_duplicate (marks), and the
- * reversible pf_guest_merge / pf_guest_unmerge.  Also the in-transaction
- * helper erase.c uses to find a person's merge records.
+ * merge.c — one person, two profiles: pf_guest_not_duplicate (marks,
+ * which dupes.c's suggestions honour through pf_merge_marked_not_dup),
+ * the reversible pf_guest_merge / pf_guest_unmerge, and the
+ * in-transaction helper erase.c uses to forget a person's merge records
+ * (pf_merge_forget_guest).  Duplicate suggestions are dupes.c's.
  *
- * Owns meta keys "merge:", "mg:" and "nd:" (see merge.h).  A merge is
- * one write transaction that stores a merge record holding the exact
- * bytes of both guest records before the merge, the duplicate's stays
- * byte for byte, and the ids of every prompt, event and feedback record
- * it re-pointed: unmerge puts those bytes back.
+ * Owns the meta key range "merge:", "mg:" and "nd:" (see merge.h), read
+ * and written here with store.c's pf_store_get/put/del on PF_DBI_META
+ * (the one database this file touches directly; tests/owners.sh allows
+ * it).  A merge is one write transaction that stores a merge record
+ * holding the exact bytes of both guest records before the merge, the
+ * duplicate's stays byte for byte, and the ids of every prompt, event and
+ * feedback record it re-pointed: unmerge puts those bytes back.
  *
- * Calls store.c, codec.c, text.c, guest.c (load, reindex, folding),
- * prompt.c (load, rewrite, the prompts of a guest through its per-guest
- * index; rewrite moves a prompt's index entry with its guest, so unmerge
- * puts the `queue` back too), feedback.c (move/set guest) and journal.c.
+ * Calls store.c (transactions, meta get/put/del), codec.c, text.c, id.c,
+ * vec.c, guest.c (load, raw get/put/delete of a record, reindex),
+ * stay.c (walk, count, get/put/delete of a stay), event.c (the events of
+ * a guest, re-point), prompt.c (load, rewrite, the prompts of a guest
+ * through its per-guest index; rewrite moves a prompt's index entry with
+ * its guest, so unmerge puts the `queue` back too), feedback.c (move/set
+ * guest) and journal.c.
  */
 #include "merge.h"
 #include "error.h"
@@ -25,19 +31,18 @@
 #include "prompt.h"
 #include "journal.h"
 #include "feedback.h"
+#include "stay.h"
+#include "event.h"
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ID_LEN 16
-#define STAY_KEY_LEN (ID_LEN + 4)
+#define ID_LEN sizeof(pf_id)
 #define MERGE_KEY_LEN (sizeof PF_META_MERGE - 1 + ID_LEN)
 #define MG_KEY_LEN (sizeof PF_META_MERGE_GUEST - 1 + 2 * ID_LEN)
 #define ND_KEY_LEN (sizeof PF_META_NOT_DUP - 1 + 2 * ID_LEN)
 
-/* Bounds on the work one duplicate search does: index entries read per
- * key, and candidates ranked. */
-#define DUP_SCAN_MAX 10000
 
 static bool id_eq(const pf_id *a, const pf_id *b)
 {
@@ -63,47 +68,17 @@ static size_t pair_key(unsigned char *k, const char *prefix, const pf_id *a, con
 	return p + ID_LEN + (b ? ID_LEN : 0);
 }
 
-/* A growable array of ids. */
-typedef struct idvec {
-	pf_id *v;
-	size_t n, cap;
-} idvec;
-
-static bool idvec_has(const idvec *iv, const pf_id *id)
-{
-	for (size_t i = 0; i < iv->n; i++)
-		if (id_eq(&iv->v[i], id))
-			return true;
-	return false;
-}
-
-static int idvec_add(idvec *iv, const pf_id *id)
-{
-	if (iv->n == iv->cap) {
-		size_t cap = iv->cap ? iv->cap * 2 : 8;
-		pf_id *v = realloc(iv->v, cap * sizeof *v);
-		if (!v)
-			return pf_seterr(PF_ENOMEM, "out of memory");
-		iv->v = v;
-		iv->cap = cap;
-	}
-	iv->v[iv->n++] = *id;
-	return 0;
-}
-
-/* Keys of `dbi` that start with prefix[0..plen), collected before the
+/* Keys of `meta` that start with prefix[0..plen), collected before the
  * caller changes anything (LMDB cursors and writes do not mix well). */
-typedef struct keyvec {
-	pf_merge_blob *v;
-	size_t n, cap;
-} keyvec;
+typedef pf_vec keyvec;                 /* of pf_merge_blob */
+#define KEYVEC_INIT PF_VEC_INIT(sizeof(pf_merge_blob))
+#define KV(kv, i) ((pf_merge_blob *)pf_vec_at(&(kv), (i)))
 
 static void keyvec_free(keyvec *kv)
 {
 	for (size_t i = 0; i < kv->n; i++)
-		free(kv->v[i].data);
-	free(kv->v);
-	memset(kv, 0, sizeof *kv);
+		free(KV(*kv, i)->data);
+	pf_vec_free(kv);
 }
 
 static int blob_set(pf_merge_blob *b, const void *data, size_t len)
@@ -118,25 +93,18 @@ static int blob_set(pf_merge_blob *b, const void *data, size_t len)
 
 static int keyvec_add(keyvec *kv, const void *data, size_t len)
 {
-	if (kv->n == kv->cap) {
-		size_t cap = kv->cap ? kv->cap * 2 : 8;
-		pf_merge_blob *v = realloc(kv->v, cap * sizeof *v);
-		if (!v)
-			return pf_seterr(PF_ENOMEM, "out of memory");
-		kv->v = v;
-		kv->cap = cap;
-	}
-	int rc = blob_set(&kv->v[kv->n], data, len);
-	if (rc == 0)
-		kv->n++;
+	pf_merge_blob b = { NULL, 0 };
+	int rc = blob_set(&b, data, len);
+	if (rc == 0 && (rc = pf_vec_push(kv, &b)))
+		free(b.data);
 	return rc;
 }
 
-static int prefix_keys(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
-                       size_t plen, keyvec *out, const char *fn)
+static int prefix_keys(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen,
+                       keyvec *out, const char *fn)
 {
 	MDB_cursor *cur = NULL;
-	int mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
+	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_META], &cur);
 	if (mrc)
 		return pf_lmdb_err(mrc, fn);
 	MDB_val k = { plen, (void *)prefix }, v;
@@ -156,253 +124,13 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* Duplicate suggestions                                                */
+/* Not a duplicate                                                      */
 /* ------------------------------------------------------------------ */
 
-#define DUPS "pf_guest_duplicates"
+#define NOTDUP "pf_guest_not_duplicate"
 
-/* How much each reason alone says, as the probability that the two
- * profiles are one guest; reasons combine as independent evidence:
- * score = 100 * (1 - product of (1 - p)). */
-static double reason_weight(unsigned int bit)
-{
-	switch (bit) {
-	case PF_DUP_EMAIL:        return 0.80;
-	case PF_DUP_PHONE:        return 0.60;
-	case PF_DUP_LOYALTY:      return 0.90;
-	case PF_DUP_NAME_BIRTH:   return 0.70;
-	case PF_DUP_SIMILAR_NAME: return 0.75;
-	}
-	return 0;
-}
-
-static int dup_score(unsigned int reasons)
-{
-	double miss = 1.0;
-	for (unsigned int bit = 1; bit <= PF_DUP_SIMILAR_NAME; bit <<= 1)
-		if (reasons & bit)
-			miss *= 1.0 - reason_weight(bit);
-	int s = (int)((1.0 - miss) * 100.0 + 0.5);
-	return s > 100 ? 100 : s;
-}
-
-/* Code points of UTF-8 text (valid: it came from the folding). */
-static size_t utf8_decode(const char *s, uint32_t *out, size_t cap)
-{
-	size_t n = 0;
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p && n < cap) {
-		uint32_t c = *p;
-		int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-		if (extra)
-			c &= 0x3Fu >> extra;
-		p++;
-		for (int i = 0; i < extra && (*p & 0xC0) == 0x80; i++, p++)
-			c = c << 6 | (*p & 0x3Fu);
-		out[n++] = c;
-	}
-	return n;
-}
-
-/* Levenshtein distance, with an early exit past `limit`. */
-static size_t edit_distance(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
-                            size_t limit)
-{
-	size_t row[PF_NAME_MAX + 1];
-	if (na > nb + limit || nb > na + limit)
-		return limit + 1;
-	for (size_t j = 0; j <= nb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		size_t diag = row[0], best = row[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t up = row[j];
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t v = diag + cost;
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
-			if (v < best)
-				best = v;
-		}
-		if (best > limit)
-			return limit + 1;
-	}
-	return row[nb];
-}
-
-/* Split folded text into at most `max` words (pointers into buf). */
-static size_t words(char *buf, char **w, size_t max)
-{
-	size_t n = 0;
-	char *save = NULL;
-	for (char *t = strtok_r(buf, " -", &save); t && n < max; t = strtok_r(NULL, " -", &save))
-		w[n++] = t;
-	return n;
-}
-
-/* The first character of a word (one code point), for initials. */
-static uint32_t initial(const char *w)
-{
-	uint32_t c = 0;
-	utf8_decode(w, &c, 1);
-	return c;
-}
-
-static int word_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * Two folded names are similar when they differ by a typing slip (edit
- * distance at most a fifth of the shorter name, at least 1), hold the
- * same words in another order ("Wei Zhuang" / "Zhuang Wei"), or share the
- * last word and the first initial ("J. Smith" / "John Smith").
- */
-static bool names_similar(const char *fa, const char *fb)
-{
-	uint32_t ca[PF_NAME_MAX], cb[PF_NAME_MAX];
-	size_t na = utf8_decode(fa, ca, PF_NAME_MAX), nb = utf8_decode(fb, cb, PF_NAME_MAX);
-	size_t shorter = na < nb ? na : nb, limit = shorter / 5 ? shorter / 5 : 1;
-	if (edit_distance(ca, na, cb, nb, limit) <= limit)
-		return true;
-
-	char ba[PF_NAME_MAX * 4 + 1], bb[PF_NAME_MAX * 4 + 1], *wa[16], *wb[16];
-	snprintf(ba, sizeof ba, "%s", fa);
-	snprintf(bb, sizeof bb, "%s", fb);
-	size_t ka = words(ba, wa, 16), kb = words(bb, wb, 16);
-	if (ka == 0 || kb == 0)
-		return false;
-	if (ka >= 2 && kb >= 2 && strcmp(wa[ka - 1], wb[kb - 1]) == 0 &&
-	    initial(wa[0]) == initial(wb[0]))
-		return true;
-	if (ka != kb || ka < 2)
-		return false;
-	qsort(wa, ka, sizeof *wa, word_cmp);
-	qsort(wb, kb, sizeof *wb, word_cmp);
-	for (size_t i = 0; i < ka; i++)
-		if (strcmp(wa[i], wb[i]) != 0)
-			return false;
-	return true;
-}
-
-struct cand {
-	pf_id id;
-	unsigned int reasons;
-};
-
-struct dup_args {
-	const pf_id *guest;
-	struct cand *c;
-	size_t n, cap;
-	pf_duplicate_list *list;
-};
-
-static struct cand *cand_get(struct dup_args *a, const pf_id *id)
-{
-	for (size_t i = 0; i < a->n; i++)
-		if (id_eq(&a->c[i].id, id))
-			return &a->c[i];
-	if (a->n == DUP_SCAN_MAX)
-		return NULL;           /* enough to rank; the rest is dropped */
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		struct cand *c = realloc(a->c, cap * sizeof *c);
-		if (!c)
-			return NULL;
-		a->c = c;
-		a->cap = cap;
-	}
-	a->c[a->n].id = *id;
-	a->c[a->n].reasons = 0;
-	return &a->c[a->n++];
-}
-
-static unsigned int contact_reason(unsigned char kind)
-{
-	switch (kind) {
-	case 'e': return PF_DUP_EMAIL;
-	case 'p': return PF_DUP_PHONE;
-	case 'l': return PF_DUP_LOYALTY;
-	}
-	return 0;                  /* "x:" external ids are unique: never shared */
-}
-
-static int dup_contacts(MDB_txn *txn, pf_db *db, struct dup_args *a, const pf_guest_rec *r)
-{
-	pf_contact_keys ks;
-	MDB_cursor *cur = NULL;
-	int rc = pf_guest_contact_keys(r, &ks);
-	if (rc)
-		return rc;
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_CONTACT], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, DUPS);
-	for (size_t i = 0; i < ks.n && rc == 0; i++) {
-		unsigned int reason = contact_reason(ks.key[i][0]);
-		if (!reason)
-			continue;
-		MDB_val k = { ks.len[i], ks.key[i] }, v;
-		size_t seen = 0;
-		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && seen < DUP_SCAN_MAX;
-		     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP), seen++) {
-			if (v.mv_size != ID_LEN) {
-				rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is "
-				               "%zu bytes, expected a %d-byte id", v.mv_size, ID_LEN);
-				break;
-			}
-			pf_id id;
-			memcpy(id.b, v.mv_data, ID_LEN);
-			if (id_eq(&id, a->guest))
-				continue;
-			struct cand *c = cand_get(a, &id);
-			if (!c && a->n < DUP_SCAN_MAX) {
-				rc = pf_seterr(PF_ENOMEM, DUPS ": out of memory");
-				break;
-			}
-			if (c)
-				c->reasons |= reason;
-		}
-		if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-			rc = pf_lmdb_err(mrc, DUPS);
-	}
-	mdb_cursor_close(cur);
-	return rc;
-}
-
-/* Guests whose whole folded name equals `fname`: the name index holds a
- * key per word start, so the exact "fname\0" prefix finds them, plus
- * longer names ending in it, which the caller weeds out. */
-static int dup_names(MDB_txn *txn, pf_db *db, struct dup_args *a, const char *fname,
-                     idvec *out)
-{
-	size_t plen = strlen(fname) + 1;
-	MDB_cursor *cur = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_NAME], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, DUPS);
-	MDB_val k = { plen, (void *)fname }, v;
-	size_t seen = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && seen < DUP_SCAN_MAX;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), seen++) {
-		if (k.mv_size != plen + ID_LEN || memcmp(k.mv_data, fname, plen) != 0)
-			break;
-		pf_id id;
-		memcpy(id.b, (const unsigned char *)k.mv_data + plen, ID_LEN);
-		if (!id_eq(&id, a->guest) && (rc = idvec_add(out, &id)))
-			break;
-	}
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, DUPS);
-	mdb_cursor_close(cur);
-	return rc;
-}
-
-static int marked_not_dup(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id *b, bool *out)
+int pf_merge_marked_not_dup(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id *b,
+                            bool *out)
 {
 	unsigned char k[ND_KEY_LEN];
 	MDB_val v;
@@ -410,147 +138,6 @@ static int marked_not_dup(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id *
 	*out = rc == 0;
 	return rc == PF_ENOTFOUND ? 0 : rc;
 }
-
-/* A candidate the indexes named: it must exist. */
-static int load_candidate(pf_guest_rec **o, MDB_txn *txn, pf_db *db, const pf_id *id)
-{
-	int rc = pf_guest_load(o, txn, db, id, DUPS);
-	if (rc == PF_ENOTFOUND)
-		rc = pf_seterr(PF_ECORRUPT, DUPS ": an index names a guest that does not exist");
-	return rc;
-}
-
-static int dup_cmp(const void *x, const void *y)
-{
-	const pf_duplicate *a = x, *b = y;
-	if (a->score != b->score)
-		return a->score > b->score ? -1 : 1;
-	return memcmp(a->guest.b, b->guest.b, ID_LEN);
-}
-
-static int dup_txn(MDB_txn *txn, pf_db *db, void *arg)
-{
-	struct dup_args *a = arg;
-	pf_guest_rec *r = NULL, *o = NULL;
-	idvec same_name = { NULL, 0, 0 };
-	char *fname = NULL, *oname = NULL;
-	int rc;
-
-	/* A retried read starts from scratch. */
-	a->n = 0;
-	if ((rc = pf_guest_load(&r, txn, db, a->guest, DUPS)))
-		goto out;
-	if ((rc = dup_contacts(txn, db, a, r)))
-		goto out;
-	if (!(fname = pf_guest_fold_name(r->g.name, &rc))) {
-		rc = pf_seterr(rc ? rc : PF_ENOMEM, DUPS ": cannot fold the guest's name");
-		goto out;
-	}
-	if (r->g.birth_date && (rc = dup_names(txn, db, a, fname, &same_name)))
-		goto out;
-
-	/* Name and birth date: the candidate's whole name must fold the same. */
-	for (size_t i = 0; i < same_name.n; i++) {
-		if ((rc = load_candidate(&o, txn, db, &same_name.v[i])))
-			goto out;
-		if (o->g.birth_date == r->g.birth_date) {
-			if (!(oname = pf_guest_fold_name(o->g.name, &rc))) {
-				rc = pf_seterr(rc ? rc : PF_ENOMEM, DUPS ": cannot fold a name");
-				goto out;
-			}
-			struct cand *c = strcmp(oname, fname) == 0 ? cand_get(a, &o->g.id) : NULL;
-			if (c)
-				c->reasons |= PF_DUP_NAME_BIRTH;
-			free(oname);
-			oname = NULL;
-		}
-		pf_guest_rec_free(o);
-		o = NULL;
-	}
-
-	/* A similar name counts only with the same phone (families share
-	 * surnames; a shared number plus a near-identical name is one guest). */
-	for (size_t i = 0; i < a->n; i++) {
-		struct cand *c = &a->c[i];
-		if ((rc = load_candidate(&o, txn, db, &c->id)))
-			goto out;
-		if (c->reasons & PF_DUP_PHONE) {
-			if (!(oname = pf_guest_fold_name(o->g.name, &rc))) {
-				rc = pf_seterr(rc ? rc : PF_ENOMEM, DUPS ": cannot fold a name");
-				goto out;
-			}
-			if (names_similar(fname, oname))
-				c->reasons |= PF_DUP_SIMILAR_NAME;
-			free(oname);
-			oname = NULL;
-		}
-		pf_guest_rec_free(o);
-		o = NULL;
-	}
-
-	a->list = calloc(1, sizeof *a->list);
-	if (!a->list || (a->n && !(a->list->items = calloc(a->n, sizeof *a->list->items)))) {
-		rc = pf_seterr(PF_ENOMEM, DUPS ": out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < a->n; i++) {
-		bool marked = false;
-		if ((rc = marked_not_dup(txn, db, a->guest, &a->c[i].id, &marked)))
-			goto out;
-		if (marked || !a->c[i].reasons)
-			continue;
-		pf_duplicate *d = &a->list->items[a->list->count++];
-		d->guest = a->c[i].id;
-		d->reasons = a->c[i].reasons;
-		d->score = dup_score(d->reasons);
-	}
-	if (a->list->count > 1)
-		qsort(a->list->items, a->list->count, sizeof *a->list->items, dup_cmp);
-	if (a->list->count > PF_FIND_LIMIT)
-		a->list->count = PF_FIND_LIMIT;
-out:
-	pf_guest_rec_free(r);
-	pf_guest_rec_free(o);
-	free(same_name.v);
-	free(fname);
-	free(oname);
-	return rc;
-}
-
-int pf_guest_duplicates(pf_duplicate_list **out, pf_db *db, const pf_id *guest)
-{
-	if (!out)
-		return pf_seterr(PF_EINVAL, DUPS ": out is NULL");
-	*out = NULL;
-	if (!db)
-		return pf_seterr(PF_EINVAL, DUPS ": db is NULL");
-	int rc = pf_check_id(DUPS, "guest", guest, NULL);
-	if (rc)
-		return rc;
-	struct dup_args a = { guest, NULL, 0, 0, NULL };
-	rc = pf_store_read(db, DUPS, dup_txn, &a);
-	free(a.c);
-	if (rc) {
-		pf_duplicate_list_free(a.list);
-		return rc;
-	}
-	*out = a.list;
-	return 0;
-}
-
-void pf_duplicate_list_free(pf_duplicate_list *list)
-{
-	if (!list)
-		return;
-	free(list->items);
-	free(list);
-}
-
-/* ------------------------------------------------------------------ */
-/* Not a duplicate                                                      */
-/* ------------------------------------------------------------------ */
-
-#define NOTDUP "pf_guest_not_duplicate"
 
 struct pair_args {
 	const pf_id *a, *b;
@@ -560,16 +147,13 @@ struct pair_args {
 static int notdup_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct pair_args *p = arg;
-	MDB_val v;
 	int rc;
 	const pf_id *both[2] = { p->a, p->b };
-	for (int i = 0; i < 2; i++) {
-		rc = pf_store_get_id(txn, db, PF_DBI_GUEST, both[i], &v, NOTDUP, "guest");
-		if (rc)
+	for (int i = 0; i < 2; i++)
+		if ((rc = pf_guest_exists(txn, db, both[i], NOTDUP)))
 			return rc;
-	}
 	bool marked = false;
-	if ((rc = marked_not_dup(txn, db, p->a, p->b, &marked)) || marked)
+	if ((rc = pf_merge_marked_not_dup(txn, db, p->a, p->b, &marked)) || marked)
 		return rc;                 /* already marked: nothing to store */
 
 	unsigned char k[ND_KEY_LEN];
@@ -777,82 +361,32 @@ static int merge_profile(pf_guest_rec *kr, const pf_guest_rec *dr)
 /* Stays, events: shared by merge and unmerge                           */
 /* ------------------------------------------------------------------ */
 
-static void stay_key(unsigned char k[STAY_KEY_LEN], const pf_id *guest, pf_date arrival)
-{
-	memcpy(k, guest->b, ID_LEN);
-	pf_be32_put(k + ID_LEN, (uint32_t)arrival);
-}
-
-/* Number of stays stored under `guest`. */
+/* Number of stays stored under `guest` (stay.c counts them). */
 static int count_stays(MDB_txn *txn, pf_db *db, const pf_id *guest, uint32_t *out,
                        const char *fn)
 {
-	MDB_cursor *cur = NULL;
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, fn);
-	MDB_val k = { ID_LEN, (void *)guest->b }, v;
-	uint32_t n = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < ID_LEN || memcmp(k.mv_data, guest->b, ID_LEN) != 0)
-			break;
-		if (n < UINT32_MAX)
-			n++;
-	}
-	mdb_cursor_close(cur);
-	if (mrc && mrc != MDB_NOTFOUND)
-		return pf_lmdb_err(mrc, fn);
-	*out = n;
-	return 0;
+	uint64_t n = 0;
+	int rc = pf_stays_count(txn, db, guest, &n, fn);
+	if (rc == 0)
+		*out = n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+	return rc;
 }
 
-/* Re-point stored event `key` from guest `from` to `to` (when it still
- * names `from`). */
+/* Re-point stored event `key` from guest `from` to `to` (event.c). */
 static int event_repoint(MDB_txn *txn, pf_db *db, const pf_merge_blob *key,
                          const pf_id *from, const pf_id *to)
 {
-	pf_event_rec e;
-	MDB_val v;
-	msgpack_sbuffer sb;
-	int rc = pf_store_get(txn, db, PF_DBI_EVENT, key->data, key->len, &v);
-	if (rc)
-		return rc == PF_ENOTFOUND ? 0 : rc;
-	if ((rc = pf_codec_event_decode(&e, v.mv_data, v.mv_size)))
-		return rc;
-	msgpack_sbuffer_init(&sb);
-	if (id_eq(&e.guest, from)) {
-		e.guest = *to;
-		if ((rc = pf_codec_event_encode(&sb, &e)) == 0)
-			rc = pf_store_put(txn, db, PF_DBI_EVENT, key->data, key->len, sb.data,
-			                  sb.size, 0);
-	}
-	msgpack_sbuffer_destroy(&sb);
-	pf_event_rec_clear(&e);
-	return rc;
+	return pf_event_repoint(txn, db, key->data, key->len, from, to);
+}
+
+static int event_key_add(void *ctx, const void *key, size_t klen)
+{
+	return keyvec_add(ctx, key, klen);
 }
 
 static int events_of_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, keyvec *out)
 {
-	MDB_cursor *cur = NULL;
-	pf_event_rec e;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_EVENT], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, "event scan");
-	MDB_val k, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((rc = pf_codec_event_decode(&e, v.mv_data, v.mv_size)))
-			break;
-		bool hit = id_eq(&e.guest, guest);
-		pf_event_rec_clear(&e);
-		if (hit && (rc = keyvec_add(out, k.mv_data, k.mv_size)))
-			break;
-	}
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, "event scan");
-	mdb_cursor_close(cur);
-	return rc;
+	return pf_events_of_guest(txn, db, guest, event_key_add, out);
 }
 
 /* Re-point prompt `id` from `from` to `to` (when it still names `from`). */
@@ -888,7 +422,7 @@ static int load_raw_guest(MDB_txn *txn, pf_db *db, const pf_id *id, pf_merge_blo
 {
 	/* The stored bytes themselves: the merge record keeps them. */
 	MDB_val v;
-	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, fn, "guest");
+	int rc = pf_guest_get_raw(txn, db, id, &v, fn);
 	if (rc || (rc = blob_set(b, v.mv_data, v.mv_size)))
 		return rc;
 	if ((rc = pf_codec_guest_decode(r, b->data, b->len)))
@@ -907,62 +441,54 @@ static int decode_guest(pf_guest_rec **r, const pf_merge_blob *b, const pf_id *i
 
 /* Move the duplicate's stays to keep: same arrival as one of keep's
  * stays: keep's stays, the duplicate's is dropped (kept in the record). */
+struct stays_ctx {
+	pf_merge_rec *m;
+	size_t cap;
+};
+
+static int stay_copy(void *ctx, pf_date arrival, const MDB_val *v)
+{
+	struct stays_ctx *c = ctx;
+	pf_merge_rec *m = c->m;
+	if (m->stay_count == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 8;
+		pf_merge_stay *s = realloc(m->stays, ncap * sizeof *s);
+		if (!s)
+			return pf_seterr(PF_ENOMEM, MERGE ": out of memory");
+		m->stays = s;
+		c->cap = ncap;
+	}
+	pf_merge_stay *s = &m->stays[m->stay_count];
+	memset(s, 0, sizeof *s);
+	s->arrival = arrival;
+	pf_merge_blob b = { NULL, 0 };
+	int rc = blob_set(&b, v->mv_data, v->mv_size);
+	if (rc)
+		return rc;
+	s->value = b.data;
+	s->len = b.len;
+	m->stay_count++;
+	return 0;
+}
+
 static int merge_stays(MDB_txn *txn, pf_db *db, pf_merge_rec *m)
 {
-	MDB_cursor *cur = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
-	size_t cap = 0;
-	if (mrc)
-		return pf_lmdb_err(mrc, MERGE);
-	MDB_val k = { ID_LEN, m->dup.b }, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < ID_LEN || memcmp(k.mv_data, m->dup.b, ID_LEN) != 0)
-			break;
-		if (k.mv_size != STAY_KEY_LEN) {
-			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'stay': key of %zu bytes",
-			               k.mv_size);
-			break;
-		}
-		if (m->stay_count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			pf_merge_stay *s = realloc(m->stays, ncap * sizeof *s);
-			if (!s) {
-				rc = pf_seterr(PF_ENOMEM, MERGE ": out of memory");
-				break;
-			}
-			m->stays = s;
-			cap = ncap;
-		}
-		pf_merge_stay *s = &m->stays[m->stay_count];
-		memset(s, 0, sizeof *s);
-		s->arrival = (pf_date)pf_be32_get((const unsigned char *)k.mv_data + ID_LEN);
-		pf_merge_blob b = { NULL, 0 };
-		if ((rc = blob_set(&b, v.mv_data, v.mv_size)))
-			break;
-		s->value = b.data;
-		s->len = b.len;
-		m->stay_count++;
-	}
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, MERGE);
-	mdb_cursor_close(cur);
+	/* The duplicate's stays byte for byte first, then the moves. */
+	struct stays_ctx c = { m, 0 };
+	int rc = pf_stays_each(txn, db, &m->dup, 0, stay_copy, &c, MERGE);
 
 	for (size_t i = 0; rc == 0 && i < m->stay_count; i++) {
 		pf_merge_stay *s = &m->stays[i];
-		unsigned char kk[STAY_KEY_LEN], dk[STAY_KEY_LEN];
 		MDB_val existing;
-		stay_key(kk, &m->keep, s->arrival);
-		stay_key(dk, &m->dup, s->arrival);
-		rc = pf_store_get(txn, db, PF_DBI_STAY, kk, sizeof kk, &existing);
+		rc = pf_stay_get(txn, db, &m->keep, s->arrival, &existing);
 		if (rc && rc != PF_ENOTFOUND)
 			break;
 		s->moved = rc == PF_ENOTFOUND;
 		rc = 0;
 		if (s->moved &&
-		    (rc = pf_store_put(txn, db, PF_DBI_STAY, kk, sizeof kk, s->value, s->len, 0)))
+		    (rc = pf_stay_put_raw(txn, db, &m->keep, s->arrival, s->value, s->len)))
 			break;
-		rc = pf_store_del(txn, db, PF_DBI_STAY, dk, sizeof dk, NULL, 0);
+		rc = pf_stay_del(txn, db, &m->dup, s->arrival);
 	}
 	return rc;
 }
@@ -1009,7 +535,7 @@ static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	struct merge_args *a = arg;
 	pf_merge_rec m;
 	pf_guest_rec *kb = NULL, *kr = NULL, *dr = NULL;
-	keyvec events = { NULL, 0, 0, };
+	keyvec events = KEYVEC_INIT;
 	msgpack_sbuffer sb, msb;
 	unsigned char key[MERGE_KEY_LEN];
 	int rc;
@@ -1031,7 +557,7 @@ static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	/* The duplicate leaves the indexes before keep takes its external id. */
 	if ((rc = pf_guest_reindex(txn, db, dr, NULL)) ||
-	    (rc = pf_store_del(txn, db, PF_DBI_GUEST, a->dup->b, ID_LEN, NULL, 0)))
+	    (rc = pf_guest_del_record(txn, db, a->dup)))
 		goto out;
 	if ((rc = merge_stays(txn, db, &m)) ||
 	    (rc = count_stays(txn, db, a->keep, &kr->g.stays, MERGE)))
@@ -1045,9 +571,7 @@ static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	if ((rc = events_of_guest(txn, db, a->dup, &events)))
 		goto out;
-	m.events = events.v;
-	m.event_count = events.n;
-	memset(&events, 0, sizeof events);
+	m.events = pf_vec_take(&events, &m.event_count);
 	for (size_t i = 0; i < m.event_count; i++)
 		if ((rc = event_repoint(txn, db, &m.events[i], a->dup, a->keep)))
 			goto out;
@@ -1060,7 +584,7 @@ static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if ((rc = pf_guest_reindex(txn, db, kb, kr)))
 		goto out;
 	if ((rc = pf_codec_guest_encode(&sb, kr)) ||
-	    (rc = pf_store_put(txn, db, PF_DBI_GUEST, a->keep->b, ID_LEN, sb.data, sb.size, 0)) ||
+	    (rc = pf_guest_put_raw(txn, db, a->keep, sb.data, sb.size)) ||
 	    (rc = blob_set(&m.keep_after, sb.data, sb.size)))
 		goto out;
 
@@ -1260,17 +784,17 @@ static int restore_three_way(pf_guest_rec *cur, const pf_guest_rec *after, pf_gu
 static void absorbed_by(MDB_txn *txn, pf_db *db, const pf_id *keep, const pf_id *self,
                         char out[PF_ID_STRLEN + 1])
 {
-	keyvec ks = { NULL, 0, 0 };
+	keyvec ks = KEYVEC_INIT;
 	unsigned char p[MG_KEY_LEN];
 	strcpy(out, "another merge");
 	size_t plen = pair_key(p, PF_META_MERGE_GUEST, keep, NULL);
-	if (prefix_keys(txn, db, PF_DBI_META, p, plen, &ks, UNMERGE) == 0) {
+	if (prefix_keys(txn, db, p, plen, &ks, UNMERGE) == 0) {
 		for (size_t i = 0; i < ks.n; i++) {
 			pf_id mid;
 			pf_merge_rec m;
-			if (ks.v[i].len != MG_KEY_LEN)
+			if (KV(ks, i)->len != MG_KEY_LEN)
 				continue;
-			memcpy(mid.b, ks.v[i].data + plen, ID_LEN);
+			memcpy(mid.b, KV(ks, i)->data + plen, ID_LEN);
 			if (id_eq(&mid, self) || load_merge(txn, db, &mid, &m, UNMERGE))
 				continue;
 			if (id_eq(&m.dup, keep))
@@ -1296,7 +820,7 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 		goto out;
 	pf_id_format(ks, &m.keep);
 
-	rc = pf_store_get(txn, db, PF_DBI_GUEST, m.keep.b, ID_LEN, &cur);
+	rc = pf_guest_get_raw(txn, db, &m.keep, &cur, NULL);
 	if (rc == PF_ENOTFOUND) {
 		absorbed_by(txn, db, &m.keep, a->merge, other);
 		rc = pf_seterr(PF_EEXIST, UNMERGE ": the kept profile %s was since merged into "
@@ -1306,7 +830,7 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if (rc)
 		goto out;
 	MDB_val v;
-	rc = pf_store_get(txn, db, PF_DBI_GUEST, m.dup.b, ID_LEN, &v);
+	rc = pf_guest_get_raw(txn, db, &m.dup, &v, NULL);
 	if (rc == 0) {
 		pf_id_format(other, &m.dup);
 		rc = pf_seterr(PF_EEXIST, UNMERGE ": guest %s exists again", other);
@@ -1328,19 +852,16 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	/* Stays first: the three-way restore recounts keep's. */
 	for (size_t i = 0; i < m.stay_count; i++) {
 		pf_merge_stay *s = &m.stays[i];
-		unsigned char kk[STAY_KEY_LEN], dk[STAY_KEY_LEN];
-		stay_key(kk, &m.keep, s->arrival);
-		stay_key(dk, &m.dup, s->arrival);
-		if ((s->moved && (rc = pf_store_del(txn, db, PF_DBI_STAY, kk, sizeof kk, NULL, 0))) ||
-		    (rc = pf_store_put(txn, db, PF_DBI_STAY, dk, sizeof dk, s->value, s->len, 0)))
+		if ((s->moved && (rc = pf_stay_del(txn, db, &m.keep, s->arrival))) ||
+		    (rc = pf_stay_put_raw(txn, db, &m.dup, s->arrival, s->value, s->len)))
 			goto out;
 	}
 
 	if (exact) {
 		/* Nothing touched keep since: its bytes from before the merge. */
 		if ((rc = pf_guest_reindex(txn, db, kc_old, kb)) ||
-		    (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.keep.b, ID_LEN, m.keep_before.data,
-		                       m.keep_before.len, 0)))
+		    (rc = pf_guest_put_raw(txn, db, &m.keep, m.keep_before.data,
+		                           m.keep_before.len)))
 			goto out;
 	} else {
 		if ((rc = restore_three_way(kc, ka, kb)) ||
@@ -1349,7 +870,7 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 		kc->g.updated = a->now;
 		if ((rc = pf_guest_reindex(txn, db, kc_old, kc)) ||
 		    (rc = pf_codec_guest_encode(&sb, kc)) ||
-		    (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.keep.b, ID_LEN, sb.data, sb.size, 0)))
+		    (rc = pf_guest_put_raw(txn, db, &m.keep, sb.data, sb.size)))
 			goto out;
 	}
 
@@ -1359,8 +880,8 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 		               "to another guest");
 		goto out;
 	}
-	if (rc || (rc = pf_store_put(txn, db, PF_DBI_GUEST, m.dup.b, ID_LEN, m.dup_before.data,
-	                             m.dup_before.len, 0)))
+	if (rc || (rc = pf_guest_put_raw(txn, db, &m.dup, m.dup_before.data,
+	                                 m.dup_before.len)))
 		goto out;
 
 	for (size_t i = 0; i < m.prompt_count; i++)
@@ -1410,17 +931,17 @@ int pf_guest_unmerge(pf_db *db, const pf_id *merge)
 /* Delete every "not a duplicate" mark of `g`, both directions. */
 static int forget_marks(MDB_txn *txn, pf_db *db, const pf_id *g)
 {
-	keyvec ks = { NULL, 0, 0 };
+	keyvec ks = KEYVEC_INIT;
 	unsigned char p[ND_KEY_LEN];
 	size_t plen = pair_key(p, PF_META_NOT_DUP, g, NULL);
-	int rc = prefix_keys(txn, db, PF_DBI_META, p, plen, &ks, "erase");
+	int rc = prefix_keys(txn, db, p, plen, &ks, "erase");
 	for (size_t i = 0; rc == 0 && i < ks.n; i++) {
-		if (ks.v[i].len != ND_KEY_LEN)
+		if (KV(ks, i)->len != ND_KEY_LEN)
 			continue;
 		pf_id other;
 		unsigned char mirror[ND_KEY_LEN];
-		memcpy(other.b, ks.v[i].data + plen, ID_LEN);
-		if ((rc = pf_store_del(txn, db, PF_DBI_META, ks.v[i].data, ks.v[i].len, NULL, 0)))
+		memcpy(other.b, KV(ks, i)->data + plen, ID_LEN);
+		if ((rc = pf_store_del(txn, db, PF_DBI_META, KV(ks, i)->data, KV(ks, i)->len, NULL, 0)))
 			break;
 		rc = pf_store_del(txn, db, PF_DBI_META, mirror,
 		                  pair_key(mirror, PF_META_NOT_DUP, &other, g), NULL, 0);
@@ -1432,31 +953,31 @@ static int forget_marks(MDB_txn *txn, pf_db *db, const pf_id *g)
 int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
                           size_t *n)
 {
-	idvec people = { NULL, 0, 0 };
-	keyvec ks = { NULL, 0, 0 };
+	pf_idvec people = { NULL, 0, 0 };
+	keyvec ks = KEYVEC_INIT;
 	int rc;
 
 	*ids = NULL;
 	*n = 0;
-	if ((rc = idvec_add(&people, guest)))
+	if ((rc = pf_idvec_push(&people, guest)))
 		goto out;
 	/* Breadth-first over merge records: each links two profiles of the
 	 * same person, and each holds bytes of both. */
 	for (size_t i = 0; i < people.n; i++) {
-		pf_id g = people.v[i];
+		pf_id g = people.ids[i];
 		unsigned char p[MG_KEY_LEN];
 		size_t plen = pair_key(p, PF_META_MERGE_GUEST, &g, NULL);
 		keyvec_free(&ks);
-		if ((rc = prefix_keys(txn, db, PF_DBI_META, p, plen, &ks, "erase")))
+		if ((rc = prefix_keys(txn, db, p, plen, &ks, "erase")))
 			goto out;
 		for (size_t j = 0; j < ks.n; j++) {
 			pf_id mid;
 			pf_merge_rec m;
 			unsigned char key[MERGE_KEY_LEN];
-			if (ks.v[j].len != MG_KEY_LEN)
+			if (KV(ks, j)->len != MG_KEY_LEN)
 				continue;
-			memcpy(mid.b, ks.v[j].data + plen, ID_LEN);
-			if ((rc = pf_store_del(txn, db, PF_DBI_META, ks.v[j].data, ks.v[j].len, NULL,
+			memcpy(mid.b, KV(ks, j)->data + plen, ID_LEN);
+			if ((rc = pf_store_del(txn, db, PF_DBI_META, KV(ks, j)->data, KV(ks, j)->len, NULL,
 			                       0)))
 				goto out;
 			rc = load_merge(txn, db, &mid, &m, "erase");
@@ -1466,8 +987,8 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 			}
 			if (rc)
 				goto out;
-			if ((!idvec_has(&people, &m.keep) && (rc = idvec_add(&people, &m.keep))) ||
-			    (!idvec_has(&people, &m.dup) && (rc = idvec_add(&people, &m.dup))) ||
+			if ((rc = pf_idvec_add_unique(&people, &m.keep)) ||
+			    (rc = pf_idvec_add_unique(&people, &m.dup)) ||
 			    (rc = pf_store_del(txn, db, PF_DBI_META, key, merge_key(key, &mid), NULL,
 			                       0)) ||
 			    (rc = merge_links(txn, db, &mid, &m.keep, &m.dup, false))) {
@@ -1478,13 +999,11 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 		}
 	}
 	for (size_t i = 0; i < people.n; i++)
-		if ((rc = forget_marks(txn, db, &people.v[i])))
+		if ((rc = forget_marks(txn, db, &people.ids[i])))
 			goto out;
-	*ids = people.v;
-	*n = people.n;
-	people.v = NULL;
+	*ids = pf_idvec_take(&people, n);
 out:
 	keyvec_free(&ks);
-	free(people.v);
+	pf_idvec_free(&people);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * merge.h — what merge.c offers the other files of the library.
- * Owner: merge.c: merge records, not-duplicate marks, merge and unmerge.
+ * Owner: merge.c: merge records, not-duplicate marks, merge and unmerge
+ * (duplicate suggestions are dupes.c's).
  * Never installed; nothing here is API.
  */
 #ifndef PF_MERGE_H
@@ -16,6 +17,11 @@
 #define PF_META_MERGE "merge:"
 #define PF_META_MERGE_GUEST "mg:"
 #define PF_META_NOT_DUP "nd:"
+
+/** True in *out when a and b are marked "not a duplicate" (meta "nd:" a
+ *  b), for dupes.c's suggestions.  0 or a mapped error. */
+int pf_merge_marked_not_dup(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id *b,
+                            bool *out);
 
 /**
  * Erasure support (merge.c): destroy every merge record that holds bytes

@@ -66,4 +66,14 @@ typedef struct pf_queue_keys {
 } pf_queue_keys;
 size_t pf_prompt_queue_keys(const pf_prompt *p, pf_queue_keys *out);
 
+/* ---- read accessors for the read-only walks (quality.c, verify.c) ---- */
+
+/** A raw record of a walk of `prompt` or `queue` (key and value as
+ *  stored).  A non-zero return stops the walk and is returned. */
+typedef int (*pf_prompt_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
+
+/** Every record of the prompt database in key order, raw. */
+int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_prompt_raw_fn fn, void *ctx,
+                       const char *what);
+
 #endif /* PF_PROMPT_H */

@@ -1,11 +1,19 @@
 /*
  * stay.c — stays: pf_stay_add, pf_stay_list_get, and pf_stay_put_txn for
- * event.c (a check-in records its stay in the firing transaction).  Owns
- * the `stay` database: key = 16-byte guest id + big-endian arrival, so one
- * guest's stays are adjacent and in arrival order (pf_stays_read reads
- * them for export.c too).  A stay departs on or after its arrival day: on
- * it for a day-use stay (0 nights).  Uses guest.c
- * (load/save), codec.c, store.c and text.c.
+ * event.c (a check-in records its stay in the firing transaction).
+ *
+ * Owns the `stay` database, alone: it opens cursors on it, builds its keys
+ * (16-byte guest id + big-endian arrival, so one guest's stays are
+ * adjacent and in arrival order) and writes it.  Every other file reads
+ * and writes stays through the functions of stay.h (pf_stays_read for
+ * export.c, pf_stay_get/put_raw/del and pf_stays_each for merge.c,
+ * pf_stays_delete for erase.c, pf_stay_exists for feedback.c,
+ * pf_stay_each_all and pf_stay_key_parse for quality.c and verify.c).
+ * A stay departs on or after its arrival day: on it for a day-use stay
+ * (0 nights).
+ *
+ * Calls store.c (transactions, get/put/del), codec.c, text.c, id.c,
+ * guest.c (load/save, pf_guest_exists) and journal.c.
  */
 #include "stay.h"
 #include "error.h"
@@ -19,14 +27,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ID_LEN 16
-#define KEY_LEN (ID_LEN + 4)
+#define ID_LEN sizeof(pf_id)
+#define KEY_LEN PF_STAY_KEY_LEN
 #define PARTY_MAX 1000
 
-static void stay_key(unsigned char key[KEY_LEN], const pf_id *guest, pf_date arrival)
+size_t pf_stay_key(unsigned char key[PF_STAY_KEY_LEN], const pf_id *guest, pf_date arrival)
 {
 	memcpy(key, guest->b, ID_LEN);
 	pf_be32_put(key + ID_LEN, (uint32_t)arrival);
+	return KEY_LEN;
+}
+
+bool pf_stay_key_parse(const void *key, size_t len, pf_id *guest, pf_date *arrival)
+{
+	if (len != KEY_LEN)
+		return false;
+	if (guest)
+		memcpy(guest->b, key, ID_LEN);
+	if (arrival)
+		*arrival = (pf_date)pf_be32_get((const unsigned char *)key + ID_LEN);
+	return true;
 }
 
 int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s,
@@ -42,7 +62,7 @@ int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s,
 		                 (long)s->departure, (long)s->arrival);
 
 	unsigned char key[KEY_LEN];
-	stay_key(key, &r->g.id, s->arrival);
+	pf_stay_key(key, &r->g.id, s->arrival);
 	MDB_val old;
 	rc = pf_store_get(txn, db, PF_DBI_STAY, key, sizeof key, &old);
 	if (rc && rc != PF_ENOTFOUND)
@@ -128,8 +148,8 @@ struct list_args {
 	size_t cap;
 };
 
-int pf_stays_read(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_stay **items,
-                  size_t *n, size_t *cap, const char *what)
+int pf_stays_each(MDB_txn *txn, pf_db *db, const pf_id *guest, unsigned flags,
+                  pf_stay_fn fn, void *ctx, const char *what)
 {
 	MDB_cursor *cur = NULL;
 	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
@@ -140,29 +160,15 @@ int pf_stays_read(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_stay **items,
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < ID_LEN || memcmp(k.mv_data, guest->b, ID_LEN) != 0)
 			break;
-		if (k.mv_size != KEY_LEN) {
+		pf_date arrival = 0;
+		if (!pf_stay_key_parse(k.mv_data, k.mv_size, NULL, &arrival) &&
+		    !(flags & PF_STAYS_ANY_KEY)) {
 			rc = pf_seterr(PF_ECORRUPT, "corrupt record in 'stay': key of %zu bytes, "
-			               "expected %d", k.mv_size, KEY_LEN);
+			               "expected %zu", k.mv_size, (size_t)KEY_LEN);
 			goto out;
 		}
-		if (*n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 8;
-			pf_stay *grown = realloc(*items, ncap * sizeof *grown);
-			if (!grown) {
-				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
-				goto out;
-			}
-			*items = grown;
-			*cap = ncap;
-		}
-		pf_stay *s = &(*items)[*n];
-		memset(s, 0, sizeof *s);
-		/* Guest and arrival live in the key, not the value. */
-		s->guest = *guest;
-		s->arrival = (pf_date)pf_be32_get((const unsigned char *)k.mv_data + ID_LEN);
-		if ((rc = pf_codec_stay_decode(s, v.mv_data, v.mv_size)))
+		if ((rc = fn(ctx, arrival, &v)))
 			goto out;
-		(*n)++;
 	}
 	if (mrc && mrc != MDB_NOTFOUND)
 		rc = pf_lmdb_err(mrc, what);
@@ -171,11 +177,138 @@ out:
 	return rc;
 }
 
+struct read_args {
+	const pf_id *guest;
+	pf_stay **items;
+	size_t *n, *cap;
+	const char *what;
+};
+
+static int read_one(void *ctx, pf_date arrival, const MDB_val *v)
+{
+	struct read_args *a = ctx;
+	if (*a->n == *a->cap) {
+		size_t ncap = *a->cap ? *a->cap * 2 : 8;
+		pf_stay *grown = realloc(*a->items, ncap * sizeof *grown);
+		if (!grown)
+			return pf_seterr(PF_ENOMEM, "%s: out of memory", a->what);
+		*a->items = grown;
+		*a->cap = ncap;
+	}
+	pf_stay *s = &(*a->items)[*a->n];
+	memset(s, 0, sizeof *s);
+	/* Guest and arrival live in the key, not the value. */
+	s->guest = *a->guest;
+	s->arrival = arrival;
+	int rc = pf_codec_stay_decode(s, v->mv_data, v->mv_size);
+	if (rc == 0)
+		(*a->n)++;
+	return rc;
+}
+
+int pf_stays_read(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_stay **items,
+                  size_t *n, size_t *cap, const char *what)
+{
+	struct read_args a = { guest, items, n, cap, what };
+	return pf_stays_each(txn, db, guest, 0, read_one, &a, what);
+}
+
+static int count_one(void *ctx, pf_date arrival, const MDB_val *v)
+{
+	uint64_t *n = ctx;
+	(void)arrival;
+	(void)v;
+	(*n)++;
+	return 0;
+}
+
+int pf_stays_count(MDB_txn *txn, pf_db *db, const pf_id *guest, uint64_t *out,
+                   const char *what)
+{
+	uint64_t n = 0;
+	int rc = pf_stays_each(txn, db, guest, PF_STAYS_ANY_KEY, count_one, &n, what);
+	if (rc == 0)
+		*out = n;
+	return rc;
+}
+
+int pf_stay_get(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival, MDB_val *val)
+{
+	unsigned char k[KEY_LEN];
+	return pf_store_get(txn, db, PF_DBI_STAY, k, pf_stay_key(k, guest, arrival), val);
+}
+
+int pf_stay_put_raw(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival,
+                    const void *val, size_t len)
+{
+	unsigned char k[KEY_LEN];
+	return pf_store_put(txn, db, PF_DBI_STAY, k, pf_stay_key(k, guest, arrival), val, len,
+	                    0);
+}
+
+int pf_stay_del(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival)
+{
+	unsigned char k[KEY_LEN];
+	return pf_store_del(txn, db, PF_DBI_STAY, k, pf_stay_key(k, guest, arrival), NULL, 0);
+}
+
+struct del_args {
+	pf_date *arrivals;
+	size_t n, cap;
+	const char *what;
+};
+
+static int collect_arrival(void *ctx, pf_date arrival, const MDB_val *v)
+{
+	struct del_args *a = ctx;
+	(void)v;
+	if (a->n == a->cap) {
+		size_t ncap = a->cap ? a->cap * 2 : 8;
+		pf_date *p = realloc(a->arrivals, ncap * sizeof *p);
+		if (!p)
+			return pf_seterr(PF_ENOMEM, "%s: out of memory", a->what);
+		a->arrivals = p;
+		a->cap = ncap;
+	}
+	a->arrivals[a->n++] = arrival;
+	return 0;
+}
+
+int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count,
+                    const char *what)
+{
+	/* Keys collected first, then deleted: no writes under an open cursor. */
+	struct del_args a = { NULL, 0, 0, what };
+	int rc = pf_stays_each(txn, db, guest, 0, collect_arrival, &a, what);
+	for (size_t i = 0; rc == 0 && i < a.n; i++)
+		rc = pf_stay_del(txn, db, guest, a.arrivals[i]);
+	if (rc == 0 && count)
+		*count = a.n;
+	free(a.arrivals);
+	return rc;
+}
+
+int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_stay_raw_fn fn, void *ctx, const char *what)
+{
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, what);
+	MDB_val k, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if ((rc = fn(ctx, &k, &v)))
+			break;
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, what);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct list_args *a = arg;
-	MDB_val v;
-	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, a->guest, &v, LIST, "guest");
+	int rc = pf_guest_exists(txn, db, a->guest, LIST);
 	if (rc)
 		return rc;
 	return pf_stays_read(txn, db, a->guest, &a->list->items, &a->list->count, &a->cap,

@@ -9,6 +9,60 @@
 #include "store.h"
 #include "codec.h"
 
+#include <stdbool.h>
+
+/* A stay's key: 16-byte guest id + big-endian arrival.  Built and parsed
+ * only here: no other file knows the layout. */
+#define PF_STAY_KEY_LEN (sizeof(pf_id) + 4)
+
+/** Write the key of (guest, arrival) into key; returns its length. */
+size_t pf_stay_key(unsigned char key[PF_STAY_KEY_LEN], const pf_id *guest, pf_date arrival);
+
+/** Split a stored stay key; false when it is not a stay key's length
+ *  (guest and arrival may be NULL). */
+bool pf_stay_key_parse(const void *key, size_t len, pf_id *guest, pf_date *arrival);
+
+/** One stay of a guest, as stored: its arrival and the encoded value.
+ *  A non-zero return stops the walk and is returned. */
+typedef int (*pf_stay_fn)(void *ctx, pf_date arrival, const MDB_val *val);
+
+/* pf_stays_each flag: pass keys of the wrong length too (arrival 0)
+ * instead of failing with PF_ECORRUPT. */
+#define PF_STAYS_ANY_KEY 1u
+
+/** Call fn for every stay of `guest` in arrival order.  A key of the
+ *  wrong length is PF_ECORRUPT ("corrupt record in 'stay': key of N
+ *  bytes, expected 20") unless flags has PF_STAYS_ANY_KEY.  The callback
+ *  must not write the stay database. */
+int pf_stays_each(MDB_txn *txn, pf_db *db, const pf_id *guest, unsigned flags,
+                  pf_stay_fn fn, void *ctx, const char *what);
+
+/** The number of keys stored under `guest` (whatever their length). */
+int pf_stays_count(MDB_txn *txn, pf_db *db, const pf_id *guest, uint64_t *out,
+                   const char *what);
+
+/** The encoded stay (guest, arrival): 0, PF_ENOTFOUND (no message) or a
+ *  mapped error. */
+int pf_stay_get(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival, MDB_val *val);
+
+/** Store encoded stay bytes as they are (merge and unmerge move a stay
+ *  byte for byte); no counter is touched. */
+int pf_stay_put_raw(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival,
+                    const void *val, size_t len);
+
+/** Delete the stay (guest, arrival); a missing stay is 0. */
+int pf_stay_del(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival);
+
+/** Delete every stay of `guest`; *count (may be NULL) receives how many. */
+int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count,
+                    const char *what);
+
+/** Every record of the stay database in key order, raw (for read-only
+ *  walks that judge keys themselves with pf_stay_key_parse: quality.c,
+ *  verify.c).  A non-zero return of fn stops the walk and is returned. */
+typedef int (*pf_stay_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
+int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_stay_raw_fn fn, void *ctx, const char *what);
+
 /** Append every stay of `guest`, in arrival order, to (*items)[*n..],
  *  growing *items (capacity *cap) with realloc.  On failure the stays
  *  already appended stay there for the caller to clear and free.

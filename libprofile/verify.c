@@ -7,11 +7,17 @@
  * Owns nothing stored: it never writes, and adds no key, record or meta
  * entry.  May call store.c (read transactions, look-ups), codec.c (the
  * strict decoders), guest.c (pf_guest_index_keys: the index keys of a
- * guest record), prompt.c (pf_prompt_queue_keys), feedback.c
+ * guest record), stay.c (pf_stay_key_parse: the stay key's layout),
+ * prompt.c (pf_prompt_queue_keys), feedback.c
  * (pf_feedback_index_key), journal.c (pf_journal_index_key), text.c and
  * error.c.  Key layouts it reads are those documented in the owners' headers and
  * at the top of the owning files; where a file builds keys for itself,
  * verify.c asks that file for them rather than laying them out again.
+ *
+ * Still reads every database raw (mdb_get and cursors through
+ * db->dbi[]): LMDB's own codes tell it damaged pages apart.  Until the
+ * owners offer read-only walks and look-ups that hand those codes back,
+ * tests/owners.py lists this file as a known exception.
  *
  * Problems name the database, the key (ids, sequence numbers, dates and
  * lengths: contact and name keys hold guest data and are never shown) and
@@ -27,13 +33,13 @@
 #include "journal.h"
 #include "merge.h"
 #include "feedback.h"
+#include "stay.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ID_LEN 16
-#define STAY_KEY_LEN (ID_LEN + 4)
+#define ID_LEN ((int)sizeof(pf_id))
 #define VERIFY "pf_verify"
 #define ANONYMISED "[anonymised]"
 #define KEY_TEXT 192
@@ -230,13 +236,15 @@ static void describe(char *out, size_t cap, enum pf_dbi dbi, const MDB_val *key,
 		else
 			snprintf(out, cap, "[%zu bytes]", len);
 		return;
-	case PF_DBI_STAY:
-		if (len == STAY_KEY_LEN) {
+	case PF_DBI_STAY: {
+		pf_date arrival;
+		if (pf_stay_key_parse(k, len, NULL, &arrival)) {
 			snprintf(out, cap, "guest %s arrival %lu", id_text(a, k),
-			         (unsigned long)pf_be32_get(k + ID_LEN));
+			         (unsigned long)(uint32_t)arrival);
 			return;
 		}
 		break;
+	}
 	case PF_DBI_RULE:
 		if (plain(k, len, 96)) {
 			snprintf(out, cap, "rule %.*s", (int)len, (const char *)k);
@@ -555,7 +563,7 @@ static int count_stays(vctx *v, const unsigned char *id, uint64_t *out)
 	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size < ID_LEN || memcmp(k.mv_data, id, ID_LEN) != 0)
 			break;
-		if (k.mv_size == STAY_KEY_LEN)
+		if (pf_stay_key_parse(k.mv_data, k.mv_size, NULL, NULL))
 			(*out)++;
 	}
 	mdb_cursor_close(cur);
@@ -750,12 +758,12 @@ static int check_stay(vctx *v, const MDB_val *key, const MDB_val *val, const cha
 	MDB_val d;
 	int rc;
 
-	if (key->mv_size != STAY_KEY_LEN)
-		return problem(v, PF_DBI_STAY, kt, "a key of %zu bytes, expected %d (guest id + "
-		               "big-endian arrival)", key->mv_size, STAY_KEY_LEN);
+	pf_date arrival;
+	if (!pf_stay_key_parse(k, key->mv_size, NULL, &arrival))
+		return problem(v, PF_DBI_STAY, kt, "a key of %zu bytes, expected %zu (guest id + "
+		               "big-endian arrival)", key->mv_size, (size_t)PF_STAY_KEY_LEN);
 	if (zero_id(k))
 		return problem(v, PF_DBI_STAY, kt, "the zero guest id");
-	pf_date arrival = (pf_date)pf_be32_get(k + ID_LEN);
 	if (pf_check_date(VERIFY, "arrival", arrival, true))
 		return problem(v, PF_DBI_STAY, kt, "the arrival in the key is not a date");
 	memset(&s, 0, sizeof s);
