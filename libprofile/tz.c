@@ -7,7 +7,7 @@
  *
  * Never touches TZ, tzset() or localtime(): they are process-global and
  * not thread-safe, and two databases in one process may be in different
- * zones.  A zone is loaded once at pf_open (store.c calls pf_tz_setup) and
+ * zones.  A zone is loaded once at pf_open (db.c calls pf_tz_setup) and
  * is read-only afterwards, so any thread may use it.
  *
  * May call: error.c and text.c only.
