@@ -2,13 +2,14 @@
  * db.c — the pf_db handle, above the modules: pf_open (options checked
  * and resolved, the hotel's zone loaded, the one-handle-per-directory
  * registry, then the store opened), pf_close (each module's per-handle
- * state torn down, then the store closed), pf_version, pf_options_init
- * and the clock (pf_now).
+ * state torn down, then the store closed), pf_version, pf_options_init,
+ * the clock (pf_now) and the public time helpers that read the handle's
+ * zone and clock (pf_day_start, pf_utc_offset, pf_complaint_due).
  * Of struct pf_db it owns opts, dev, ino, the tz pointer and the two
  * module mutexes (rules_lock, sub_lock: made here, destroyed here).
  *
- * May call: store.c (pf_store_prepare/_open/_close/_abandon), tz.c
- * (pf_tz_setup, pf_tz_free), error.c, and the teardown of the modules that
+ * May call: store.c (pf_store_prepare/_open/_close/_abandon), tz.c,
+ * error.c, text.c (date checks), and the teardown of the modules that
  * keep per-handle state: event.c (pf_rules_cache_free) and prompt.c
  * (pf_subs_free).  Calls go down only; no file below includes db.h.
  * The modules do call the public pf_now() for "now": it reads
@@ -16,6 +17,7 @@
  */
 #include "db.h"
 #include "error.h"
+#include "text.h"
 #include "tz.h"
 #include "event.h"
 #include "prompt.h"
@@ -234,4 +236,36 @@ void pf_close(pf_db *db)
 	pthread_mutex_destroy(&db->sub_lock);
 	pf_tz_free(db->tz);
 	free(db);
+}
+
+/* ------------------------------------------------ the handle's zone, now */
+
+int pf_day_start(pf_time *out, pf_db *db, pf_date day)
+{
+	int rc;
+	if (!out || !db)
+		return pf_seterr(PF_EINVAL, "pf_day_start: %s is NULL", out ? "db" : "out");
+	if ((rc = pf_check_date("pf_day_start", "day", day, true)))
+		return rc;
+	*out = pf_local_day_start(db->tz, day);
+	return 0;
+}
+
+int pf_utc_offset(int *out, pf_db *db, pf_time t)
+{
+	if (!out || !db)
+		return pf_seterr(PF_EINVAL, "pf_utc_offset: %s is NULL", out ? "db" : "out");
+	*out = pf_tz_offset(db->tz, t);
+	return 0;
+}
+
+int pf_complaint_due(pf_time *out, pf_db *db, pf_time recorded)
+{
+	if (!out || !db)
+		return pf_seterr(PF_EINVAL, "pf_complaint_due: %s is NULL", out ? "db" : "out");
+	if (recorded < 0)
+		return pf_seterr(PF_EINVAL, "pf_complaint_due: time %lld is before 1970",
+		                 (long long)recorded);
+	*out = pf_sunset_due(db->tz, recorded ? recorded : pf_now(db));
+	return 0;
 }
