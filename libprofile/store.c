@@ -652,6 +652,29 @@ int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 	}
 }
 
+int pf_store_copy_env(pf_db *db, int fd, const char *what)
+{
+	int crc = pf_store_check(db, what);
+	if (crc)
+		return crc;
+	for (;;) {
+		pthread_rwlock_rdlock(&db->txn_lock);
+		int mrc = mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT);
+		pthread_rwlock_unlock(&db->txn_lock);
+		if (mrc == MDB_MAP_RESIZED) {
+			/* Another process grew the map: adopt its size, start over. */
+			pthread_rwlock_wrlock(&db->txn_lock);
+			mrc = mdb_env_set_mapsize(db->env, 0);
+			pthread_rwlock_unlock(&db->txn_lock);
+			if (mrc == 0 && ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0)
+				continue;
+			if (mrc == 0)
+				mrc = errno;
+		}
+		return mrc ? pf_lmdb_err(mrc, what) : 0;
+	}
+}
+
 int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
                  size_t klen, MDB_val *val)
 {

@@ -146,6 +146,14 @@ int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
  */
 int pf_store_check(pf_db *db, const char *what);
 
+/**
+ * LMDB's compacting page copy of the environment (mdb_env_copyfd2 with
+ * MDB_CP_COMPACT) into `fd`, under the handle's transaction lock; if
+ * another process grew the map meanwhile, its size is adopted, fd is
+ * truncated and the copy starts over.  Checks pf_store_check first.
+ */
+int pf_store_copy_env(pf_db *db, int fd, const char *what);
+
 
 /** Map an LMDB or errno code onto a PF_E* code and record
  *  "<what>: <lmdb text>" as the detail.  Returns the PF_E* code. */
