@@ -8,9 +8,12 @@
  * MDB_CP_COMPACT) carries them along.  pf_compact writes only the live
  * keys and values, through LMDB, into pages that held nothing else.
  *
- * Both read one snapshot in one read transaction while holding the
- * handle's txn_lock shared (no map resize while it is open).  Calls LMDB,
- * store.c (transactions), error.c.
+ * Both read one snapshot: pf_backup through pf_store_copy_env (LMDB's
+ * copy under the handle's transaction lock, restarted if another process
+ * grew the map), pf_compact in one pf_store_read transaction.
+ * May call: store.c, error.c, and LMDB for the copy's own environment
+ * (and to walk the source's databases inside store.c's transaction).
+ * Nothing above the store.
  */
 #include "error.h"
 #include "store.h"
@@ -96,8 +99,8 @@ static int check_args(pf_db *db, const char *dest, const char *fn)
 		return pf_seterr(PF_EINVAL, "%s: db is NULL", fn);
 	if (!dest || !*dest)
 		return pf_seterr(PF_EINVAL, "%s: dest_dir is NULL or empty", fn);
-	/* Both copies reach db->env directly, not through a store.c
-	 * transaction: the fork guard is checked here. */
+	/* The fork guard before either copy touches the file system on the
+	 * handle's behalf (pf_compact also reads db->env's size first). */
 	return pf_store_check(db, fn);
 }
 
@@ -122,26 +125,8 @@ int pf_backup(pf_db *db, const char *dest_dir)
 		rc = pf_seterr(PF_EIO, BACKUP ": cannot create '%s': %s", path, strerror(errno));
 		goto fail;
 	}
-	for (;;) {
-		pthread_rwlock_rdlock(&db->txn_lock);
-		int mrc = mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT);
-		pthread_rwlock_unlock(&db->txn_lock);
-		if (mrc == MDB_MAP_RESIZED) {
-			/* Another process grew the map: adopt its size, start over. */
-			pthread_rwlock_wrlock(&db->txn_lock);
-			mrc = mdb_env_set_mapsize(db->env, 0);
-			pthread_rwlock_unlock(&db->txn_lock);
-			if (mrc == 0 && ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0)
-				continue;
-			if (mrc == 0)
-				mrc = errno;
-		}
-		if (mrc) {
-			rc = pf_lmdb_err(mrc, BACKUP);
-			goto fail;
-		}
-		break;
-	}
+	if ((rc = pf_store_copy_env(db, fd, BACKUP)))
+		goto fail;
 	if (fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
 		rc = pf_seterr(PF_EIO, BACKUP ": cannot write '%s': %s", path, strerror(errno));

@@ -8,7 +8,8 @@
 
 #include "store.h"
 
-/** Free the cached rule book at close. */
+/** Free the cached rule book (db->rules); db.c calls it from pf_close,
+ *  before the store closes.  Leaves rules_lock to db.c, which made it. */
 void pf_rules_cache_free(pf_db *db);
 
 /* ---- for merge.c and verify.c (appended: the stored events by guest) ---- */

@@ -491,7 +491,7 @@ int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn)
 	if (!copy.recorded_at)
 		copy.recorded_at = now;
 	struct add_args a = { .fb = &copy, .learn = learn, .now = now };
-	a.due = pf_sunset_due(db, copy.recorded_at);
+	a.due = pf_sunset_due(db->tz, copy.recorded_at);
 	/* Generated before the write so that a retried transaction keeps it. */
 	pf_id_generate(&a.id);
 	rc = pf_store_write(db, ADD, add_txn, &a);
@@ -838,7 +838,7 @@ static int flow_txn(MDB_txn *txn, pf_db *db, void *arg)
 			                      f->category, a->text);
 			rc = make_prompt(txn, db, &a->made, a->id, &f->guest, FRONT_OFFICE,
 			                 "followup", PF_PRIORITY_NORMAL, t, a->now,
-			                 pf_followup_due(db, a->now), &f->followup_prompt, a->fn);
+			                 pf_followup_due(db->tz, a->now), &f->followup_prompt, a->fn);
 			if (rc)
 				goto out;
 		}

@@ -233,7 +233,7 @@ static int stay_step(pf_db *db, qargs *q, const MDB_val *k, const MDB_val *v)
 	/* Cheap test first: days before from's local date cannot count. */
 	if (arrival < q->first_day)
 		return 0;
-	pf_time start = pf_local_day_start(db, arrival);
+	pf_time start = pf_local_day_start(db->tz, arrival);
 	if (start >= q->from && start < q->to && q->stays < UINT32_MAX)
 		q->stays++;
 	return 0;
@@ -257,7 +257,7 @@ static int report_txn(MDB_txn *txn, pf_db *db, void *arg)
 	qargs *q = arg;
 	int rc;
 	qargs_reset(q);
-	q->first_day = pf_local_date(db, q->from);
+	q->first_day = pf_local_date(db->tz, q->from);
 	struct step_ctx p = { db, q, prompt_step }, s = { db, q, stay_step };
 	if ((rc = pf_prompt_each_raw(txn, db, owner_step, &p, FN)) ||
 	    (rc = walk(txn, db, PF_DBI_FEEDBACK, feedback_step, q)))

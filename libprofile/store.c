@@ -1,35 +1,36 @@
 /*
- * store.c — the LMDB environment: opening and closing (what a directory
- * must hold, read-only media, one handle per directory per process), the
- * named databases, the schema version, transactions, map growth, the
- * use-after-fork() check, and the mapping of write failures (a full disk)
- * onto PF_E* codes.
- * Uses LMDB, error.c and envcheck.c (the data file's checks before LMDB
- * maps it); calls event.c and prompt.c only to free their per-handle
- * caches at close, and tz.c to load the hotel's time zone.
+ * store.c — the LMDB environment of one handle: opening and closing it
+ * (what a directory must hold, read-only media, the data file's checks),
+ * the named databases, the schema version, transactions, map growth, the
+ * use-after-fork() check, and the mapping of LMDB and errno codes (a full
+ * disk among them) onto PF_E* codes (pf_lmdb_err).
+ *
+ * db.c, above the modules, makes the pf_db and calls pf_store_prepare,
+ * pf_store_open and pf_store_close; the modules read and write through
+ * pf_store_read / pf_store_write.  Of struct pf_db this file owns env,
+ * dbi, path, txn_lock, pid, nolock and nolock_txnid; it reads the
+ * options db.c resolved (flags, map sizes) and nothing else of the handle.
+ *
+ * May call: LMDB, error.c, id.c (big-endian meta values, an id's text in
+ * messages) and envcheck.c (the data file's checks before LMDB maps it).
+ * Nothing above it: no module, not tz.c, not db.c.
  */
 #include "store.h"
 #include "error.h"
 #include "id.h"
 #include "envcheck.h"
-#include "prompt.h"
-#include "event.h"
-#include "tz.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_MAP_SIZE ((size_t)64 << 20)
 /* Past this the map stops doubling and PF_EFULL reaches the caller. */
 #define MAX_MAP_SIZE ((size_t)1 << 40)
 
@@ -41,103 +42,6 @@ const char *const pf_dbi_names[PF_DBI_COUNT] = {
 	[PF_DBI_QUEUE] = "queue",     [PF_DBI_FEEDBACK] = "feedback",
 	[PF_DBI_JOURNAL] = "journal",
 };
-
-/*
- * LMDB forbids opening one environment twice in a process (its locks are
- * per process), so open directories are registered by device and inode:
- * a symlink, another spelling or a bind mount of the path is the same
- * directory.  Keyed by pid as well: a child after fork() inherits the
- * list but is a different process and may open the database itself.
- */
-struct open_dir {
-	struct open_dir *next;
-	pid_t pid;
-	dev_t dev;
-	ino_t ino;
-};
-static struct open_dir *open_dirs;
-static pthread_mutex_t open_dirs_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int register_dir(const char *path, dev_t dev, ino_t ino)
-{
-	int rc = 0;
-	pid_t pid = getpid();
-	pthread_mutex_lock(&open_dirs_lock);
-	for (struct open_dir *p = open_dirs; p; p = p->next) {
-		if (p->pid == pid && p->dev == dev && p->ino == ino) {
-			rc = pf_seterr(PF_EBUSY, "pf_open: '%s' is already open in this process "
-			               "(under this or another path; LMDB allows one handle per "
-			               "environment per process)", path);
-			goto out;
-		}
-	}
-	struct open_dir *p = malloc(sizeof *p);
-	if (!p) {
-		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory");
-		goto out;
-	}
-	p->pid = pid;
-	p->dev = dev;
-	p->ino = ino;
-	p->next = open_dirs;
-	open_dirs = p;
-out:
-	pthread_mutex_unlock(&open_dirs_lock);
-	return rc;
-}
-
-static void unregister_dir(dev_t dev, ino_t ino)
-{
-	pid_t pid = getpid();
-	pthread_mutex_lock(&open_dirs_lock);
-	for (struct open_dir **pp = &open_dirs; *pp; pp = &(*pp)->next) {
-		struct open_dir *p = *pp;
-		if (p->pid == pid && p->dev == dev && p->ino == ino) {
-			*pp = p->next;
-			free(p);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&open_dirs_lock);
-}
-
-const char *pf_version(int *major, int *minor, int *patch)
-{
-	if (major)
-		*major = PF_VERSION_MAJOR;
-	if (minor)
-		*minor = PF_VERSION_MINOR;
-	if (patch)
-		*patch = PF_VERSION_PATCH;
-	return PF_VERSION_STRING;
-}
-
-/* Bytes of pf_options a caller of struct version `version` allocated:
- * fields are only ever appended, so older callers pass a shorter struct. */
-static size_t options_size(unsigned int version)
-{
-	return version == 1 ? offsetof(pf_options, timezone) : sizeof(pf_options);
-}
-
-int pf_options_init(pf_options *opts, unsigned int version)
-{
-	if (!opts)
-		return pf_seterr(PF_EINVAL, "pf_options_init: opts is NULL");
-	if (version < 1 || version > PF_OPTIONS_VERSION)
-		return pf_seterr(PF_EINVAL, "pf_options_init: unknown options version %u "
-		                 "(this library knows 1 to %d)", version, PF_OPTIONS_VERSION);
-	pf_options def = PF_OPTIONS_INIT;
-	memcpy(opts, &def, options_size(version));
-	opts->version = version;
-	return 0;
-}
-
-pf_time pf_now(pf_db *db)
-{
-	if (db && db->opts.clock)
-		return db->opts.clock(db->opts.clock_payload);
-	return (pf_time)time(NULL);
-}
 
 static int store_write_err(pf_db *db, int mrc, const char *what);
 
@@ -413,80 +317,45 @@ static void undo_create(const char *dir, const char *data, const char *lock, boo
 	}
 }
 
-int pf_open(pf_db **out, const char *path, const pf_options *opts)
+int pf_store_prepare(pf_store_dir *dir, const char *path, bool readonly)
 {
-	pf_db *db = NULL;
-	pf_tz *tz = NULL;
-	char *real = NULL, *data = NULL, *lock = NULL;
-	struct stat dst;
+	struct stat st;
 	enum dir_state state = DIR_EMPTY;
-	bool registered = false, locks = false, prepared = false, made = false;
+	memset(dir, 0, sizeof *dir);
+	int rc = prepare_dir(path, readonly, &dir->path, &st, &state, &dir->made);
+	if (rc) {
+		dir->made = false;   /* prepare_dir removed what it made */
+		return rc;
+	}
+	dir->dev = st.st_dev;
+	dir->ino = st.st_ino;
+	dir->empty = state == DIR_EMPTY;
+	return 0;
+}
+
+void pf_store_abandon(pf_store_dir *dir)
+{
+	if (dir->path && dir->empty && dir->made)
+		rmdir(dir->path);   /* nothing created in it yet */
+	free(dir->path);
+	dir->path = NULL;
+}
+
+int pf_store_open(pf_db *db, pf_store_dir *dir)
+{
+	bool readonly = (db->opts.flags & PF_OPEN_READONLY) != 0;
+	bool empty = dir->empty, made = dir->made, lock_made = false;
+	char *data = NULL, *lock = NULL;
 	int rc;
 
-	if (!out)
-		return pf_seterr(PF_EINVAL, "pf_open: out is NULL");
-	*out = NULL;
-	if (!path || !*path)
-		return pf_seterr(PF_EINVAL, "pf_open: path is NULL or empty");
-	if (opts && (opts->version < 1 || opts->version > PF_OPTIONS_VERSION))
-		return pf_seterr(PF_EINVAL, "pf_open: unknown options version %u (expected 1 to %d)",
-		                 opts->version, PF_OPTIONS_VERSION);
-	if (opts && (opts->flags & ~(PF_OPEN_READONLY | PF_OPEN_NOMETASYNC)))
-		return pf_seterr(PF_EINVAL, "pf_open: unknown flags 0x%x", opts->flags);
-
-	pf_options o = PF_OPTIONS_INIT;
-	if (opts)
-		memcpy(&o, opts, options_size(opts->version));
-	o.version = PF_OPTIONS_VERSION;
-	bool readonly = (o.flags & PF_OPEN_READONLY) != 0;
-	if (o.map_size == 0)
-		o.map_size = DEFAULT_MAP_SIZE;
-	if (o.max_map_size && o.map_size > o.max_map_size)
-		o.map_size = o.max_map_size;
-	/* The zone first: a bad one must be refused before anything is
-	 * created on disk.  It leaves o.timezone pointing at its own copy. */
-	rc = pf_tz_setup(&tz, &o, "pf_open");
-	if (rc)
-		goto fail;
-
-	rc = prepare_dir(path, readonly, &real, &dst, &state, &made);
-	if (rc)
-		goto fail;
-	prepared = true;
-	rc = register_dir(real, dst.st_dev, dst.st_ino);
-	if (rc)
-		goto fail;
-	registered = true;
-
-	db = calloc(1, sizeof *db);
-	if (!db) {
-		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory");
-		goto fail;
-	}
-	db->path = real;
-	real = NULL;
-	db->opts = o;
-	db->tz = tz;
-	tz = NULL;
+	db->path = dir->path;
+	dir->path = NULL;
 	db->pid = getpid();
-	db->dev = dst.st_dev;
-	db->ino = dst.st_ino;
 	if (pthread_rwlock_init(&db->txn_lock, NULL) != 0) {
 		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory (cannot make a lock)");
 		goto fail;
 	}
-	if (pthread_mutex_init(&db->rules_lock, NULL) != 0) {
-		pthread_rwlock_destroy(&db->txn_lock);
-		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory (cannot make a lock)");
-		goto fail;
-	}
-	if (pthread_mutex_init(&db->sub_lock, NULL) != 0) {
-		pthread_rwlock_destroy(&db->txn_lock);
-		pthread_mutex_destroy(&db->rules_lock);
-		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory (cannot make a lock)");
-		goto fail;
-	}
-	locks = true;
+	lock_made = true;
 
 	data = join(db->path, "data.mdb");
 	lock = join(db->path, "lock.mdb");
@@ -496,7 +365,7 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	}
 	/* What LMDB does not check before it maps the file. */
 	bool existing = false;
-	if (state == DIR_DATABASE) {
+	if (!empty) {
 		pf_envfile info;
 		rc = pf_envfile_check(data, &info);
 		if (rc)
@@ -527,7 +396,7 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	}
 	/* Must precede mdb_env_open (LMDB's rule). */
 	mdb_env_set_maxdbs(db->env, PF_DBI_COUNT + 4);
-	mdb_env_set_mapsize(db->env, o.map_size);
+	mdb_env_set_mapsize(db->env, db->opts.map_size);
 
 	/* MDB_NOTLS: read transactions belong to the transaction, not the
 	 * thread, so threads (and Python) may share the handle freely. */
@@ -536,7 +405,7 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 		flags |= MDB_RDONLY;
 	if (db->nolock)
 		flags |= MDB_NOLOCK;
-	if (o.flags & PF_OPEN_NOMETASYNC)
+	if (db->opts.flags & PF_OPEN_NOMETASYNC)
 		flags |= MDB_NOMETASYNC;
 	rc = mdb_env_open(db->env, db->path, flags, 0600);
 	if (rc) {
@@ -566,32 +435,22 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 
 	free(data);
 	free(lock);
-	*out = db;
 	return 0;
 
 fail:
-	if (db && db->env)
+	if (db->env)
 		mdb_env_close(db->env);
-	if (prepared && state == DIR_EMPTY && data && lock)
+	db->env = NULL;
+	if (empty && data && lock)
 		undo_create(db->path, data, lock, made);
-	else if (prepared && state == DIR_EMPTY && made)
-		rmdir(db ? db->path : real);   /* nothing created in it yet */
+	else if (empty && made)
+		rmdir(db->path);   /* nothing created in it yet */
 	free(data);
 	free(lock);
-	if (db) {
-		if (locks) {
-			pthread_rwlock_destroy(&db->txn_lock);
-			pthread_mutex_destroy(&db->rules_lock);
-			pthread_mutex_destroy(&db->sub_lock);
-		}
-		pf_tz_free(db->tz);
-		free(db->path);
-		free(db);
-	}
-	if (registered)
-		unregister_dir(dst.st_dev, dst.st_ino);
-	pf_tz_free(tz);
-	free(real);
+	if (lock_made)
+		pthread_rwlock_destroy(&db->txn_lock);
+	free(db->path);
+	db->path = NULL;
 	return rc;
 }
 
@@ -603,22 +462,14 @@ fail:
  * handle's own memory is freed and LMDB's state for it is left as it is
  * (it goes when the child exits or execs).
  */
-void pf_close(pf_db *db)
+void pf_store_close(pf_db *db)
 {
-	if (!db)
-		return;
-	pf_rules_cache_free(db);
-	pf_subs_free(db);
-	if (db->pid == getpid()) {
+	if (db->pid == getpid())
 		mdb_env_close(db->env);
-		unregister_dir(db->dev, db->ino);
-	}
+	db->env = NULL;
 	pthread_rwlock_destroy(&db->txn_lock);
-	pthread_mutex_destroy(&db->rules_lock);
-	pthread_mutex_destroy(&db->sub_lock);
-	pf_tz_free(db->tz);
 	free(db->path);
-	free(db);
+	db->path = NULL;
 }
 
 /* -------------------------------------------------------- transactions */
@@ -798,6 +649,29 @@ int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 		if (db->nolock && (crc = pf_store_check(db, what)))
 			return crc;
 		return rc;
+	}
+}
+
+int pf_store_copy_env(pf_db *db, int fd, const char *what)
+{
+	int crc = pf_store_check(db, what);
+	if (crc)
+		return crc;
+	for (;;) {
+		pthread_rwlock_rdlock(&db->txn_lock);
+		int mrc = mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT);
+		pthread_rwlock_unlock(&db->txn_lock);
+		if (mrc == MDB_MAP_RESIZED) {
+			/* Another process grew the map: adopt its size, start over. */
+			pthread_rwlock_wrlock(&db->txn_lock);
+			mrc = mdb_env_set_mapsize(db->env, 0);
+			pthread_rwlock_unlock(&db->txn_lock);
+			if (mrc == 0 && ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0)
+				continue;
+			if (mrc == 0)
+				mrc = errno;
+		}
+		return mrc ? pf_lmdb_err(mrc, what) : 0;
 	}
 }
 

@@ -1,6 +1,12 @@
 /*
  * store.h — what store.c offers the other files of the library.
- * Owner: store.c: the LMDB environment, named databases, transactions, map growth.
+ * Owner: store.c: the LMDB environment, named databases, schema,
+ * transactions, map growth, LMDB error mapping.
+ *
+ * struct pf_db is declared here, not in db.h: store.c needs the handle's
+ * LMDB fields in every transaction, and the modules (and the white-box
+ * tests) reach env and dbi through this header.  Each field says which
+ * file owns it; a file writes only the fields it owns.
  * Never installed; nothing here is API.
  */
 #ifndef PF_STORE_H
@@ -15,7 +21,7 @@
 enum pf_dbi {
 	PF_DBI_META = 0,
 	PF_DBI_GUEST,
-	PF_DBI_CONTACT,  /* dupsort: "e:"email / "p:"digits / "l:"loyalty -> 16-byte id */
+	PF_DBI_CONTACT,  /* dupsort: "e:"email / "p:"digits / "l:"loyalty -> id */
 	PF_DBI_NAME,     /* folded name word + '\0' + id -> empty */
 	PF_DBI_STAY,     /* id + be32 arrival -> stay record */
 	PF_DBI_RULE,     /* rule name -> rule record */
@@ -32,40 +38,85 @@ extern const char *const pf_dbi_names[PF_DBI_COUNT];
 
 struct pf_sub;
 struct pf_rulebook;
+struct pf_tz;
 
 struct pf_db {
+	/* store.c (set by pf_store_open, released by pf_store_close) */
 	MDB_env *env;
 	MDB_dbi dbi[PF_DBI_COUNT];
 	char *path;               /* realpath of the directory */
-	pf_options opts;
 	/* Held shared by every transaction of this handle and exclusively
 	 * while growing the map: LMDB requires no live transaction in the
 	 * process when mdb_env_set_mapsize() runs. */
 	pthread_rwlock_t txn_lock;
+	/* The process that opened the environment (every call from another
+	 * one is refused, see pf_store_check), and for a read-only handle
+	 * opened without LMDB's lock file (MDB_NOLOCK) the transaction it
+	 * found at open: once another process commits, such a handle
+	 * refuses to read. */
+	pid_t pid;
+	bool nolock;
+	uint64_t nolock_txnid;
 
-	/* rules cache, owned by event.c */
+	/* db.c: the options as resolved at pf_open (read by every module,
+	 * written by none), and the directory's identity in the registry of
+	 * open directories (one handle per directory per process). */
+	pf_options opts;
+	dev_t dev;
+	ino_t ino;
+
+	/* the hotel's time zone: made by tz.c (pf_tz_setup), held by db.c,
+	 * read-only after pf_open */
+	struct pf_tz *tz;
+
+	/* rules cache, owned by event.c (freed by pf_rules_cache_free);
+	 * db.c makes and destroys the mutex */
 	pthread_mutex_t rules_lock;
 	struct pf_rulebook *rules;
 	uint64_t rules_version;   /* meta "rules.version" the cache was built from */
 
-	/* subscriptions, owned by prompt.c */
+	/* subscriptions, owned by prompt.c (freed by pf_subs_free); db.c
+	 * makes and destroys the mutex */
 	pthread_mutex_t sub_lock;
 	struct pf_sub *subs;
+};
 
-	/* the hotel's time zone, owned by tz.c (loaded at pf_open, read-only) */
-	struct pf_tz *tz;
-
-	/* store.c: the process that opened the handle (every call from
-	 * another one is refused), the directory's identity (one handle per
-	 * directory per process), and for a read-only handle opened without
-	 * LMDB's lock file (MDB_NOLOCK) the transaction it found at open:
-	 * once another process commits, such a handle refuses to read. */
-	pid_t pid;
+/** The directory pf_open was given, as pf_store_prepare found it. */
+typedef struct pf_store_dir {
+	char *path;               /* its realpath, malloc'd */
 	dev_t dev;
 	ino_t ino;
-	bool nolock;
-	uint64_t nolock_txnid;
-};
+	bool empty;               /* holds no database yet: one is created */
+	bool made;                /* pf_store_prepare created the directory */
+} pf_store_dir;
+
+/**
+ * First step of pf_open: create the directory if missing (not when
+ * `readonly`), resolve it and see what it holds; nothing else is written.
+ * A directory that holds something other than a database, or a damaged
+ * one (a 0-byte data.mdb, a lock.mdb alone), is refused.  On failure
+ * nothing is left behind (a directory it made is removed).
+ */
+int pf_store_prepare(pf_store_dir *dir, const char *path, bool readonly);
+
+/** Undo a pf_store_prepare that pf_store_open will not follow: remove
+ *  the directory if it made it, free dir->path. */
+void pf_store_abandon(pf_store_dir *dir);
+
+/**
+ * Second step of pf_open: check the data file (envcheck.c), open the
+ * LMDB environment for db (db->opts already resolved: flags, map_size,
+ * max_map_size), its named databases and schema record.  Takes dir->path
+ * (as db->path) in every case; sets db->env, db->dbi, db->txn_lock,
+ * db->pid, db->nolock(_txnid).  On failure the environment is closed, a
+ * database it was creating is removed again (and the directory, if
+ * pf_store_prepare made it), and db->path is freed.
+ */
+int pf_store_open(pf_db *db, pf_store_dir *dir);
+
+/** Close what pf_store_open opened (in a child after fork() only the
+ *  memory: LMDB's state belongs to the parent). */
+void pf_store_close(pf_db *db);
 
 /** A unit of work run inside one transaction.  It must have no effect
  *  outside the transaction: a write may be run more than once (after the
@@ -95,6 +146,14 @@ int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
  */
 int pf_store_check(pf_db *db, const char *what);
 
+/**
+ * LMDB's compacting page copy of the environment (mdb_env_copyfd2 with
+ * MDB_CP_COMPACT) into `fd`, under the handle's transaction lock; if
+ * another process grew the map meanwhile, its size is adopted, fd is
+ * truncated and the copy starts over.  Checks pf_store_check first.
+ */
+int pf_store_copy_env(pf_db *db, int fd, const char *what);
+
 
 /** Map an LMDB or errno code onto a PF_E* code and record
  *  "<what>: <lmdb text>" as the detail.  Returns the PF_E* code. */
@@ -104,7 +163,7 @@ int pf_lmdb_err(int mdb_rc, const char *what);
 int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
                  size_t klen, MDB_val *val);
 
-/** pf_store_get of the record keyed by a 16-byte id; PF_ENOTFOUND with
+/** pf_store_get of the record keyed by an id (sizeof(pf_id) bytes); PF_ENOTFOUND with
  *  the message "<what>: no <noun> with id <id>" ("no <noun> with id <id>"
  *  when what is NULL). */
 int pf_store_get_id(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const pf_id *id,

@@ -5,9 +5,15 @@
  * arithmetic built on it: local dates, the start of a local day, the
  * complaint "sunset" due time and the follow-up due time.
  *
+ * A pf_tz holds the zone and the business day (its end, the complaint
+ * cut-off); every function here takes the zone and the instants it works
+ * on, never the handle, and never reads the clock: "now" is the caller's.
+ * The public helpers over a handle (pf_day_start, pf_utc_offset,
+ * pf_complaint_due) are db.c's.
+ *
  * Never touches TZ, tzset() or localtime(): they are process-global and
  * not thread-safe, and two databases in one process may be in different
- * zones.  A zone is loaded once at pf_open (store.c calls pf_tz_setup) and
+ * zones.  A zone is loaded once at pf_open (db.c calls pf_tz_setup) and
  * is read-only afterwards, so any thread may use it.
  *
  * May call: error.c and text.c only.
@@ -15,7 +21,6 @@
 #include "tz.h"
 #include "error.h"
 #include "text.h"
-#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +63,8 @@ struct pf_tz {
 	int32_t *trans_off;       /* offset in effect from trans[i] on */
 	int32_t first_off;        /* before the first transition: time type 0 */
 	posix_tz footer;          /* after the last transition, when valid */
+	int day_end;              /* minute of the day the business day ends */
+	int cutoff;               /* complaint cut-off minute; -1: none */
 };
 
 /* ------------------------------------------------------------------ */
@@ -537,6 +544,8 @@ int pf_tz_setup(pf_tz **out, pf_options *o, const char *what)
 		o->business_day_end = DEFAULT_DAY_END;
 	if (o->complaint_cutoff == 0)
 		o->complaint_cutoff = DEFAULT_CUTOFF;
+	tz->day_end = o->business_day_end;
+	tz->cutoff = o->complaint_cutoff;
 	*out = tz;
 	return 0;
 fail:
@@ -589,84 +598,60 @@ pf_time pf_tz_from_local(const pf_tz *tz, int64_t local)
 }
 
 /* ------------------------------------------------------------------ */
-/* Business-day arithmetic over a database's zone                       */
+/* Business-day arithmetic over a zone                                  */
 /* ------------------------------------------------------------------ */
 
 /* Local days since 1970 and second of the day at t. */
-static int64_t local_day(const pf_db *db, pf_time t, int64_t *sec_of_day)
+static int64_t local_day(const pf_tz *tz, pf_time t, int64_t *sec_of_day)
 {
-	int64_t local = t + pf_tz_offset(db->tz, t);
+	int64_t local = t + pf_tz_offset(tz, t);
 	int64_t day = floor_div(local, DAY);
 	if (sec_of_day)
 		*sec_of_day = local - day * DAY;
 	return day;
 }
 
-pf_date pf_local_date(const pf_db *db, pf_time t)
+/* The business day's end and the cut-off, in minutes (NULL tz: the
+ * defaults). */
+static int day_end(const pf_tz *tz)
+{
+	return tz && tz->day_end ? tz->day_end : DEFAULT_DAY_END;
+}
+
+static int cutoff(const pf_tz *tz)
+{
+	return tz && tz->cutoff ? tz->cutoff : DEFAULT_CUTOFF;
+}
+
+pf_date pf_local_date(const pf_tz *tz, pf_time t)
 {
 	int64_t y;
 	int m, d;
-	civil_from_days(local_day(db, t, NULL), &y, &m, &d);
+	civil_from_days(local_day(tz, t, NULL), &y, &m, &d);
 	return (pf_date)(y * 10000 + m * 100 + d);
 }
 
-pf_time pf_local_day_start(const pf_db *db, pf_date date)
+pf_time pf_local_day_start(const pf_tz *tz, pf_date date)
 {
 	int64_t days = days_from_civil(date / 10000, date / 100 % 100, date % 100);
-	return pf_tz_from_local(db->tz, days * DAY);
+	return pf_tz_from_local(tz, days * DAY);
 }
 
-pf_time pf_sunset_due(const pf_db *db, pf_time recorded)
+pf_time pf_sunset_due(const pf_tz *tz, pf_time recorded)
 {
 	int64_t sec;
-	int64_t day = local_day(db, recorded, &sec);
+	int64_t day = local_day(tz, recorded, &sec);
 	int minute = (int)(sec / 60);
-	int end = db->opts.business_day_end ? db->opts.business_day_end : DEFAULT_DAY_END;
-	int cutoff = db->opts.complaint_cutoff ? db->opts.complaint_cutoff : DEFAULT_CUTOFF;
+	int end = day_end(tz), cut = cutoff(tz);
 	/* Too late to be answered today, whether by the cut-off or because
 	 * the business day is over: noon the next day. */
-	if ((cutoff >= 0 && minute >= cutoff) || minute >= end)
-		return pf_tz_from_local(db->tz, (day + 1) * DAY + NOON);
-	return pf_tz_from_local(db->tz, day * DAY + (int64_t)end * 60);
+	if ((cut >= 0 && minute >= cut) || minute >= end)
+		return pf_tz_from_local(tz, (day + 1) * DAY + NOON);
+	return pf_tz_from_local(tz, day * DAY + (int64_t)end * 60);
 }
 
-pf_time pf_followup_due(const pf_db *db, pf_time resolved)
+pf_time pf_followup_due(const pf_tz *tz, pf_time resolved)
 {
-	int64_t day = local_day(db, resolved, NULL);
-	int end = db->opts.business_day_end ? db->opts.business_day_end : DEFAULT_DAY_END;
-	return pf_tz_from_local(db->tz, (day + 1) * DAY + (int64_t)end * 60);
-}
-
-/* ------------------------------------------------------------------ */
-/* Public helpers                                                       */
-/* ------------------------------------------------------------------ */
-
-int pf_day_start(pf_time *out, pf_db *db, pf_date day)
-{
-	int rc;
-	if (!out || !db)
-		return pf_seterr(PF_EINVAL, "pf_day_start: %s is NULL", out ? "db" : "out");
-	if ((rc = pf_check_date("pf_day_start", "day", day, true)))
-		return rc;
-	*out = pf_local_day_start(db, day);
-	return 0;
-}
-
-int pf_utc_offset(int *out, pf_db *db, pf_time t)
-{
-	if (!out || !db)
-		return pf_seterr(PF_EINVAL, "pf_utc_offset: %s is NULL", out ? "db" : "out");
-	*out = pf_tz_offset(db->tz, t);
-	return 0;
-}
-
-int pf_complaint_due(pf_time *out, pf_db *db, pf_time recorded)
-{
-	if (!out || !db)
-		return pf_seterr(PF_EINVAL, "pf_complaint_due: %s is NULL", out ? "db" : "out");
-	if (recorded < 0)
-		return pf_seterr(PF_EINVAL, "pf_complaint_due: time %lld is before 1970",
-		                 (long long)recorded);
-	*out = pf_sunset_due(db, recorded ? recorded : pf_now(db));
-	return 0;
+	int64_t day = local_day(tz, resolved, NULL);
+	return pf_tz_from_local(tz, (day + 1) * DAY + (int64_t)day_end(tz) * 60);
 }

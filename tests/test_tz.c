@@ -90,9 +90,9 @@ Test(tz, macau_sunset_across_cutoff_and_day_boundary)
 	 * day is the 24th (not the UTC date) -> 23:59 local = 15:59Z on the 24th. */
 	cr_assert(eq(i64, due_of(tz_utc(2026, 11, 23, 17, 0, 0)), tz_utc(2026, 11, 24, 15, 59, 0)));
 	/* Follow-ups: the end of the NEXT local business day. */
-	cr_assert(eq(i64, pf_followup_due(tdb, tz_utc(2026, 11, 23, 15, 30, 0)),
+	cr_assert(eq(i64, pf_followup_due(tdb->tz, tz_utc(2026, 11, 23, 15, 30, 0)),
 	             tz_utc(2026, 11, 24, 15, 59, 0)));
-	cr_assert(eq(i64, pf_followup_due(tdb, tz_utc(2026, 11, 23, 17, 0, 0)),
+	cr_assert(eq(i64, pf_followup_due(tdb->tz, tz_utc(2026, 11, 23, 17, 0, 0)),
 	             tz_utc(2026, 11, 25, 15, 59, 0)));
 }
 
@@ -129,7 +129,7 @@ Test(tz, new_york_sunset_across_fall_back)
 	cr_assert(eq(i64, due_of(tz_utc(2026, 11, 1, 2, 30, 0)), tz_utc(2026, 11, 1, 17, 0, 0)));
 	/* Follow-up of a resolution at the same instant: the end of Sunday
 	 * (the next business day after Saturday) = 23:59 EST = 04:59Z Monday. */
-	cr_assert(eq(i64, pf_followup_due(tdb, tz_utc(2026, 11, 1, 2, 30, 0)),
+	cr_assert(eq(i64, pf_followup_due(tdb->tz, tz_utc(2026, 11, 1, 2, 30, 0)),
 	             tz_utc(2026, 11, 2, 4, 59, 0)));
 }
 
@@ -179,13 +179,13 @@ Test(tz, fixed_offset_with_custom_business_day)
 	/* 19:00 local: the business day is over -> noon next day = 11:00Z. */
 	cr_assert(eq(i64, due_of(tz_utc(2026, 11, 23, 18, 0, 0)), tz_utc(2026, 11, 24, 11, 0, 0)));
 	/* Follow-up: 18:00 local the next day. */
-	cr_assert(eq(i64, pf_followup_due(tdb, tz_utc(2026, 11, 23, 9, 0, 0)),
+	cr_assert(eq(i64, pf_followup_due(tdb->tz, tz_utc(2026, 11, 23, 9, 0, 0)),
 	             tz_utc(2026, 11, 24, 17, 0, 0)));
 	/* No cut-off, default day end: 23:00 local is still answered today. */
 	assert_ok(tz_reopen(NULL, -300, 0, -1));
 	cr_assert(eq(i64, due_of(tz_utc(2026, 11, 24, 4, 0, 0)), tz_utc(2026, 11, 24, 4, 59, 0)));
 	/* Local dates follow the offset: 04:00Z on the 24th is the 23rd at UTC-5. */
-	cr_assert(eq(int, pf_local_date(tdb, tz_utc(2026, 11, 24, 4, 0, 0)), 20261123));
+	cr_assert(eq(int, pf_local_date(tdb->tz, tz_utc(2026, 11, 24, 4, 0, 0)), 20261123));
 }
 
 Test(tz, bad_zone_options_are_refused_before_anything_is_created)
@@ -266,4 +266,20 @@ Test(tz, public_helpers_validate)
 	cr_assert(eq(int, pf_complaint_due(NULL, tdb, 0), PF_EINVAL));
 	assert_ok(pf_day_start(&t, tdb, 20261123));
 	cr_assert(eq(i64, t, tz_utc(2026, 11, 23, 0, 0, 0)));
+}
+
+Test(tz, zone_arithmetic_needs_no_handle)
+{
+	/* tz.c works on a zone and instants only; a NULL zone is UTC with
+	 * the default business day (23:59, cut-off 22:00). */
+	cr_assert(eq(int, pf_local_date(NULL, T0), 20261123));
+	cr_assert(eq(i64, pf_local_day_start(NULL, 20261123), tz_utc(2026, 11, 23, 0, 0, 0)));
+	cr_assert(eq(i64, pf_sunset_due(NULL, T0), tz_utc(2026, 11, 23, 23, 59, 0)));
+	cr_assert(eq(i64, pf_sunset_due(NULL, tz_utc(2026, 11, 23, 22, 0, 0)),
+	             tz_utc(2026, 11, 24, 12, 0, 0)));
+	cr_assert(eq(i64, pf_followup_due(NULL, T0), tz_utc(2026, 11, 24, 23, 59, 0)));
+	/* The handle's zone gives the same answers as the public helpers. */
+	pf_time due = 0;
+	assert_ok(pf_complaint_due(&due, tdb, T0));
+	cr_assert(eq(i64, pf_sunset_due(tdb->tz, T0), due));
 }
