@@ -186,6 +186,7 @@ $(TEST_BIN): $(TEST_OBJS) $(STATIC) | $(BUILD)/tests
 
 check: deps
 	@$(MAKE) --no-print-directory _check-version
+	@$(PYTHON) tests/owners.py
 	@$(MAKE) --no-print-directory _check-c
 	@$(MAKE) --no-print-directory _check-threads
 	@$(MAKE) --no-print-directory _check-oom-short
