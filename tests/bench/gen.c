@@ -303,6 +303,8 @@ static void cat_rules(bench_book *b, size_t *cap, int c)
 		t = test(r, T_PREF_EQ, c);
 		t->v[0] = k->vals[v];
 		t->nv = 1;
+		if (v == 1)
+			test(r, T_TIER_GE, -1)->n = PF_TIER_GOLD;
 		notify(r, d, "normal", "{name} prefers %s: {pref %s}", k->name, k->name);
 		if (v == 0)
 			notify(r, "housekeeping", "low", "Room {room}: guest likes {pref %s}%s", k->name, "");
@@ -323,7 +325,7 @@ static void cat_rules(bench_book *b, size_t *cap, int c)
 	t->v[0] = k->vals[2 % k->nval];
 	t->nv = 1;
 	t = test(r, T_STAYS_GE, -1);
-	t->n = 2;
+	t->n = 3;
 	notify(r, d, "normal", "Returning guest {name}: %s {pref %s} as before", k->name, k->name);
 	r = push(b, cap);
 	rname(r, c, "dislike");
@@ -347,7 +349,7 @@ static void cat_rules(bench_book *b, size_t *cap, int c)
 	t->v[0] = k->vals[k->nval - 1];
 	t->nv = 1;
 	t = test(r, T_PARTY_GE, -1);
-	t->n = 3;
+	t->n = 4;
 	notify(r, d, "normal", "Party of {party}: %s {pref %s} for all", k->name, k->name);
 	r = push(b, cap);
 	rname(r, c, "platinum");
