@@ -8,6 +8,30 @@
  * p99.  Bulk import at BENCH_GUESTS is measured once per side and format
  * (it takes minutes at 1M); its 3 repetitions are at 20,000 guests.
  *
+ * Methods:
+ *  - pages written per fire: the /proc/self/io `wchar` delta over a block
+ *    of fires (bytes passed to write()/pwrite() by this process: LMDB's
+ *    page writes and meta page, SQLite's WAL frames), / fires / 4096.
+ *    Not device I/O (no filesystem journal, no read-modify-write).
+ *  - allocations per op: alloc_count.c interposes malloc/calloc/realloc
+ *    for the whole process; 1000 ops single-threaded, count / 1000.
+ *  - disk bytes per guest: allocated blocks (st_blocks * 512) of the
+ *    database directory right after the bulk load, / guests; SQLite's
+ *    directory after PRAGMA wal_checkpoint(TRUNCATE).
+ *  - named LMDB databases: after pf_close(), the environment is opened
+ *    read-only with LMDB and mdb_stat gives (branch + leaf + overflow
+ *    pages) * page size for each name in the main database.  The mean
+ *    stored guest record (first 5000 values of `guest`) sizes the floor's
+ *    records.
+ *  - kiosk: a child process (this binary, --kiosk) opens the database
+ *    PF_OPEN_READONLY and previews 100,000 random guests; RssAnon and
+ *    RssFile are sampled from /proc/self/status every 1000 previews and
+ *    the peaks reported with VmHWM.
+ *  - stays: there is no bulk stay import; stays are added with
+ *    pf_stay_add (one durable commit each) for the first 4000 guests only
+ *    (at 1M, all 2.5M stays would take hours); the other guests have none,
+ *    on both sides.
+ *
  * Usage: bench [--json PATH] [GUESTS]      (GUESTS default 1000000, or
  *        $BENCH_GUESTS); databases go to $TMPDIR (default /tmp) and are
  *        removed at the end.
