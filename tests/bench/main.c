@@ -888,7 +888,7 @@ int main(int argc, char **argv)
 		kiosk(libdir, &anon, &file, &hwm);
 		r = R("kiosk 100k previews: peak RssAnon", "MiB");
 		r.median = (double)anon / 1024; r.target = "<= 16 MiB"; r.holds = anon >= 0 && anon <= 16 * 1024;
-		static char kn[200];
+		static char kn[1024];
 		snprintf(kn, sizeof kn, "child process, PF_OPEN_READONLY, random guests; peak RssFile %.1f MiB "
 		         "(the mapped database, with the pages the kernel maps around each fault), VmHWM %.1f MiB; sampled every 1000 previews from /proc/self/status",
 		         (double)file / 1024, (double)hwm / 1024);
