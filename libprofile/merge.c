@@ -6,7 +6,7 @@
  * (pf_merge_forget_guest).  Duplicate suggestions are dupes.c's.
  *
  * Owns the meta key range "merge:", "mg:" and "nd:" (see merge.h), read
- * and written here with store.c's pf_store_get/put/del on PF_DBI_META
+ * and written here with store.c's pf_meta_get/put/del
  * (the one database this file touches directly; tests/owners.sh allows
  * it).  A merge is one write transaction that stores a merge record
  * holding the exact bytes of both guest records before the merge, the
@@ -104,7 +104,7 @@ static int prefix_keys(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen,
                        keyvec *out, const char *fn)
 {
 	MDB_cursor *cur = NULL;
-	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_META], &cur);
+	int mrc = pf_meta_cursor_open(txn, db, &cur);
 	if (mrc)
 		return pf_lmdb_err(mrc, fn);
 	MDB_val k = { plen, (void *)prefix }, v;
@@ -134,7 +134,7 @@ int pf_merge_marked_not_dup(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id
 {
 	unsigned char k[ND_KEY_LEN];
 	MDB_val v;
-	int rc = pf_store_get(txn, db, PF_DBI_META, k, pair_key(k, PF_META_NOT_DUP, a, b), &v);
+	int rc = pf_meta_get(txn, db, k, pair_key(k, PF_META_NOT_DUP, a, b), &v);
 	*out = rc == 0;
 	return rc == PF_ENOTFOUND ? 0 : rc;
 }
@@ -157,9 +157,9 @@ static int notdup_txn(MDB_txn *txn, pf_db *db, void *arg)
 		return rc;                 /* already marked: nothing to store */
 
 	unsigned char k[ND_KEY_LEN];
-	if ((rc = pf_store_put(txn, db, PF_DBI_META, k, pair_key(k, PF_META_NOT_DUP, p->a, p->b),
+	if ((rc = pf_meta_put(txn, db, k, pair_key(k, PF_META_NOT_DUP, p->a, p->b),
 	                       "", 0, 0)) ||
-	    (rc = pf_store_put(txn, db, PF_DBI_META, k, pair_key(k, PF_META_NOT_DUP, p->b, p->a),
+	    (rc = pf_meta_put(txn, db, k, pair_key(k, PF_META_NOT_DUP, p->b, p->a),
 	                       "", 0, 0)))
 		return rc;
 
@@ -500,8 +500,8 @@ static int merge_links(MDB_txn *txn, pf_db *db, const pf_id *merge, const pf_id 
 	const pf_id *g[2] = { keep, dup };
 	for (int i = 0; i < 2; i++) {
 		size_t n = pair_key(k, PF_META_MERGE_GUEST, g[i], merge);
-		int rc = add ? pf_store_put(txn, db, PF_DBI_META, k, n, "", 0, 0)
-		             : pf_store_del(txn, db, PF_DBI_META, k, n, NULL, 0);
+		int rc = add ? pf_meta_put(txn, db, k, n, "", 0, 0)
+		             : pf_meta_del(txn, db, k, n);
 		if (rc)
 			return rc;
 	}
@@ -589,7 +589,7 @@ static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
 		goto out;
 
 	if ((rc = pf_codec_merge_encode(&msb, &m)) ||
-	    (rc = pf_store_put(txn, db, PF_DBI_META, key, merge_key(key, &a->merge), msb.data,
+	    (rc = pf_meta_put(txn, db, key, merge_key(key, &a->merge), msb.data,
 	                       msb.size, MDB_NOOVERWRITE)) ||
 	    (rc = merge_links(txn, db, &a->merge, a->keep, a->dup, true)))
 		goto out;
@@ -644,7 +644,7 @@ static int load_merge(MDB_txn *txn, pf_db *db, const pf_id *merge, pf_merge_rec 
 	unsigned char key[MERGE_KEY_LEN];
 	MDB_val v;
 	memset(m, 0, sizeof *m);
-	int rc = pf_store_get(txn, db, PF_DBI_META, key, merge_key(key, merge), &v);
+	int rc = pf_meta_get(txn, db, key, merge_key(key, merge), &v);
 	if (rc == PF_ENOTFOUND) {
 		char s[PF_ID_STRLEN + 1];
 		pf_id_format(s, merge);
@@ -898,7 +898,7 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	}
 
 	unsigned char key[MERGE_KEY_LEN];
-	if ((rc = pf_store_del(txn, db, PF_DBI_META, key, merge_key(key, a->merge), NULL, 0)) ||
+	if ((rc = pf_meta_del(txn, db, key, merge_key(key, a->merge))) ||
 	    (rc = merge_links(txn, db, a->merge, &m.keep, &m.dup, false)))
 		goto out;
 	rc = journal_pair(txn, db, "guest.unmerge", a->merge, &m.keep, &m.dup, &m);
@@ -941,10 +941,10 @@ static int forget_marks(MDB_txn *txn, pf_db *db, const pf_id *g)
 		pf_id other;
 		unsigned char mirror[ND_KEY_LEN];
 		memcpy(other.b, KV(ks, i)->data + plen, ID_LEN);
-		if ((rc = pf_store_del(txn, db, PF_DBI_META, KV(ks, i)->data, KV(ks, i)->len, NULL, 0)))
+		if ((rc = pf_meta_del(txn, db, KV(ks, i)->data, KV(ks, i)->len)))
 			break;
-		rc = pf_store_del(txn, db, PF_DBI_META, mirror,
-		                  pair_key(mirror, PF_META_NOT_DUP, &other, g), NULL, 0);
+		rc = pf_meta_del(txn, db, mirror,
+		                  pair_key(mirror, PF_META_NOT_DUP, &other, g));
 	}
 	keyvec_free(&ks);
 	return rc;
@@ -977,8 +977,7 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 			if (KV(ks, j)->len != MG_KEY_LEN)
 				continue;
 			memcpy(mid.b, KV(ks, j)->data + plen, ID_LEN);
-			if ((rc = pf_store_del(txn, db, PF_DBI_META, KV(ks, j)->data, KV(ks, j)->len, NULL,
-			                       0)))
+			if ((rc = pf_meta_del(txn, db, KV(ks, j)->data, KV(ks, j)->len)))
 				goto out;
 			rc = load_merge(txn, db, &mid, &m, "erase");
 			if (rc == PF_ENOTFOUND) {
@@ -989,8 +988,7 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 				goto out;
 			if ((rc = pf_idvec_add_unique(&people, &m.keep)) ||
 			    (rc = pf_idvec_add_unique(&people, &m.dup)) ||
-			    (rc = pf_store_del(txn, db, PF_DBI_META, key, merge_key(key, &mid), NULL,
-			                       0)) ||
+			    (rc = pf_meta_del(txn, db, key, merge_key(key, &mid))) ||
 			    (rc = merge_links(txn, db, &mid, &m.keep, &m.dup, false))) {
 				pf_merge_rec_clear(&m);
 				goto out;

@@ -726,6 +726,27 @@ int pf_store_del(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 
 /* ---------------------------------------------------------------- meta */
 
+int pf_meta_get(MDB_txn *txn, pf_db *db, const void *key, size_t klen, MDB_val *val)
+{
+	return pf_store_get(txn, db, PF_DBI_META, key, klen, val);
+}
+
+int pf_meta_put(MDB_txn *txn, pf_db *db, const void *key, size_t klen, const void *val,
+                size_t vlen, unsigned flags)
+{
+	return pf_store_put(txn, db, PF_DBI_META, key, klen, val, vlen, flags);
+}
+
+int pf_meta_del(MDB_txn *txn, pf_db *db, const void *key, size_t klen)
+{
+	return pf_store_del(txn, db, PF_DBI_META, key, klen, NULL, 0);
+}
+
+int pf_meta_cursor_open(MDB_txn *txn, pf_db *db, MDB_cursor **cur)
+{
+	return mdb_cursor_open(txn, db->dbi[PF_DBI_META], cur);
+}
+
 int pf_meta_get_u64(MDB_txn *txn, pf_db *db, const char *key, uint64_t *out)
 {
 	MDB_val v;

@@ -178,6 +178,15 @@ int pf_store_put(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 int pf_store_del(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
                  size_t klen, const void *val, size_t vlen);
 
+/** The `meta` database for the files that own a key range of it (merge.c:
+ *  "merge:", "mg:", "nd:"): pf_store_get/put/del on meta, and a cursor
+ *  for prefix scans (an LMDB return code; the caller closes the cursor). */
+int pf_meta_get(MDB_txn *txn, pf_db *db, const void *key, size_t klen, MDB_val *val);
+int pf_meta_put(MDB_txn *txn, pf_db *db, const void *key, size_t klen, const void *val,
+                size_t vlen, unsigned flags);
+int pf_meta_del(MDB_txn *txn, pf_db *db, const void *key, size_t klen);
+int pf_meta_cursor_open(MDB_txn *txn, pf_db *db, MDB_cursor **cur);
+
 /** Read / write an unsigned 64-bit value in `meta` (stored big-endian).
  *  A missing key reads as 0. */
 int pf_meta_get_u64(MDB_txn *txn, pf_db *db, const char *key, uint64_t *out);
