@@ -1,8 +1,8 @@
 /*
  * guest.c — guest profiles: pf_guest_put / _update / _get_or_put / _get /
  * _find and the in-transaction helpers other layers use (pf_guest_load,
- * pf_guest_save, pf_guest_reindex, pf_contact_key, pf_guest_find_by_contact;
- * a record's preferences are pref.c's).  Owns the contents of the `guest`, `contact` and
+ * pf_guest_load_if, pf_guest_save, pf_guest_reindex, pf_contact_key,
+ * pf_guest_find_by_contact; a record's preferences are pref.c's).  Owns the contents of the `guest`, `contact` and
  * `name` databases and keeps the two indexes in step with the records.
  * Uses store.c, codec.c, text.c, and utf8proc for the name search key.
  */
