@@ -1,7 +1,8 @@
 /*
  * guest.c — guest profiles: pf_guest_put / _update / _get_or_put / _get /
  * _find and the in-transaction helpers other layers use (pf_guest_load,
- * pf_guest_save, pf_guest_rec_pref).  Owns the contents of the `guest`, `contact` and
+ * pf_guest_load_if, pf_guest_save, pf_guest_reindex, pf_contact_key,
+ * pf_guest_find_by_contact; a record's preferences are pref.c's).  Owns the contents of the `guest`, `contact` and
  * `name` databases and keeps the two indexes in step with the records.
  * Uses store.c, codec.c, text.c, and utf8proc for the name search key.
  */
@@ -126,25 +127,30 @@ static int index_keys(idx_keys *ks, const pf_guest_rec *r)
 	if (r->g.email) {
 		if (!(f = fold_contact(r->g.email, &rc)))
 			goto fail;
-		key_set(&ks->contact[ks->ncontact++], "e:", f, strlen(f));
+		idx_key *k = &ks->contact[ks->ncontact++];
+		k->len = pf_contact_key(k->b, 'e', f, strlen(f));
 		free(f);
 	}
 	if (r->g.phone) {
 		char digits[PF_FIELD_MAX + 1];
 		int n = pf_phone_digits(r->g.phone, digits, sizeof digits);
-		if (n > 0)
-			key_set(&ks->contact[ks->ncontact++], "p:", digits, (size_t)n);
+		if (n > 0) {
+			idx_key *k = &ks->contact[ks->ncontact++];
+			k->len = pf_contact_key(k->b, 'p', digits, (size_t)n);
+		}
 	}
 	if (r->g.loyalty_no) {
 		if (!(f = fold_contact(r->g.loyalty_no, &rc)))
 			goto fail;
-		key_set(&ks->contact[ks->ncontact++], "l:", f, strlen(f));
+		idx_key *k = &ks->contact[ks->ncontact++];
+		k->len = pf_contact_key(k->b, 'l', f, strlen(f));
 		free(f);
 	}
 	/* External ids are another system's keys: matched exactly, unfolded. */
-	if (r->g.external_id)
-		key_set(&ks->contact[ks->ncontact++], "x:", r->g.external_id,
-		        strlen(r->g.external_id));
+	if (r->g.external_id) {
+		idx_key *k = &ks->contact[ks->ncontact++];
+		k->len = pf_contact_key(k->b, 'x', r->g.external_id, strlen(r->g.external_id));
+	}
 	if (!(f = fold_name(r->g.name ? r->g.name : "", &rc)))
 		goto fail;
 	/* A key per word start, so "wei" finds "Zhuang Wei" by a range scan;
@@ -180,7 +186,7 @@ static int external_id_free(MDB_txn *txn, pf_db *db, const pf_guest_rec *nr)
 {
 	idx_key k;
 	MDB_val v;
-	key_set(&k, "x:", nr->g.external_id, strlen(nr->g.external_id));
+	k.len = pf_contact_key(k.b, 'x', nr->g.external_id, strlen(nr->g.external_id));
 	int rc = pf_store_get(txn, db, PF_DBI_CONTACT, k.b, k.len, &v);
 	if (rc == PF_ENOTFOUND)
 		return 0;
@@ -450,22 +456,6 @@ int pf_name_ids_exact(MDB_txn *txn, pf_db *db, const char *fname, size_t max, pf
 		rc = pf_lmdb_err(mrc, what);
 	mdb_cursor_close(cur);
 	return rc;
-}
-
-const pf_pref *pf_guest_rec_pref(const pf_guest_rec *r, const char *category)
-{
-	size_t lo = 0, hi = r->g.pref_count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(r->prefs[mid].category, category);
-		if (c == 0)
-			return &r->prefs[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 /* ---------------------------------------------------------------- put */
@@ -784,7 +774,7 @@ static int gop_key(struct gop_args *a, const pf_guest *g)
 	int rc = 0;
 	if (g->external_id) {
 		a->what = "external_id";
-		key_set(&a->key, "x:", g->external_id, strlen(g->external_id));
+		a->key.len = pf_contact_key(a->key.b, 'x', g->external_id, strlen(g->external_id));
 		return 0;
 	}
 	if (g->email) {
@@ -792,7 +782,7 @@ static int gop_key(struct gop_args *a, const pf_guest *g)
 		char *f = fold_contact(g->email, &rc);
 		if (!f)
 			return pf_seterr(rc ? rc : PF_ENOMEM, GET_OR_PUT ": cannot fold the email");
-		key_set(&a->key, "e:", f, strlen(f));
+		a->key.len = pf_contact_key(a->key.b, 'e', f, strlen(f));
 		free(f);
 		return 0;
 	}
@@ -800,7 +790,7 @@ static int gop_key(struct gop_args *a, const pf_guest *g)
 		char digits[PF_FIELD_MAX + 1];
 		int n = pf_phone_digits(g->phone, digits, sizeof digits);
 		a->what = "phone";
-		key_set(&a->key, "p:", digits, n > 0 ? (size_t)n : 0);
+		a->key.len = pf_contact_key(a->key.b, 'p', digits, n > 0 ? (size_t)n : 0);
 		return 0;
 	}
 	return pf_seterr(PF_EINVAL, GET_OR_PUT ": give external_id, email or phone "
@@ -1073,4 +1063,50 @@ out:
 	free(q);
 	free(f);
 	return rc;
+}
+
+/* ------------------------------------------------------- contact keys */
+
+size_t pf_contact_key(unsigned char *out, char kind, const char *text, size_t len)
+{
+	out[0] = (unsigned char)kind;
+	out[1] = ':';
+	memcpy(out + 2, text, len);
+	return len + 2;
+}
+
+int pf_guest_find_by_contact(MDB_txn *txn, pf_db *db, const unsigned char *key, size_t len,
+                             pf_id *id, bool *found)
+{
+	MDB_val v;
+	*found = false;
+	int rc = pf_store_get(txn, db, PF_DBI_CONTACT, key, len, &v);
+	if (rc == PF_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (v.mv_size != ID_LEN)
+		return pf_seterr(PF_ECORRUPT, "corrupt record in 'contact': value is %zu bytes, "
+		                 "expected a %zu-byte id", v.mv_size, ID_LEN);
+	memcpy(id->b, v.mv_data, ID_LEN);
+	*found = true;
+	return 0;
+}
+
+int pf_guest_load_if(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
+                     bool *found)
+{
+	MDB_val v;
+	*out = NULL;
+	*found = false;
+	int rc = pf_store_get(txn, db, PF_DBI_GUEST, id->b, ID_LEN, &v);
+	if (rc == PF_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if ((rc = pf_codec_guest_decode(out, v.mv_data, v.mv_size)))
+		return rc;
+	(*out)->g.id = *id;
+	*found = true;
+	return 0;
 }

@@ -62,9 +62,6 @@ int pf_contact_ids(MDB_txn *txn, pf_db *db, const void *key, size_t klen, size_t
 int pf_name_ids_exact(MDB_txn *txn, pf_db *db, const char *fname, size_t max, pf_id_fn fn,
                       void *ctx, const char *what);
 
-/** Find a preference of r by category (binary search); NULL if none. */
-const pf_pref *pf_guest_rec_pref(const pf_guest_rec *r, const char *category);
-
 /** Validate a caller's guest exactly as pf_guest_put() does (messages
  *  start "pf_guest_put: ").  Returns 0 or PF_EINVAL. */
 int pf_guest_check(const pf_guest *g);
@@ -106,5 +103,24 @@ typedef struct pf_index_keys {
 	unsigned char name[PF_NAME_KEYS_MAX][PF_NAME_KEY_MAX];
 } pf_index_keys;
 int pf_guest_index_keys(const pf_guest_rec *r, pf_index_keys *out);
+
+/** Build the contact index key of `kind` ('e' e-mail, 'p' phone digits,
+ *  'l' loyalty number, 'x' external id) for text[0..len), already in the
+ *  index's form (folded for 'e' and 'l', digits for 'p', exact for 'x'):
+ *  "<kind>:" + text, written to out (room for len + 2 bytes).  Returns
+ *  the key's length.  The one place the "x:"-style prefixes are made. */
+size_t pf_contact_key(unsigned char *out, char kind, const char *text, size_t len);
+
+/** The guest the contact index holds under key[0..len) (a key from
+ *  pf_contact_key; for a key several guests share, the first): 0 with
+ *  *found set, or an error (PF_ECORRUPT for a value that is not an id).
+ *  Absence is not an error and sets no message. */
+int pf_guest_find_by_contact(MDB_txn *txn, pf_db *db, const unsigned char *key, size_t len,
+                             pf_id *id, bool *found);
+
+/** pf_guest_load for a guest that may not exist: 0 with *found false and
+ *  *out NULL (no message set) when there is no guest `id`. */
+int pf_guest_load_if(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
+                     bool *found);
 
 #endif /* PF_GUEST_H */

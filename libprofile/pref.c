@@ -2,8 +2,10 @@
  * pref.c — preferences: pf_pref_set / get / del / list_get.  Preferences
  * live inside the guest record (libprofile/README.md: one read and one decode per
  * check-in), so every change here is load, edit, save of that record in
- * one write transaction.  Uses guest.c (load/save/rec_pref), codec.c,
- * store.c and text.c.
+ * one write transaction.  Also owns the record's sorted preference array
+ * (pf_guest_rec_pref_find / _insert / _remove, on vec.c's pf_sorted_find
+ * and pf_vec), which guest.c, import and rules.c use too.  Uses guest.c
+ * (load/save), codec.c, store.c, journal.c, vec.c and text.c.
  */
 #include "pref.h"
 #include "error.h"
@@ -12,23 +14,67 @@
 #include "codec.h"
 #include "guest.h"
 #include "journal.h"
+#include "vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Index of the first preference whose category is >= `category`. */
-static size_t lower_bound(const pf_guest_rec *r, const char *category)
+/* ------------------------------------------- the sorted preference array */
+
+static int category_cmp(const void *key, const void *item)
 {
-	size_t lo = 0, hi = r->g.pref_count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(r->prefs[mid].category, category) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return strcmp((const char *)key, ((const pf_pref *)item)->category);
+}
+
+size_t pf_guest_rec_pref_find(const pf_guest_rec *r, const char *category, bool *found)
+{
+	/* g.prefs, as the public view holds it (== r->prefs in a record). */
+	const pf_pref *prefs = r->g.prefs;
+	return pf_sorted_find(prefs, prefs ? r->g.pref_count : 0, sizeof *prefs, category,
+	                      category_cmp, found);
+}
+
+const pf_pref *pf_guest_rec_pref(const pf_guest_rec *r, const char *category)
+{
+	bool found;
+	size_t i = pf_guest_rec_pref_find(r, category, &found);
+	return found ? &r->g.prefs[i] : NULL;
+}
+
+/* The record's array as a pf_vec, and back: one growth rule for both. */
+static pf_vec prefs_vec(const pf_guest_rec *r)
+{
+	pf_vec v = PF_VEC_INIT(sizeof(pf_pref));
+	v.items = r->prefs;
+	v.n = r->g.pref_count;
+	v.cap = r->pref_cap;
+	return v;
+}
+
+static void prefs_unvec(pf_guest_rec *r, const pf_vec *v)
+{
+	r->prefs = v->items;
+	r->g.prefs = v->items;
+	r->g.pref_count = v->n;
+	r->pref_cap = v->cap;
+}
+
+int pf_guest_rec_pref_insert(pf_guest_rec *r, size_t i, const pf_pref *p)
+{
+	pf_vec v = prefs_vec(r);
+	int rc = pf_vec_insert(&v, i, p);
+	if (rc == 0)
+		prefs_unvec(r, &v);
+	return rc;
+}
+
+void pf_guest_rec_pref_remove(pf_guest_rec *r, size_t i)
+{
+	pf_vec v = prefs_vec(r);
+	pf_pref_clear(&r->prefs[i]);
+	pf_vec_remove(&v, i);
+	prefs_unvec(r, &v);
 }
 
 /* The journal entry of a set: the new value, and the old one when it
@@ -80,8 +126,8 @@ int pf_pref_observe(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const char *catego
 	int old_kind = -1;
 	int rc = 0;
 
-	size_t i = lower_bound(r, category);
-	bool exists = i < r->g.pref_count && strcmp(r->prefs[i].category, category) == 0;
+	bool exists;
+	size_t i = pf_guest_rec_pref_find(r, category, &exists);
 	if (!exists && r->g.pref_count >= PF_PREFS_MAX)
 		return pf_seterr(PF_EINVAL, "%s: the guest already has %d preferences, the "
 		                 "most allowed", fn, PF_PREFS_MAX);
@@ -112,23 +158,11 @@ int pf_pref_observe(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const char *catego
 		old_kind = (int)r->prefs[i].kind;
 		r->prefs[i].value = NULL;
 		pf_pref_clear(&r->prefs[i]);
-	} else {
-		if (r->g.pref_count == r->pref_cap) {
-			size_t cap = r->pref_cap ? r->pref_cap * 2 : 8;
-			pf_pref *p = realloc(r->prefs, cap * sizeof *p);
-			if (!p) {
-				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
-				goto out;
-			}
-			r->prefs = p;
-			r->pref_cap = cap;
-			r->g.prefs = p;
-		}
-		memmove(&r->prefs[i + 1], &r->prefs[i],
-		        (r->g.pref_count - i) * sizeof *r->prefs);
-		r->g.pref_count++;
+		r->prefs[i] = fresh;
+	} else if (pf_guest_rec_pref_insert(r, i, &fresh)) {
+		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		goto out;
 	}
-	r->prefs[i] = fresh;
 	memset(&fresh, 0, sizeof fresh);
 	rc = journal_set(txn, db, &r->g.id, &r->prefs[i], o->note, old_value, old_kind);
 out:
@@ -214,8 +248,9 @@ static int del_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc = pf_guest_load(&r, txn, db, a->guest, DEL);
 	if (rc)
 		goto out;
-	size_t i = lower_bound(r, a->category);
-	if (i == r->g.pref_count || strcmp(r->prefs[i].category, a->category) != 0) {
+	bool found;
+	size_t i = pf_guest_rec_pref_find(r, a->category, &found);
+	if (!found) {
 		rc = no_pref(DEL, a->guest, a->category);
 		goto out;
 	}
@@ -223,9 +258,7 @@ static int del_txn(MDB_txn *txn, pf_db *db, void *arg)
 	char *old_value = (char *)r->prefs[i].value;
 	pf_pref_kind old_kind = r->prefs[i].kind;
 	r->prefs[i].value = NULL;
-	pf_pref_clear(&r->prefs[i]);
-	memmove(&r->prefs[i], &r->prefs[i + 1], (r->g.pref_count - i - 1) * sizeof *r->prefs);
-	r->g.pref_count--;
+	pf_guest_rec_pref_remove(r, i);
 	r->g.updated = a->now;
 	if ((rc = pf_guest_save(txn, db, r)) == 0) {
 		pf_journal_field f[3] = { { "value", NULL }, { "value.old", old_value },

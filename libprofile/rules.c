@@ -6,7 +6,7 @@
  *
  * Owns pf_rulebook_* and pf_match_list_free.  May call error.c
  * (pf_seterr), text.c (pf_tier_parse, pf_tier_name, pf_utf8_cut,
- * pf_country_valid) and utf8proc.  Never touches LMDB: event.c assembles
+ * pf_country_valid), pref.c (pf_guest_rec_pref_find) and utf8proc.  Never touches LMDB: event.c assembles
  * the view and stores what comes out.
  *
  * Language tags (conditions `language = zh`, per-language texts of a
@@ -22,6 +22,7 @@
 #include "error.h"
 #include "text.h"
 #include "codec.h"
+#include "pref.h"
 
 #include <inttypes.h>
 #include <stdalign.h>
@@ -1765,19 +1766,9 @@ size_t pf_rules_test_eval_count(void)
 /* Index of the guest's preference in `cat` (prefs are sorted), or -1. */
 static ptrdiff_t find_pref(const pf_guest_rec *r, const char *cat)
 {
-	const pf_pref *prefs = r->g.prefs;
-	size_t lo = 0, hi = prefs ? r->g.pref_count : 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(prefs[mid].category, cat);
-		if (c == 0)
-			return (ptrdiff_t)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	bool found;
+	size_t i = pf_guest_rec_pref_find(r, cat, &found);
+	return found ? (ptrdiff_t)i : -1;
 }
 
 /* Likes and dislikes are observations: invisible without consent.
