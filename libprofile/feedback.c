@@ -1080,3 +1080,28 @@ int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
 	free(ids);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Read-only walk (quality.c)                                           */
+/* ------------------------------------------------------------------ */
+
+int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_feedback_raw_fn fn, void *ctx,
+                         const char *what)
+{
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_FEEDBACK], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, what);
+	MDB_val k, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != sizeof(pf_id))
+			continue;          /* a per-guest index key */
+		if ((rc = fn(ctx, &k, &v)))
+			break;
+	}
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, what);
+	mdb_cursor_close(cur);
+	return rc;
+}

@@ -4,12 +4,12 @@
  * at pf_quality_row in libprofile.h; this file computes exactly those).
  *
  * Read-only: one read transaction walks the prompts (prompt.c's
- * pf_prompt_each_raw), the feedback records and the stay keys (stay.c's
- * pf_stay_each_all and pf_stay_key_parse) once each (there is no index by
- * time; a report is an occasional, off-line question).  Owns no database;
- * the `feedback` walk is still raw until feedback.c offers one (the one
- * exception tests/owners.sh allows here).  Calls store.c, codec.c,
- * prompt.c, stay.c and tz.c (stays' arrival days in the hotel's zone).
+ * pf_prompt_each_raw), the feedback records (feedback.c's
+ * pf_feedback_each_raw) and the stay keys (stay.c's pf_stay_each_all and
+ * pf_stay_key_parse) once each (there is no index by time; a report is an
+ * occasional, off-line question).  Owns no database.  Calls store.c (the
+ * read transaction), codec.c, prompt.c, feedback.c, stay.c, text.c and
+ * tz.c (stays' arrival days in the hotel's zone).
  */
 #include "error.h"
 #include "text.h"
@@ -19,12 +19,12 @@
 #include "tz.h"
 #include "prompt.h"
 #include "stay.h"
+#include "feedback.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define FN "pf_quality_report_get"
-#define ID_LEN sizeof(pf_id)
 
 /* Counts of one row while the records are walked. */
 typedef struct acc {
@@ -158,27 +158,6 @@ static int count_feedback(acc *a, const pf_feedback *f)
 /* One record of a walk: 0 to go on, or a PF_E* code to stop with. */
 typedef int (*step_fn)(pf_db *db, qargs *q, const MDB_val *k, const MDB_val *v);
 
-/* Every record of `dbi`, in key order.  Used for `feedback` only, until
- * feedback.c offers a read-only walk (prompts and stays come through
- * their owners: pf_prompt_each_raw, pf_stay_each_all). */
-static int walk(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, step_fn step, qargs *q)
-{
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int rc = 0, mrc;
-
-	if ((mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur)))
-		return pf_lmdb_err(mrc, FN);
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		if ((rc = step(db, q, &k, &v)))
-			break;
-	if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, FN);
-	mdb_cursor_close(cur);
-	return rc;
-}
-
 static int prompt_step(pf_db *db, qargs *q, const MDB_val *k, const MDB_val *v)
 {
 	pf_prompt p;
@@ -204,8 +183,7 @@ static int feedback_step(pf_db *db, qargs *q, const MDB_val *k, const MDB_val *v
 	pf_feedback_rec rec;
 	int rc;
 	(void)db;
-	if (k->mv_size != ID_LEN)
-		return 0;              /* a per-guest index key */
+	(void)k;
 	if ((rc = pf_codec_feedback_decode(&rec, v->mv_data, v->mv_size)))
 		return rc;
 	const pf_feedback *f = &rec.f;
@@ -258,9 +236,10 @@ static int report_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc;
 	qargs_reset(q);
 	q->first_day = pf_local_date(db->tz, q->from);
-	struct step_ctx p = { db, q, prompt_step }, s = { db, q, stay_step };
+	struct step_ctx p = { db, q, prompt_step }, s = { db, q, stay_step },
+	                f = { db, q, feedback_step };
 	if ((rc = pf_prompt_each_raw(txn, db, owner_step, &p, FN)) ||
-	    (rc = walk(txn, db, PF_DBI_FEEDBACK, feedback_step, q)))
+	    (rc = pf_feedback_each_raw(txn, db, owner_step, &f, FN)))
 		return rc;
 	return pf_stay_each_all(txn, db, owner_step, &s, FN);
 }

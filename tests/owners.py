@@ -68,13 +68,11 @@ INDIRECT = {
     "store.c": "opens and closes every database",
     "backup.c": "compaction copies every database",
     "prompt.c": "one walk shared by its own prompt and queue databases",
-    "quality.c": "its feedback walk (see EXCEPTIONS)",
     "verify.c": "per-database record counts, and its walks (READ_ONLY)",
 }
 
 # (file, database) -> reason.  "*" stands for every database.
 EXCEPTIONS = {
-    ("quality.c", "FEEDBACK"): "pending: a read-only walk in feedback.c",
 }
 
 # Read-only checkers: they may read any database (with keys the owners
