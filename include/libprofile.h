@@ -806,7 +806,9 @@ typedef enum {
  *  if unknown.  Cannot fail. */
 PF_EXTERN const char *pf_prompt_status_name(pf_prompt_status s);
 
-/** One instruction to a department.  Owned by the list that holds it. */
+/** One instruction to a department.  Owned by the list that holds it, or
+ *  (from pf_prompt_get()) by the caller, who frees it with
+ *  pf_prompt_free(). */
 typedef struct pf_prompt {
 	pf_id id;                 /**< zero in pf_preview() results */
 	pf_id guest;
@@ -879,10 +881,14 @@ PF_EXTERN int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev);
  */
 PF_EXTERN int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev);
 
-/** Read one prompt.  The result is a one-item list, freed with
- *  pf_prompt_list_free().  Errors: PF_EINVAL (NULL argument, zero id),
- *  PF_ENOTFOUND, PF_ECORRUPT. */
-PF_EXTERN int pf_prompt_get(pf_prompt_list **out, pf_db *db, const pf_id *prompt);
+/** Read one prompt into a new *out, freed with pf_prompt_free().
+ *  Errors: PF_EINVAL (NULL argument, zero id), PF_ENOTFOUND,
+ *  PF_ECORRUPT. */
+PF_EXTERN int pf_prompt_get(pf_prompt **out, pf_db *db, const pf_id *prompt);
+
+/** Free a prompt returned by pf_prompt_get() and its strings.  NULL is a
+ *  no-op.  Never pass a prompt that belongs to a list. */
+PF_EXTERN void pf_prompt_free(pf_prompt *prompt);
 
 /**
  * A department's open prompts (pending and acknowledged), earliest due

@@ -1,7 +1,8 @@
 /*
  * codec.c — every stored record as a msgpack map, encoded and decoded in
- * one place, and the public functions that free what the library returns
- * (guests, preferences, stays, prompts and their lists).
+ * one place, and the internal helpers that free decoded records
+ * (pf_guest_rec_free, pf_pref_clear, pf_stay_clear, pf_prompt_clear).  The
+ * public _free() functions live beside their types' modules.
  *
  * Decoding trusts nothing: a record read from disk may be truncated,
  * bit-flipped or written by a buggy tool.  Before msgpack-c sees the bytes,
@@ -67,42 +68,6 @@ void pf_guest_rec_free(pf_guest_rec *r)
 	free(r);
 }
 
-void pf_guest_free(pf_guest *g)
-{
-	/* Guests handed out by the library are always the head of a record. */
-	pf_guest_rec_free((pf_guest_rec *)g);
-}
-
-void pf_guest_list_free(pf_guest_list *list)
-{
-	if (!list)
-		return;
-	if (list->items)
-		for (size_t i = 0; i < list->count; i++)
-			pf_guest_free(list->items[i]);
-	free(list->items);
-	free(list);
-}
-
-void pf_pref_free(pf_pref *pref)
-{
-	if (!pref)
-		return;
-	pf_pref_clear(pref);
-	free(pref);
-}
-
-void pf_pref_list_free(pf_pref_list *list)
-{
-	if (!list)
-		return;
-	if (list->items)
-		for (size_t i = 0; i < list->count; i++)
-			pf_pref_clear(&list->items[i]);
-	free(list->items);
-	free(list);
-}
-
 void pf_stay_clear(pf_stay *s)
 {
 	if (!s)
@@ -111,17 +76,6 @@ void pf_stay_clear(pf_stay *s)
 	xfree(s->room);
 	s->property = NULL;
 	s->room = NULL;
-}
-
-void pf_stay_list_free(pf_stay_list *list)
-{
-	if (!list)
-		return;
-	if (list->items)
-		for (size_t i = 0; i < list->count; i++)
-			pf_stay_clear(&list->items[i]);
-	free(list->items);
-	free(list);
 }
 
 void pf_prompt_clear(pf_prompt *p)
@@ -137,17 +91,6 @@ void pf_prompt_clear(pf_prompt *p)
 	xfree(p->dismiss_reason);
 	xfree(p->language);
 	memset(p, 0, sizeof *p);
-}
-
-void pf_prompt_list_free(pf_prompt_list *list)
-{
-	if (!list)
-		return;
-	if (list->items)
-		for (size_t i = 0; i < list->count; i++)
-			pf_prompt_clear(&list->items[i]);
-	free(list->items);
-	free(list);
 }
 
 void pf_event_rec_clear(pf_event_rec *e)

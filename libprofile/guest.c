@@ -950,3 +950,26 @@ out:
 	free(f);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Public free functions (moved from codec.c)                           */
+/* ------------------------------------------------------------------ */
+
+void pf_guest_free(pf_guest *g)
+{
+	/* Guests handed out by the library are always the head of a record. */
+	pf_guest_rec_free((pf_guest_rec *)g);
+}
+
+void pf_guest_list_free(pf_guest_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pf_guest_free(list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+/* ---- end of public free functions ------------------------------- */

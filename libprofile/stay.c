@@ -205,3 +205,20 @@ int pf_stay_list_get(pf_stay_list **out, pf_db *db, const pf_id *guest)
 	*out = a.list;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Public free functions (moved from codec.c)                           */
+/* ------------------------------------------------------------------ */
+
+void pf_stay_list_free(pf_stay_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pf_stay_clear(&list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+/* ---- end of public free functions ------------------------------- */

@@ -136,9 +136,9 @@ Test(erase, tombstones_prompts_and_keeps_their_figures)
 	assert_ok(pf_prompt_dismiss(tdb, &pid, "mei", "Priya asked us not to"));
 
 	assert_ok(pf_guest_erase(tdb, &g));
-	pf_prompt_list *got = NULL;
+	pf_prompt *got = NULL;
 	assert_ok(pf_prompt_get(&got, tdb, &pid));
-	const pf_prompt *p = &got->items[0];
+	const pf_prompt *p = got;
 	cr_assert(eq(str, (char *)p->text, "[erased]"));
 	cr_assert(eq(str, (char *)p->ack_by, "[erased]"));
 	cr_assert(eq(str, (char *)p->done_by, "[erased]"));
@@ -147,11 +147,11 @@ Test(erase, tombstones_prompts_and_keeps_their_figures)
 	cr_assert(eq(i64, p->created, l->items[0].created));
 	cr_assert(eq(i64, p->due, l->items[0].due));
 	cr_assert(eq(str, (char *)p->department, "front_desk"));
-	pf_prompt_list_free(got);
+	pf_prompt_free(got);
 	/* Someone else's prompt is untouched. */
 	assert_ok(pf_prompt_get(&got, tdb, &lo->items[0].id));
-	cr_assert(eq(str, (char *)got->items[0].text, "Welcome Other Guest, floor 2"));
-	pf_prompt_list_free(got);
+	cr_assert(eq(str, (char *)got->text, "Welcome Other Guest, floor 2"));
+	pf_prompt_free(got);
 	pf_prompt_list_free(l);
 	pf_prompt_list_free(lo);
 }

@@ -76,11 +76,11 @@ static size_t fb_npending(const char *dept)
 	return n;
 }
 
-static pf_prompt_list *fb_prompt(const pf_id *id)
+static pf_prompt *fb_prompt(const pf_id *id)
 {
-	pf_prompt_list *l = NULL;
-	assert_ok(pf_prompt_get(&l, tdb, id));
-	return l;
+	pf_prompt *p = NULL;
+	assert_ok(pf_prompt_get(&p, tdb, id));
+	return p;
 }
 
 static void fb_load_hotel_rules(void)
@@ -534,10 +534,10 @@ Test(feedback, followup_satisfied_closes_the_loop)
 	cr_assert(eq(int, f->outcome, PF_OUTCOME_SATISFIED));
 	cr_assert(eq(str, (char *)f->outcome_by, "ana"));
 	cr_assert(eq(i64, f->outcome_at, T0 + 20 * HOUR));
-	pf_prompt_list *l = fb_prompt(&f->followup_prompt);
-	cr_assert(eq(int, l->items[0].status, PF_PROMPT_DONE));
-	cr_assert(eq(str, (char *)l->items[0].done_by, "ana"));
-	pf_prompt_list_free(l);
+	pf_prompt *fp = fb_prompt(&f->followup_prompt);
+	cr_assert(eq(int, fp->status, PF_PROMPT_DONE));
+	cr_assert(eq(str, (char *)fp->done_by, "ana"));
+	pf_prompt_free(fp);
 	pf_feedback_free(f);
 	cr_assert(eq(sz, fb_npending("front_office"), 0));
 	pf_guest *gg = fb_guest(&g);

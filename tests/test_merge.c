@@ -297,9 +297,10 @@ Test(merge, stays_prompts_events_feedback_move)
 	cr_assert(eq(u32, g->complaints_open, 1));
 	pf_guest_free(g);
 
-	assert_ok(pf_prompt_get(&pl, tdb, &prompt));
-	cr_assert(eq(int, memcmp(pl->items[0].guest.b, keep.b, 16), 0));
-	pf_prompt_list_free(pl);
+	pf_prompt *pg = NULL;
+	assert_ok(pf_prompt_get(&pg, tdb, &prompt));
+	cr_assert(eq(int, memcmp(pg->guest.b, keep.b, 16), 0));
+	pf_prompt_free(pg);
 	pf_feedback *f = NULL;
 	assert_ok(pf_feedback_get(&f, tdb, &fb.id));
 	cr_assert(eq(int, memcmp(f->guest.b, keep.b, 16), 0));

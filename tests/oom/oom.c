@@ -830,6 +830,7 @@ struct run {
 	pf_stay_list *stays;
 	pf_rule_list *rules;
 	pf_prompt_list *prompts;
+	pf_prompt *prompt;
 	pf_feedback *fb;
 	pf_feedback_list *fbs;
 	pf_quality_report *quality;
@@ -849,7 +850,7 @@ struct run {
 static bool outputs_any(const struct run *r)
 {
 	return r->opened || r->guest || r->guests || r->pref || r->prefs || r->stays ||
-	       r->rules || r->prompts || r->fb || r->fbs || r->quality || r->it || r->dups ||
+	       r->rules || r->prompts || r->prompt || r->fb || r->fbs || r->quality || r->it || r->dups ||
 	       r->import || r->str;
 }
 
@@ -863,6 +864,7 @@ static void free_outputs(struct run *r)
 	pf_stay_list_free(r->stays);
 	pf_rule_list_free(r->rules);
 	pf_prompt_list_free(r->prompts);
+	pf_prompt_free(r->prompt);
 	pf_feedback_free(r->fb);
 	pf_feedback_list_free(r->fbs);
 	pf_quality_report_free(r->quality);
@@ -878,6 +880,7 @@ static void free_outputs(struct run *r)
 	r->stays = NULL;
 	r->rules = NULL;
 	r->prompts = NULL;
+	r->prompt = NULL;
 	r->fb = NULL;
 	r->fbs = NULL;
 	r->quality = NULL;
@@ -1007,6 +1010,8 @@ static digest hash_outputs(const struct run *r)
 		for (size_t i = 0; i < r->prompts->count; i++)
 			h_prompt(&d, &r->prompts->items[i]);
 	}
+	if (r->prompt)
+		h_prompt(&d, r->prompt);
 	if (r->fb)
 		h_feedback(&d, r->fb);
 	if (r->fbs) {
@@ -1310,7 +1315,7 @@ static int s_subscribe(struct run *r)
 
 static int c_prompt_get(struct run *r)
 {
-	return pf_prompt_get(&r->prompts, r->db, &fx.p_acked);
+	return pf_prompt_get(&r->prompt, r->db, &fx.p_acked);
 }
 
 static int c_pending(struct run *r)
