@@ -1100,18 +1100,35 @@ PF_EXTERN int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id);
 /** Free a feedback returned by pf_feedback_get().  NULL is a no-op. */
 PF_EXTERN void pf_feedback_free(pf_feedback *fb);
 
+/** pf_feedback_query.status and .kind: no filter on that field. */
+#define PF_FEEDBACK_ANY (-1)
+
+#define PF_FEEDBACK_QUERY_VERSION 1
+
+/** Which feedback pf_feedback_list_get() lists.  Transparent; starts with
+ *  a version; new fields are only ever appended.  Start from
+ *  PF_FEEDBACK_QUERY_INIT (every status, every kind). */
+typedef struct pf_feedback_query {
+	unsigned int version;      /**< PF_FEEDBACK_QUERY_VERSION */
+	int status;                /**< a pf_feedback_status, or PF_FEEDBACK_ANY */
+	int kind;                  /**< a pf_feedback_kind, or PF_FEEDBACK_ANY */
+} pf_feedback_query;
+
+#define PF_FEEDBACK_QUERY_INIT { PF_FEEDBACK_QUERY_VERSION, PF_FEEDBACK_ANY, PF_FEEDBACK_ANY }
+
 /**
  * List feedback, oldest first: of one guest (a range scan of the guest's
  * index) or, with `guest` NULL, of every guest (a scan of all feedback).
- * `status` is a pf_feedback_status, or -1 for any.  A guest with no
- * feedback (or none that exists) gives an empty list, not an error: the
- * feedback of an erased guest stays listed for the figures.  *out is
- * freed with pf_feedback_list_free().
- * Errors: PF_EINVAL (NULL out/db, zero guest id, unknown status),
- * PF_ECORRUPT.
+ * `query` filters by status and kind; NULL lists every status and kind
+ * (as PF_FEEDBACK_QUERY_INIT).  A guest with no feedback (or none that
+ * exists) gives an empty list, not an error: the feedback of an erased
+ * guest stays listed for the figures.  *out is freed with
+ * pf_feedback_list_free().
+ * Errors: PF_EINVAL (NULL out/db, zero guest id, unknown query version,
+ * status or kind), PF_ECORRUPT.
  */
 PF_EXTERN int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest,
-                                   int status);
+                                   const pf_feedback_query *query);
 
 /** Free a feedback list.  NULL is a no-op. */
 PF_EXTERN void pf_feedback_list_free(pf_feedback_list *list);

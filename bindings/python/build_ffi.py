@@ -387,8 +387,15 @@ int pf_feedback_status_parse(pf_feedback_status *out, const char *name);
 int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn);
 int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id);
 void pf_feedback_free(pf_feedback *fb);
+#define PF_FEEDBACK_ANY ...
+#define PF_FEEDBACK_QUERY_VERSION ...
+typedef struct pf_feedback_query {
+	unsigned int version;
+	int status;
+	int kind;
+} pf_feedback_query;
 int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest,
-                         int status);
+                         const pf_feedback_query *query);
 void pf_feedback_list_free(pf_feedback_list *list);
 int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
                        const char *staff, const char *note);

@@ -146,7 +146,10 @@ int cmd_feedback(pf_db *db, const struct command *cmd, int argc, char **argv)
 		if (s)
 			return s;
 	}
-	int rc = pf_feedback_list_get(&l, db, g ? &g->id : NULL, st ? (int)status : -1);
+	pf_feedback_query q = PF_FEEDBACK_QUERY_INIT;
+	if (st)
+		q.status = (int)status;
+	int rc = pf_feedback_list_get(&l, db, g ? &g->id : NULL, &q);
 	pf_guest_free(g);
 	if (rc)
 		return lib_fail(rc);

@@ -259,7 +259,7 @@ static int fuzz_render_one(const uint8_t *data, size_t size)
 	           (st.ev.room && render_has_brace(st.ev.room));
 	/* A stored complaint's text is rendered by {complaint.latest}. */
 	pf_feedback_list *fl = NULL;
-	if (pf_feedback_list_get(&fl, db, &st.guest, -1) == 0) {
+	if (pf_feedback_list_get(&fl, db, &st.guest, NULL) == 0) {
 		for (size_t i = 0; i < fl->count; i++)
 			st.brace = st.brace || render_has_brace(fl->items[i].text);
 		pf_feedback_list_free(fl);

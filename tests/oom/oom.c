@@ -1402,12 +1402,14 @@ static int c_feedback_get(struct run *r)
 
 static int c_feedback_list_guest(struct run *r)
 {
-	return pf_feedback_list_get(&r->fbs, r->db, &fx.b, -1);
+	return pf_feedback_list_get(&r->fbs, r->db, &fx.b, NULL);
 }
 
 static int c_feedback_list_all(struct run *r)
 {
-	return pf_feedback_list_get(&r->fbs, r->db, NULL, PF_FEEDBACK_OPEN);
+	pf_feedback_query q = PF_FEEDBACK_QUERY_INIT;
+	q.status = PF_FEEDBACK_OPEN;
+	return pf_feedback_list_get(&r->fbs, r->db, NULL, &q);
 }
 
 static int c_feedback_progress(struct run *r)
