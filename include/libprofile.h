@@ -378,9 +378,17 @@ typedef struct pf_pref {
  * pf_guest_free().  Fields marked "read-only" are maintained by the
  * library and ignored by pf_guest_put().
  *
- * Start from PF_GUEST_INIT: a zeroed struct has no profiling consent.
+ * Start from PF_GUEST_INIT: a zeroed struct has no profiling consent, and
+ * no version.  The struct starts with a version, like every struct the
+ * caller fills in that may grow: pf_guest_put(), pf_guest_update() and
+ * pf_guest_get_or_put() refuse any other version than PF_GUEST_VERSION
+ * with PF_EINVAL ("unknown pf_guest version 0 (expected 1)"); guests the
+ * library returns have it set.  New fields are only ever appended.
  */
+#define PF_GUEST_VERSION 1
+
 typedef struct pf_guest {
+	unsigned int version;     /**< PF_GUEST_VERSION */
 	pf_id id;                 /**< zero: pf_guest_put() creates the guest */
 	const char *name;         /**< required, 1..PF_NAME_MAX bytes */
 	const char *email;
@@ -408,8 +416,8 @@ typedef struct pf_guest {
 	pf_time not_satisfied_at;  /**< when a follow-up found the guest not satisfied; 0 = never */
 } pf_guest;
 
-#define PF_GUEST_INIT { {{0}}, NULL, NULL, NULL, NULL, NULL, 0, PF_TIER_NONE, \
-	NULL, 0, PF_CONSENT_PROFILING, NULL, NULL, 0, 0, 0, NULL, 0, 0, 0, 0 }
+#define PF_GUEST_INIT { PF_GUEST_VERSION, {{0}}, NULL, NULL, NULL, NULL, NULL, 0, \
+	PF_TIER_NONE, NULL, 0, PF_CONSENT_PROFILING, NULL, NULL, 0, 0, 0, NULL, 0, 0, 0, 0 }
 
 /** A list of guests; free with pf_guest_list_free(). */
 typedef struct pf_guest_list {
@@ -433,9 +441,9 @@ typedef struct pf_guest_list {
  * pointers into a library-owned guest: pf_guest_free() would free them).  The look-up indexes (e-mail, phone,
  * loyalty number, name) change in the same transaction.
  *
- * Errors: PF_EINVAL (NULL, missing name, a field too long or not UTF-8,
- * a tag that is not a lower-case word, more than PF_TAGS_MAX tags, an
- * impossible birth date, unknown tier), PF_ENOTFOUND (non-zero id that
+ * Errors: PF_EINVAL (NULL, unknown g->version, missing name, a field too
+ * long or not UTF-8, a tag that is not a lower-case word, more than
+ * PF_TAGS_MAX tags, an impossible birth date, unknown tier), PF_ENOTFOUND (non-zero id that
  * does not exist), PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
  */
 PF_EXTERN int pf_guest_put(pf_db *db, pf_guest *g);
@@ -465,8 +473,9 @@ PF_EXTERN int pf_guest_put(pf_db *db, pf_guest *g);
  * `fields->id` is ignored; `id` names the guest.  Strings are borrowed for
  * the call.  A mask of 0 changes nothing and succeeds if the guest exists.
  *
- * Errors: PF_EINVAL (NULL argument, zero id, a mask bit this library does
- * not know, a named field that is invalid as for pf_guest_put()),
+ * Errors: PF_EINVAL (NULL argument, zero id, unknown fields->version
+ * (checked whatever the mask), a mask bit this library does not know, a
+ * named field that is invalid as for pf_guest_put()),
  * PF_ENOTFOUND (no such guest), PF_EEXIST (the new external_id belongs
  * to another guest), PF_EREADONLY, PF_EFULL.
  */
@@ -489,10 +498,11 @@ PF_EXTERN int pf_guest_update(pf_db *db, const pf_id *id, const pf_guest *fields
  * On success *out is the stored guest (freed with pf_guest_free()); on
  * failure *out is NULL.  `created` may be NULL.  g->id is ignored.
  *
- * Errors: PF_EINVAL (NULL db/g/out, none of external_id, email and phone
- * given, or `g` invalid as for pf_guest_put()), PF_EEXIST (more than one
- * guest has that e-mail or phone: the caller must choose, e.g. with
- * pf_guest_find()), PF_EREADONLY, PF_EFULL.
+ * Errors: PF_EINVAL (NULL db/g/out, unknown g->version, none of
+ * external_id, email and phone given, or `g` invalid as for
+ * pf_guest_put()), PF_EEXIST (more than one guest has that e-mail or
+ * phone: the caller must choose, e.g. with pf_guest_find()),
+ * PF_EREADONLY, PF_EFULL.
  */
 PF_EXTERN int pf_guest_get_or_put(pf_guest **out, int *created, pf_db *db,
                                   const pf_guest *g);
@@ -599,9 +609,15 @@ PF_EXTERN void pf_pref_list_free(pf_pref_list *list);
 /* Stays                                                                */
 /* ------------------------------------------------------------------ */
 
+#define PF_STAY_VERSION 1
+
 /** One stay.  Strings are borrowed by pf_stay_add() and owned by the list
- *  that pf_stay_list_get() returns. */
+ *  that pf_stay_list_get() returns.  Starts with a version (new fields
+ *  are only ever appended): start from PF_STAY_INIT; pf_stay_add()
+ *  refuses any other version than PF_STAY_VERSION with PF_EINVAL, and
+ *  stays the library returns have it set. */
 typedef struct pf_stay {
+	unsigned int version;     /**< PF_STAY_VERSION */
 	pf_id guest;
 	const char *property;     /**< optional hotel code, e.g. "MFM1" */
 	const char *room;         /**< optional */
@@ -611,6 +627,8 @@ typedef struct pf_stay {
 	uint32_t party;           /**< people in the party; 0 = unknown */
 } pf_stay;
 
+#define PF_STAY_INIT { PF_STAY_VERSION, {{0}}, NULL, NULL, 0, 0, 0 }
+
 /**
  * Record a stay.  A stay is identified by guest and arrival date: adding
  * one with the same arrival again updates it and does not count twice.
@@ -619,8 +637,9 @@ typedef struct pf_stay {
  * The guest's stay counter (used by `stays >= N` rules) counts distinct
  * stays.
  *
- * Errors: PF_EINVAL (NULL, impossible dates, departure before arrival,
- * overlong or non-UTF-8 strings), PF_ENOTFOUND (no such guest),
+ * Errors: PF_EINVAL (NULL, unknown stay->version, impossible dates,
+ * departure before arrival, overlong or non-UTF-8 strings), PF_ENOTFOUND
+ * (no such guest),
  * PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
  */
 PF_EXTERN int pf_stay_add(pf_db *db, const pf_stay *stay);
@@ -997,9 +1016,16 @@ typedef enum {
 	PF_OUTCOME_NOT_SATISFIED
 } pf_outcome;
 
+#define PF_FEEDBACK_VERSION 1
+
 /** A complaint, compliment or suggestion.  Strings are borrowed by
- *  pf_feedback_add() and owned by objects the library returns. */
+ *  pf_feedback_add() and owned by objects the library returns.  Starts
+ *  with a version (new fields are only ever appended): start from
+ *  PF_FEEDBACK_INIT; pf_feedback_add() refuses any other version than
+ *  PF_FEEDBACK_VERSION with PF_EINVAL, and feedback the library returns
+ *  has it set. */
 typedef struct pf_feedback {
+	unsigned int version;      /**< PF_FEEDBACK_VERSION */
 	pf_id id;                  /**< filled in by pf_feedback_add() */
 	pf_id guest;               /**< required */
 	pf_date stay;              /**< arrival date of the stay concerned; 0 = none */
@@ -1025,8 +1051,9 @@ typedef struct pf_feedback {
 } pf_feedback;
 
 /** Start from this: kind complaint, severity 1, everything else empty. */
-#define PF_FEEDBACK_INIT { {{0}}, {{0}}, 0, PF_FEEDBACK_COMPLAINT, NULL, NULL, NULL, 1, \
-	NULL, 0, PF_FEEDBACK_OPEN, 0, NULL, NULL, 0, {{0}}, PF_OUTCOME_NONE, NULL, 0 }
+#define PF_FEEDBACK_INIT { PF_FEEDBACK_VERSION, {{0}}, {{0}}, 0, PF_FEEDBACK_COMPLAINT, \
+	NULL, NULL, NULL, 1, NULL, 0, PF_FEEDBACK_OPEN, 0, NULL, NULL, 0, {{0}}, \
+	PF_OUTCOME_NONE, NULL, 0 }
 
 /** A list of feedback; free with pf_feedback_list_free(). */
 typedef struct pf_feedback_list {
@@ -1085,8 +1112,8 @@ PF_EXTERN int pf_feedback_status_parse(pf_feedback_status *out, const char *name
  * allergy.feathers, "room too noisy" the dislike room.location=near_lift.
  *
  * Journal: "feedback.add" (and "pref.set" for `learn`).
- * Errors: PF_EINVAL (NULL, zero guest id, unknown kind, bad department or
- * category word, empty/overlong/non-UTF-8 text or staff, severity not
+ * Errors: PF_EINVAL (NULL, unknown fb->version, zero guest id, unknown
+ * kind, bad department or category word, empty/overlong/non-UTF-8 text or staff, severity not
  * 1..3, a time in the future, a bad `learn`, more than PF_PREFS_MAX
  * preferences), PF_ENOTFOUND (no such guest, or no such stay),
  * PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.

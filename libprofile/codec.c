@@ -146,6 +146,7 @@ int pf_guest_rec_from_public(pf_guest_rec **out, const pf_guest *g)
 	r = calloc(1, sizeof *r);
 	if (!r)
 		goto fail;
+	r->g.version = PF_GUEST_VERSION;   /* the library's own copy */
 	r->g.id = g->id;
 	r->g.birth_date = g->birth_date;
 	r->g.tier = g->tier;
@@ -997,6 +998,7 @@ int pf_codec_guest_decode(pf_guest_rec **out, const void *data, size_t len)
 		goto out;
 	}
 	/* g.id stays zero: the key holds it and the caller fills it in. */
+	r->g.version = PF_GUEST_VERSION;
 	rc = walk(&guest_shape, NULL, &up.data, guest_field, r);
 	if (rc)
 		goto out;
@@ -1047,6 +1049,7 @@ int pf_codec_stay_decode(pf_stay *s, const void *data, size_t len)
 	if (rc)
 		pf_stay_clear(&tmp);
 	/* guest and arrival live in the key: the caller's values stay. */
+	s->version = PF_STAY_VERSION;
 	s->property = tmp.property;
 	s->room = tmp.room;
 	s->departure = rc ? 0 : tmp.departure;
@@ -1743,6 +1746,8 @@ int pf_codec_feedback_decode(pf_feedback_rec *r, const void *data, size_t len)
 		rc = walk(&feedback_shape, NULL, &up.data, feedback_field, &tmp);
 	if (rc)
 		pf_feedback_rec_clear(&tmp);   /* leaves tmp zeroed */
+	else
+		tmp.f.version = PF_FEEDBACK_VERSION;
 	*r = tmp;
 	msgpack_unpacked_destroy(&up);
 	return rc;

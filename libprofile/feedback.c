@@ -469,6 +469,9 @@ int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn)
 
 	if (!db || !fb)
 		return pf_seterr(PF_EINVAL, ADD ": %s is NULL", db ? "fb" : "db");
+	if (fb->version != PF_FEEDBACK_VERSION)
+		return pf_seterr(PF_EINVAL, ADD ": unknown pf_feedback version %u (expected %u)",
+		                 fb->version, (unsigned)PF_FEEDBACK_VERSION);
 	if ((rc = pf_check_id(ADD, "guest", &fb->guest, NULL)))
 		return rc;
 	if ((unsigned)fb->kind > PF_FEEDBACK_SUGGESTION)

@@ -503,6 +503,9 @@ int pf_guest_put(pf_db *db, pf_guest *g)
 {
 	if (!db || !g)
 		return pf_seterr(PF_EINVAL, PUT ": %s is NULL", db ? "g" : "db");
+	if (g->version != PF_GUEST_VERSION)
+		return pf_seterr(PF_EINVAL, PUT ": unknown pf_guest version %u (expected %u)",
+		                 g->version, (unsigned)PF_GUEST_VERSION);
 	int rc = check_guest(g);
 	if (rc)
 		return rc;
@@ -569,6 +572,9 @@ int pf_guest_update(pf_db *db, const pf_id *id, const pf_guest *fields, unsigned
 {
 	if (!db || !id || !fields)
 		return pf_seterr(PF_EINVAL, UPDATE ": %s is NULL", !db ? "db" : !id ? "id" : "fields");
+	if (fields->version != PF_GUEST_VERSION)
+		return pf_seterr(PF_EINVAL, UPDATE ": unknown pf_guest version %u (expected %u)",
+		                 fields->version, (unsigned)PF_GUEST_VERSION);
 	if (pf_id_is_zero(id))
 		return pf_seterr(PF_EINVAL, UPDATE ": id is zero (no guest)");
 	if (mask & ~PF_GUEST_ALL)
@@ -692,6 +698,9 @@ int pf_guest_get_or_put(pf_guest **out, int *created, pf_db *db, const pf_guest 
 		*created = 0;
 	if (!db || !g)
 		return pf_seterr(PF_EINVAL, GET_OR_PUT ": %s is NULL", db ? "g" : "db");
+	if (g->version != PF_GUEST_VERSION)
+		return pf_seterr(PF_EINVAL, GET_OR_PUT ": unknown pf_guest version %u (expected %u)",
+		                 g->version, (unsigned)PF_GUEST_VERSION);
 	int rc = check_guest(g);
 	if (rc)
 		return rc;

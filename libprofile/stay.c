@@ -101,6 +101,9 @@ int pf_stay_add(pf_db *db, const pf_stay *stay)
 	int rc;
 	if (!db || !stay)
 		return pf_seterr(PF_EINVAL, ADD ": %s is NULL", db ? "stay" : "db");
+	if (stay->version != PF_STAY_VERSION)
+		return pf_seterr(PF_EINVAL, ADD ": unknown pf_stay version %u (expected %u)",
+		                 stay->version, (unsigned)PF_STAY_VERSION);
 	if (pf_id_is_zero(&stay->guest))
 		return pf_seterr(PF_EINVAL, ADD ": guest id is zero (no guest)");
 	if ((rc = check_optional("property", stay->property)) ||

@@ -31,7 +31,7 @@ static pf_id er_guest(const char *name, const char *email, const char *phone)
 
 static void er_stay(const pf_id *g, pf_date arrival, pf_date departure)
 {
-	pf_stay s = { *g, NULL, "1201", arrival, departure, 1 };
+	pf_stay s = { PF_STAY_VERSION, *g, NULL, "1201", arrival, departure, 1 };
 	assert_ok(pf_stay_add(tdb, &s));
 }
 
@@ -179,7 +179,7 @@ Test(erase, erase_then_compact_leaves_no_personal_bytes)
 	assert_ok(pf_fire(&l, tdb, &ev));
 	assert_ok(pf_prompt_done(tdb, &l->items[0].id, "front_desk/mei"));
 	pf_prompt_list_free(l);
-	pf_feedback fb = { 0 };
+	pf_feedback fb = PF_FEEDBACK_INIT;
 	fb.guest = g;
 	fb.kind = PF_FEEDBACK_COMPLAINT;
 	fb.department = "housekeeping";

@@ -131,7 +131,7 @@ static unsigned char *fb_raw(const pf_id *id, size_t *len)
 Test(feedback, add_complaint_fills_id_status_and_due)
 {
 	pf_id g = add_guest("Zhuang Wei", "zw@example.com", NULL);
-	pf_stay s = { g, "MFM1", "1012", 20261122, 20261126, 1 };
+	pf_stay s = { PF_STAY_VERSION, g, "MFM1", "1012", 20261122, 20261126, 1 };
 	assert_ok(pf_stay_add(tdb, &s));
 	pf_feedback f = fb_make(&g, PF_FEEDBACK_COMPLAINT, "housekeeping", "noise",
 	                        "Room too noisy, next to the lift", 2);
@@ -392,7 +392,7 @@ Test(feedback, stay_must_be_one_of_the_guests)
 	pf_feedback f = fb_make(&g, PF_FEEDBACK_COMPLAINT, "housekeeping", "room", "Dusty", 1);
 	f.stay = 20261120;
 	cr_assert(eq(int, pf_feedback_add(tdb, &f, NULL), PF_ENOTFOUND));
-	pf_stay s = { g, NULL, NULL, 20261120, 20261124, 1 };
+	pf_stay s = { PF_STAY_VERSION, g, NULL, NULL, 20261120, 20261124, 1 };
 	assert_ok(pf_stay_add(tdb, &s));
 	assert_ok(pf_feedback_add(tdb, &f, NULL));
 	pf_feedback *got = fb_get(&f.id);

@@ -30,7 +30,7 @@ static pf_id mg_guest(const char *name, const char *email, const char *phone,
 
 static void mg_stay(const pf_id *g, pf_date arrival, pf_date departure, const char *room)
 {
-	pf_stay s = { *g, "MFM1", room, arrival, departure, 2 };
+	pf_stay s = { PF_STAY_VERSION, *g, "MFM1", room, arrival, departure, 2 };
 	assert_ok(pf_stay_add(tdb, &s));
 }
 
@@ -272,7 +272,7 @@ Test(merge, stays_prompts_events_feedback_move)
 	cr_assert(eq(sz, pl->count, 1));
 	pf_id prompt = pl->items[0].id;
 	pf_prompt_list_free(pl);
-	pf_feedback fb = { 0 };
+	pf_feedback fb = PF_FEEDBACK_INIT;
 	fb.guest = dup;
 	fb.kind = PF_FEEDBACK_COMPLAINT;
 	fb.department = "housekeeping";
@@ -356,7 +356,7 @@ Test(merge, unmerge_restores_byte_for_byte)
 	pf_prompt_list_free(pl);
 	pl = mg_fire(&keep, "res-g-2");
 	pf_prompt_list_free(pl);
-	pf_feedback fb = { 0 };
+	pf_feedback fb = PF_FEEDBACK_INIT;
 	fb.guest = dup;
 	fb.kind = PF_FEEDBACK_SUGGESTION;
 	fb.department = "restaurant";

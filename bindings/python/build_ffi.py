@@ -126,7 +126,9 @@ typedef struct pf_pref {
 	pf_time first_seen;
 	pf_time last_seen;
 } pf_pref;
+#define PF_GUEST_VERSION ...
 typedef struct pf_guest {
+	unsigned int version;
 	pf_id id;
 	const char *name;
 	const char *email;
@@ -200,7 +202,9 @@ int pf_pref_list_get(pf_pref_list **out, pf_db *db, const pf_id *guest);
 void pf_pref_list_free(pf_pref_list *list);
 
 /* ---- stays */
+#define PF_STAY_VERSION ...
 typedef struct pf_stay {
+	unsigned int version;
 	pf_id guest;
 	const char *property;
 	const char *room;
@@ -354,7 +358,9 @@ typedef enum {
 	PF_OUTCOME_SATISFIED,
 	PF_OUTCOME_NOT_SATISFIED
 } pf_outcome;
+#define PF_FEEDBACK_VERSION ...
 typedef struct pf_feedback {
+	unsigned int version;
 	pf_id id;
 	pf_id guest;
 	pf_date stay;

@@ -128,7 +128,7 @@ FUZZ_FN void render_line(struct render_state *st, char *key, char *v)
 		render_pref(st, PF_NEED, v);
 	} else if (!strcmp(key, "stay") && st->stays < 4) {
 		char *end;
-		pf_stay s = { st->guest, NULL, NULL, (pf_date)strtol(v, &end, 10), 0, 0 };
+		pf_stay s = { PF_STAY_VERSION, st->guest, NULL, NULL, (pf_date)strtol(v, &end, 10), 0, 0 };
 		s.departure = (pf_date)strtol(end, NULL, 10);
 		st->stays++;
 		(void)pf_stay_add(st->db, &s);

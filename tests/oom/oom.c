@@ -690,7 +690,7 @@ static void fx_pref(pf_db *db, const pf_id *g, const char *cat, const char *valu
 
 static void fx_stay(pf_db *db, const pf_id *g, pf_date arrival, pf_date departure)
 {
-	pf_stay s = { *g, "MFM1", "1203", arrival, departure, 2 };
+	pf_stay s = { PF_STAY_VERSION, *g, "MFM1", "1203", arrival, departure, 2 };
 	FX_OK(pf_stay_add(db, &s));
 }
 
@@ -1200,7 +1200,7 @@ static int c_pref_list(struct run *r)
 
 static int c_stay_add(struct run *r)
 {
-	pf_stay s = { fx.b, "MFM1", "808", 20261201, 20261204, 3 };
+	pf_stay s = { PF_STAY_VERSION, fx.b, "MFM1", "808", 20261201, 20261204, 3 };
 	return pf_stay_add(r->db, &s);
 }
 

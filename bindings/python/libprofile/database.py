@@ -581,6 +581,7 @@ class Stays:
         keep: List[Any] = []
         gid = to_uuid(guest, "guest")
         s = ffi.new("pf_stay *")
+        s.version = lib.PF_STAY_VERSION
         ffi.memmove(s.guest.b, gid.bytes, 16)
         s.property = cstr(property, "property", keep)
         s.room = cstr(room, "room", keep)

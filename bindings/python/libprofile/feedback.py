@@ -168,6 +168,7 @@ class FeedbackBook:
             raise invalid(f"severity {severity} is not 1, 2 or 3")
         keep: List[Any] = []
         f = ffi.new("pf_feedback *")
+        f.version = lib.PF_FEEDBACK_VERSION
         ffi.memmove(f.guest.b, to_uuid(guest, "guest").bytes, 16)
         f.kind = _pick(kind, FEEDBACK_KINDS, "kind")
         f.department = cstr(department, "department", keep, required=True)
