@@ -62,6 +62,44 @@
  *    "unknown".  The current time comes from the clock in pf_options, so
  *    tests can control it.
  *
+ * NAMES (one rule for every module; a new name must fit it)
+ *
+ *  - Every name is pf_ and then the noun of the module or type it belongs
+ *    to, then what it does.
+ *  - The noun is singular for a function on one object, or one that looks
+ *    objects up by a key: pf_guest_put, pf_guest_get, pf_guest_find,
+ *    pf_guest_merge, pf_pref_set, pf_stay_add, pf_prompt_get,
+ *    pf_prompt_ack, pf_prompt_done, pf_feedback_resolve.
+ *  - The noun is plural for a function over a stored collection as a
+ *    whole (the rule book; a department's work list, overdue list or
+ *    feed): pf_rules_load, pf_rules_load_file, pf_rules_clear,
+ *    pf_rules_list, pf_prompts_pending, pf_prompts_overdue,
+ *    pf_prompts_seq, pf_prompts_since.  "Feedback" is its own plural.
+ *  - A function named after a type acts on an object of that type:
+ *    pf_<type>_get reads a new one (pf_pref_list_get, pf_stay_list_get,
+ *    pf_feedback_list_get, pf_quality_report_get), pf_<type>_free frees
+ *    one (pf_prompt_free, pf_verify_report_free, pf_string_free), and
+ *    pf_<type>_name, _parse, _format, _make and _init convert or
+ *    initialise (pf_tier_name, pf_id_parse, pf_date_make,
+ *    pf_options_init).
+ *  - A list type is pf_<noun>_list, the noun singular, freed by
+ *    pf_<noun>_list_free: pf_guest_list, pf_rule_list, pf_prompt_list.
+ *  - Modules that are an activity rather than a thing take their own name
+ *    as the noun: pf_journal_*, pf_import_*, pf_export_*,
+ *    pf_retention_run; the time helpers name what they compute
+ *    (pf_complaint_due, pf_day_start, pf_utc_offset); the core verbs stand
+ *    alone: pf_open, pf_close, pf_now, pf_fire, pf_preview, pf_subscribe,
+ *    pf_unsubscribe, pf_verify, pf_backup, pf_compact, pf_version,
+ *    pf_strerror, pf_errmsg.
+ *  - A struct made for the caller to fill in starts with
+ *    `unsigned int version` (PF_<TYPE>_VERSION) and has a PF_<TYPE>_INIT:
+ *    pf_options, pf_observation, pf_guest, pf_stay, pf_event, pf_feedback,
+ *    pf_feedback_query, pf_import_options.  A function that reads one
+ *    refuses a version it does not know with PF_EINVAL (for example
+ *    "pf_stay_add: unknown pf_stay version 0 (expected 1)"); structs the
+ *    library returns carry the current version.  New fields are only ever
+ *    appended.
+ *
  * The rule language is described in README.md ("Rule language"); the
  * storage layout and the design behind this API in libprofile/README.md.
  */
