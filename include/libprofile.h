@@ -62,6 +62,44 @@
  *    "unknown".  The current time comes from the clock in pf_options, so
  *    tests can control it.
  *
+ * NAMES (one rule for every module; a new name must fit it)
+ *
+ *  - Every name is pf_ and then the noun of the module or type it belongs
+ *    to, then what it does.
+ *  - The noun is singular for a function on one object, or one that looks
+ *    objects up by a key: pf_guest_put, pf_guest_get, pf_guest_find,
+ *    pf_guest_merge, pf_pref_set, pf_stay_add, pf_prompt_get,
+ *    pf_prompt_ack, pf_prompt_done, pf_feedback_resolve.
+ *  - The noun is plural for a function over a stored collection as a
+ *    whole (the rule book; a department's work list, overdue list or
+ *    feed): pf_rules_load, pf_rules_load_file, pf_rules_clear,
+ *    pf_rules_list, pf_prompts_pending, pf_prompts_overdue,
+ *    pf_prompts_seq, pf_prompts_since.  "Feedback" is its own plural.
+ *  - A function named after a type acts on an object of that type:
+ *    pf_<type>_get reads a new one (pf_pref_list_get, pf_stay_list_get,
+ *    pf_feedback_list_get, pf_quality_report_get), pf_<type>_free frees
+ *    one (pf_prompt_free, pf_verify_report_free, pf_string_free), and
+ *    pf_<type>_name, _parse, _format, _make and _init convert or
+ *    initialise (pf_tier_name, pf_id_parse, pf_date_make,
+ *    pf_options_init).
+ *  - A list type is pf_<noun>_list, the noun singular, freed by
+ *    pf_<noun>_list_free: pf_guest_list, pf_rule_list, pf_prompt_list.
+ *  - Modules that are an activity rather than a thing take their own name
+ *    as the noun: pf_journal_*, pf_import_*, pf_export_*,
+ *    pf_retention_run; the time helpers name what they compute
+ *    (pf_complaint_due, pf_day_start, pf_utc_offset); the core verbs stand
+ *    alone: pf_open, pf_close, pf_now, pf_fire, pf_preview, pf_subscribe,
+ *    pf_unsubscribe, pf_verify, pf_backup, pf_compact, pf_version,
+ *    pf_strerror, pf_errmsg.
+ *  - A struct made for the caller to fill in starts with
+ *    `unsigned int version` (PF_<TYPE>_VERSION) and has a PF_<TYPE>_INIT:
+ *    pf_options, pf_observation, pf_guest, pf_stay, pf_event, pf_feedback,
+ *    pf_feedback_query, pf_import_options.  A function that reads one
+ *    refuses a version it does not know with PF_EINVAL (for example
+ *    "pf_stay_add: unknown pf_stay version 0 (expected 1)"); structs the
+ *    library returns carry the current version.  New fields are only ever
+ *    appended.
+ *
  * The rule language is described in README.md ("Rule language"); the
  * storage layout and the design behind this API in libprofile/README.md.
  */
@@ -378,9 +416,17 @@ typedef struct pf_pref {
  * pf_guest_free().  Fields marked "read-only" are maintained by the
  * library and ignored by pf_guest_put().
  *
- * Start from PF_GUEST_INIT: a zeroed struct has no profiling consent.
+ * Start from PF_GUEST_INIT: a zeroed struct has no profiling consent, and
+ * no version.  The struct starts with a version, like every struct the
+ * caller fills in that may grow: pf_guest_put(), pf_guest_update() and
+ * pf_guest_get_or_put() refuse any other version than PF_GUEST_VERSION
+ * with PF_EINVAL ("unknown pf_guest version 0 (expected 1)"); guests the
+ * library returns have it set.  New fields are only ever appended.
  */
+#define PF_GUEST_VERSION 1
+
 typedef struct pf_guest {
+	unsigned int version;     /**< PF_GUEST_VERSION */
 	pf_id id;                 /**< zero: pf_guest_put() creates the guest */
 	const char *name;         /**< required, 1..PF_NAME_MAX bytes */
 	const char *email;
@@ -408,8 +454,8 @@ typedef struct pf_guest {
 	pf_time not_satisfied_at;  /**< when a follow-up found the guest not satisfied; 0 = never */
 } pf_guest;
 
-#define PF_GUEST_INIT { {{0}}, NULL, NULL, NULL, NULL, NULL, 0, PF_TIER_NONE, \
-	NULL, 0, PF_CONSENT_PROFILING, NULL, NULL, 0, 0, 0, NULL, 0, 0, 0, 0 }
+#define PF_GUEST_INIT { PF_GUEST_VERSION, {{0}}, NULL, NULL, NULL, NULL, NULL, 0, \
+	PF_TIER_NONE, NULL, 0, PF_CONSENT_PROFILING, NULL, NULL, 0, 0, 0, NULL, 0, 0, 0, 0 }
 
 /** A list of guests; free with pf_guest_list_free(). */
 typedef struct pf_guest_list {
@@ -433,9 +479,9 @@ typedef struct pf_guest_list {
  * pointers into a library-owned guest: pf_guest_free() would free them).  The look-up indexes (e-mail, phone,
  * loyalty number, name) change in the same transaction.
  *
- * Errors: PF_EINVAL (NULL, missing name, a field too long or not UTF-8,
- * a tag that is not a lower-case word, more than PF_TAGS_MAX tags, an
- * impossible birth date, unknown tier), PF_ENOTFOUND (non-zero id that
+ * Errors: PF_EINVAL (NULL, unknown g->version, missing name, a field too
+ * long or not UTF-8, a tag that is not a lower-case word, more than
+ * PF_TAGS_MAX tags, an impossible birth date, unknown tier), PF_ENOTFOUND (non-zero id that
  * does not exist), PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
  */
 PF_EXTERN int pf_guest_put(pf_db *db, pf_guest *g);
@@ -465,8 +511,9 @@ PF_EXTERN int pf_guest_put(pf_db *db, pf_guest *g);
  * `fields->id` is ignored; `id` names the guest.  Strings are borrowed for
  * the call.  A mask of 0 changes nothing and succeeds if the guest exists.
  *
- * Errors: PF_EINVAL (NULL argument, zero id, a mask bit this library does
- * not know, a named field that is invalid as for pf_guest_put()),
+ * Errors: PF_EINVAL (NULL argument, zero id, unknown fields->version
+ * (checked whatever the mask), a mask bit this library does not know, a
+ * named field that is invalid as for pf_guest_put()),
  * PF_ENOTFOUND (no such guest), PF_EEXIST (the new external_id belongs
  * to another guest), PF_EREADONLY, PF_EFULL.
  */
@@ -489,10 +536,11 @@ PF_EXTERN int pf_guest_update(pf_db *db, const pf_id *id, const pf_guest *fields
  * On success *out is the stored guest (freed with pf_guest_free()); on
  * failure *out is NULL.  `created` may be NULL.  g->id is ignored.
  *
- * Errors: PF_EINVAL (NULL db/g/out, none of external_id, email and phone
- * given, or `g` invalid as for pf_guest_put()), PF_EEXIST (more than one
- * guest has that e-mail or phone: the caller must choose, e.g. with
- * pf_guest_find()), PF_EREADONLY, PF_EFULL.
+ * Errors: PF_EINVAL (NULL db/g/out, unknown g->version, none of
+ * external_id, email and phone given, or `g` invalid as for
+ * pf_guest_put()), PF_EEXIST (more than one guest has that e-mail or
+ * phone: the caller must choose, e.g. with pf_guest_find()),
+ * PF_EREADONLY, PF_EFULL.
  */
 PF_EXTERN int pf_guest_get_or_put(pf_guest **out, int *created, pf_db *db,
                                   const pf_guest *g);
@@ -599,9 +647,15 @@ PF_EXTERN void pf_pref_list_free(pf_pref_list *list);
 /* Stays                                                                */
 /* ------------------------------------------------------------------ */
 
+#define PF_STAY_VERSION 1
+
 /** One stay.  Strings are borrowed by pf_stay_add() and owned by the list
- *  that pf_stay_list_get() returns. */
+ *  that pf_stay_list_get() returns.  Starts with a version (new fields
+ *  are only ever appended): start from PF_STAY_INIT; pf_stay_add()
+ *  refuses any other version than PF_STAY_VERSION with PF_EINVAL, and
+ *  stays the library returns have it set. */
 typedef struct pf_stay {
+	unsigned int version;     /**< PF_STAY_VERSION */
 	pf_id guest;
 	const char *property;     /**< optional hotel code, e.g. "MFM1" */
 	const char *room;         /**< optional */
@@ -611,6 +665,8 @@ typedef struct pf_stay {
 	uint32_t party;           /**< people in the party; 0 = unknown */
 } pf_stay;
 
+#define PF_STAY_INIT { PF_STAY_VERSION, {{0}}, NULL, NULL, 0, 0, 0 }
+
 /**
  * Record a stay.  A stay is identified by guest and arrival date: adding
  * one with the same arrival again updates it and does not count twice.
@@ -619,8 +675,9 @@ typedef struct pf_stay {
  * The guest's stay counter (used by `stays >= N` rules) counts distinct
  * stays.
  *
- * Errors: PF_EINVAL (NULL, impossible dates, departure before arrival,
- * overlong or non-UTF-8 strings), PF_ENOTFOUND (no such guest),
+ * Errors: PF_EINVAL (NULL, unknown stay->version, impossible dates,
+ * departure before arrival, overlong or non-UTF-8 strings), PF_ENOTFOUND
+ * (no such guest),
  * PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
  */
 PF_EXTERN int pf_stay_add(pf_db *db, const pf_stay *stay);
@@ -806,7 +863,9 @@ typedef enum {
  *  if unknown.  Cannot fail. */
 PF_EXTERN const char *pf_prompt_status_name(pf_prompt_status s);
 
-/** One instruction to a department.  Owned by the list that holds it. */
+/** One instruction to a department.  Owned by the list that holds it, or
+ *  (from pf_prompt_get()) by the caller, who frees it with
+ *  pf_prompt_free(). */
 typedef struct pf_prompt {
 	pf_id id;                 /**< zero in pf_preview() results */
 	pf_id guest;
@@ -879,10 +938,14 @@ PF_EXTERN int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev);
  */
 PF_EXTERN int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev);
 
-/** Read one prompt.  The result is a one-item list, freed with
- *  pf_prompt_list_free().  Errors: PF_EINVAL (NULL argument, zero id),
- *  PF_ENOTFOUND, PF_ECORRUPT. */
-PF_EXTERN int pf_prompt_get(pf_prompt_list **out, pf_db *db, const pf_id *prompt);
+/** Read one prompt into a new *out, freed with pf_prompt_free().
+ *  Errors: PF_EINVAL (NULL argument, zero id), PF_ENOTFOUND,
+ *  PF_ECORRUPT. */
+PF_EXTERN int pf_prompt_get(pf_prompt **out, pf_db *db, const pf_id *prompt);
+
+/** Free a prompt returned by pf_prompt_get() and its strings.  NULL is a
+ *  no-op.  Never pass a prompt that belongs to a list. */
+PF_EXTERN void pf_prompt_free(pf_prompt *prompt);
 
 /**
  * A department's open prompts (pending and acknowledged), earliest due
@@ -991,9 +1054,16 @@ typedef enum {
 	PF_OUTCOME_NOT_SATISFIED
 } pf_outcome;
 
+#define PF_FEEDBACK_VERSION 1
+
 /** A complaint, compliment or suggestion.  Strings are borrowed by
- *  pf_feedback_add() and owned by objects the library returns. */
+ *  pf_feedback_add() and owned by objects the library returns.  Starts
+ *  with a version (new fields are only ever appended): start from
+ *  PF_FEEDBACK_INIT; pf_feedback_add() refuses any other version than
+ *  PF_FEEDBACK_VERSION with PF_EINVAL, and feedback the library returns
+ *  has it set. */
 typedef struct pf_feedback {
+	unsigned int version;      /**< PF_FEEDBACK_VERSION */
 	pf_id id;                  /**< filled in by pf_feedback_add() */
 	pf_id guest;               /**< required */
 	pf_date stay;              /**< arrival date of the stay concerned; 0 = none */
@@ -1019,8 +1089,9 @@ typedef struct pf_feedback {
 } pf_feedback;
 
 /** Start from this: kind complaint, severity 1, everything else empty. */
-#define PF_FEEDBACK_INIT { {{0}}, {{0}}, 0, PF_FEEDBACK_COMPLAINT, NULL, NULL, NULL, 1, \
-	NULL, 0, PF_FEEDBACK_OPEN, 0, NULL, NULL, 0, {{0}}, PF_OUTCOME_NONE, NULL, 0 }
+#define PF_FEEDBACK_INIT { PF_FEEDBACK_VERSION, {{0}}, {{0}}, 0, PF_FEEDBACK_COMPLAINT, \
+	NULL, NULL, NULL, 1, NULL, 0, PF_FEEDBACK_OPEN, 0, NULL, NULL, 0, {{0}}, \
+	PF_OUTCOME_NONE, NULL, 0 }
 
 /** A list of feedback; free with pf_feedback_list_free(). */
 typedef struct pf_feedback_list {
@@ -1079,8 +1150,8 @@ PF_EXTERN int pf_feedback_status_parse(pf_feedback_status *out, const char *name
  * allergy.feathers, "room too noisy" the dislike room.location=near_lift.
  *
  * Journal: "feedback.add" (and "pref.set" for `learn`).
- * Errors: PF_EINVAL (NULL, zero guest id, unknown kind, bad department or
- * category word, empty/overlong/non-UTF-8 text or staff, severity not
+ * Errors: PF_EINVAL (NULL, unknown fb->version, zero guest id, unknown
+ * kind, bad department or category word, empty/overlong/non-UTF-8 text or staff, severity not
  * 1..3, a time in the future, a bad `learn`, more than PF_PREFS_MAX
  * preferences), PF_ENOTFOUND (no such guest, or no such stay),
  * PF_EREADONLY, PF_ECORRUPT, PF_EFULL, PF_EIO.
@@ -1094,18 +1165,35 @@ PF_EXTERN int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id);
 /** Free a feedback returned by pf_feedback_get().  NULL is a no-op. */
 PF_EXTERN void pf_feedback_free(pf_feedback *fb);
 
+/** pf_feedback_query.status and .kind: no filter on that field. */
+#define PF_FEEDBACK_ANY (-1)
+
+#define PF_FEEDBACK_QUERY_VERSION 1
+
+/** Which feedback pf_feedback_list_get() lists.  Transparent; starts with
+ *  a version; new fields are only ever appended.  Start from
+ *  PF_FEEDBACK_QUERY_INIT (every status, every kind). */
+typedef struct pf_feedback_query {
+	unsigned int version;      /**< PF_FEEDBACK_QUERY_VERSION */
+	int status;                /**< a pf_feedback_status, or PF_FEEDBACK_ANY */
+	int kind;                  /**< a pf_feedback_kind, or PF_FEEDBACK_ANY */
+} pf_feedback_query;
+
+#define PF_FEEDBACK_QUERY_INIT { PF_FEEDBACK_QUERY_VERSION, PF_FEEDBACK_ANY, PF_FEEDBACK_ANY }
+
 /**
  * List feedback, oldest first: of one guest (a range scan of the guest's
  * index) or, with `guest` NULL, of every guest (a scan of all feedback).
- * `status` is a pf_feedback_status, or -1 for any.  A guest with no
- * feedback (or none that exists) gives an empty list, not an error: the
- * feedback of an erased guest stays listed for the figures.  *out is
- * freed with pf_feedback_list_free().
- * Errors: PF_EINVAL (NULL out/db, zero guest id, unknown status),
- * PF_ECORRUPT.
+ * `query` filters by status and kind; NULL lists every status and kind
+ * (as PF_FEEDBACK_QUERY_INIT).  A guest with no feedback (or none that
+ * exists) gives an empty list, not an error: the feedback of an erased
+ * guest stays listed for the figures.  *out is freed with
+ * pf_feedback_list_free().
+ * Errors: PF_EINVAL (NULL out/db, zero guest id, unknown query version,
+ * status or kind), PF_ECORRUPT.
  */
 PF_EXTERN int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest,
-                                   int status);
+                                   const pf_feedback_query *query);
 
 /** Free a feedback list.  NULL is a no-op. */
 PF_EXTERN void pf_feedback_list_free(pf_feedback_list *list);

@@ -1,7 +1,8 @@
 /*
  * codec.c — every stored record as a msgpack map, encoded and decoded in
- * one place, and the public functions that free what the library returns
- * (guests, preferences, stays, prompts and their lists).
+ * one place, and the internal helpers that free decoded records
+ * (pf_guest_rec_free, pf_pref_clear, pf_stay_clear, pf_prompt_clear).  The
+ * public _free() functions live beside their types' modules.
  *
  * Decoding trusts nothing: a record read from disk may be truncated,
  * bit-flipped or written by a buggy tool.  Before msgpack-c sees the bytes,
@@ -67,42 +68,6 @@ void pf_guest_rec_free(pf_guest_rec *r)
 	free(r);
 }
 
-void pf_guest_free(pf_guest *g)
-{
-	/* Guests handed out by the library are always the head of a record. */
-	pf_guest_rec_free((pf_guest_rec *)g);
-}
-
-void pf_guest_list_free(pf_guest_list *list)
-{
-	if (!list)
-		return;
-	if (list->items)
-		for (size_t i = 0; i < list->count; i++)
-			pf_guest_free(list->items[i]);
-	free(list->items);
-	free(list);
-}
-
-void pf_pref_free(pf_pref *pref)
-{
-	if (!pref)
-		return;
-	pf_pref_clear(pref);
-	free(pref);
-}
-
-void pf_pref_list_free(pf_pref_list *list)
-{
-	if (!list)
-		return;
-	if (list->items)
-		for (size_t i = 0; i < list->count; i++)
-			pf_pref_clear(&list->items[i]);
-	free(list->items);
-	free(list);
-}
-
 void pf_stay_clear(pf_stay *s)
 {
 	if (!s)
@@ -111,17 +76,6 @@ void pf_stay_clear(pf_stay *s)
 	xfree(s->room);
 	s->property = NULL;
 	s->room = NULL;
-}
-
-void pf_stay_list_free(pf_stay_list *list)
-{
-	if (!list)
-		return;
-	if (list->items)
-		for (size_t i = 0; i < list->count; i++)
-			pf_stay_clear(&list->items[i]);
-	free(list->items);
-	free(list);
 }
 
 void pf_prompt_clear(pf_prompt *p)
@@ -137,17 +91,6 @@ void pf_prompt_clear(pf_prompt *p)
 	xfree(p->dismiss_reason);
 	xfree(p->language);
 	memset(p, 0, sizeof *p);
-}
-
-void pf_prompt_list_free(pf_prompt_list *list)
-{
-	if (!list)
-		return;
-	if (list->items)
-		for (size_t i = 0; i < list->count; i++)
-			pf_prompt_clear(&list->items[i]);
-	free(list->items);
-	free(list);
 }
 
 void pf_event_rec_clear(pf_event_rec *e)
@@ -203,6 +146,7 @@ int pf_guest_rec_from_public(pf_guest_rec **out, const pf_guest *g)
 	r = calloc(1, sizeof *r);
 	if (!r)
 		goto fail;
+	r->g.version = PF_GUEST_VERSION;   /* the library's own copy */
 	r->g.id = g->id;
 	r->g.birth_date = g->birth_date;
 	r->g.tier = g->tier;
@@ -1054,6 +998,7 @@ int pf_codec_guest_decode(pf_guest_rec **out, const void *data, size_t len)
 		goto out;
 	}
 	/* g.id stays zero: the key holds it and the caller fills it in. */
+	r->g.version = PF_GUEST_VERSION;
 	rc = walk(&guest_shape, NULL, &up.data, guest_field, r);
 	if (rc)
 		goto out;
@@ -1104,6 +1049,7 @@ int pf_codec_stay_decode(pf_stay *s, const void *data, size_t len)
 	if (rc)
 		pf_stay_clear(&tmp);
 	/* guest and arrival live in the key: the caller's values stay. */
+	s->version = PF_STAY_VERSION;
 	s->property = tmp.property;
 	s->room = tmp.room;
 	s->departure = rc ? 0 : tmp.departure;
@@ -1800,6 +1746,8 @@ int pf_codec_feedback_decode(pf_feedback_rec *r, const void *data, size_t len)
 		rc = walk(&feedback_shape, NULL, &up.data, feedback_field, &tmp);
 	if (rc)
 		pf_feedback_rec_clear(&tmp);   /* leaves tmp zeroed */
+	else
+		tmp.f.version = PF_FEEDBACK_VERSION;
 	*r = tmp;
 	msgpack_unpacked_destroy(&up);
 	return rc;

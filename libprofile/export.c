@@ -367,7 +367,7 @@ static void feedback_fields(jb *b, json_t *o, const void *item)
 static int feedback_json(jb *b, json_t *root, pf_db *db, const pf_id *guest)
 {
 	pf_feedback_list *fl = NULL;
-	int rc = pf_feedback_list_get(&fl, db, guest, -1);
+	int rc = pf_feedback_list_get(&fl, db, guest, NULL);
 	if (rc)
 		return rc;
 	put(b, root, "feedback",

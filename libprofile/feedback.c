@@ -467,6 +467,9 @@ int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn)
 
 	if (!db || !fb)
 		return pf_seterr(PF_EINVAL, ADD ": %s is NULL", db ? "fb" : "db");
+	if (fb->version != PF_FEEDBACK_VERSION)
+		return pf_seterr(PF_EINVAL, ADD ": unknown pf_feedback version %u (expected %u)",
+		                 fb->version, (unsigned)PF_FEEDBACK_VERSION);
 	if ((rc = pf_check_id(ADD, "guest", &fb->guest, NULL)))
 		return rc;
 	if ((unsigned)fb->kind > PF_FEEDBACK_SUGGESTION)
@@ -583,7 +586,8 @@ int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id)
 
 struct list_args {
 	const pf_id *guest;
-	int status;
+	int status;                /* PF_FEEDBACK_ANY or a status */
+	int kind;                  /* PF_FEEDBACK_ANY or a kind */
 	pf_feedback_list *l;
 	size_t cap;
 };
@@ -600,7 +604,8 @@ static int list_add(struct list_args *a, MDB_txn *txn, pf_db *db, const pf_id *i
 	}
 	if (rc)
 		return rc;
-	if (a->status >= 0 && (int)rec.f.status != a->status) {
+	if ((a->status != PF_FEEDBACK_ANY && (int)rec.f.status != a->status) ||
+	    (a->kind != PF_FEEDBACK_ANY && (int)rec.f.kind != a->kind)) {
 		pf_feedback_rec_clear(&rec);
 		return 0;
 	}
@@ -679,19 +684,34 @@ out:
 	return rc;
 }
 
-int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest, int status)
+int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest,
+                         const pf_feedback_query *query)
 {
+	static const pf_feedback_query every = PF_FEEDBACK_QUERY_INIT;
 	int rc;
+
+	pf_api_enter(LIST);
 	if (!out)
-		return pf_seterr(PF_EINVAL, LIST ": out is NULL");
+		return pf_fail(PF_EINVAL, "out is NULL");
 	*out = NULL;
 	if (!db)
-		return pf_seterr(PF_EINVAL, LIST ": db is NULL");
+		return pf_fail(PF_EINVAL, "db is NULL");
 	if (guest && pf_id_is_zero(guest))
-		return pf_seterr(PF_EINVAL, LIST ": guest id is zero (pass NULL for every guest)");
-	if (status < -1 || status > PF_FEEDBACK_CLOSED_UNRESOLVED)
-		return pf_seterr(PF_EINVAL, LIST ": unknown status %d (-1 for any)", status);
-	struct list_args a = { guest, status, NULL, 0 };
+		return pf_fail(PF_EINVAL, "guest id is zero (pass NULL for every guest)");
+	if (!query)
+		query = &every;
+	if (query->version != PF_FEEDBACK_QUERY_VERSION)
+		return pf_fail(PF_EINVAL, "unknown pf_feedback_query version %u (expected %u)",
+		               query->version, (unsigned)PF_FEEDBACK_QUERY_VERSION);
+	if (query->status != PF_FEEDBACK_ANY &&
+	    (query->status < PF_FEEDBACK_OPEN || query->status > PF_FEEDBACK_CLOSED_UNRESOLVED))
+		return pf_fail(PF_EINVAL, "unknown status %d in the query (PF_FEEDBACK_ANY for any)",
+		               query->status);
+	if (query->kind != PF_FEEDBACK_ANY &&
+	    (query->kind < PF_FEEDBACK_COMPLAINT || query->kind > PF_FEEDBACK_SUGGESTION))
+		return pf_fail(PF_EINVAL, "unknown kind %d in the query (PF_FEEDBACK_ANY for any)",
+		               query->kind);
+	struct list_args a = { guest, query->status, query->kind, NULL, 0 };
 	rc = pf_store_read(db, LIST, list_txn, &a);
 	if (rc) {
 		pf_feedback_list_free(a.l);

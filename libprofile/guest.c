@@ -617,6 +617,9 @@ int pf_guest_put(pf_db *db, pf_guest *g)
 {
 	if (!db || !g)
 		return pf_seterr(PF_EINVAL, PUT ": %s is NULL", db ? "g" : "db");
+	if (g->version != PF_GUEST_VERSION)
+		return pf_seterr(PF_EINVAL, PUT ": unknown pf_guest version %u (expected %u)",
+		                 g->version, (unsigned)PF_GUEST_VERSION);
 	int rc = check_guest(g);
 	if (rc)
 		return rc;
@@ -683,6 +686,9 @@ int pf_guest_update(pf_db *db, const pf_id *id, const pf_guest *fields, unsigned
 {
 	if (!db || !id || !fields)
 		return pf_seterr(PF_EINVAL, UPDATE ": %s is NULL", !db ? "db" : !id ? "id" : "fields");
+	if (fields->version != PF_GUEST_VERSION)
+		return pf_seterr(PF_EINVAL, UPDATE ": unknown pf_guest version %u (expected %u)",
+		                 fields->version, (unsigned)PF_GUEST_VERSION);
 	if (pf_id_is_zero(id))
 		return pf_seterr(PF_EINVAL, UPDATE ": id is zero (no guest)");
 	if (mask & ~PF_GUEST_ALL)
@@ -806,6 +812,9 @@ int pf_guest_get_or_put(pf_guest **out, int *created, pf_db *db, const pf_guest 
 		*created = 0;
 	if (!db || !g)
 		return pf_seterr(PF_EINVAL, GET_OR_PUT ": %s is NULL", db ? "g" : "db");
+	if (g->version != PF_GUEST_VERSION)
+		return pf_seterr(PF_EINVAL, GET_OR_PUT ": unknown pf_guest version %u (expected %u)",
+		                 g->version, (unsigned)PF_GUEST_VERSION);
 	int rc = check_guest(g);
 	if (rc)
 		return rc;
@@ -1110,3 +1119,26 @@ int pf_guest_load_if(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *i
 	*found = true;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Public free functions (moved from codec.c)                           */
+/* ------------------------------------------------------------------ */
+
+void pf_guest_free(pf_guest *g)
+{
+	/* Guests handed out by the library are always the head of a record. */
+	pf_guest_rec_free((pf_guest_rec *)g);
+}
+
+void pf_guest_list_free(pf_guest_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pf_guest_free(list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+/* ---- end of public free functions ------------------------------- */

@@ -376,3 +376,28 @@ out:
 	pf_guest_rec_free(a.r);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Public free functions (moved from codec.c)                           */
+/* ------------------------------------------------------------------ */
+
+void pf_pref_free(pf_pref *pref)
+{
+	if (!pref)
+		return;
+	pf_pref_clear(pref);
+	free(pref);
+}
+
+void pf_pref_list_free(pf_pref_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pf_pref_clear(&list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+/* ---- end of public free functions ------------------------------- */

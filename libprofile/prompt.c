@@ -353,49 +353,42 @@ static int queue_scan(MDB_txn *txn, pf_db *db, const unsigned char *start, size_
 
 struct get_args {
 	const pf_id *id;
-	plist pl;
+	pf_prompt *p;
 };
 
 static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct get_args *a = arg;
-	int rc = plist_init(&a->pl);
-	if (rc)
-		return rc;
-	a->pl.l->items = calloc(1, sizeof *a->pl.l->items);
-	if (!a->pl.l->items)
-		return pf_seterr(PF_ENOMEM, "pf_prompt_get: out of memory");
-	a->pl.cap = 1;
-	rc = pf_prompt_load(txn, db, a->id, &a->pl.l->items[0]);
+	int rc = pf_prompt_load(txn, db, a->id, a->p);
 	if (rc == PF_ENOTFOUND) {
 		char idtext[PF_ID_STRLEN + 1];
 		pf_id_format(idtext, a->id);
-		return pf_seterr(PF_ENOTFOUND, "pf_prompt_get: no prompt with id %s", idtext);
+		return pf_fail(PF_ENOTFOUND, "no prompt with id %s", idtext);
 	}
-	if (rc)
-		return rc;
-	a->pl.l->count = 1;
-	return 0;
+	return rc;
 }
 
-int pf_prompt_get(pf_prompt_list **out, pf_db *db, const pf_id *prompt)
+int pf_prompt_get(pf_prompt **out, pf_db *db, const pf_id *prompt)
 {
-	struct get_args a = { prompt, { NULL, 0, "pf_prompt_get" } };
 	int rc;
 
+	pf_api_enter("pf_prompt_get");
 	if (!out)
-		return pf_seterr(PF_EINVAL, "pf_prompt_get: out is NULL");
+		return pf_fail(PF_EINVAL, "out is NULL");
 	*out = NULL;
 	if (!db)
-		return pf_seterr(PF_EINVAL, "pf_prompt_get: db is NULL");
+		return pf_fail(PF_EINVAL, "db is NULL");
 	if ((rc = pf_check_id("pf_prompt_get", "prompt", prompt, NULL)))
 		return rc;
+	struct get_args a = { prompt, calloc(1, sizeof(pf_prompt)) };
+	if (!a.p)
+		return pf_fail(PF_ENOMEM, "out of memory");
 	rc = pf_store_read(db, "pf_prompt_get", get_txn, &a);
 	if (rc) {
-		plist_reset(&a.pl);
+		pf_prompt_free(a.p);
 		return rc;
 	}
-	*out = a.pl.l;
+	*out = a.p;
 	return 0;
 }
 
@@ -983,4 +976,27 @@ int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_prompt_raw_fn fn, void *ctx,
                        const char *what)
 {
 	return each_raw(txn, db, PF_DBI_PROMPT, fn, ctx, what);
+}
+
+/* ------------------------------------------------------------------ */
+/* Freeing what the library returns                                     */
+/* ------------------------------------------------------------------ */
+
+void pf_prompt_free(pf_prompt *p)
+{
+	if (!p)
+		return;
+	pf_prompt_clear(p);
+	free(p);
+}
+
+void pf_prompt_list_free(pf_prompt_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pf_prompt_clear(&list->items[i]);
+	free(list->items);
+	free(list);
 }

@@ -121,6 +121,9 @@ int pf_stay_add(pf_db *db, const pf_stay *stay)
 	int rc;
 	if (!db || !stay)
 		return pf_seterr(PF_EINVAL, ADD ": %s is NULL", db ? "stay" : "db");
+	if (stay->version != PF_STAY_VERSION)
+		return pf_seterr(PF_EINVAL, ADD ": unknown pf_stay version %u (expected %u)",
+		                 stay->version, (unsigned)PF_STAY_VERSION);
 	if (pf_id_is_zero(&stay->guest))
 		return pf_seterr(PF_EINVAL, ADD ": guest id is zero (no guest)");
 	if ((rc = check_optional("property", stay->property)) ||
@@ -338,3 +341,20 @@ int pf_stay_list_get(pf_stay_list **out, pf_db *db, const pf_id *guest)
 	*out = a.list;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Public free functions (moved from codec.c)                           */
+/* ------------------------------------------------------------------ */
+
+void pf_stay_list_free(pf_stay_list *list)
+{
+	if (!list)
+		return;
+	if (list->items)
+		for (size_t i = 0; i < list->count; i++)
+			pf_stay_clear(&list->items[i]);
+	free(list->items);
+	free(list);
+}
+
+/* ---- end of public free functions ------------------------------- */

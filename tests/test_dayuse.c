@@ -61,7 +61,8 @@ static uint32_t du_counter(const pf_id *g)
 Test(dayuse, stay_add_accepts_departure_on_the_arrival_day)
 {
 	pf_id g = add_guest("Day Guest", NULL, NULL);
-	pf_stay s = { .guest = g, .arrival = 20150701, .departure = 20150701, .room = "12",
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = g, .arrival = 20150701, .departure = 20150701, .room = "12",
 	              .party = 2 };
 	assert_ok(pf_stay_add(tdb, &s));
 	cr_assert(eq(u32, du_counter(&g), 1), "a day-use stay is a stay");
@@ -79,7 +80,8 @@ Test(dayuse, stay_add_accepts_departure_on_the_arrival_day)
 Test(dayuse, departure_before_arrival_is_refused_naming_both_fields)
 {
 	pf_id g = add_guest("Early Leaver", NULL, NULL);
-	pf_stay s = { .guest = g, .arrival = 20150701, .departure = 20150630 };
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = g, .arrival = 20150701, .departure = 20150630 };
 	cr_assert(eq(int, pf_stay_add(tdb, &s), PF_EINVAL));
 	const char *m = pf_errmsg();
 	cr_assert(strstr(m, "pf_stay_add") && strstr(m, "departure") && strstr(m, "arrival"),
@@ -141,7 +143,8 @@ Test(dayuse, check_in_records_a_day_use_stay_and_makes_its_prompts)
 Test(dayuse, quality_report_counts_a_day_use_stay_as_one_stay)
 {
 	pf_id a = add_guest("Day Use", NULL, NULL);
-	pf_stay s = { .guest = a, .arrival = 20261123, .departure = 20261123 };
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = a, .arrival = 20261123, .departure = 20261123 };
 	assert_ok(pf_stay_add(tdb, &s));
 	pf_time from = 0, to = 0;
 	assert_ok(pf_day_start(&from, tdb, 20261123));
@@ -165,7 +168,8 @@ Test(dayuse, quality_report_counts_a_day_use_stay_as_one_stay)
 
 	/* With a two-night stay arriving the same day: 2 stays, 50. */
 	pf_id b = add_guest("Two Nights", NULL, NULL);
-	pf_stay t = { .guest = b, .arrival = 20261123, .departure = 20261125 };
+	pf_stay t = { .version = PF_STAY_VERSION,
+	              .guest = b, .arrival = 20261123, .departure = 20261125 };
 	assert_ok(pf_stay_add(tdb, &t));
 	assert_ok(pf_quality_report_get(&r, tdb, from, to));
 	cr_assert(eq(u32, r->stays, 2));
@@ -176,7 +180,8 @@ Test(dayuse, quality_report_counts_a_day_use_stay_as_one_stay)
 Test(dayuse, export_shows_departure_equal_to_arrival)
 {
 	pf_id g = add_guest("Export Day", NULL, NULL);
-	pf_stay s = { .guest = g, .arrival = 20261123, .departure = 20261123 };
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = g, .arrival = 20261123, .departure = 20261123 };
 	assert_ok(pf_stay_add(tdb, &s));
 	char *text = NULL;
 	assert_ok(pf_guest_export_json(&text, tdb, &g));
@@ -199,7 +204,8 @@ Test(dayuse, merge_moves_a_day_use_stay)
 {
 	pf_id keep = add_guest("Keep Me", "keep@example.com", NULL);
 	pf_id dup = add_guest("Keep Me", "keep2@example.com", NULL);
-	pf_stay s = { .guest = dup, .arrival = 20261120, .departure = 20261120 };
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = dup, .arrival = 20261120, .departure = 20261120 };
 	assert_ok(pf_stay_add(tdb, &s));
 	pf_id m;
 	assert_ok(pf_guest_merge(&m, tdb, &keep, &dup));
@@ -215,7 +221,8 @@ Test(dayuse, retention_counts_the_day_use_day_as_last_activity)
 	/* Created at T0 (2026-11-23); a day-use stay 40 days later is its
 	 * last activity: 30 days after it the profile stays, 31 it goes. */
 	pf_id g = add_guest("Retained", "ret@example.com", NULL);
-	pf_stay s = { .guest = g, .arrival = 20270102, .departure = 20270102 };
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = g, .arrival = 20270102, .departure = 20270102 };
 	assert_ok(pf_stay_add(tdb, &s));
 
 	pf_retention_report rep;
@@ -352,7 +359,8 @@ Test(dayuse, real_bookings_with_their_countries_and_day_use_stays)
 			pf_prompt_list_free(pl);
 			fired++;
 		} else {
-			pf_stay s = { .guest = bk[i].id, .arrival = bk[i].arrival, .departure = dep };
+			pf_stay s = { .version = PF_STAY_VERSION,
+			              .guest = bk[i].id, .arrival = bk[i].arrival, .departure = dep };
 			int rc = pf_stay_add(tdb, &s);
 			cr_assert(eq(int, rc, 0), "booking %zu: %s", i + 1, pf_errmsg());
 		}

@@ -31,7 +31,7 @@ static pf_id er_guest(const char *name, const char *email, const char *phone)
 
 static void er_stay(const pf_id *g, pf_date arrival, pf_date departure)
 {
-	pf_stay s = { *g, NULL, "1201", arrival, departure, 1 };
+	pf_stay s = { PF_STAY_VERSION, *g, NULL, "1201", arrival, departure, 1 };
 	assert_ok(pf_stay_add(tdb, &s));
 }
 
@@ -136,9 +136,9 @@ Test(erase, tombstones_prompts_and_keeps_their_figures)
 	assert_ok(pf_prompt_dismiss(tdb, &pid, "mei", "Priya asked us not to"));
 
 	assert_ok(pf_guest_erase(tdb, &g));
-	pf_prompt_list *got = NULL;
+	pf_prompt *got = NULL;
 	assert_ok(pf_prompt_get(&got, tdb, &pid));
-	const pf_prompt *p = &got->items[0];
+	const pf_prompt *p = got;
 	cr_assert(eq(str, (char *)p->text, "[erased]"));
 	cr_assert(eq(str, (char *)p->ack_by, "[erased]"));
 	cr_assert(eq(str, (char *)p->done_by, "[erased]"));
@@ -147,11 +147,11 @@ Test(erase, tombstones_prompts_and_keeps_their_figures)
 	cr_assert(eq(i64, p->created, l->items[0].created));
 	cr_assert(eq(i64, p->due, l->items[0].due));
 	cr_assert(eq(str, (char *)p->department, "front_desk"));
-	pf_prompt_list_free(got);
+	pf_prompt_free(got);
 	/* Someone else's prompt is untouched. */
 	assert_ok(pf_prompt_get(&got, tdb, &lo->items[0].id));
-	cr_assert(eq(str, (char *)got->items[0].text, "Welcome Other Guest, floor 2"));
-	pf_prompt_list_free(got);
+	cr_assert(eq(str, (char *)got->text, "Welcome Other Guest, floor 2"));
+	pf_prompt_free(got);
 	pf_prompt_list_free(l);
 	pf_prompt_list_free(lo);
 }
@@ -179,7 +179,7 @@ Test(erase, erase_then_compact_leaves_no_personal_bytes)
 	assert_ok(pf_fire(&l, tdb, &ev));
 	assert_ok(pf_prompt_done(tdb, &l->items[0].id, "front_desk/mei"));
 	pf_prompt_list_free(l);
-	pf_feedback fb = { 0 };
+	pf_feedback fb = PF_FEEDBACK_INIT;
 	fb.guest = g;
 	fb.kind = PF_FEEDBACK_COMPLAINT;
 	fb.department = "housekeeping";

@@ -76,11 +76,11 @@ static size_t fb_npending(const char *dept)
 	return n;
 }
 
-static pf_prompt_list *fb_prompt(const pf_id *id)
+static pf_prompt *fb_prompt(const pf_id *id)
 {
-	pf_prompt_list *l = NULL;
-	assert_ok(pf_prompt_get(&l, tdb, id));
-	return l;
+	pf_prompt *p = NULL;
+	assert_ok(pf_prompt_get(&p, tdb, id));
+	return p;
 }
 
 static void fb_load_hotel_rules(void)
@@ -131,7 +131,7 @@ static unsigned char *fb_raw(const pf_id *id, size_t *len)
 Test(feedback, add_complaint_fills_id_status_and_due)
 {
 	pf_id g = add_guest("Zhuang Wei", "zw@example.com", NULL);
-	pf_stay s = { g, "MFM1", "1012", 20261122, 20261126, 1 };
+	pf_stay s = { PF_STAY_VERSION, g, "MFM1", "1012", 20261122, 20261126, 1 };
 	assert_ok(pf_stay_add(tdb, &s));
 	pf_feedback f = fb_make(&g, PF_FEEDBACK_COMPLAINT, "housekeeping", "noise",
 	                        "Room too noisy, next to the lift", 2);
@@ -374,7 +374,7 @@ Test(feedback, rejected_adds_change_nothing)
 	cr_assert(eq(int, pf_feedback_add(NULL, &cases[0].f, NULL), PF_EINVAL));
 
 	pf_feedback_list *l = NULL;
-	assert_ok(pf_feedback_list_get(&l, tdb, NULL, -1));
+	assert_ok(pf_feedback_list_get(&l, tdb, NULL, NULL));
 	cr_assert(eq(sz, l->count, 0));
 	pf_feedback_list_free(l);
 	pf_guest *gg = fb_guest(&g);
@@ -392,7 +392,7 @@ Test(feedback, stay_must_be_one_of_the_guests)
 	pf_feedback f = fb_make(&g, PF_FEEDBACK_COMPLAINT, "housekeeping", "room", "Dusty", 1);
 	f.stay = 20261120;
 	cr_assert(eq(int, pf_feedback_add(tdb, &f, NULL), PF_ENOTFOUND));
-	pf_stay s = { g, NULL, NULL, 20261120, 20261124, 1 };
+	pf_stay s = { PF_STAY_VERSION, g, NULL, NULL, 20261120, 20261124, 1 };
 	assert_ok(pf_stay_add(tdb, &s));
 	assert_ok(pf_feedback_add(tdb, &f, NULL));
 	pf_feedback *got = fb_get(&f.id);
@@ -534,10 +534,10 @@ Test(feedback, followup_satisfied_closes_the_loop)
 	cr_assert(eq(int, f->outcome, PF_OUTCOME_SATISFIED));
 	cr_assert(eq(str, (char *)f->outcome_by, "ana"));
 	cr_assert(eq(i64, f->outcome_at, T0 + 20 * HOUR));
-	pf_prompt_list *l = fb_prompt(&f->followup_prompt);
-	cr_assert(eq(int, l->items[0].status, PF_PROMPT_DONE));
-	cr_assert(eq(str, (char *)l->items[0].done_by, "ana"));
-	pf_prompt_list_free(l);
+	pf_prompt *fp = fb_prompt(&f->followup_prompt);
+	cr_assert(eq(int, fp->status, PF_PROMPT_DONE));
+	cr_assert(eq(str, (char *)fp->done_by, "ana"));
+	pf_prompt_free(fp);
 	pf_feedback_free(f);
 	cr_assert(eq(sz, fb_npending("front_office"), 0));
 	pf_guest *gg = fb_guest(&g);
@@ -735,7 +735,7 @@ Test(feedback, lists_by_guest_and_status_oldest_first)
 	assert_ok(pf_feedback_resolve(tdb, &f4.id, "chen", "ok"));
 
 	pf_feedback_list *l = NULL;
-	assert_ok(pf_feedback_list_get(&l, tdb, &a, -1));
+	assert_ok(pf_feedback_list_get(&l, tdb, &a, NULL));
 	cr_assert(eq(sz, l->count, 3));
 	cr_assert(eq(str, (char *)l->items[0].text, "first"));
 	cr_assert(eq(str, (char *)l->items[1].text, "second"));
@@ -743,32 +743,69 @@ Test(feedback, lists_by_guest_and_status_oldest_first)
 	cr_assert(eq(int, memcmp(l->items[2].id.b, f4.id.b, 16), 0));
 	pf_feedback_list_free(l);
 
-	assert_ok(pf_feedback_list_get(&l, tdb, NULL, -1));
+	assert_ok(pf_feedback_list_get(&l, tdb, NULL, NULL));
 	cr_assert(eq(sz, l->count, 4));
 	const char *want[] = { "first", "second", "third", "fourth" };
 	for (int i = 0; i < 4; i++)
 		cr_assert(eq(str, (char *)l->items[i].text, (char *)want[i]));
 	pf_feedback_list_free(l);
 
-	assert_ok(pf_feedback_list_get(&l, tdb, &a, PF_FEEDBACK_RESOLVED));
+	pf_feedback_query q = PF_FEEDBACK_QUERY_INIT;
+	assert_ok(pf_feedback_list_get(&l, tdb, NULL, &q));   /* INIT: everything */
+	cr_assert(eq(sz, l->count, 4));
+	pf_feedback_list_free(l);
+	q.status = PF_FEEDBACK_RESOLVED;
+	assert_ok(pf_feedback_list_get(&l, tdb, &a, &q));
 	cr_assert(eq(sz, l->count, 1));
 	cr_assert(eq(str, (char *)l->items[0].text, "fourth"));
 	pf_feedback_list_free(l);
-	assert_ok(pf_feedback_list_get(&l, tdb, NULL, PF_FEEDBACK_OPEN));
+	q.status = PF_FEEDBACK_OPEN;
+	assert_ok(pf_feedback_list_get(&l, tdb, NULL, &q));
 	cr_assert(eq(sz, l->count, 3));
+	pf_feedback_list_free(l);
+	/* kind filters too, alone or with status */
+	q.kind = PF_FEEDBACK_COMPLAINT;
+	assert_ok(pf_feedback_list_get(&l, tdb, NULL, &q));
+	cr_assert(eq(sz, l->count, 1));
+	cr_assert(eq(str, (char *)l->items[0].text, "first"));
+	pf_feedback_list_free(l);
+	q.status = PF_FEEDBACK_ANY;
+	assert_ok(pf_feedback_list_get(&l, tdb, &a, &q));
+	cr_assert(eq(sz, l->count, 2));
+	cr_assert(eq(str, (char *)l->items[0].text, "first"));
+	cr_assert(eq(str, (char *)l->items[1].text, "fourth"));
+	pf_feedback_list_free(l);
+	q.kind = PF_FEEDBACK_SUGGESTION;
+	assert_ok(pf_feedback_list_get(&l, tdb, NULL, &q));
+	cr_assert(eq(sz, l->count, 1));
+	cr_assert(eq(str, (char *)l->items[0].text, "third"));
 	pf_feedback_list_free(l);
 
 	pf_id nobody, zero;
 	pf_id_generate(&nobody);
 	memset(&zero, 0, sizeof zero);
-	assert_ok(pf_feedback_list_get(&l, tdb, &nobody, -1));
+	assert_ok(pf_feedback_list_get(&l, tdb, &nobody, NULL));
 	cr_assert(eq(sz, l->count, 0));
 	pf_feedback_list_free(l);
 	l = (pf_feedback_list *)1;
-	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, &zero, -1), PF_EINVAL));
+	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, &zero, NULL), PF_EINVAL));
 	cr_assert(l == NULL);
-	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, NULL, 4), PF_EINVAL));
-	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, NULL, -2), PF_EINVAL));
+	pf_feedback_query bad = PF_FEEDBACK_QUERY_INIT;
+	bad.status = 4;
+	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, NULL, &bad), PF_EINVAL));
+	cr_assert(strstr(pf_errmsg(), "unknown status 4") != NULL, "%s", pf_errmsg());
+	bad.status = -2;
+	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, NULL, &bad), PF_EINVAL));
+	bad = (pf_feedback_query)PF_FEEDBACK_QUERY_INIT;
+	bad.kind = 3;
+	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, NULL, &bad), PF_EINVAL));
+	cr_assert(strstr(pf_errmsg(), "unknown kind 3") != NULL, "%s", pf_errmsg());
+	bad = (pf_feedback_query)PF_FEEDBACK_QUERY_INIT;
+	bad.version = 0;
+	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, NULL, &bad), PF_EINVAL));
+	cr_assert(strstr(pf_errmsg(), "pf_feedback_list_get: unknown pf_feedback_query version 0 "
+	                 "(expected 1)") != NULL, "%s", pf_errmsg());
+	cr_assert(l == NULL);
 }
 
 Test(feedback, names_and_parsing)
@@ -800,7 +837,7 @@ Test(feedback, corrupt_record_is_reported)
 	cr_assert(eq(int, pf_feedback_get(&f, tdb, &id), PF_ECORRUPT));
 	cr_assert(strstr(pf_errmsg(), "feedback") != NULL);
 	pf_feedback_list *l = NULL;
-	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, &g, -1), PF_ECORRUPT));
+	cr_assert(eq(int, pf_feedback_list_get(&l, tdb, &g, NULL), PF_ECORRUPT));
 	cr_assert(eq(int, pf_feedback_resolve(tdb, &id, "mei", "x"), PF_ECORRUPT));
 }
 
@@ -915,7 +952,7 @@ static int fb_erase_txn(MDB_txn *txn, pf_db *db, void *arg)
 static size_t fb_count_of(const pf_id *g)
 {
 	pf_feedback_list *l = NULL;
-	assert_ok(pf_feedback_list_get(&l, tdb, g, -1));
+	assert_ok(pf_feedback_list_get(&l, tdb, g, NULL));
 	size_t n = l->count;
 	for (size_t i = 0; i < n; i++)
 		cr_assert(eq(int, memcmp(l->items[i].guest.b, g->b, 16), 0));

@@ -106,7 +106,8 @@ Test(guest, update_replaces_profile_keeps_read_only_fields)
 {
 	pf_id id = add_guest("Mei Chan", "mei@example.com", NULL);
 	set_pref(&id, "room.floor", "10", PF_LIKE);
-	pf_stay s = { .guest = id, .arrival = 20261201, .departure = 20261205 };
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = id, .arrival = 20261201, .departure = 20261205 };
 	assert_ok(pf_stay_add(tdb, &s));
 
 	tclock = T0 + 3600;
@@ -455,28 +456,30 @@ Test(guest, put_rejects_bad_arguments_and_changes_nothing)
 	for (size_t i = 0; i < PF_TAGS_MAX + 1; i++)
 		manytags[i] = "vip";
 
+	enum { V = PF_GUEST_VERSION };
 	struct { const char *what; pf_guest g; } cases[] = {
-		{ "NULL name", { .name = NULL } },
-		{ "empty name", { .name = "" } },
-		{ "blank name", { .name = "   " } },
-		{ "201-byte name", { .name = longname } },
-		{ "non-UTF-8 name", { .name = "\xff" } },
-		{ "email without @", { .name = "N", .email = "nobody.example.com" } },
-		{ "email @ first", { .name = "N", .email = "@example.com" } },
-		{ "email @ last", { .name = "N", .email = "ana@" } },
-		{ "email two @", { .name = "N", .email = "a@b@c" } },
-		{ "empty email", { .name = "N", .email = "" } },
-		{ "non-UTF-8 email", { .name = "N", .email = "a\xc0@b" } },
-		{ "short phone", { .name = "N", .phone = "1234" } },
-		{ "phone without digits", { .name = "N", .phone = "call me" } },
-		{ "long language", { .name = "N", .language = longfield } },
-		{ "empty loyalty", { .name = "N", .loyalty_no = "" } },
-		{ "bad birth date", { .name = "N", .birth_date = 20260230 } },
-		{ "unknown tier", { .name = "N", .tier = (pf_tier)7 } },
-		{ "bad tag", { .name = "N", .tags = badtag, .tag_count = 1 } },
-		{ "too many tags", { .name = "N", .tags = manytags, .tag_count = PF_TAGS_MAX + 1 } },
-		{ "tags NULL", { .name = "N", .tags = NULL, .tag_count = 1 } },
-		{ "unknown consent", { .name = "N", .consent = 0x80 } },
+		{ "NULL name", { .version = V, .name = NULL } },
+		{ "empty name", { .version = V, .name = "" } },
+		{ "blank name", { .version = V, .name = "   " } },
+		{ "201-byte name", { .version = V, .name = longname } },
+		{ "non-UTF-8 name", { .version = V, .name = "\xff" } },
+		{ "email without @", { .version = V, .name = "N", .email = "nobody.example.com" } },
+		{ "email @ first", { .version = V, .name = "N", .email = "@example.com" } },
+		{ "email @ last", { .version = V, .name = "N", .email = "ana@" } },
+		{ "email two @", { .version = V, .name = "N", .email = "a@b@c" } },
+		{ "empty email", { .version = V, .name = "N", .email = "" } },
+		{ "non-UTF-8 email", { .version = V, .name = "N", .email = "a\xc0@b" } },
+		{ "short phone", { .version = V, .name = "N", .phone = "1234" } },
+		{ "phone without digits", { .version = V, .name = "N", .phone = "call me" } },
+		{ "long language", { .version = V, .name = "N", .language = longfield } },
+		{ "empty loyalty", { .version = V, .name = "N", .loyalty_no = "" } },
+		{ "bad birth date", { .version = V, .name = "N", .birth_date = 20260230 } },
+		{ "unknown tier", { .version = V, .name = "N", .tier = (pf_tier)7 } },
+		{ "bad tag", { .version = V, .name = "N", .tags = badtag, .tag_count = 1 } },
+		{ "too many tags", { .version = V, .name = "N", .tags = manytags,
+		                     .tag_count = PF_TAGS_MAX + 1 } },
+		{ "tags NULL", { .version = V, .name = "N", .tags = NULL, .tag_count = 1 } },
+		{ "unknown consent", { .version = V, .name = "N", .consent = 0x80 } },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
 		g_expect_rejected(&cases[i].g, id, cases[i].what);

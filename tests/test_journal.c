@@ -250,7 +250,8 @@ Test(journal, stay_add_new_and_resent)
 {
 	pf_id g = add_guest("Ana Lima", NULL, NULL);
 	uint64_t base = jr_last();
-	pf_stay s = { .guest = g, .property = "macau", .room = "1012",
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = g, .property = "macau", .room = "1012",
 	              .arrival = 20261123, .departure = 20261126, .party = 2 };
 	assert_ok(pf_stay_add(tdb, &s));
 	s.room = "1014";
@@ -395,7 +396,8 @@ Test(journal, rejected_mutations_journal_nothing)
 	o.department = "front_desk";
 	cr_assert(eq(int, pf_pref_set(tdb, &nobody, "room.floor", "3", &o), PF_ENOTFOUND));
 	cr_assert(eq(int, pf_pref_del(tdb, &g, "room.floor"), PF_ENOTFOUND));
-	pf_stay s = { .guest = g, .arrival = 20261123, .departure = 20261122 };
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = g, .arrival = 20261123, .departure = 20261122 };
 	cr_assert(eq(int, pf_stay_add(tdb, &s), PF_EINVAL));
 	const char broken[] = "rule x\n  on check_in\n  notify\n";
 	cr_assert(eq(int, pf_rules_load(tdb, "b", broken, strlen(broken), NULL), PF_ESYNTAX));

@@ -34,13 +34,13 @@ static pf_prompt_list *pr_fire_book(void)
 	return l;
 }
 
-/* Read one prompt back; the caller frees the list. */
-static pf_prompt_list *pr_get(const pf_id *id)
+/* Read one prompt back; the caller frees it with pf_prompt_free(). */
+static pf_prompt *pr_get(const pf_id *id)
 {
-	pf_prompt_list *l = NULL;
-	assert_ok(pf_prompt_get(&l, tdb, id));
-	cr_assert(eq(sz, l->count, 1));
-	return l;
+	pf_prompt *p = NULL;
+	assert_ok(pf_prompt_get(&p, tdb, id));
+	cr_assert(p != NULL);
+	return p;
 }
 
 static int pr_streq(const char *a, const char *b)
@@ -89,8 +89,8 @@ Test(prompt, names)
 Test(prompt, get_returns_stored_prompt)
 {
 	pf_prompt_list *l = pr_fire_book();
-	pf_prompt_list *g = pr_get(&l->items[2].id);
-	const pf_prompt *p = &g->items[0];
+	pf_prompt *g = pr_get(&l->items[2].id);
+	const pf_prompt *p = g;
 	pr_assert_same(p, &l->items[2]);
 	cr_assert(eq(str, (char *)p->department, "housekeeping"));
 	cr_assert(eq(str, (char *)p->rule, "c"));
@@ -98,13 +98,13 @@ Test(prompt, get_returns_stored_prompt)
 	cr_assert(eq(int, p->priority, PF_PRIORITY_HIGH));
 	cr_assert(memcmp(&p->guest, &pr_guest, sizeof pr_guest) == 0);
 	cr_assert(p->ack_by == NULL && p->done_by == NULL && p->dismiss_reason == NULL);
-	pf_prompt_list_free(g);
+	pf_prompt_free(g);
 	pf_prompt_list_free(l);
 }
 
 Test(prompt, get_bad_arguments)
 {
-	pf_prompt_list *l = (pf_prompt_list *)1;
+	pf_prompt *l = (pf_prompt *)1;
 	pf_id zero = { { 0 } }, ghost;
 	assert_ok(pf_id_parse(&ghost, "7d4c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4"));
 	cr_assert(eq(int, pf_prompt_get(&l, tdb, &zero), PF_EINVAL));
@@ -123,23 +123,23 @@ Test(prompt, lifecycle_ack_then_done)
 
 	tclock = T0 + 60;
 	assert_ok(pf_prompt_ack(tdb, id, "mei"));
-	pf_prompt_list *g = pr_get(id);
-	cr_assert(eq(int, g->items[0].status, PF_PROMPT_ACKNOWLEDGED));
-	cr_assert(eq(str, (char *)g->items[0].ack_by, "mei"));
-	cr_assert(eq(i64, g->items[0].ack_at, T0 + 60));
-	cr_assert(g->items[0].done_by == NULL);
-	pf_prompt_list_free(g);
+	pf_prompt *g = pr_get(id);
+	cr_assert(eq(int, g->status, PF_PROMPT_ACKNOWLEDGED));
+	cr_assert(eq(str, (char *)g->ack_by, "mei"));
+	cr_assert(eq(i64, g->ack_at, T0 + 60));
+	cr_assert(g->done_by == NULL);
+	pf_prompt_free(g);
 	cr_assert(eq(sz, pr_pending("housekeeping"), 4), "acknowledged is still open");
 
 	tclock = T0 + 120;
 	assert_ok(pf_prompt_done(tdb, id, "李明"));
 	g = pr_get(id);
-	cr_assert(eq(int, g->items[0].status, PF_PROMPT_DONE));
-	cr_assert(eq(str, (char *)g->items[0].ack_by, "mei"), "who acknowledged is kept");
-	cr_assert(eq(str, (char *)g->items[0].done_by, "李明"));
-	cr_assert(eq(i64, g->items[0].done_at, T0 + 120));
-	cr_assert(g->items[0].dismiss_reason == NULL);
-	pf_prompt_list_free(g);
+	cr_assert(eq(int, g->status, PF_PROMPT_DONE));
+	cr_assert(eq(str, (char *)g->ack_by, "mei"), "who acknowledged is kept");
+	cr_assert(eq(str, (char *)g->done_by, "李明"));
+	cr_assert(eq(i64, g->done_at, T0 + 120));
+	cr_assert(g->dismiss_reason == NULL);
+	pf_prompt_free(g);
 	cr_assert(eq(sz, pr_pending("housekeeping"), 3));
 	pf_prompt_list_free(l);
 }
@@ -149,11 +149,11 @@ Test(prompt, done_without_ack)
 	pf_prompt_list *l = pr_fire_book();
 	tclock = T0 + 5;
 	assert_ok(pf_prompt_done(tdb, &l->items[4].id, "ana"));
-	pf_prompt_list *g = pr_get(&l->items[4].id);
-	cr_assert(eq(int, g->items[0].status, PF_PROMPT_DONE));
-	cr_assert(g->items[0].ack_by == NULL);
-	cr_assert(eq(i64, g->items[0].done_at, T0 + 5));
-	pf_prompt_list_free(g);
+	pf_prompt *g = pr_get(&l->items[4].id);
+	cr_assert(eq(int, g->status, PF_PROMPT_DONE));
+	cr_assert(g->ack_by == NULL);
+	cr_assert(eq(i64, g->done_at, T0 + 5));
+	pf_prompt_free(g);
 	cr_assert(eq(sz, pr_pending("front_desk"), 0));
 	pf_prompt_list_free(l);
 }
@@ -165,12 +165,12 @@ Test(prompt, dismiss_records_reason)
 	assert_ok(pf_prompt_ack(tdb, id, "mei"));
 	tclock = T0 + 300;
 	assert_ok(pf_prompt_dismiss(tdb, id, "mei", "guest declined turndown service"));
-	pf_prompt_list *g = pr_get(id);
-	cr_assert(eq(int, g->items[0].status, PF_PROMPT_DISMISSED));
-	cr_assert(eq(str, (char *)g->items[0].done_by, "mei"));
-	cr_assert(eq(i64, g->items[0].done_at, T0 + 300));
-	cr_assert(eq(str, (char *)g->items[0].dismiss_reason, "guest declined turndown service"));
-	pf_prompt_list_free(g);
+	pf_prompt *g = pr_get(id);
+	cr_assert(eq(int, g->status, PF_PROMPT_DISMISSED));
+	cr_assert(eq(str, (char *)g->done_by, "mei"));
+	cr_assert(eq(i64, g->done_at, T0 + 300));
+	cr_assert(eq(str, (char *)g->dismiss_reason, "guest declined turndown service"));
+	pf_prompt_free(g);
 	cr_assert(eq(sz, pr_pending("housekeeping"), 3));
 	pf_prompt_list_free(l);
 }
@@ -199,23 +199,23 @@ Test(prompt, invalid_transitions_change_nothing)
 		{ dismissed, 2, "dismissed" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		pf_prompt_list *before = pr_get(cases[i].id);
+		pf_prompt *before = pr_get(cases[i].id);
 		int rc = cases[i].op == 0 ? pf_prompt_ack(tdb, cases[i].id, "li")
 		       : cases[i].op == 1 ? pf_prompt_done(tdb, cases[i].id, "li")
 		       : pf_prompt_dismiss(tdb, cases[i].id, "li", "changed my mind");
 		cr_assert(eq(int, rc, PF_EINVAL), "case %zu", i);
 		cr_assert(strstr(pf_errmsg(), cases[i].status) != NULL, "case %zu: %s", i,
 		          pf_errmsg());
-		pf_prompt_list *after = pr_get(cases[i].id);
-		pr_assert_same(&after->items[0], &before->items[0]);
-		pf_prompt_list_free(before);
-		pf_prompt_list_free(after);
+		pf_prompt *after = pr_get(cases[i].id);
+		pr_assert_same(after, before);
+		pf_prompt_free(before);
+		pf_prompt_free(after);
 	}
 	/* Open lists are as they were: a, d pending/acknowledged. */
 	cr_assert(eq(sz, pr_pending("housekeeping"), 2));
 
 	/* Bad arguments: refused before anything is looked at. */
-	pf_prompt_list *before = pr_get(pending);
+	pf_prompt *before = pr_get(pending);
 	char longstaff[PF_FIELD_MAX + 2];
 	memset(longstaff, 's', sizeof longstaff - 1);
 	longstaff[sizeof longstaff - 1] = '\0';
@@ -231,11 +231,11 @@ Test(prompt, invalid_transitions_change_nothing)
 	cr_assert(eq(int, pf_prompt_dismiss(tdb, pending, "mei", longreason), PF_EINVAL));
 	cr_assert(eq(int, pf_prompt_ack(NULL, pending, "mei"), PF_EINVAL));
 	cr_assert(eq(int, pf_prompt_ack(tdb, NULL, "mei"), PF_EINVAL));
-	pf_prompt_list *after = pr_get(pending);
-	pr_assert_same(&after->items[0], &before->items[0]);
-	cr_assert(eq(int, after->items[0].status, PF_PROMPT_PENDING));
-	pf_prompt_list_free(before);
-	pf_prompt_list_free(after);
+	pf_prompt *after = pr_get(pending);
+	pr_assert_same(after, before);
+	cr_assert(eq(int, after->status, PF_PROMPT_PENDING));
+	pf_prompt_free(before);
+	pf_prompt_free(after);
 	pf_prompt_list_free(l);
 }
 
@@ -379,10 +379,10 @@ Test(prompt, survives_reopen)
 	pf_prompt_list *l = pr_fire_book();
 	assert_ok(pf_prompt_ack(tdb, &l->items[3].id, "mei"));
 	db_reopen();
-	pf_prompt_list *g = pr_get(&l->items[3].id);
-	cr_assert(eq(int, g->items[0].status, PF_PROMPT_ACKNOWLEDGED));
-	cr_assert(eq(str, (char *)g->items[0].ack_by, "mei"));
-	pf_prompt_list_free(g);
+	pf_prompt *g = pr_get(&l->items[3].id);
+	cr_assert(eq(int, g->status, PF_PROMPT_ACKNOWLEDGED));
+	cr_assert(eq(str, (char *)g->ack_by, "mei"));
+	pf_prompt_free(g);
 	cr_assert(eq(sz, pr_pending("housekeeping"), 4));
 	pf_prompt_list_free(l);
 }
@@ -405,11 +405,10 @@ static void pr_record(const pf_prompt *p, void *payload)
 	}
 	s->calls++;
 	/* Runs after the commit: a new read transaction sees the prompt. */
-	pf_prompt_list *l = NULL;
-	if (pf_prompt_get(&l, tdb, &p->id) == 0 && l->count == 1 &&
-	    strcmp(l->items[0].text, p->text) == 0)
+	pf_prompt *got = NULL;
+	if (pf_prompt_get(&got, tdb, &p->id) == 0 && strcmp(got->text, p->text) == 0)
 		s->committed++;
-	pf_prompt_list_free(l);
+	pf_prompt_free(got);
 }
 
 Test(prompt, subscriber_after_commit_own_department)

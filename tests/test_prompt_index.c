@@ -173,10 +173,10 @@ Test(prompt_index, export_erase_leave_other_guest_alone)
 
 	assert_ok(pf_guest_erase(tdb, &a));
 	for (int i = 0; i < 3; i++) {
-		pf_prompt_list *l = NULL;
-		assert_ok(pf_prompt_get(&l, tdb, &pa[i]));
-		cr_assert(eq(str, (char *)l->items[0].text, "[erased]"));
-		pf_prompt_list_free(l);
+		pf_prompt *p = NULL;
+		assert_ok(pf_prompt_get(&p, tdb, &pa[i]));
+		cr_assert(eq(str, (char *)p->text, "[erased]"));
+		pf_prompt_free(p);
 	}
 	for (int i = 0; i < 40; i++) {
 		size_t len;
@@ -213,10 +213,10 @@ Test(prompt_index, merge_moves_entries_and_unmerge_restores)
 	cr_assert(eq(sz, px_index_count(&keep), 5));
 	for (int i = 0; i < 3; i++) {
 		cr_assert(px_indexed(&keep, &pd[i]));
-		pf_prompt_list *l = NULL;
-		assert_ok(pf_prompt_get(&l, tdb, &pd[i]));
-		cr_assert(eq(int, memcmp(l->items[0].guest.b, keep.b, 16), 0));
-		pf_prompt_list_free(l);
+		pf_prompt *p = NULL;
+		assert_ok(pf_prompt_get(&p, tdb, &pd[i]));
+		cr_assert(eq(int, memcmp(p->guest.b, keep.b, 16), 0));
+		pf_prompt_free(p);
 	}
 	cr_assert(eq(sz, px_index_count(&other), 30));
 	for (int i = 0; i < 30; i++) {
@@ -270,10 +270,10 @@ Test(prompt_index, corrupt_prompt_of_another_guest_is_not_read)
 	cr_assert(eq(sz, px_index_count(&a), 2));
 
 	assert_ok(pf_guest_erase(tdb, &a));
-	pf_prompt_list *l = NULL;
-	assert_ok(pf_prompt_get(&l, tdb, &pa[1]));
-	cr_assert(eq(str, (char *)l->items[0].text, "[erased]"));
-	pf_prompt_list_free(l);
+	pf_prompt *p = NULL;
+	assert_ok(pf_prompt_get(&p, tdb, &pa[1]));
+	cr_assert(eq(str, (char *)p->text, "[erased]"));
+	pf_prompt_free(p);
 }
 
 Test(prompt_index, entry_naming_a_missing_prompt_is_corrupt)

@@ -78,7 +78,7 @@ static pf_id q_complaint(const pf_id *g, pf_feedback_kind kind, const char *dept
 
 static void q_stay(const pf_id *g, pf_date arrival, pf_date departure)
 {
-	pf_stay s = { *g, NULL, NULL, arrival, departure, 1 };
+	pf_stay s = { PF_STAY_VERSION, *g, NULL, NULL, arrival, departure, 1 };
 	assert_ok(pf_stay_add(tdb, &s));
 }
 

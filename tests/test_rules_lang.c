@@ -538,13 +538,14 @@ Test(rules_lang_db, preview_fire_and_stored_prompts_carry_the_language)
 
 	/* the record keeps it, across a reopen and a repeated fire */
 	db_reopen();
-	assert_ok(pf_prompt_get(&l, tdb, &kid));
-	lang_is(l->items[0].language, "zh");
-	cr_assert(eq(str, (char *)l->items[0].text, "歡迎, Zhuang Wei!"));
-	pf_prompt_list_free(l);
-	assert_ok(pf_prompt_get(&l, tdb, &cid));
-	cr_assert(l->items[0].language == NULL);
-	pf_prompt_list_free(l);
+	pf_prompt *p = NULL;
+	assert_ok(pf_prompt_get(&p, tdb, &kid));
+	lang_is(p->language, "zh");
+	cr_assert(eq(str, (char *)p->text, "歡迎, Zhuang Wei!"));
+	pf_prompt_free(p);
+	assert_ok(pf_prompt_get(&p, tdb, &cid));
+	cr_assert(p->language == NULL);
+	pf_prompt_free(p);
 	assert_ok(pf_prompts_pending(&l, tdb, "kiosk"));
 	cr_assert(eq(sz, l->count, 1));
 	lang_is(l->items[0].language, "zh");

@@ -11,7 +11,8 @@ TestSuite(stay, .init = db_setup, .fini = db_teardown, .timeout = 60);
 
 static pf_stay s_make(pf_id guest, pf_date arrival, pf_date departure)
 {
-	pf_stay s = { .guest = guest, .arrival = arrival, .departure = departure };
+	pf_stay s = { .version = PF_STAY_VERSION,
+	              .guest = guest, .arrival = arrival, .departure = departure };
 	return s;
 }
 
@@ -172,6 +173,7 @@ Test(stay, add_rejects_bad_arguments_and_changes_nothing)
 	longfield[sizeof longfield - 1] = '\0';
 	pf_id zero = { { 0 } };
 
+	enum { V = PF_STAY_VERSION };
 	struct { const char *what; pf_stay s; } cases[] = {
 		{ "departure before", s_make(id, 20261210, 20261209) },
 		{ "departure a year before", s_make(id, 20261210, 20251210) },
@@ -182,16 +184,16 @@ Test(stay, add_rejects_bad_arguments_and_changes_nothing)
 		{ "zero departure", s_make(id, 20261201, 0) },
 		{ "negative date", s_make(id, -20261201, 20261205) },
 		{ "zero guest", s_make(zero, 20261210, 20261212) },
-		{ "party 1001", { .guest = id, .arrival = 20261210, .departure = 20261212,
+		{ "party 1001", { .version = V, .guest = id, .arrival = 20261210, .departure = 20261212,
 		                  .party = 1001 } },
-		{ "empty property", { .guest = id, .arrival = 20261210, .departure = 20261212,
+		{ "empty property", { .version = V, .guest = id, .arrival = 20261210, .departure = 20261212,
 		                      .property = "" } },
-		{ "non-UTF-8 property", { .guest = id, .arrival = 20261210,
+		{ "non-UTF-8 property", { .version = V, .guest = id, .arrival = 20261210,
 		                          .departure = 20261212, .property = "\xff" } },
-		{ "long room", { .guest = id, .arrival = 20261210, .departure = 20261212,
+		{ "long room", { .version = V, .guest = id, .arrival = 20261210, .departure = 20261212,
 		                 .room = longfield } },
 		{ "non-UTF-8 room over an existing stay",
-		  { .guest = id, .arrival = 20261201, .departure = 20261206, .room = "\xc3" } },
+		  { .version = V, .guest = id, .arrival = 20261201, .departure = 20261206, .room = "\xc3" } },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int rc = pf_stay_add(tdb, &cases[i].s);

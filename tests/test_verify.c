@@ -56,7 +56,7 @@ static pf_prompt_list *vf_fire(const pf_id *g, const char *id, pf_event_kind kin
 
 static void vf_stay(const pf_id *g, pf_date arrival, pf_date departure)
 {
-	pf_stay s = { *g, "MFM1", "1203", arrival, departure, 2 };
+	pf_stay s = { PF_STAY_VERSION, *g, "MFM1", "1203", arrival, departure, 2 };
 	assert_ok(pf_stay_add(tdb, &s));
 }
 

@@ -126,7 +126,9 @@ typedef struct pf_pref {
 	pf_time first_seen;
 	pf_time last_seen;
 } pf_pref;
+#define PF_GUEST_VERSION ...
 typedef struct pf_guest {
+	unsigned int version;
 	pf_id id;
 	const char *name;
 	const char *email;
@@ -200,7 +202,9 @@ int pf_pref_list_get(pf_pref_list **out, pf_db *db, const pf_id *guest);
 void pf_pref_list_free(pf_pref_list *list);
 
 /* ---- stays */
+#define PF_STAY_VERSION ...
 typedef struct pf_stay {
+	unsigned int version;
 	pf_id guest;
 	const char *property;
 	const char *room;
@@ -299,7 +303,8 @@ typedef struct pf_prompt_list {
 void pf_prompt_list_free(pf_prompt_list *list);
 int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev);
 int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev);
-int pf_prompt_get(pf_prompt_list **out, pf_db *db, const pf_id *prompt);
+int pf_prompt_get(pf_prompt **out, pf_db *db, const pf_id *prompt);
+void pf_prompt_free(pf_prompt *prompt);
 int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department);
 int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department, pf_time now);
 int pf_prompt_ack(pf_db *db, const pf_id *prompt, const char *staff);
@@ -353,7 +358,9 @@ typedef enum {
 	PF_OUTCOME_SATISFIED,
 	PF_OUTCOME_NOT_SATISFIED
 } pf_outcome;
+#define PF_FEEDBACK_VERSION ...
 typedef struct pf_feedback {
+	unsigned int version;
 	pf_id id;
 	pf_id guest;
 	pf_date stay;
@@ -386,8 +393,15 @@ int pf_feedback_status_parse(pf_feedback_status *out, const char *name);
 int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn);
 int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id);
 void pf_feedback_free(pf_feedback *fb);
+#define PF_FEEDBACK_ANY ...
+#define PF_FEEDBACK_QUERY_VERSION ...
+typedef struct pf_feedback_query {
+	unsigned int version;
+	int status;
+	int kind;
+} pf_feedback_query;
 int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest,
-                         int status);
+                         const pf_feedback_query *query);
 void pf_feedback_list_free(pf_feedback_list *list);
 int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
                        const char *staff, const char *note);

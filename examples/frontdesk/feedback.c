@@ -146,7 +146,10 @@ int cmd_feedback(pf_db *db, const struct command *cmd, int argc, char **argv)
 		if (s)
 			return s;
 	}
-	int rc = pf_feedback_list_get(&l, db, g ? &g->id : NULL, st ? (int)status : -1);
+	pf_feedback_query q = PF_FEEDBACK_QUERY_INIT;
+	if (st)
+		q.status = (int)status;
+	int rc = pf_feedback_list_get(&l, db, g ? &g->id : NULL, &q);
 	pf_guest_free(g);
 	if (rc)
 		return lib_fail(rc);
@@ -196,7 +199,7 @@ int cmd_resolve(pf_db *db, const struct command *cmd, int argc, char **argv)
 	if (rc)
 		return lib_fail(rc);
 	pf_feedback *f = NULL;
-	pf_prompt_list *p = NULL;
+	pf_prompt *p = NULL;
 	if ((rc = pf_feedback_get(&f, db, &id)))
 		return lib_fail(rc);
 	char when[32], due[32];
@@ -206,11 +209,10 @@ int cmd_resolve(pf_db *db, const struct command *cmd, int argc, char **argv)
 	                                            " (within the sunset rule)" :
 	                                            " (after its due time)") : "");
 	if (!pf_id_is_zero(&f->followup_prompt) && pf_prompt_get(&p, db, &f->followup_prompt) == 0) {
-		format_local(due, db, p->items[0].due);
-		printf("  follow-up for %s, due %s hotel time: %s\n", p->items[0].department, due,
-		       p->items[0].text);
+		format_local(due, db, p->due);
+		printf("  follow-up for %s, due %s hotel time: %s\n", p->department, due, p->text);
 	}
-	pf_prompt_list_free(p);
+	pf_prompt_free(p);
 	pf_feedback_free(f);
 	return 0;
 }

@@ -263,7 +263,7 @@ int cmd_stay(pf_db *db, const struct command *cmd, int argc, char **argv)
 	};
 	char *pos[3];
 	pf_guest *g = NULL;
-	pf_stay s = {{{0}}, NULL, NULL, 0, 0, 0};
+	pf_stay s = PF_STAY_INIT;
 
 	if (parse_exactly(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 3,
 	                  "need GUEST, ARRIVAL and DEPARTURE"))

@@ -80,7 +80,7 @@ int resolve_short_id(pf_id *out, pf_db *db, const char *arg, enum short_id what)
 	/* For prompts, every open one of every department: due before the
 	 * end of time. */
 	rc = what == ID_PROMPT ? pf_prompts_overdue(&prompts, db, NULL, INT64_MAX)
-	                       : pf_feedback_list_get(&feedback, db, NULL, -1);
+	                       : pf_feedback_list_get(&feedback, db, NULL, NULL);
 	if (rc)
 		return lib_fail(rc);
 	count = what == ID_PROMPT ? prompts->count : feedback->count;

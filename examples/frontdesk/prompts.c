@@ -127,7 +127,7 @@ static int act(pf_db *db, const struct command *cmd, int argc, char **argv, enum
 	char *pos[3];
 	int want = what == ACT_DISMISS ? 3 : 2;
 	pf_id id;
-	pf_prompt_list *l = NULL;
+	pf_prompt *p = NULL;
 	if (parse_exactly(cmd, argc, argv, NULL, 0, pos, want,
 	                  what == ACT_DISMISS ? "need PROMPT, STAFF and REASON"
 	                                      : "need PROMPT and STAFF"))
@@ -139,10 +139,9 @@ static int act(pf_db *db, const struct command *cmd, int argc, char **argv, enum
 	       : what == ACT_DONE ? pf_prompt_done(db, &id, pos[1])
 	       : pf_prompt_dismiss(db, &id, pos[1], pos[2]);
 	if (rc == 0)
-		rc = pf_prompt_get(&l, db, &id);
+		rc = pf_prompt_get(&p, db, &id);
 	if (rc)
 		return lib_fail(rc);
-	const pf_prompt *p = &l->items[0];
 	char short_id[PF_ID_STRLEN + 1];
 	pf_id_format(short_id, &p->id);
 	short_id[SHORT_ID] = '\0';
@@ -150,7 +149,7 @@ static int act(pf_db *db, const struct command *cmd, int argc, char **argv, enum
 	       pos[1], p->text);
 	if (p->dismiss_reason && p->dismiss_reason[0])
 		printf("%*s reason: %s\n", SHORT_ID, "", p->dismiss_reason);
-	pf_prompt_list_free(l);
+	pf_prompt_free(p);
 	return 0;
 }
 

@@ -505,7 +505,8 @@ static void load_stays(pf_db *db, uint64_t n, uint64_t *stays, double *secs)
 	for (uint64_t i = 0; i < n; i++) {
 		gen_guest(i, &g);
 		for (int k = 0; k < g.nstays; k++) {
-			pf_stay st = { g.id, NULL, NULL, 0, 0, 0 };
+			pf_stay st = PF_STAY_INIT;
+			st.guest = g.id;
 			gen_stay(&g, k, &st.arrival, &st.departure);
 			ck(pf_stay_add(db, &st), "pf_stay_add");
 			(*stays)++;

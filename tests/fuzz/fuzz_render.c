@@ -128,7 +128,7 @@ FUZZ_FN void render_line(struct render_state *st, char *key, char *v)
 		render_pref(st, PF_NEED, v);
 	} else if (!strcmp(key, "stay") && st->stays < 4) {
 		char *end;
-		pf_stay s = { st->guest, NULL, NULL, (pf_date)strtol(v, &end, 10), 0, 0 };
+		pf_stay s = { PF_STAY_VERSION, st->guest, NULL, NULL, (pf_date)strtol(v, &end, 10), 0, 0 };
 		s.departure = (pf_date)strtol(end, NULL, 10);
 		st->stays++;
 		(void)pf_stay_add(st->db, &s);
@@ -259,7 +259,7 @@ static int fuzz_render_one(const uint8_t *data, size_t size)
 	           (st.ev.room && render_has_brace(st.ev.room));
 	/* A stored complaint's text is rendered by {complaint.latest}. */
 	pf_feedback_list *fl = NULL;
-	if (pf_feedback_list_get(&fl, db, &st.guest, -1) == 0) {
+	if (pf_feedback_list_get(&fl, db, &st.guest, NULL) == 0) {
 		for (size_t i = 0; i < fl->count; i++)
 			st.brace = st.brace || render_has_brace(fl->items[i].text);
 		pf_feedback_list_free(fl);

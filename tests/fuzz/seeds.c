@@ -112,7 +112,7 @@ static pf_id add(pf_db *db, const char *name, const char *email, const char *pho
 static void stay(pf_db *db, const pf_id *g, pf_date a, pf_date d, const char *room,
                  uint32_t party)
 {
-	pf_stay s = { *g, "MFM1", room, a, d, party };
+	pf_stay s = { PF_STAY_VERSION, *g, "MFM1", room, a, d, party };
 	ok(pf_stay_add(db, &s), "pf_stay_add");
 }
 

@@ -690,7 +690,7 @@ static void fx_pref(pf_db *db, const pf_id *g, const char *cat, const char *valu
 
 static void fx_stay(pf_db *db, const pf_id *g, pf_date arrival, pf_date departure)
 {
-	pf_stay s = { *g, "MFM1", "1203", arrival, departure, 2 };
+	pf_stay s = { PF_STAY_VERSION, *g, "MFM1", "1203", arrival, departure, 2 };
 	FX_OK(pf_stay_add(db, &s));
 }
 
@@ -830,6 +830,7 @@ struct run {
 	pf_stay_list *stays;
 	pf_rule_list *rules;
 	pf_prompt_list *prompts;
+	pf_prompt *prompt;
 	pf_feedback *fb;
 	pf_feedback_list *fbs;
 	pf_quality_report *quality;
@@ -849,7 +850,7 @@ struct run {
 static bool outputs_any(const struct run *r)
 {
 	return r->opened || r->guest || r->guests || r->pref || r->prefs || r->stays ||
-	       r->rules || r->prompts || r->fb || r->fbs || r->quality || r->it || r->dups ||
+	       r->rules || r->prompts || r->prompt || r->fb || r->fbs || r->quality || r->it || r->dups ||
 	       r->import || r->str;
 }
 
@@ -863,6 +864,7 @@ static void free_outputs(struct run *r)
 	pf_stay_list_free(r->stays);
 	pf_rule_list_free(r->rules);
 	pf_prompt_list_free(r->prompts);
+	pf_prompt_free(r->prompt);
 	pf_feedback_free(r->fb);
 	pf_feedback_list_free(r->fbs);
 	pf_quality_report_free(r->quality);
@@ -878,6 +880,7 @@ static void free_outputs(struct run *r)
 	r->stays = NULL;
 	r->rules = NULL;
 	r->prompts = NULL;
+	r->prompt = NULL;
 	r->fb = NULL;
 	r->fbs = NULL;
 	r->quality = NULL;
@@ -1007,6 +1010,8 @@ static digest hash_outputs(const struct run *r)
 		for (size_t i = 0; i < r->prompts->count; i++)
 			h_prompt(&d, &r->prompts->items[i]);
 	}
+	if (r->prompt)
+		h_prompt(&d, r->prompt);
 	if (r->fb)
 		h_feedback(&d, r->fb);
 	if (r->fbs) {
@@ -1195,7 +1200,7 @@ static int c_pref_list(struct run *r)
 
 static int c_stay_add(struct run *r)
 {
-	pf_stay s = { fx.b, "MFM1", "808", 20261201, 20261204, 3 };
+	pf_stay s = { PF_STAY_VERSION, fx.b, "MFM1", "808", 20261201, 20261204, 3 };
 	return pf_stay_add(r->db, &s);
 }
 
@@ -1310,7 +1315,7 @@ static int s_subscribe(struct run *r)
 
 static int c_prompt_get(struct run *r)
 {
-	return pf_prompt_get(&r->prompts, r->db, &fx.p_acked);
+	return pf_prompt_get(&r->prompt, r->db, &fx.p_acked);
 }
 
 static int c_pending(struct run *r)
@@ -1397,12 +1402,14 @@ static int c_feedback_get(struct run *r)
 
 static int c_feedback_list_guest(struct run *r)
 {
-	return pf_feedback_list_get(&r->fbs, r->db, &fx.b, -1);
+	return pf_feedback_list_get(&r->fbs, r->db, &fx.b, NULL);
 }
 
 static int c_feedback_list_all(struct run *r)
 {
-	return pf_feedback_list_get(&r->fbs, r->db, NULL, PF_FEEDBACK_OPEN);
+	pf_feedback_query q = PF_FEEDBACK_QUERY_INIT;
+	q.status = PF_FEEDBACK_OPEN;
+	return pf_feedback_list_get(&r->fbs, r->db, NULL, &q);
 }
 
 static int c_feedback_progress(struct run *r)

@@ -286,13 +286,13 @@ int main(int argc, char **argv)
 	/* Every transition that succeeded is stored. */
 	for (size_t i = 0; i < nacks + ndone; i++) {
 		const pf_id *id = i < nacks ? &acked[i] : &done[i - nacks];
-		pf_prompt_list *l = NULL;
-		if (pf_prompt_get(&l, db, id))
+		pf_prompt *p = NULL;
+		if (pf_prompt_get(&p, db, id))
 			die("prompt get");
-		pf_prompt_status s = l->items[0].status;
+		pf_prompt_status s = p->status;
 		bool ok = i < nacks ? (s == PF_PROMPT_ACKNOWLEDGED || s == PF_PROMPT_DONE)
 		                    : s == PF_PROMPT_DONE;
-		pf_prompt_list_free(l);
+		pf_prompt_free(p);
 		if (!ok) {
 			fprintf(stderr, "stress: a %s prompt is stored as %s\n",
 			        i < nacks ? "acknowledged" : "completed", pf_prompt_status_name(s));

@@ -20,7 +20,7 @@ from .dataio import ImportReport, ProgressFn, export_file, export_guest, import_
 from .journal import JournalIterator, journal_last_seq, journal_trim
 from . import lifecycle as _lifecycle
 from .lifecycle import Duplicate, RetentionReport
-from .prompt import Prompt, Rule, prompts_from_list
+from .prompt import Prompt, Rule, prompt_from_c, prompts_from_list
 
 __all__ = ["Database", "Guests", "Stays", "Rules", "Prompts", "open"]
 
@@ -581,6 +581,7 @@ class Stays:
         keep: List[Any] = []
         gid = to_uuid(guest, "guest")
         s = ffi.new("pf_stay *")
+        s.version = lib.PF_STAY_VERSION
         ffi.memmove(s.guest.b, gid.bytes, 16)
         s.property = cstr(property, "property", keep)
         s.room = cstr(room, "room", keep)
@@ -706,10 +707,17 @@ class Prompts:
 
     def get(self, id: IdLike) -> Prompt:
         """One prompt by id; NotFound (also a KeyError) if there is none."""
-        got = self._db._prompt_call(lib.pf_prompt_get, id_in(id, "id"))
-        if not got:  # pragma: no cover - the library returns one item
-            raise Error(lib.PF_ENOTFOUND, f"no prompt {id}")
-        return got[0]
+        cid = id_in(id, "id")
+        out = ffi.new("pf_prompt **")
+        db = self._db._acquire()
+        try:
+            check(lib.pf_prompt_get(out, db, cid))
+        finally:
+            self._db._release()
+        try:
+            return prompt_from_c(self._db, out[0])
+        finally:
+            lib.pf_prompt_free(out[0])
 
     __getitem__ = get
 

@@ -168,6 +168,7 @@ class FeedbackBook:
             raise invalid(f"severity {severity} is not 1, 2 or 3")
         keep: List[Any] = []
         f = ffi.new("pf_feedback *")
+        f.version = lib.PF_FEEDBACK_VERSION
         ffi.memmove(f.guest.b, to_uuid(guest, "guest").bytes, 16)
         f.kind = _pick(kind, FEEDBACK_KINDS, "kind")
         f.department = cstr(department, "department", keep, required=True)
@@ -192,13 +193,18 @@ class FeedbackBook:
     __getitem__ = get
 
     def list(self, guest: Union[IdLike, Any, None] = None,
-             status: Optional[str] = None) -> List[Feedback]:
+             status: Optional[str] = None,
+             kind: Optional[str] = None) -> List[Feedback]:
         """Feedback of one guest (or of all), oldest first, optionally
-        only in one status."""
+        only in one status and/or of one kind."""
         cg = ffi.NULL if guest is None else id_in(to_uuid(guest, "guest"), "guest")
-        st = -1 if status is None else _pick(status, FEEDBACK_STATUSES, "status")
+        q = ffi.new("pf_feedback_query *")
+        q.version = lib.PF_FEEDBACK_QUERY_VERSION
+        q.status = (lib.PF_FEEDBACK_ANY if status is None
+                    else _pick(status, FEEDBACK_STATUSES, "status"))
+        q.kind = lib.PF_FEEDBACK_ANY if kind is None else _pick(kind, FEEDBACK_KINDS, "kind")
         out = ffi.new("pf_feedback_list **")
-        self._call(lambda db, *a: lib.pf_feedback_list_get(out, db, *a), cg, st)
+        self._call(lambda db, *a: lib.pf_feedback_list_get(out, db, *a), cg, q)
         try:
             lst = out[0]
             return [Feedback._from_c(lst.items[i]) for i in range(lst.count)]

@@ -202,6 +202,7 @@ def _c_guest(fields: Dict[str, Any], gid: Optional[uuid.UUID], keep: List[Any]) 
     """A complete pf_guest (every writable field) for pf_guest_put or
     pf_guest_get_or_put; its strings live in `keep`."""
     g = ffi.new("pf_guest *")
+    g.version = lib.PF_GUEST_VERSION
     keep.append(g)
     if gid is not None:
         ffi.memmove(g.id.b, gid.bytes, 16)
@@ -214,6 +215,7 @@ def _c_update(fields: Dict[str, Any], keep: List[Any]) -> Tuple[Any, int]:
     """(pf_guest, mask) for pf_guest_update: only `fields` are set and
     named in the mask.  Unknown or read-only names are a TypeError."""
     g = ffi.new("pf_guest *")
+    g.version = lib.PF_GUEST_VERSION
     keep.append(g)
     mask = 0
     for name, value in fields.items():

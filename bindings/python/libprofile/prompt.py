@@ -60,6 +60,11 @@ def _prompt_data(p: Any) -> Dict[str, Any]:
     }
 
 
+def prompt_from_c(db: "Database", p: Any) -> "Prompt":
+    """A Prompt copied out of a pf_prompt (which the caller frees)."""
+    return Prompt(db, _prompt_data(p))
+
+
 def prompts_from_list(db: "Database", lst: Any) -> List["Prompt"]:
     """Prompts copied out of a pf_prompt_list (which the caller frees)."""
     return [Prompt(db, _prompt_data(lst.items[i])) for i in range(lst.count)]

@@ -133,6 +133,11 @@ def test_list_by_guest_and_status(db, clock):
     assert [f.id for f in db.feedback.list(a, status="open")] == [y.id]
     assert [f.id for f in db.feedback.list(status="resolved")] == [x.id]
     assert db.feedback.list(uuid.uuid4()) == []
+    assert [f.text for f in db.feedback.list(kind="compliment")] == ["second"]
+    assert [f.id for f in db.feedback.list(a, status="open", kind="complaint")] == []
+    assert [f.id for f in db.feedback.list(a, status="open", kind="suggestion")] == [y.id]
+    with pytest.raises(libprofile.InvalidInput):
+        db.feedback.list(kind="praise")
 
 
 def test_quality_report_as_a_dict(macau, clock):
