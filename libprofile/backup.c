@@ -31,40 +31,40 @@
 #define COPY_BATCH 20000
 
 /* Room for "<dir>/lock.mdb". */
-static int join(char *buf, size_t cap, const char *dir, const char *name, const char *fn)
+static int join(char *buf, size_t cap, const char *dir, const char *name)
 {
 	int n = snprintf(buf, cap, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= cap)
-		return pf_seterr(PF_EINVAL, "%s: dest_dir is too long", fn);
+		return pf_fail(PF_EINVAL, "dest_dir is too long");
 	return 0;
 }
 
 /* dest must be missing (created 0700) or an empty directory.  *created
  * says whether this call made it (so a failure can remove it). */
-static int prepare_dest(const char *dest, bool *created, const char *fn)
+static int prepare_dest(const char *dest, bool *created)
 {
 	struct stat st;
 	*created = false;
 	if (stat(dest, &st) != 0) {
 		if (errno != ENOENT)
-			return pf_seterr(PF_EIO, "%s: cannot stat '%s': %s", fn, dest, strerror(errno));
+			return pf_fail(PF_EIO, "cannot stat '%s': %s", dest, strerror(errno));
 		if (mkdir(dest, 0700) != 0)
-			return pf_seterr(PF_EIO, "%s: cannot create '%s': %s", fn, dest,
+			return pf_fail(PF_EIO, "cannot create '%s': %s", dest,
 			                 strerror(errno));
 		*created = true;
 		return 0;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return pf_seterr(PF_EINVAL, "%s: '%s' is not a directory", fn, dest);
+		return pf_fail(PF_EINVAL, "'%s' is not a directory", dest);
 	DIR *d = opendir(dest);
 	if (!d)
-		return pf_seterr(PF_EIO, "%s: cannot read '%s': %s", fn, dest, strerror(errno));
+		return pf_fail(PF_EIO, "cannot read '%s': %s", dest, strerror(errno));
 	struct dirent *e;
 	int rc = 0;
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-			rc = pf_seterr(PF_EEXIST, "%s: '%s' is not empty (it holds '%s'); give a new "
-			               "or empty directory", fn, dest, e->d_name);
+			rc = pf_fail(PF_EEXIST, "'%s' is not empty (it holds '%s'); give a new "
+			               "or empty directory", dest, e->d_name);
 			break;
 		}
 	}
@@ -93,15 +93,15 @@ static void sync_dir(const char *dir)
 	}
 }
 
-static int check_args(pf_db *db, const char *dest, const char *fn)
+static int check_args(pf_db *db, const char *dest)
 {
 	if (!db)
-		return pf_seterr(PF_EINVAL, "%s: db is NULL", fn);
+		return pf_fail(PF_EINVAL, "db is NULL");
 	if (!dest || !*dest)
-		return pf_seterr(PF_EINVAL, "%s: dest_dir is NULL or empty", fn);
+		return pf_fail(PF_EINVAL, "dest_dir is NULL or empty");
 	/* The fork guard before either copy touches the file system on the
 	 * handle's behalf (pf_compact also reads db->env's size first). */
-	return pf_store_check(db, fn);
+	return pf_store_check(db);
 }
 
 /* ------------------------------------------------------------------ */
@@ -112,20 +112,21 @@ static int check_args(pf_db *db, const char *dest, const char *fn)
 
 int pf_backup(pf_db *db, const char *dest_dir)
 {
+	pf_api_enter("pf_backup");
 	char path[4096];
 	bool created = false;
 	int fd = -1, rc;
 
-	if ((rc = check_args(db, dest_dir, BACKUP)) ||
-	    (rc = join(path, sizeof path, dest_dir, "data.mdb", BACKUP)) ||
-	    (rc = prepare_dest(dest_dir, &created, BACKUP)))
+	if ((rc = check_args(db, dest_dir)) ||
+	    (rc = join(path, sizeof path, dest_dir, "data.mdb")) ||
+	    (rc = prepare_dest(dest_dir, &created)))
 		return rc;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = pf_seterr(PF_EIO, BACKUP ": cannot create '%s': %s", path, strerror(errno));
 		goto fail;
 	}
-	if ((rc = pf_store_copy_env(db, fd, BACKUP)))
+	if ((rc = pf_store_copy_env(db, fd)))
 		goto fail;
 	if (fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
@@ -200,7 +201,7 @@ out:
 		return mrc == MDB_MAP_FULL
 		       ? pf_seterr(PF_EFULL, COMPACT ": the copy outgrew its map while copying '%s'",
 		                   pf_dbi_names[i])
-		       : pf_lmdb_err(mrc, COMPACT);
+		       : pf_lmdb_err(mrc, NULL);
 	return 0;
 }
 
@@ -217,14 +218,15 @@ static int compact_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 int pf_compact(pf_db *db, const char *dest_dir)
 {
+	pf_api_enter("pf_compact");
 	char path[4096];
 	bool created = false;
 	MDB_env *dst = NULL;
 	int rc, mrc;
 
-	if ((rc = check_args(db, dest_dir, COMPACT)) ||
-	    (rc = join(path, sizeof path, dest_dir, "lock.mdb", COMPACT)) ||
-	    (rc = prepare_dest(dest_dir, &created, COMPACT)))
+	if ((rc = check_args(db, dest_dir)) ||
+	    (rc = join(path, sizeof path, dest_dir, "lock.mdb")) ||
+	    (rc = prepare_dest(dest_dir, &created)))
 		return rc;
 
 	/* The copy holds at most the source's live pages, packed at least as
@@ -242,14 +244,14 @@ int pf_compact(pf_db *db, const char *dest_dir)
 	if ((mrc = mdb_env_create(&dst)) || (mrc = mdb_env_set_maxdbs(dst, PF_DBI_COUNT + 4)) ||
 	    (mrc = mdb_env_set_mapsize(dst, map)) ||
 	    (mrc = mdb_env_open(dst, dest_dir, MDB_NOSYNC | MDB_NOTLS, 0600))) {
-		rc = pf_lmdb_err(mrc, COMPACT ": cannot create the copy");
+		rc = pf_lmdb_err(mrc, "cannot create the copy");
 		goto fail;
 	}
 	struct copy_args a = { dst };
-	if ((rc = pf_store_read(db, COMPACT, compact_txn, &a)))
+	if ((rc = pf_store_read(db, compact_txn, &a)))
 		goto fail;
 	if ((mrc = mdb_env_sync(dst, 1))) {
-		rc = pf_lmdb_err(mrc, COMPACT ": cannot sync the copy");
+		rc = pf_lmdb_err(mrc, "cannot sync the copy");
 		goto fail;
 	}
 	mdb_env_close(dst);

@@ -670,7 +670,7 @@ static int want_date(const char *db, const fld *f, const msgpack_object *o, pf_d
 	if (rc)
 		return rc;
 	if (v < INT32_MIN || v > INT32_MAX ||
-	    pf_check_date("codec", f->name, (pf_date)v, false) != 0)
+	    pf_check_date(f->name, (pf_date)v, false) != 0)
 		return bad_field(db, f, "is not a valid date (%lld)", (long long)v);
 	*out = (pf_date)v;
 	return 0;
@@ -690,7 +690,7 @@ static int want_word(const char *db, const fld *f, const msgpack_object *o, cons
 	int rc = want_str(db, f, o, PF_FIELD_MAX, true, out);
 	if (rc)
 		return rc;
-	if (pf_check_word("codec", f->name, *out) != 0)
+	if (pf_check_word(f->name, *out) != 0)
 		return bad_field(db, f, "is not a lower-case word");
 	return 0;
 }
@@ -868,7 +868,7 @@ static int decode_prefs(pf_guest_rec *r, const msgpack_object *o)
 		                  &p->category);
 		if (rc)
 			return rc;
-		if (pf_check_category("codec", p->category) != 0)
+		if (pf_check_category(p->category) != 0)
 			return corrupt(db, "preference category '%s' is not lower-case dotted words",
 			               printable_len(p->category, strlen(p->category)) ?
 			               p->category : "...");

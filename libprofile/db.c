@@ -109,6 +109,7 @@ static size_t options_size(unsigned int version)
 
 int pf_options_init(pf_options *opts, unsigned int version)
 {
+	pf_api_enter("pf_options_init");
 	if (!opts)
 		return pf_seterr(PF_EINVAL, "pf_options_init: opts is NULL");
 	if (version < 1 || version > PF_OPTIONS_VERSION)
@@ -131,6 +132,7 @@ pf_time pf_now(pf_db *db)
 
 int pf_open(pf_db **out, const char *path, const pf_options *opts)
 {
+	pf_api_enter("pf_open");
 	pf_db *db = NULL;
 	pf_tz *tz = NULL;
 	pf_store_dir dir = { 0 };
@@ -159,7 +161,7 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 		o.map_size = o.max_map_size;
 	/* The zone first: a bad one must be refused before anything is
 	 * created on disk.  It leaves o.timezone pointing at its own copy. */
-	rc = pf_tz_setup(&tz, &o, "pf_open");
+	rc = pf_tz_setup(&tz, &o);
 	if (rc)
 		goto fail;
 
@@ -242,10 +244,11 @@ void pf_close(pf_db *db)
 
 int pf_day_start(pf_time *out, pf_db *db, pf_date day)
 {
+	pf_api_enter("pf_day_start");
 	int rc;
 	if (!out || !db)
 		return pf_seterr(PF_EINVAL, "pf_day_start: %s is NULL", out ? "db" : "out");
-	if ((rc = pf_check_date("pf_day_start", "day", day, true)))
+	if ((rc = pf_check_date("day", day, true)))
 		return rc;
 	*out = pf_local_day_start(db->tz, day);
 	return 0;
@@ -253,6 +256,7 @@ int pf_day_start(pf_time *out, pf_db *db, pf_date day)
 
 int pf_utc_offset(int *out, pf_db *db, pf_time t)
 {
+	pf_api_enter("pf_utc_offset");
 	if (!out || !db)
 		return pf_seterr(PF_EINVAL, "pf_utc_offset: %s is NULL", out ? "db" : "out");
 	*out = pf_tz_offset(db->tz, t);
@@ -261,6 +265,7 @@ int pf_utc_offset(int *out, pf_db *db, pf_time t)
 
 int pf_complaint_due(pf_time *out, pf_db *db, pf_time recorded)
 {
+	pf_api_enter("pf_complaint_due");
 	if (!out || !db)
 		return pf_seterr(PF_EINVAL, "pf_complaint_due: %s is NULL", out ? "db" : "out");
 	if (recorded < 0)

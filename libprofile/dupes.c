@@ -238,7 +238,7 @@ static int dup_contacts(MDB_txn *txn, pf_db *db, struct dup_args *a, const pf_gu
 		struct contact_ctx c = { a, contact_reason(ks.key[i][0]) };
 		if (c.reason)
 			rc = pf_contact_ids(txn, db, ks.key[i], ks.len[i], DUP_SCAN_MAX, contact_hit,
-			                    &c, DUPS);
+			                    &c);
 	}
 	return rc;
 }
@@ -261,13 +261,13 @@ static int dup_names(MDB_txn *txn, pf_db *db, struct dup_args *a, const char *fn
                      pf_idvec *out)
 {
 	struct name_ctx c = { a->guest, out };
-	return pf_name_ids_exact(txn, db, fname, DUP_SCAN_MAX, name_hit, &c, DUPS);
+	return pf_name_ids_exact(txn, db, fname, DUP_SCAN_MAX, name_hit, &c);
 }
 
 /* A candidate the indexes named: it must exist. */
 static int load_candidate(pf_guest_rec **o, MDB_txn *txn, pf_db *db, const pf_id *id)
 {
-	int rc = pf_guest_load(o, txn, db, id, DUPS);
+	int rc = pf_guest_load(o, txn, db, id);
 	if (rc == PF_ENOTFOUND)
 		rc = pf_seterr(PF_ECORRUPT, DUPS ": an index names a guest that does not exist");
 	return rc;
@@ -291,7 +291,7 @@ static int dup_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	/* A retried read starts from scratch. */
 	a->n = 0;
-	if ((rc = pf_guest_load(&r, txn, db, a->guest, DUPS)))
+	if ((rc = pf_guest_load(&r, txn, db, a->guest)))
 		goto out;
 	if ((rc = dup_contacts(txn, db, a, r)))
 		goto out;
@@ -372,16 +372,17 @@ out:
 
 int pf_guest_duplicates(pf_duplicate_list **out, pf_db *db, const pf_id *guest)
 {
+	pf_api_enter("pf_guest_duplicates");
 	if (!out)
 		return pf_seterr(PF_EINVAL, DUPS ": out is NULL");
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, DUPS ": db is NULL");
-	int rc = pf_check_id(DUPS, "guest", guest, NULL);
+	int rc = pf_check_id("guest", guest, NULL);
 	if (rc)
 		return rc;
 	struct dup_args a = { guest, NULL, 0, 0, NULL };
-	rc = pf_store_read(db, DUPS, dup_txn, &a);
+	rc = pf_store_read(db, dup_txn, &a);
 	free(a.c);
 	if (rc) {
 		pf_duplicate_list_free(a.list);

@@ -36,21 +36,21 @@
 /* Profiles anonymised per write transaction by pf_retention_run. */
 #define RETENTION_BATCH 500
 
-static int check_actor(const char *fn, const char *actor)
+static int check_actor(const char *actor)
 {
-	int rc = pf_check_text(fn, "actor", actor, PF_JOURNAL_ACTOR_MAX, false);
+	int rc = pf_check_text("actor", actor, PF_JOURNAL_ACTOR_MAX, false);
 	if (rc == 0 && actor && !*actor)
-		rc = pf_seterr(PF_EINVAL, "%s: actor is empty (pass NULL when not known)", fn);
+		rc = pf_fail(PF_EINVAL, "actor is empty (pass NULL when not known)");
 	return rc;
 }
 
 /* Replace *s (malloc'd, non-NULL) with the tombstone; true if it changed. */
-static int tombstone(const char **s, bool *changed, const char *fn)
+static int tombstone(const char **s, bool *changed)
 {
 	if (!*s || strcmp(*s, ERASED) == 0)
 		return 0;
 	if (pf_str_set(s, ERASED))
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	*changed = true;
 	return 0;
 }
@@ -59,7 +59,7 @@ static int tombstone(const char **s, bool *changed, const char *fn)
  * through prompt.c's per-guest index): what the prompt said (it may quote
  * the name or a preference) and who acted. */
 static int erase_prompts(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
-                         size_t *count, const char *fn)
+                         size_t *count)
 {
 	pf_id *ids = NULL;
 	size_t nids = 0;
@@ -71,11 +71,11 @@ static int erase_prompts(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
 		if ((rc = pf_prompt_load(txn, db, &ids[i], &p)))
 			break;
 		if (!p.text && !(p.text = strdup(ERASED)))
-			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
-		if (rc == 0 && (rc = tombstone(&p.text, &changed, fn)) == 0 &&
-		    (rc = tombstone(&p.ack_by, &changed, fn)) == 0 &&
-		    (rc = tombstone(&p.done_by, &changed, fn)) == 0 &&
-		    (rc = tombstone(&p.dismiss_reason, &changed, fn)) == 0 && changed)
+			rc = pf_fail(PF_ENOMEM, "out of memory");
+		if (rc == 0 && (rc = tombstone(&p.text, &changed)) == 0 &&
+		    (rc = tombstone(&p.ack_by, &changed)) == 0 &&
+		    (rc = tombstone(&p.done_by, &changed)) == 0 &&
+		    (rc = tombstone(&p.dismiss_reason, &changed)) == 0 && changed)
 			rc = pf_prompt_rewrite(txn, db, &p);
 		pf_prompt_clear(&p);
 	}
@@ -113,14 +113,14 @@ static int erase_txn(MDB_txn *txn, pf_db *db, void *arg)
 	size_t npeople = 0, nstays = 0, nprompts = 0;
 	int rc;
 
-	if ((rc = pf_guest_load(&r, txn, db, guest, ERASE)))
+	if ((rc = pf_guest_load(&r, txn, db, guest)))
 		goto out;
 	if ((rc = pf_guest_reindex(txn, db, r, NULL)) ||
 	    (rc = pf_guest_del_record(txn, db, guest)) ||
 	    (rc = pf_stays_delete(txn, db, guest, &nstays, ERASE)))
 		goto out;
 	if ((rc = erase_traces(txn, db, guest, &people, &npeople)) ||
-	    (rc = erase_prompts(txn, db, people, npeople, &nprompts, ERASE)))
+	    (rc = erase_prompts(txn, db, people, npeople, &nprompts)))
 		goto out;
 
 	char merged[24], stays[24], prompts[24];
@@ -140,12 +140,13 @@ out:
 
 int pf_guest_erase(pf_db *db, const pf_id *guest)
 {
+	pf_api_enter("pf_guest_erase");
 	if (!db)
 		return pf_seterr(PF_EINVAL, ERASE ": db is NULL");
-	int rc = pf_check_id(ERASE, "guest", guest, "no guest");
+	int rc = pf_check_id("guest", guest, "no guest");
 	if (rc)
 		return rc;
-	return pf_store_write(db, ERASE, erase_txn, (void *)guest);
+	return pf_store_write(db, erase_txn, (void *)guest);
 }
 
 /* ------------------------------------------------------------------ */
@@ -165,7 +166,7 @@ static int consent_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct consent_args *a = arg;
 	pf_guest_rec *r = NULL;
-	int rc = pf_guest_load(&r, txn, db, a->guest, CONSENT);
+	int rc = pf_guest_load(&r, txn, db, a->guest);
 	if (rc || r->g.consent == a->consent)
 		goto out;
 	pf_journal_field f[] = {
@@ -185,16 +186,17 @@ out:
 
 int pf_guest_set_consent(pf_db *db, const pf_id *guest, unsigned int consent, const char *actor)
 {
+	pf_api_enter("pf_guest_set_consent");
 	if (!db)
 		return pf_seterr(PF_EINVAL, CONSENT ": db is NULL");
 	int rc;
-	if ((rc = pf_check_id(CONSENT, "guest", guest, "no guest")) ||
-	    (rc = check_actor(CONSENT, actor)))
+	if ((rc = pf_check_id("guest", guest, "no guest")) ||
+	    (rc = check_actor(actor)))
 		return rc;
 	if (consent & ~(PF_CONSENT_PROFILING | PF_CONSENT_MARKETING))
 		return pf_seterr(PF_EINVAL, CONSENT ": unknown consent flags 0x%x", consent);
 	struct consent_args a = { guest, consent, actor, pf_now(db) };
-	return pf_store_write(db, CONSENT, consent_txn, &a);
+	return pf_store_write(db, consent_txn, &a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -238,8 +240,7 @@ static int latest_departure(void *ctx, pf_date arrival, const MDB_val *v)
 static int last_activity(MDB_txn *txn, pf_db *db, const pf_guest_rec *r, int64_t *out)
 {
 	struct latest_args a = { 0 };
-	int rc = pf_stays_each(txn, db, &r->g.id, PF_STAYS_ANY_KEY, latest_departure, &a,
-	                       RETAIN);
+	int rc = pf_stays_each(txn, db, &r->g.id, PF_STAYS_ANY_KEY, latest_departure, &a);
 	if (rc == 0)
 		*out = a.latest ? pf_date_days(a.latest) : floor_day(r->g.created);
 	return rc;
@@ -308,7 +309,7 @@ static int scan_txn(MDB_txn *txn, pf_db *db, void *arg)
 	struct scan_ctx c = { txn, db, a };
 	a->examined = 0;
 	a->n = 0;
-	return pf_guest_each(txn, db, scan_one, &c, RETAIN);
+	return pf_guest_each(txn, db, scan_one, &c);
 }
 
 /* Strip a record down to what retention keeps. */
@@ -360,7 +361,7 @@ static int anonymise_txn(MDB_txn *txn, pf_db *db, void *arg)
 	snprintf(days, sizeof days, "%lu", (unsigned long)a->days);
 	for (size_t i = 0; i < a->batch_n; i++) {
 		bool old = false;
-		rc = pf_guest_load(&r, txn, db, &a->batch[i], RETAIN);
+		rc = pf_guest_load(&r, txn, db, &a->batch[i]);
 		if (rc == PF_ENOTFOUND) {      /* erased or merged since the scan */
 			rc = 0;
 			continue;
@@ -400,7 +401,7 @@ static int anonymise_txn(MDB_txn *txn, pf_db *db, void *arg)
 	}
 	/* The prompts of the whole batch, through the per-guest index. */
 	if (nall)
-		rc = erase_prompts(txn, db, all, nall, NULL, RETAIN);
+		rc = erase_prompts(txn, db, all, nall, NULL);
 	/* The run's entry goes in with the last batch: a failure cannot leave
 	 * profiles anonymised by a run the journal does not show. */
 	if (!rc && a->last) {
@@ -438,13 +439,14 @@ static int summary_txn(MDB_txn *txn, pf_db *db, void *arg)
 int pf_retention_run(pf_retention_report *out, pf_db *db, uint32_t days_without_stay,
                      const char *actor)
 {
+	pf_api_enter("pf_retention_run");
 	if (out)
 		memset(out, 0, sizeof *out);
 	if (!db)
 		return pf_seterr(PF_EINVAL, RETAIN ": db is NULL");
 	if (days_without_stay == 0)
 		return pf_seterr(PF_EINVAL, RETAIN ": days_without_stay is 0 (at least 1)");
-	int rc = check_actor(RETAIN, actor);
+	int rc = check_actor(actor);
 	if (rc)
 		return rc;
 	if (db->opts.flags & PF_OPEN_READONLY)
@@ -458,7 +460,7 @@ int pf_retention_run(pf_retention_report *out, pf_db *db, uint32_t days_without_
 	a.today = floor_day(a.now);
 	uint64_t total = 0;
 
-	if ((rc = pf_store_read(db, RETAIN, scan_txn, &a)))
+	if ((rc = pf_store_read(db, scan_txn, &a)))
 		goto out;
 	if (out)
 		out->examined = a.examined;
@@ -467,7 +469,7 @@ int pf_retention_run(pf_retention_report *out, pf_db *db, uint32_t days_without_
 		a.batch_n = a.n - i < RETENTION_BATCH ? a.n - i : RETENTION_BATCH;
 		a.last = i + a.batch_n == a.n;
 		a.prior = total;
-		if ((rc = pf_store_write(db, RETAIN, anonymise_txn, &a)))
+		if ((rc = pf_store_write(db, anonymise_txn, &a)))
 			goto out;
 		total += a.done;
 		if (out)
@@ -475,7 +477,7 @@ int pf_retention_run(pf_retention_report *out, pf_db *db, uint32_t days_without_
 	}
 	if (a.n == 0) {           /* no batch: the entry has a transaction of its own */
 		a.done = 0;
-		rc = pf_store_write(db, RETAIN, summary_txn, &a);
+		rc = pf_store_write(db, summary_txn, &a);
 	}
 out:
 	free(a.ids);

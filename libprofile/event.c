@@ -60,6 +60,7 @@ const char *pf_event_kind_name(pf_event_kind kind)
 
 int pf_event_kind_parse(pf_event_kind *out, const char *name)
 {
+	pf_api_enter("pf_event_kind_parse");
 	if (!out || !name)
 		return pf_seterr(PF_EINVAL, "pf_event_kind_parse: %s is NULL",
 		                 out ? "name" : "out");
@@ -106,7 +107,7 @@ static int stored_rule_cmp(const void *a, const void *b)
 
 /* Read every record of `rule`, sorted by order. */
 static int stored_rules_read(stored_rule **out, size_t *count, MDB_txn *txn,
-                             pf_db *db, const char *what)
+                             pf_db *db)
 {
 	MDB_cursor *cur = NULL;
 	stored_rule *v = NULL;
@@ -118,7 +119,7 @@ static int stored_rules_read(stored_rule **out, size_t *count, MDB_txn *txn,
 	*count = 0;
 	mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_RULE], &cur);
 	if (mrc) {
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 		goto fail;
 	}
 	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0;
@@ -127,15 +128,15 @@ static int stored_rules_read(stored_rule **out, size_t *count, MDB_txn *txn,
 			size_t ncap = cap ? cap * 2 : 16;
 			stored_rule *nv = realloc(v, ncap * sizeof *nv);
 			if (!nv) {
-				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+				rc = pf_fail(PF_ENOMEM, "out of memory");
 				goto fail;
 			}
 			v = nv;
 			cap = ncap;
 		}
 		if (k.mv_size == 0 || !pf_utf8_valid(k.mv_data, k.mv_size)) {
-			rc = pf_seterr(PF_ECORRUPT, "%s: corrupt record in 'rule': "
-			               "the rule name is not valid UTF-8", what);
+			rc = pf_fail(PF_ECORRUPT, "corrupt record in 'rule': "
+			               "the rule name is not valid UTF-8");
 			goto fail;
 		}
 		pf_rule_rec rec = { 0, NULL };
@@ -148,18 +149,18 @@ static int stored_rules_read(stored_rule **out, size_t *count, MDB_txn *txn,
 		v[n].source_len = rec.source ? strlen(rec.source) : 0;
 		n++;
 		if (!rec.source) {
-			rc = pf_seterr(PF_ECORRUPT, "%s: corrupt record in 'rule': "
-			               "rule '%.*s' has no source", what, (int)k.mv_size,
+			rc = pf_fail(PF_ECORRUPT, "corrupt record in 'rule': "
+			               "rule '%.*s' has no source", (int)k.mv_size,
 			               (const char *)k.mv_data);
 			goto fail;
 		}
 		if (!v[n - 1].name) {
-			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+			rc = pf_fail(PF_ENOMEM, "out of memory");
 			goto fail;
 		}
 	}
 	if (mrc != MDB_NOTFOUND) {
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 		goto fail;
 	}
 	mdb_cursor_close(cur);
@@ -181,7 +182,7 @@ fail:
  * committed data (fire and preview never write rules), so keeping it
  * after a write transaction is retried or aborted is safe.
  */
-static int rules_cache_refresh(MDB_txn *txn, pf_db *db, const char *what)
+static int rules_cache_refresh(MDB_txn *txn, pf_db *db)
 {
 	stored_rule *v = NULL;
 	size_t n = 0, total = 0;
@@ -196,14 +197,14 @@ static int rules_cache_refresh(MDB_txn *txn, pf_db *db, const char *what)
 	if (version == db->rules_version)
 		return 0;
 
-	rc = stored_rules_read(&v, &n, txn, db, what);
+	rc = stored_rules_read(&v, &n, txn, db);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		total += v[i].source_len + 1;
 	text = malloc(total + 1);
 	if (!text) {
-		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+		rc = pf_fail(PF_ENOMEM, "out of memory");
 		goto out;
 	}
 	size_t pos = 0;
@@ -218,8 +219,7 @@ static int rules_cache_refresh(MDB_txn *txn, pf_db *db, const char *what)
 	memset(&perr, 0, sizeof perr);
 	rc = pf_rulebook_parse(&rb, "<stored rule book>", text, pos, &perr);
 	if (rc == PF_ESYNTAX) {
-		rc = pf_seterr(PF_ECORRUPT, "%s: the stored rule book does not parse: %s",
-		               what, perr.message);
+		rc = pf_fail(PF_ECORRUPT, "the stored rule book does not parse: %s", perr.message);
 		goto out;
 	}
 	if (rc)
@@ -267,7 +267,7 @@ static int rules_load_txn(MDB_txn *txn, pf_db *db, void *arg)
 	 * makes a load all-or-nothing. */
 	mrc = mdb_drop(txn, db->dbi[PF_DBI_RULE], 0);
 	if (mrc) {
-		rc = pf_lmdb_err(mrc, "pf_rules_load");
+		rc = pf_lmdb_err(mrc, NULL);
 		goto out;
 	}
 	size_t n = pf_rulebook_count(a->rb);
@@ -339,9 +339,9 @@ static int rules_clear_txn(MDB_txn *txn, pf_db *db, void *arg)
 	MDB_stat st;
 	int mrc = mdb_stat(txn, db->dbi[PF_DBI_RULE], &st);
 	if (mrc)
-		return pf_lmdb_err(mrc, "pf_rules_clear");
+		return pf_lmdb_err(mrc, NULL);
 	if ((mrc = mdb_drop(txn, db->dbi[PF_DBI_RULE], 0)))
-		return pf_lmdb_err(mrc, "pf_rules_clear");
+		return pf_lmdb_err(mrc, NULL);
 	uint64_t version;
 	int rc = pf_meta_next(txn, db, RULES_VERSION_KEY, &version);
 	if (rc)
@@ -355,13 +355,15 @@ static int rules_clear_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 int pf_rules_clear(pf_db *db)
 {
+	pf_api_enter("pf_rules_clear");
 	if (!db)
 		return pf_seterr(PF_EINVAL, "pf_rules_clear: db is NULL");
-	return pf_store_write(db, "pf_rules_clear", rules_clear_txn, NULL);
+	return pf_store_write(db, rules_clear_txn, NULL);
 }
 
-int pf_rules_load(pf_db *db, const char *name, const char *text, size_t len,
-                  pf_rule_error *err)
+/* pf_rules_load's work, also pf_rules_load_file's (which names itself). */
+static int rules_load(pf_db *db, const char *name, const char *text, size_t len,
+                      pf_rule_error *err)
 {
 	pf_rulebook *rb = NULL;
 	int rc;
@@ -370,7 +372,7 @@ int pf_rules_load(pf_db *db, const char *name, const char *text, size_t len,
 		memset(err, 0, sizeof *err);
 	if (!db || !text)
 		return pf_seterr(PF_EINVAL, "pf_rules_load: %s is NULL", db ? "text" : "db");
-	rc = pf_check_text("pf_rules_load", "name", name, RULES_NAME_MAX, false);
+	rc = pf_check_text("name", name, RULES_NAME_MAX, false);
 	if (rc)
 		return rc;
 	rc = pf_rulebook_parse(&rb, name ? name : "<rules>", text, len, err);
@@ -394,14 +396,22 @@ int pf_rules_load(pf_db *db, const char *name, const char *text, size_t len,
 		}
 	}
 	struct load_args a = { rb, name };
-	rc = pf_store_write(db, "pf_rules_load", rules_load_txn, &a);
+	rc = pf_store_write(db, rules_load_txn, &a);
 out:
 	pf_rulebook_free(rb);
 	return rc;
 }
 
+int pf_rules_load(pf_db *db, const char *name, const char *text, size_t len,
+                  pf_rule_error *err)
+{
+	pf_api_enter("pf_rules_load");
+	return rules_load(db, name, text, len, err);
+}
+
 int pf_rules_load_file(pf_db *db, const char *path, pf_rule_error *err)
 {
+	pf_api_enter("pf_rules_load_file");
 	char *buf = NULL;
 	size_t n = 0;
 	int fd = -1, rc;
@@ -411,7 +421,7 @@ int pf_rules_load_file(pf_db *db, const char *path, pf_rule_error *err)
 		memset(err, 0, sizeof *err);
 	if (!db || !path)
 		return pf_seterr(PF_EINVAL, "pf_rules_load_file: %s is NULL", db ? "path" : "db");
-	rc = pf_check_text("pf_rules_load_file", "path", path, RULES_NAME_MAX, true);
+	rc = pf_check_text("path", path, RULES_NAME_MAX, true);
 	if (rc)
 		return rc;
 
@@ -456,7 +466,7 @@ int pf_rules_load_file(pf_db *db, const char *path, pf_rule_error *err)
 			goto out;
 		}
 	}
-	rc = pf_rules_load(db, path, buf, n, err);
+	rc = rules_load(db, path, buf, n, err);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -475,11 +485,12 @@ static int rules_list_txn(MDB_txn *txn, pf_db *db, void *arg)
 	stored_rules_free(a->v, a->n);
 	a->v = NULL;
 	a->n = 0;
-	return stored_rules_read(&a->v, &a->n, txn, db, "pf_rules_list");
+	return stored_rules_read(&a->v, &a->n, txn, db);
 }
 
 int pf_rules_list(pf_rule_list **out, pf_db *db)
 {
+	pf_api_enter("pf_rules_list");
 	struct list_args a = { NULL, 0 };
 	pf_rule_list *l = NULL;
 	int rc;
@@ -489,7 +500,7 @@ int pf_rules_list(pf_rule_list **out, pf_db *db)
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, "pf_rules_list: db is NULL");
-	rc = pf_store_read(db, "pf_rules_list", rules_list_txn, &a);
+	rc = pf_store_read(db, rules_list_txn, &a);
 	if (rc)
 		goto out;
 	l = calloc(1, sizeof *l);
@@ -535,38 +546,38 @@ void pf_rule_list_free(pf_rule_list *list)
  * so pf_preview and pf_fire agree.  Strings stay borrowed from `ev`.
  */
 static int event_normalise(pf_event *out, pf_db *db, const pf_event *ev,
-                           bool id_required, const char *fn)
+                           bool id_required)
 {
 	int rc;
 
 	if (ev->version != PF_EVENT_VERSION)
-		return pf_seterr(PF_EINVAL, "%s: unknown event version %u (expected %u)", fn,
+		return pf_fail(PF_EINVAL, "unknown event version %u (expected %u)",
 		                 ev->version, (unsigned)PF_EVENT_VERSION);
-	if ((rc = pf_check_text(fn, "id", ev->id, PF_FIELD_MAX, id_required)))
+	if ((rc = pf_check_text("id", ev->id, PF_FIELD_MAX, id_required)))
 		return rc;
 	if (ev->id && !*ev->id)
-		return pf_seterr(PF_EINVAL, "%s: id is empty", fn);
+		return pf_fail(PF_EINVAL, "id is empty");
 	if (!pf_event_kind_name(ev->kind))
-		return pf_seterr(PF_EINVAL, "%s: unknown event kind %d", fn, (int)ev->kind);
+		return pf_fail(PF_EINVAL, "unknown event kind %d", (int)ev->kind);
 	if (pf_id_is_zero(&ev->guest))
-		return pf_seterr(PF_EINVAL, "%s: guest id is zero", fn);
-	if ((rc = pf_check_text(fn, "property", ev->property, PF_FIELD_MAX, false)))
+		return pf_fail(PF_EINVAL, "guest id is zero");
+	if ((rc = pf_check_text("property", ev->property, PF_FIELD_MAX, false)))
 		return rc;
-	if ((rc = pf_check_text(fn, "room", ev->room, PF_FIELD_MAX, false)))
+	if ((rc = pf_check_text("room", ev->room, PF_FIELD_MAX, false)))
 		return rc;
-	if ((rc = pf_check_date(fn, "arrival", ev->arrival, false)))
+	if ((rc = pf_check_date("arrival", ev->arrival, false)))
 		return rc;
-	if ((rc = pf_check_date(fn, "departure", ev->departure, false)))
+	if ((rc = pf_check_date("departure", ev->departure, false)))
 		return rc;
 	/* Equal dates are a day-use stay (0 nights). */
 	if (ev->arrival && ev->departure && ev->departure < ev->arrival)
-		return pf_seterr(PF_EINVAL, "%s: departure %d is before arrival %d", fn,
+		return pf_fail(PF_EINVAL, "departure %d is before arrival %d",
 		                 (int)ev->departure, (int)ev->arrival);
 	if (ev->party > PARTY_MAX)
-		return pf_seterr(PF_EINVAL, "%s: party %u is more than %d people", fn,
+		return pf_fail(PF_EINVAL, "party %u is more than %d people",
 		                 (unsigned)ev->party, PARTY_MAX);
 	if (ev->time < 0)
-		return pf_seterr(PF_EINVAL, "%s: event time is before 1970", fn);
+		return pf_fail(PF_EINVAL, "event time is before 1970");
 
 	*out = *ev;
 	if (!out->time)
@@ -577,8 +588,8 @@ static int event_normalise(pf_event *out, pf_db *db, const pf_event *ev,
 		if (!out->departure)
 			out->departure = pf_date_from_days(pf_date_days(out->arrival) + 1);
 		if (out->departure < out->arrival)
-			return pf_seterr(PF_EINVAL, "%s: departure %d is before the arrival "
-			                 "%d (today, the event's date)", fn,
+			return pf_fail(PF_EINVAL, "departure %d is before the arrival "
+			                 "%d (today, the event's date)",
 			                 (int)out->departure, (int)out->arrival);
 	}
 	return 0;
@@ -590,12 +601,12 @@ static void prompt_list_reset(pf_prompt_list **l)
 	*l = NULL;
 }
 
-static int prompt_list_new(pf_prompt_list **out, size_t n, const char *fn)
+static int prompt_list_new(pf_prompt_list **out, size_t n)
 {
 	pf_prompt_list *l = calloc(1, sizeof *l);
 	if (!l || (n && !(l->items = calloc(n, sizeof *l->items)))) {
 		free(l);
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	}
 	*out = l;
 	return 0;
@@ -606,7 +617,7 @@ static int prompt_list_new(pf_prompt_list **out, size_t n, const char *fn)
  * bytes ends in ",...".  NULL when nothing was cut. */
 #define CUT_LIST_MAX 1024
 
-static int cut_rules_text(char **out, const pf_match_list *ml, const char *fn)
+static int cut_rules_text(char **out, const pf_match_list *ml)
 {
 	size_t len = 0;
 	char *s = NULL;
@@ -622,7 +633,7 @@ static int cut_rules_text(char **out, const pf_match_list *ml, const char *fn)
 		if (seen)
 			continue;
 		if (!s && !(s = malloc(CUT_LIST_MAX + 1)))
-			return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+			return pf_fail(PF_ENOMEM, "out of memory");
 		size_t n = strlen(m->rule);
 		if (len + (len > 0) + n + 4 > CUT_LIST_MAX) {  /* room for ",..." */
 			memcpy(s + len, ",...", 5);
@@ -647,7 +658,7 @@ static int cut_rules_text(char **out, const pf_match_list *ml, const char *fn)
  * no text was cut).
  */
 static int prompts_build(pf_prompt_list **out, char **cut, MDB_txn *txn, pf_db *db,
-                         const pf_guest_rec *r, const pf_event *ev, const char *fn)
+                         const pf_guest_rec *r, const pf_event *ev)
 {
 	pf_match_list *ml = NULL;
 	pf_prompt_list *l = NULL;
@@ -658,13 +669,13 @@ static int prompts_build(pf_prompt_list **out, char **cut, MDB_txn *txn, pf_db *
 	if (cut)
 		*cut = NULL;
 	pthread_mutex_lock(&db->rules_lock);
-	rc = rules_cache_refresh(txn, db, fn);
+	rc = rules_cache_refresh(txn, db);
 	if (rc)
 		goto out;
 	rc = pf_rulebook_eval(&ml, db->rules, &view);
 	if (rc)
 		goto out;
-	rc = prompt_list_new(&l, ml->count, fn);
+	rc = prompt_list_new(&l, ml->count);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < ml->count; i++) {
@@ -684,11 +695,11 @@ static int prompts_build(pf_prompt_list **out, char **cut, MDB_txn *txn, pf_db *
 		                                    : pf_priority_default_within(m->priority));
 		if (!p->event_id || !p->department || !p->rule || !p->text ||
 		    (m->language && !p->language)) {
-			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+			rc = pf_fail(PF_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	if (cut && (rc = cut_rules_text(cut, ml, fn)))
+	if (cut && (rc = cut_rules_text(cut, ml)))
 		goto out;
 	*out = l;
 	l = NULL;
@@ -727,7 +738,7 @@ static int fire_repeat(struct fire_args *a, MDB_txn *txn, pf_db *db, const MDB_v
 		               pf_event_kind_name(a->ev->kind));
 		goto out;
 	}
-	rc = prompt_list_new(&l, rec.prompt_count, "pf_fire");
+	rc = prompt_list_new(&l, rec.prompt_count);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < rec.prompt_count; i++) {
@@ -774,12 +785,12 @@ static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if (rc != PF_ENOTFOUND)
 		goto out;
 
-	rc = pf_guest_load(&r, txn, db, &ev->guest, "pf_fire");
+	rc = pf_guest_load(&r, txn, db, &ev->guest);
 	if (rc)
 		goto out;
 	r->g.id = ev->guest;
 	/* Evaluate before the stay is recorded: `stays` counts earlier stays. */
-	rc = prompts_build(&a->list, &cut, txn, db, r, ev, "pf_fire");
+	rc = prompts_build(&a->list, &cut, txn, db, r, ev);
 	if (rc)
 		goto out;
 
@@ -830,7 +841,7 @@ static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
 		s.departure = ev->departure;
 		s.party = ev->party;
 		uint32_t before = r->g.stays;
-		rc = pf_stay_put_txn(txn, db, r, &s, "pf_fire");
+		rc = pf_stay_put_txn(txn, db, r, &s);
 		if (rc)
 			goto out;
 		rc = pf_journal_stay(txn, db, &s, r->g.stays != before, r->g.stays, ev->id);
@@ -860,6 +871,7 @@ out:
 
 int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev)
 {
+	pf_api_enter("pf_fire");
 	struct fire_args a = { NULL, NULL, false };
 	pf_event e;
 	int rc;
@@ -869,11 +881,11 @@ int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev)
 	*out = NULL;
 	if (!db || !ev)
 		return pf_seterr(PF_EINVAL, "pf_fire: %s is NULL", db ? "ev" : "db");
-	rc = event_normalise(&e, db, ev, true, "pf_fire");
+	rc = event_normalise(&e, db, ev, true);
 	if (rc)
 		return rc;
 	a.ev = &e;
-	rc = pf_store_write(db, "pf_fire", fire_txn, &a);
+	rc = pf_store_write(db, fire_txn, &a);
 	if (rc) {
 		pf_prompt_list_free(a.list);
 		return rc;
@@ -897,11 +909,11 @@ static int preview_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc;
 
 	prompt_list_reset(&a->list);
-	rc = pf_guest_load(&r, txn, db, &a->ev->guest, "pf_preview");
+	rc = pf_guest_load(&r, txn, db, &a->ev->guest);
 	if (rc)
 		goto out;
 	r->g.id = a->ev->guest;
-	rc = prompts_build(&a->list, NULL, txn, db, r, a->ev, "pf_preview");
+	rc = prompts_build(&a->list, NULL, txn, db, r, a->ev);
 out:
 	pf_guest_rec_free(r);
 	return rc;
@@ -909,6 +921,7 @@ out:
 
 int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev)
 {
+	pf_api_enter("pf_preview");
 	struct preview_args a = { NULL, NULL };
 	pf_event e;
 	int rc;
@@ -918,11 +931,11 @@ int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev)
 	*out = NULL;
 	if (!db || !ev)
 		return pf_seterr(PF_EINVAL, "pf_preview: %s is NULL", db ? "ev" : "db");
-	rc = event_normalise(&e, db, ev, false, "pf_preview");
+	rc = event_normalise(&e, db, ev, false);
 	if (rc)
 		return rc;
 	a.ev = &e;
-	rc = pf_store_read(db, "pf_preview", preview_txn, &a);
+	rc = pf_store_read(db, preview_txn, &a);
 	if (rc) {
 		pf_prompt_list_free(a.list);
 		return rc;

@@ -192,10 +192,10 @@ static json_t *tags_json(jb *b, const pf_guest *g)
 	return a;
 }
 
-static int json_fail(jb *b, const char *fn)
+static int json_fail(jb *b)
 {
 	(void)b;
-	return pf_seterr(PF_ENOMEM, "%s: out of memory building the JSON", fn);
+	return pf_fail(PF_ENOMEM, "out of memory building the JSON");
 }
 
 /* ------------------------------------------------------------------ */
@@ -252,9 +252,8 @@ static int one_txn(MDB_txn *txn, pf_db *db, void *arg)
 	pf_id id = a->id;
 	one_clear(a);   /* a read may be retried: start clean */
 	a->id = id;
-	if ((rc = pf_guest_load(&a->g, txn, db, &a->id, EXPORT)) ||
-	    (rc = pf_stays_read(txn, db, &a->id, &a->stays, &a->nstays, &a->stay_cap,
-	                        EXPORT)))
+	if ((rc = pf_guest_load(&a->g, txn, db, &a->id)) ||
+	    (rc = pf_stays_read(txn, db, &a->id, &a->stays, &a->nstays, &a->stay_cap)))
 		return rc;
 	return read_prompts(txn, db, a);
 }
@@ -369,7 +368,8 @@ static int feedback_json(jb *b, json_t *root, pf_db *db, const pf_id *guest)
 	pf_feedback_list *fl = NULL;
 	int rc = pf_feedback_list_get(&fl, db, guest, NULL);
 	if (rc)
-		return rc;
+		return rc;       /* its message names pf_feedback_list_get, as it did */
+	pf_api_enter("pf_guest_export_json");   /* the entry point again */
 	put(b, root, "feedback",
 	    objects_json(b, fl->items, fl->count, sizeof *fl->items, feedback_fields));
 	pf_feedback_list_free(fl);
@@ -409,18 +409,21 @@ static int journal_json(jb *b, json_t *root, pf_db *db, const pf_id *guest)
 		push(b, a, o);
 	}
 	pf_journal_iterator_free(it);
+	if (rc == PF_ITEROVER || rc == 0)
+		pf_api_enter("pf_guest_export_json");   /* the entry point again */
 	put(b, root, "journal", a);
 	return rc == PF_ITEROVER || rc == 0 ? 0 : rc;
 }
 
 int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest)
 {
+	pf_api_enter("pf_guest_export_json");
 	if (!out)
 		return pf_seterr(PF_EINVAL, EXPORT ": out is NULL");
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, EXPORT ": db is NULL");
-	int rc = pf_check_id(EXPORT, "guest", guest, "no guest");
+	int rc = pf_check_id("guest", guest, "no guest");
 	if (rc)
 		return rc;
 
@@ -429,7 +432,7 @@ int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest)
 	json_t *root = NULL;
 	memset(&a, 0, sizeof a);
 	a.id = *guest;
-	rc = pf_store_read(db, EXPORT, one_txn, &a);
+	rc = pf_store_read(db, one_txn, &a);
 	if (rc)
 		goto out;
 	a.g->g.id = *guest;
@@ -437,7 +440,7 @@ int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest)
 		qsort(a.prompts, a.nprompts, sizeof *a.prompts, prompt_order);
 
 	if (!(root = obj_new(&b))) {
-		rc = json_fail(&b, EXPORT);
+		rc = json_fail(&b);
 		goto out;
 	}
 	put(&b, root, "format", json_string("libprofile.guest-export"));
@@ -455,12 +458,12 @@ int pf_guest_export_json(char **out, pf_db *db, const pf_id *guest)
 	if ((rc = feedback_json(&b, root, db, guest)) || (rc = journal_json(&b, root, db, guest)))
 		goto out;
 	if (b.oom) {
-		rc = json_fail(&b, EXPORT);
+		rc = json_fail(&b);
 		goto out;
 	}
 	*out = dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!*out)
-		rc = json_fail(&b, EXPORT);
+		rc = json_fail(&b);
 out:
 	one_clear(&a);
 	json_decref(root);
@@ -495,7 +498,7 @@ static int out_open(outfile *o, const char *fn, const char *path)
 	o->path = path;
 	size_t n = strlen(path);
 	if (!(o->tmp = malloc(n + 8)))
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	memcpy(o->tmp, path, n);
 	memcpy(o->tmp + n, ".XXXXXX", 8);
 	/* mkstemp creates the file 0600: it holds personal data. */
@@ -552,10 +555,10 @@ static int each_one(void *ctx, const pf_guest_rec *r)
 	return c->cb(r, c->arg);
 }
 
-static int each_guest(MDB_txn *txn, pf_db *db, const char *fn, each_fn cb, void *arg)
+static int each_guest(MDB_txn *txn, pf_db *db, each_fn cb, void *arg)
 {
 	struct each_ctx c = { cb, arg };
-	return pf_guest_each(txn, db, each_one, &c, fn);
+	return pf_guest_each(txn, db, each_one, &c);
 }
 
 /* ---- JSON Lines ---- */
@@ -576,7 +579,7 @@ static int jsonl_guest(const pf_guest_rec *r, void *arg)
 	jb b = { false };
 	json_t *root = obj_new(&b);
 	if (!root)
-		return json_fail(&b, EXPORT_JSONL);
+		return json_fail(&b);
 	put(&b, root, "id", id_json(&g->id));
 	put_str_if(&b, root, "external_id", g->external_id);
 	put(&b, root, "name", json_string(g->name));
@@ -615,7 +618,7 @@ static int jsonl_guest(const pf_guest_rec *r, void *arg)
 	char *line = b.oom ? NULL : dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!line)
-		return json_fail(&b, EXPORT_JSONL);
+		return json_fail(&b);
 	if (fputs(line, o->f) == EOF || putc('\n', o->f) == EOF)
 		rc = io_err(o, "cannot write", errno ? errno : EIO);
 	free(line);
@@ -628,25 +631,26 @@ static int jsonl_txn(MDB_txn *txn, pf_db *db, void *arg)
 	/* A retried read starts the file again. */
 	if (fseek(o->f, 0, SEEK_SET) != 0 || ftruncate(fileno(o->f), 0) != 0)
 		return io_err(o, "cannot write", errno);
-	return each_guest(txn, db, EXPORT_JSONL, jsonl_guest, o);
+	return each_guest(txn, db, jsonl_guest, o);
 }
 
 static int export_file(pf_db *db, const char *path, const char *fn, pf_txn_fn txn_fn,
                        void *ctx, outfile *o)
 {
 	if (!db)
-		return pf_seterr(PF_EINVAL, "%s: db is NULL", fn);
+		return pf_fail(PF_EINVAL, "db is NULL");
 	if (!path || !*path)
-		return pf_seterr(PF_EINVAL, "%s: path is NULL or empty", fn);
+		return pf_fail(PF_EINVAL, "path is NULL or empty");
 	int rc = out_open(o, fn, path);
 	if (rc)
 		return rc;
-	rc = pf_store_read(db, fn, txn_fn, ctx);
+	rc = pf_store_read(db, txn_fn, ctx);
 	return out_close(o, rc);
 }
 
 int pf_export_jsonl(pf_db *db, const char *path)
 {
+	pf_api_enter("pf_export_jsonl");
 	outfile o;
 	return export_file(db, path, EXPORT_JSONL, jsonl_txn, &o, &o);
 }
@@ -815,7 +819,7 @@ static int csv_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if (fseek(x->o.f, 0, SEEK_SET) != 0 || ftruncate(fileno(x->o.f), 0) != 0)
 		return io_err(&x->o, "cannot write", errno);
 	/* Two passes in one snapshot: the columns, then the rows. */
-	if ((rc = each_guest(txn, db, EXPORT_CSV, collect_cats, x)))
+	if ((rc = each_guest(txn, db, collect_cats, x)))
 		return rc;
 	static const char *const fixed[] = {
 		"id", "external_id", "name", "email", "phone", "language", "country",
@@ -836,11 +840,12 @@ static int csv_txn(MDB_txn *txn, pf_db *db, void *arg)
 		x->err = errno ? errno : EIO;
 	if (x->err)
 		return io_err(&x->o, "cannot write", x->err);
-	return each_guest(txn, db, EXPORT_CSV, csv_guest, x);
+	return each_guest(txn, db, csv_guest, x);
 }
 
 int pf_export_csv(pf_db *db, const char *path)
 {
+	pf_api_enter("pf_export_csv");
 	csvx x;
 	memset(&x, 0, sizeof x);
 	int rc = export_file(db, path, EXPORT_CSV, csv_txn, &x, &x.o);

@@ -67,24 +67,24 @@ const char *pf_outcome_name(pf_outcome outcome)
 
 /* `out` is the caller's pointer, checked here; the value goes to *v. */
 static int parse_name(const void *out, int *v, const char *name, const char *const *names,
-                      size_t n, const char *fn)
+                      size_t n)
 {
 	if (!out || !name)
-		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, out ? "name" : "out");
+		return pf_fail(PF_EINVAL, "%s is NULL", out ? "name" : "out");
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(name, names[i]) == 0) {
 			*v = (int)i;
 			return 0;
 		}
 	}
-	return pf_seterr(PF_EINVAL, "%s: unknown name '%.40s'", fn, name);
+	return pf_fail(PF_EINVAL, "unknown name '%.40s'", name);
 }
 
 int pf_feedback_kind_parse(pf_feedback_kind *out, const char *name)
 {
+	pf_api_enter("pf_feedback_kind_parse");
 	int v = 0;
-	int rc = parse_name(out, &v, name, kind_names, NAMES_N(kind_names),
-	                    "pf_feedback_kind_parse");
+	int rc = parse_name(out, &v, name, kind_names, NAMES_N(kind_names));
 	if (!rc)
 		*out = (pf_feedback_kind)v;
 	return rc;
@@ -92,9 +92,9 @@ int pf_feedback_kind_parse(pf_feedback_kind *out, const char *name)
 
 int pf_feedback_status_parse(pf_feedback_status *out, const char *name)
 {
+	pf_api_enter("pf_feedback_status_parse");
 	int v = 0;
-	int rc = parse_name(out, &v, name, status_names, NAMES_N(status_names),
-	                    "pf_feedback_status_parse");
+	int rc = parse_name(out, &v, name, status_names, NAMES_N(status_names));
 	if (!rc)
 		*out = (pf_feedback_status)v;
 	return rc;
@@ -164,12 +164,12 @@ static void time_text(char buf[32], pf_time t)
 		snprintf(buf, 32, "%lld", (long long)t);
 }
 
-static int check_staff(const char *fn, const char *field, const char *s, size_t max,
+static int check_staff(const char *field, const char *s, size_t max,
                        bool required)
 {
-	int rc = pf_check_text(fn, field, s, max, required);
+	int rc = pf_check_text(field, s, max, required);
 	if (!rc && s && !*s)
-		rc = pf_seterr(PF_EINVAL, "%s: %s is empty (pass NULL for none)", fn, field);
+		rc = pf_fail(PF_EINVAL, "%s is empty (pass NULL for none)", field);
 	return rc;
 }
 
@@ -198,12 +198,11 @@ out:
 	return rc;
 }
 
-int pf_feedback_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_feedback_rec *out,
-                     const char *what)
+int pf_feedback_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_feedback_rec *out)
 {
 	MDB_val v;
 	memset(out, 0, sizeof *out);
-	int rc = pf_store_get_id(txn, db, PF_DBI_FEEDBACK, id, &v, what, "feedback");
+	int rc = pf_store_get_id(txn, db, PF_DBI_FEEDBACK, id, &v, "feedback");
 	if (rc)
 		return rc;
 	rc = pf_codec_feedback_decode(out, v.mv_data, v.mv_size);
@@ -218,14 +217,14 @@ int pf_feedback_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_feedback_rec *
 /* ------------------------------------------------------------------ */
 
 /* Prompts made in a transaction, delivered to subscribers after commit. */
-static int made_add(pf_prompt_list **made, pf_prompt *p, const char *fn)
+static int made_add(pf_prompt_list **made, pf_prompt *p)
 {
 	pf_prompt_list *l = *made;
 	if (!l && !(l = *made = calloc(1, sizeof *l)))
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	pf_prompt *items = realloc(l->items, (l->count + 1) * sizeof *items);
 	if (!items)
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	l->items = items;
 	l->items[l->count++] = *p;
 	memset(p, 0, sizeof *p);
@@ -243,7 +242,7 @@ static void made_reset(pf_prompt_list **made)
 static int make_prompt(MDB_txn *txn, pf_db *db, pf_prompt_list **made, const pf_id *fid,
                        const pf_id *guest, const char *dept, const char *rule,
                        pf_priority prio, char *text, pf_time created, pf_time due,
-                       pf_id *id_out, const char *fn)
+                       pf_id *id_out)
 {
 	char ev[EVENT_ID_MAX];
 	pf_prompt p;
@@ -262,13 +261,13 @@ static int make_prompt(MDB_txn *txn, pf_db *db, pf_prompt_list **made, const pf_
 	p.department = strdup(dept);
 	p.rule = strdup(rule);
 	if (!p.text || !p.event_id || !p.department || !p.rule) {
-		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		rc = pf_fail(PF_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((rc = pf_prompt_store(txn, db, &p)))
 		goto out;
 	*id_out = p.id;
-	rc = made_add(made, &p, fn);
+	rc = made_add(made, &p);
 out:
 	pf_prompt_clear(&p);
 	return rc;
@@ -281,7 +280,7 @@ out:
  * closed, or no longer there (erased), is left alone.
  */
 static int close_prompt(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt_status to,
-                        const char *staff, const char *reason, pf_time now, const char *fn)
+                        const char *staff, const char *reason, pf_time now)
 {
 	pf_prompt p;
 	int rc = pf_prompt_load(txn, db, id, &p);
@@ -291,7 +290,7 @@ static int close_prompt(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt_stat
 	if (rc)
 		return rc;
 	if (p.status == PF_PROMPT_PENDING || p.status == PF_PROMPT_ACKNOWLEDGED)
-		rc = pf_prompt_close_txn(txn, db, &p, to, staff, reason, now, fn);
+		rc = pf_prompt_close_txn(txn, db, &p, to, staff, reason, now);
 	pf_prompt_clear(&p);
 	return rc;
 }
@@ -342,7 +341,7 @@ static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	made_reset(&a->made);      /* a retried attempt starts again */
 	memset(&rec, 0, sizeof rec);
-	if ((rc = pf_guest_load(&r, txn, db, &fb->guest, ADD)))
+	if ((rc = pf_guest_load(&r, txn, db, &fb->guest)))
 		goto out;
 	if (fb->stay && (rc = stay_exists(txn, db, &fb->guest, fb->stay)))
 		goto out;
@@ -363,7 +362,7 @@ static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
 		                      fb->category, fb->severity, fb->text);
 		rc = make_prompt(txn, db, &a->made, &a->id, &fb->guest, fb->department,
 		                 "complaint", prio, t, a->now, a->due,
-		                 &rec.prompts[rec.prompt_count], ADD);
+		                 &rec.prompts[rec.prompt_count]);
 		if (rc)
 			goto out;
 		rec.prompt_count++;
@@ -373,7 +372,7 @@ static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
 			                fb->text);
 			rc = make_prompt(txn, db, &a->made, &a->id, &fb->guest, MANAGEMENT,
 			                 "complaint", prio, t, a->now, a->due,
-			                 &rec.prompts[rec.prompt_count], ADD);
+			                 &rec.prompts[rec.prompt_count]);
 			if (rc)
 				goto out;
 			rec.prompt_count++;
@@ -403,7 +402,7 @@ static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
 		o.staff = fb->recorded_by;
 		o.note = a->learn->note ? a->learn->note : fb->text;
 		rc = pf_pref_observe(txn, db, r, a->learn->category, a->learn->value, &o,
-		                     fb->recorded_at, ADD);
+		                     fb->recorded_at);
 		if (rc)
 			goto out;
 		r->g.updated = a->now;
@@ -451,9 +450,9 @@ out:
 static int check_learn(const pf_pref *l)
 {
 	int rc;
-	if ((rc = pf_check_category(ADD, l->category)) ||
-	    (rc = pf_check_text(ADD, "learn.value", l->value, PF_VALUE_MAX, true)) ||
-	    (rc = check_staff(ADD, "learn.note", l->note, PF_NOTE_MAX, false)))
+	if ((rc = pf_check_category(l->category)) ||
+	    (rc = pf_check_text("learn.value", l->value, PF_VALUE_MAX, true)) ||
+	    (rc = check_staff("learn.note", l->note, PF_NOTE_MAX, false)))
 		return rc;
 	if (l->kind != PF_LIKE && l->kind != PF_DISLIKE && l->kind != PF_NEED)
 		return pf_seterr(PF_EINVAL, ADD ": unknown preference kind %d in learn",
@@ -463,6 +462,7 @@ static int check_learn(const pf_pref *l)
 
 int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn)
 {
+	pf_api_enter("pf_feedback_add");
 	int rc;
 
 	if (!db || !fb)
@@ -470,15 +470,15 @@ int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn)
 	if (fb->version != PF_FEEDBACK_VERSION)
 		return pf_seterr(PF_EINVAL, ADD ": unknown pf_feedback version %u (expected %u)",
 		                 fb->version, (unsigned)PF_FEEDBACK_VERSION);
-	if ((rc = pf_check_id(ADD, "guest", &fb->guest, NULL)))
+	if ((rc = pf_check_id("guest", &fb->guest, NULL)))
 		return rc;
 	if ((unsigned)fb->kind > PF_FEEDBACK_SUGGESTION)
 		return pf_seterr(PF_EINVAL, ADD ": unknown feedback kind %d", (int)fb->kind);
-	if ((rc = pf_check_date(ADD, "stay", fb->stay, false)) ||
-	    (rc = pf_check_word(ADD, "department", fb->department)) ||
-	    (rc = pf_check_word(ADD, "category", fb->category)) ||
-	    (rc = pf_check_text(ADD, "text", fb->text, PF_NOTE_MAX, true)) ||
-	    (rc = check_staff(ADD, "recorded_by", fb->recorded_by, PF_FIELD_MAX, true)))
+	if ((rc = pf_check_date("stay", fb->stay, false)) ||
+	    (rc = pf_check_word("department", fb->department)) ||
+	    (rc = pf_check_word("category", fb->category)) ||
+	    (rc = pf_check_text("text", fb->text, PF_NOTE_MAX, true)) ||
+	    (rc = check_staff("recorded_by", fb->recorded_by, PF_FIELD_MAX, true)))
 		return rc;
 	if (fb->severity < 1 || fb->severity > 3)
 		return pf_seterr(PF_EINVAL, ADD ": severity %d is not 1, 2 or 3", fb->severity);
@@ -497,7 +497,7 @@ int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn)
 	a.due = pf_sunset_due(db->tz, copy.recorded_at);
 	/* Generated before the write so that a retried transaction keeps it. */
 	pf_id_generate(&a.id);
-	rc = pf_store_write(db, ADD, add_txn, &a);
+	rc = pf_store_write(db, add_txn, &a);
 	if (rc) {
 		made_reset(&a.made);
 		return rc;
@@ -553,25 +553,26 @@ static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct get_args *a = arg;
 	pf_feedback_rec_clear(&a->rec);
-	return pf_feedback_load(txn, db, a->id, &a->rec, "pf_feedback_get");
+	return pf_feedback_load(txn, db, a->id, &a->rec);
 }
 
 int pf_feedback_get(pf_feedback **out, pf_db *db, const pf_id *id)
 {
+	pf_api_enter("pf_feedback_get");
 	int rc;
 	if (!out)
 		return pf_seterr(PF_EINVAL, "pf_feedback_get: out is NULL");
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, "pf_feedback_get: db is NULL");
-	if ((rc = pf_check_id("pf_feedback_get", "feedback", id, NULL)))
+	if ((rc = pf_check_id("feedback", id, NULL)))
 		return rc;
 	struct get_args a = { .id = id };
 	memset(&a.rec, 0, sizeof a.rec);
 	pf_feedback *f = malloc(sizeof *f);
 	if (!f)
 		return pf_seterr(PF_ENOMEM, "pf_feedback_get: out of memory");
-	rc = pf_store_read(db, "pf_feedback_get", get_txn, &a);
+	rc = pf_store_read(db, get_txn, &a);
 	if (rc) {
 		pf_feedback_rec_clear(&a.rec);
 		free(f);
@@ -595,7 +596,7 @@ struct list_args {
 static int list_add(struct list_args *a, MDB_txn *txn, pf_db *db, const pf_id *id)
 {
 	pf_feedback_rec rec;
-	int rc = pf_feedback_load(txn, db, id, &rec, LIST);
+	int rc = pf_feedback_load(txn, db, id, &rec);
 	if (rc == PF_ENOTFOUND) {
 		char s[PF_ID_STRLEN + 1];
 		pf_id_format(s, id);
@@ -645,7 +646,7 @@ static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if (!(a->l = calloc(1, sizeof *a->l)))
 		return pf_seterr(PF_ENOMEM, LIST ": out of memory");
 	if ((mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_FEEDBACK], &cur)))
-		return pf_lmdb_err(mrc, LIST);
+		return pf_lmdb_err(mrc, NULL);
 	if (a->guest) {
 		/* The guest's index keys, already in time order. */
 		start[0] = IDX_TAG;
@@ -676,7 +677,7 @@ static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
 			goto out;
 	}
 	if (mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, LIST);
+		rc = pf_lmdb_err(mrc, NULL);
 	else if (!a->guest && a->l->count > 1)
 		qsort(a->l->items, a->l->count, sizeof *a->l->items, by_time);
 out:
@@ -687,6 +688,7 @@ out:
 int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest,
                          const pf_feedback_query *query)
 {
+	pf_api_enter("pf_feedback_list_get");
 	static const pf_feedback_query every = PF_FEEDBACK_QUERY_INIT;
 	int rc;
 
@@ -712,7 +714,7 @@ int pf_feedback_list_get(pf_feedback_list **out, pf_db *db, const pf_id *guest,
 		return pf_fail(PF_EINVAL, "unknown kind %d in the query (PF_FEEDBACK_ANY for any)",
 		               query->kind);
 	struct list_args a = { guest, query->status, query->kind, NULL, 0 };
-	rc = pf_store_read(db, LIST, list_txn, &a);
+	rc = pf_store_read(db, list_txn, &a);
 	if (rc) {
 		pf_feedback_list_free(a.l);
 		return rc;
@@ -742,10 +744,9 @@ struct flow_args {
 /* The guest of a feedback, or NULL (and 0) when it no longer exists: an
  * erased guest's complaint can still be closed, with nobody to count it
  * against or to call back. */
-static int guest_or_none(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
-                         const char *fn)
+static int guest_or_none(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id)
 {
-	int rc = pf_guest_load(out, txn, db, id, fn);
+	int rc = pf_guest_load(out, txn, db, id);
 	if (rc == PF_ENOTFOUND) {
 		*out = NULL;
 		return 0;
@@ -811,7 +812,7 @@ static int settle(MDB_txn *txn, pf_db *db, const struct flow_args *a, pf_feedbac
 		return 0;
 	for (size_t i = 0; i < rec->prompt_count; i++)
 		if ((rc = close_prompt(txn, db, &rec->prompts[i], to, a->staff, reason,
-		                       a->now, a->fn)))
+		                       a->now)))
 			return rc;
 	if (r && r->complaints_open > 0) {
 		r->complaints_open--;
@@ -830,13 +831,13 @@ static int flow_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc;
 
 	made_reset(&a->made);
-	if ((rc = pf_feedback_load(txn, db, a->id, &rec, a->fn)))
+	if ((rc = pf_feedback_load(txn, db, a->id, &rec)))
 		return rc;
 	if ((rc = flow_check(a, f)))
 		goto out;
 	bool complaint = f->kind == PF_FEEDBACK_COMPLAINT;
 	pf_feedback_status old = f->status;
-	if ((rc = guest_or_none(&r, txn, db, &f->guest, a->fn)))
+	if ((rc = guest_or_none(&r, txn, db, &f->guest)))
 		goto out;
 
 	switch (a->op) {
@@ -858,7 +859,7 @@ static int flow_txn(MDB_txn *txn, pf_db *db, void *arg)
 			                      f->category, a->text);
 			rc = make_prompt(txn, db, &a->made, a->id, &f->guest, FRONT_OFFICE,
 			                 "followup", PF_PRIORITY_NORMAL, t, a->now,
-			                 pf_followup_due(db->tz, a->now), &f->followup_prompt, a->fn);
+			                 pf_followup_due(db->tz, a->now), &f->followup_prompt);
 			if (rc)
 				goto out;
 		}
@@ -870,7 +871,7 @@ static int flow_txn(MDB_txn *txn, pf_db *db, void *arg)
 		f->outcome_at = a->now;
 		if (!pf_id_is_zero(&f->followup_prompt) &&
 		    (rc = close_prompt(txn, db, &f->followup_prompt, PF_PROMPT_DONE, a->staff,
-		                       NULL, a->now, a->fn)))
+		                       NULL, a->now)))
 			goto out;
 		if (r && a->outcome == PF_OUTCOME_NOT_SATISFIED) {
 			r->g.not_satisfied_at = a->now;
@@ -923,11 +924,11 @@ static int flow_run(pf_db *db, struct flow_args *a)
 	int rc;
 	if (!db)
 		return pf_seterr(PF_EINVAL, "%s: db is NULL", a->fn);
-	if ((rc = pf_check_id(a->fn, "feedback", a->id, NULL)) ||
-	    (rc = check_staff(a->fn, "staff", a->staff, PF_FIELD_MAX, true)))
+	if ((rc = pf_check_id("feedback", a->id, NULL)) ||
+	    (rc = check_staff("staff", a->staff, PF_FIELD_MAX, true)))
 		return rc;
 	a->now = pf_now(db);
-	rc = pf_store_write(db, a->fn, flow_txn, a);
+	rc = pf_store_write(db, flow_txn, a);
 	if (rc == 0)
 		pf_prompts_deliver(db, a->made);
 	made_reset(&a->made);
@@ -937,16 +938,17 @@ static int flow_run(pf_db *db, struct flow_args *a)
 int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
                        const char *staff, const char *note)
 {
+	pf_api_enter("pf_feedback_update");
 	const char *fn = "pf_feedback_update";
 	int rc;
 	if (status == PF_FEEDBACK_RESOLVED)
-		return pf_seterr(PF_EINVAL, "%s: resolve with pf_feedback_resolve(), which needs "
-		                 "a resolution", fn);
+		return pf_fail(PF_EINVAL, "resolve with pf_feedback_resolve(), which needs "
+		                 "a resolution");
 	if (status != PF_FEEDBACK_IN_PROGRESS && status != PF_FEEDBACK_CLOSED_UNRESOLVED)
-		return pf_seterr(PF_EINVAL, "%s: cannot move feedback to status %d (%s)", fn,
+		return pf_fail(PF_EINVAL, "cannot move feedback to status %d (%s)",
 		                 (int)status, pf_feedback_status_name(status) ?
 		                 pf_feedback_status_name(status) : "unknown");
-	if ((rc = check_staff(fn, "note", note, PF_NOTE_MAX, false)))
+	if ((rc = check_staff("note", note, PF_NOTE_MAX, false)))
 		return rc;
 	struct flow_args a = { .op = OP_UPDATE, .fn = fn, .id = id, .status = status,
 	                       .staff = staff, .text = note };
@@ -955,9 +957,10 @@ int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
 
 int pf_feedback_resolve(pf_db *db, const pf_id *id, const char *staff, const char *resolution)
 {
+	pf_api_enter("pf_feedback_resolve");
 	const char *fn = "pf_feedback_resolve";
 	int rc;
-	if ((rc = check_staff(fn, "resolution", resolution, PF_NOTE_MAX, true)))
+	if ((rc = check_staff("resolution", resolution, PF_NOTE_MAX, true)))
 		return rc;
 	struct flow_args a = { .op = OP_RESOLVE, .fn = fn, .id = id, .staff = staff,
 	                       .text = resolution };
@@ -966,9 +969,10 @@ int pf_feedback_resolve(pf_db *db, const pf_id *id, const char *staff, const cha
 
 int pf_feedback_followup(pf_db *db, const pf_id *id, const char *staff, pf_outcome outcome)
 {
+	pf_api_enter("pf_feedback_followup");
 	const char *fn = "pf_feedback_followup";
 	if (outcome != PF_OUTCOME_SATISFIED && outcome != PF_OUTCOME_NOT_SATISFIED)
-		return pf_seterr(PF_EINVAL, "%s: outcome %d is not satisfied or not_satisfied", fn,
+		return pf_fail(PF_EINVAL, "outcome %d is not satisfied or not_satisfied",
 		                 (int)outcome);
 	struct flow_args a = { .op = OP_FOLLOWUP, .fn = fn, .id = id, .staff = staff,
 	                       .outcome = outcome };
@@ -981,7 +985,7 @@ int pf_feedback_followup(pf_db *db, const pf_id *id, const char *staff, pf_outco
 
 /* Ids of every feedback of `guest`, from its index (malloc'd). */
 static int guest_feedback_ids(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **out,
-                              size_t *n, const char *what)
+                              size_t *n)
 {
 	MDB_cursor *cur = NULL;
 	unsigned char start[1 + ID_LEN];
@@ -994,22 +998,22 @@ static int guest_feedback_ids(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id
 	start[0] = IDX_TAG;
 	memcpy(start + 1, guest->b, ID_LEN);
 	if ((mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_FEEDBACK], &cur)))
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { sizeof start, start }, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < sizeof start || memcmp(k.mv_data, start, sizeof start) != 0)
 			break;
 		if (k.mv_size != IDX_LEN) {
-			rc = pf_seterr(PF_ECORRUPT, "%s: corrupt 'feedback': an index key of %zu "
-			               "bytes", what, k.mv_size);
+			rc = pf_fail(PF_ECORRUPT, "corrupt 'feedback': an index key of %zu "
+			               "bytes", k.mv_size);
 			goto fail;
 		}
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
 			pf_id *g = realloc(ids, cap * sizeof *g);
 			if (!g) {
-				rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+				rc = pf_fail(PF_ENOMEM, "out of memory");
 				goto fail;
 			}
 			ids = g;
@@ -1017,7 +1021,7 @@ static int guest_feedback_ids(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id
 		memcpy(ids[(*n)++].b, (const unsigned char *)k.mv_data + IDX_LEN - ID_LEN, ID_LEN);
 	}
 	if (mrc && mrc != MDB_NOTFOUND) {
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 		goto fail;
 	}
 	mdb_cursor_close(cur);
@@ -1032,10 +1036,9 @@ fail:
 
 int pf_feedback_set_guest(MDB_txn *txn, pf_db *db, const pf_id *feedback, const pf_id *guest)
 {
-	const char *what = "feedback: set guest";
 	pf_feedback_rec rec;
 	unsigned char k[IDX_LEN];
-	int rc = pf_feedback_load(txn, db, feedback, &rec, what);
+	int rc = pf_feedback_load(txn, db, feedback, &rec);
 	if (rc)
 		return rc;
 	if (memcmp(rec.f.guest.b, guest->b, ID_LEN) == 0)
@@ -1063,7 +1066,7 @@ int pf_feedback_move_guest(MDB_txn *txn, pf_db *db, const pf_id *from, const pf_
 	*moved = NULL;
 	*nmoved = 0;
 	/* Collect first: the loop below rewrites the keys being walked. */
-	if ((rc = guest_feedback_ids(txn, db, from, &ids, &n, "feedback: move guest")))
+	if ((rc = guest_feedback_ids(txn, db, from, &ids, &n)))
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		if ((rc = pf_feedback_set_guest(txn, db, &ids[i], to))) {
@@ -1077,22 +1080,21 @@ int pf_feedback_move_guest(MDB_txn *txn, pf_db *db, const pf_id *from, const pf_
 
 int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
 {
-	const char *what = "feedback: erase guest";
 	pf_id *ids = NULL;
 	size_t n = 0;
-	int rc = guest_feedback_ids(txn, db, guest, &ids, &n, what);
+	int rc = guest_feedback_ids(txn, db, guest, &ids, &n);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && !rc; i++) {
 		pf_feedback_rec rec;
-		if ((rc = pf_feedback_load(txn, db, &ids[i], &rec, what)))
+		if ((rc = pf_feedback_load(txn, db, &ids[i], &rec)))
 			break;
 		pf_feedback *f = &rec.f;
 		if (pf_str_set(&f->text, ERASED) || pf_str_set(&f->recorded_by, ERASED) ||
 		    (f->resolution && pf_str_set(&f->resolution, ERASED)) ||
 		    (f->resolved_by && pf_str_set(&f->resolved_by, ERASED)) ||
 		    (f->outcome_by && pf_str_set(&f->outcome_by, ERASED)))
-			rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+			rc = pf_fail(PF_ENOMEM, "out of memory");
 		else
 			rc = rec_put(txn, db, &ids[i], &rec);
 		pf_feedback_rec_clear(&rec);
@@ -1105,13 +1107,12 @@ int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
 /* Read-only walk (quality.c)                                           */
 /* ------------------------------------------------------------------ */
 
-int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_feedback_raw_fn fn, void *ctx,
-                         const char *what)
+int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_feedback_raw_fn fn, void *ctx)
 {
 	MDB_cursor *cur = NULL;
 	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_FEEDBACK], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -1121,7 +1122,7 @@ int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_feedback_raw_fn fn, void *c
 			break;
 	}
 	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 	mdb_cursor_close(cur);
 	return rc;
 }

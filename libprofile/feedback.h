@@ -18,8 +18,7 @@
 
 /** Load one feedback record inside a transaction (PF_ENOTFOUND with a
  *  message naming `what` if absent). */
-int pf_feedback_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_feedback_rec *out,
-                     const char *what);
+int pf_feedback_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_feedback_rec *out);
 
 /** Merge support: reassign every feedback of `from` to `to` (records and
  *  the per-guest index).  *moved (malloc'd, NULL when none; the caller
@@ -46,7 +45,6 @@ void pf_feedback_index_key(unsigned char k[PF_FEEDBACK_INDEX_KEY_LEN], const pf_
  *  stored: fn(ctx, key, value); a non-zero return stops the walk.  For
  *  the quality report, which decodes what it counts. */
 typedef int (*pf_feedback_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
-int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_feedback_raw_fn fn, void *ctx,
-                         const char *what);
+int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_feedback_raw_fn fn, void *ctx);
 
 #endif /* PF_FEEDBACK_H */

@@ -303,12 +303,11 @@ int pf_guest_index_keys(const pf_guest_rec *r, pf_index_keys *out)
 
 /* ------------------------------------------------ in-transaction helpers */
 
-int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
-                  const char *what)
+int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id)
 {
 	*out = NULL;
 	MDB_val v;
-	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, what, "guest");
+	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, "guest");
 	if (rc)
 		return rc;
 	rc = pf_codec_guest_decode(out, v.mv_data, v.mv_size);
@@ -334,17 +333,17 @@ out:
 	return rc;
 }
 
-int pf_guest_exists(MDB_txn *txn, pf_db *db, const pf_id *id, const char *what)
+int pf_guest_exists(MDB_txn *txn, pf_db *db, const pf_id *id)
 {
 	MDB_val v;
-	return pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, what, "guest");
+	return pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, "guest");
 }
 
 int pf_guest_get_raw(MDB_txn *txn, pf_db *db, const pf_id *id, MDB_val *val,
                      const char *what)
 {
 	if (what)
-		return pf_store_get_id(txn, db, PF_DBI_GUEST, id, val, what, "guest");
+		return pf_store_get_id(txn, db, PF_DBI_GUEST, id, val, "guest");
 	return pf_store_get(txn, db, PF_DBI_GUEST, id->b, ID_LEN, val);
 }
 
@@ -358,12 +357,12 @@ int pf_guest_del_record(MDB_txn *txn, pf_db *db, const pf_id *id)
 	return pf_store_del(txn, db, PF_DBI_GUEST, id->b, ID_LEN, NULL, 0);
 }
 
-int pf_guest_each(MDB_txn *txn, pf_db *db, pf_guest_fn fn, void *ctx, const char *what)
+int pf_guest_each(MDB_txn *txn, pf_db *db, pf_guest_fn fn, void *ctx)
 {
 	MDB_cursor *cur = NULL;
 	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_GUEST], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k, v;
 	int rc = 0;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
@@ -383,35 +382,35 @@ int pf_guest_each(MDB_txn *txn, pf_db *db, pf_guest_fn fn, void *ctx, const char
 			break;
 	}
 	if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 	mdb_cursor_close(cur);
 	return rc;
 }
 
-int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_raw_fn fn, void *ctx, const char *what)
+int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_raw_fn fn, void *ctx)
 {
 	MDB_cursor *cur = NULL;
 	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_GUEST], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
 		if ((rc = fn(ctx, &k, &v)))
 			break;
 	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 	mdb_cursor_close(cur);
 	return rc;
 }
 
 int pf_contact_ids(MDB_txn *txn, pf_db *db, const void *key, size_t klen, size_t max,
-                   pf_id_fn fn, void *ctx, const char *what)
+                   pf_id_fn fn, void *ctx)
 {
 	MDB_cursor *cur = NULL;
 	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_CONTACT], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { klen, (void *)key }, v;
 	size_t seen = 0;
 	int rc = 0;
@@ -428,19 +427,19 @@ int pf_contact_ids(MDB_txn *txn, pf_db *db, const void *key, size_t klen, size_t
 			break;
 	}
 	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 	mdb_cursor_close(cur);
 	return rc;
 }
 
 int pf_name_ids_exact(MDB_txn *txn, pf_db *db, const char *fname, size_t max, pf_id_fn fn,
-                      void *ctx, const char *what)
+                      void *ctx)
 {
 	size_t plen = strlen(fname) + 1;
 	MDB_cursor *cur = NULL;
 	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_NAME], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { plen, (void *)fname }, v;
 	size_t seen = 0;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && seen < max;
@@ -453,7 +452,7 @@ int pf_name_ids_exact(MDB_txn *txn, pf_db *db, const char *fname, size_t max, pf
 			break;
 	}
 	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 	mdb_cursor_close(cur);
 	return rc;
 }
@@ -464,7 +463,7 @@ int pf_name_ids_exact(MDB_txn *txn, pf_db *db, const char *fname, size_t max, pf
 
 static int check_optional(const char *field, const char *s)
 {
-	int rc = pf_check_text(PUT, field, s, PF_FIELD_MAX, false);
+	int rc = pf_check_text(field, s, PF_FIELD_MAX, false);
 	if (rc)
 		return rc;
 	if (s && !*s)
@@ -475,7 +474,7 @@ static int check_optional(const char *field, const char *s)
 static int check_guest(const pf_guest *g)
 {
 	int rc;
-	if ((rc = pf_check_text(PUT, "name", g->name, PF_NAME_MAX, true)))
+	if ((rc = pf_check_text("name", g->name, PF_NAME_MAX, true)))
 		return rc;
 	const char *p = g->name;
 	while (is_space((unsigned char)*p))
@@ -506,7 +505,7 @@ static int check_guest(const pf_guest *g)
 	if (g->country && !pf_country_valid(g->country))
 		return pf_seterr(PF_EINVAL, PUT ": country is not an ISO 3166-1 alpha-3 code "
 		                 "(three upper-case letters, e.g. \"MAC\")");
-	if ((rc = pf_check_date(PUT, "birth_date", g->birth_date, false)))
+	if ((rc = pf_check_date("birth_date", g->birth_date, false)))
 		return rc;
 	if (g->tier < PF_TIER_NONE || g->tier > PF_TIER_VIP)
 		return pf_seterr(PF_EINVAL, PUT ": unknown tier %d", (int)g->tier);
@@ -516,7 +515,7 @@ static int check_guest(const pf_guest *g)
 	if (g->tag_count && !g->tags)
 		return pf_seterr(PF_EINVAL, PUT ": tag_count is %zu but tags is NULL", g->tag_count);
 	for (size_t i = 0; i < g->tag_count; i++)
-		if ((rc = pf_check_word(PUT, "tag", g->tags[i])))
+		if ((rc = pf_check_word("tag", g->tags[i])))
 			return rc;
 	if (g->consent & ~(PF_CONSENT_PROFILING | PF_CONSENT_MARKETING))
 		return pf_seterr(PF_EINVAL, PUT ": unknown consent flags 0x%x", g->consent);
@@ -606,7 +605,7 @@ static int put_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc = 0;
 
 	if (!a->create)
-		rc = pf_guest_load(&old, txn, db, &a->id, PUT);
+		rc = pf_guest_load(&old, txn, db, &a->id);
 	if (rc == 0)
 		rc = store_profile(txn, db, old, a->g, &a->id, a->now);
 	pf_guest_rec_free(old);
@@ -615,6 +614,7 @@ static int put_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 int pf_guest_put(pf_db *db, pf_guest *g)
 {
+	pf_api_enter("pf_guest_put");
 	if (!db || !g)
 		return pf_seterr(PF_EINVAL, PUT ": %s is NULL", db ? "g" : "db");
 	if (g->version != PF_GUEST_VERSION)
@@ -629,7 +629,7 @@ int pf_guest_put(pf_db *db, pf_guest *g)
 	/* Generated before the write so a retried transaction reuses it. */
 	if (a.create)
 		pf_id_generate(&a.id);
-	rc = pf_store_write(db, PUT, put_txn, &a);
+	rc = pf_store_write(db, put_txn, &a);
 	if (rc == 0)
 		g->id = a.id;
 	return rc;
@@ -650,7 +650,7 @@ static int update_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct update_args *a = arg;
 	pf_guest_rec *old = NULL;
-	int rc = pf_guest_load(&old, txn, db, a->id, UPDATE);
+	int rc = pf_guest_load(&old, txn, db, a->id);
 	if (rc)
 		return rc;
 	if (a->mask == 0)
@@ -684,6 +684,7 @@ out:
 
 int pf_guest_update(pf_db *db, const pf_id *id, const pf_guest *fields, unsigned int mask)
 {
+	pf_api_enter("pf_guest_update");
 	if (!db || !id || !fields)
 		return pf_seterr(PF_EINVAL, UPDATE ": %s is NULL", !db ? "db" : !id ? "id" : "fields");
 	if (fields->version != PF_GUEST_VERSION)
@@ -695,7 +696,7 @@ int pf_guest_update(pf_db *db, const pf_id *id, const pf_guest *fields, unsigned
 		return pf_seterr(PF_EINVAL, UPDATE ": unknown field bits 0x%x in mask",
 		                 mask & ~PF_GUEST_ALL);
 	struct update_args a = { id, fields, mask, pf_now(db) };
-	return pf_store_write(db, UPDATE, update_txn, &a);
+	return pf_store_write(db, update_txn, &a);
 }
 
 /* ---------------------------------------------------------- get or put */
@@ -726,7 +727,7 @@ static int gop_txn(MDB_txn *txn, pf_db *db, void *arg)
 	a->created = false;
 	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_CONTACT], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, GET_OR_PUT);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { a->key.len, a->key.b }, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && matches < 2;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
@@ -739,7 +740,7 @@ static int gop_txn(MDB_txn *txn, pf_db *db, void *arg)
 		matches++;
 	}
 	if (mrc && mrc != MDB_NOTFOUND) {
-		rc = pf_lmdb_err(mrc, GET_OR_PUT);
+		rc = pf_lmdb_err(mrc, NULL);
 		goto out;
 	}
 	mdb_cursor_close(cur);
@@ -751,7 +752,7 @@ static int gop_txn(MDB_txn *txn, pf_db *db, void *arg)
 		goto out;
 	}
 	if (matches == 1) {
-		rc = pf_guest_load(&a->r, txn, db, &found, GET_OR_PUT);
+		rc = pf_guest_load(&a->r, txn, db, &found);
 		if (rc == PF_ENOTFOUND) {
 			char s[PF_ID_STRLEN + 1];
 			pf_id_format(s, &found);
@@ -763,7 +764,7 @@ static int gop_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if ((rc = store_profile(txn, db, NULL, a->g, &a->new_id, a->now)))
 		goto out;
 	a->created = true;
-	rc = pf_guest_load(&a->r, txn, db, &a->new_id, GET_OR_PUT);
+	rc = pf_guest_load(&a->r, txn, db, &a->new_id);
 out:
 	mdb_cursor_close(cur);
 	if (rc) {
@@ -805,6 +806,7 @@ static int gop_key(struct gop_args *a, const pf_guest *g)
 
 int pf_guest_get_or_put(pf_guest **out, int *created, pf_db *db, const pf_guest *g)
 {
+	pf_api_enter("pf_guest_get_or_put");
 	if (!out)
 		return pf_seterr(PF_EINVAL, GET_OR_PUT ": out is NULL");
 	*out = NULL;
@@ -828,7 +830,7 @@ int pf_guest_get_or_put(pf_guest **out, int *created, pf_db *db, const pf_guest 
 	a->now = pf_now(db);
 	/* Generated before the write so a retried transaction reuses it. */
 	pf_id_generate(&a->new_id);
-	rc = pf_store_write(db, GET_OR_PUT, gop_txn, a);
+	rc = pf_store_write(db, gop_txn, a);
 	if (rc == 0) {
 		*out = &a->r->g;
 		a->r = NULL;
@@ -851,11 +853,12 @@ struct get_args {
 static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct get_args *a = arg;
-	return pf_guest_load(&a->r, txn, db, a->id, "pf_guest_get");
+	return pf_guest_load(&a->r, txn, db, a->id);
 }
 
 int pf_guest_get(pf_guest **out, pf_db *db, const pf_id *id)
 {
+	pf_api_enter("pf_guest_get");
 	if (!out)
 		return pf_seterr(PF_EINVAL, "pf_guest_get: out is NULL");
 	*out = NULL;
@@ -865,7 +868,7 @@ int pf_guest_get(pf_guest **out, pf_db *db, const pf_id *id)
 		return pf_seterr(PF_EINVAL, "pf_guest_get: id is zero (no guest)");
 
 	struct get_args a = { .id = id, .r = NULL };
-	int rc = pf_store_read(db, "pf_guest_get", get_txn, &a);
+	int rc = pf_store_read(db, get_txn, &a);
 	if (rc) {
 		pf_guest_rec_free(a.r);
 		return rc;
@@ -908,7 +911,7 @@ static int find_contact(MDB_txn *txn, pf_db *db, struct find_args *a, const char
 	MDB_cursor *cur = NULL;
 	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_CONTACT], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, FIND);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { strlen(key), (void *)key }, v;
 	int rc = 0;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); mrc == 0 && !a->truncated;
@@ -921,7 +924,7 @@ static int find_contact(MDB_txn *txn, pf_db *db, struct find_args *a, const char
 		add_id(a, v.mv_data);
 	}
 	if (mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, FIND);
+		rc = pf_lmdb_err(mrc, NULL);
 out:
 	mdb_cursor_close(cur);
 	return rc;
@@ -932,7 +935,7 @@ static int find_names(MDB_txn *txn, pf_db *db, struct find_args *a)
 	MDB_cursor *cur = NULL;
 	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_NAME], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, FIND);
+		return pf_lmdb_err(mrc, NULL);
 	size_t plen = strlen(a->name_prefix);
 	MDB_val k = { plen, a->name_prefix }, v;
 	int rc = 0;
@@ -949,7 +952,7 @@ static int find_names(MDB_txn *txn, pf_db *db, struct find_args *a)
 		add_id(a, kb + k.mv_size - ID_LEN);
 	}
 	if (mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, FIND);
+		rc = pf_lmdb_err(mrc, NULL);
 out:
 	mdb_cursor_close(cur);
 	return rc;
@@ -978,7 +981,7 @@ static int find_txn(MDB_txn *txn, pf_db *db, void *arg)
 	}
 	for (size_t i = 0; i < a->nids; i++) {
 		pf_guest_rec *r = NULL;
-		rc = pf_guest_load(&r, txn, db, &a->ids[i], FIND);
+		rc = pf_guest_load(&r, txn, db, &a->ids[i]);
 		if (rc == PF_ENOTFOUND) {
 			char s[PF_ID_STRLEN + 1];
 			pf_id_format(s, &a->ids[i]);
@@ -1017,12 +1020,13 @@ static bool phone_like(const char *q, char *digits, size_t cap)
 
 int pf_guest_find(pf_guest_list **out, pf_db *db, const char *query)
 {
+	pf_api_enter("pf_guest_find");
 	if (!out)
 		return pf_seterr(PF_EINVAL, FIND ": out is NULL");
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, FIND ": db is NULL");
-	int rc = pf_check_text(FIND, "query", query, PF_NAME_MAX, true);
+	int rc = pf_check_text("query", query, PF_NAME_MAX, true);
 	if (rc)
 		return rc;
 
@@ -1052,7 +1056,7 @@ int pf_guest_find(pf_guest_list **out, pf_db *db, const char *query)
 			goto fold_fail;
 	}
 
-	rc = pf_store_read(db, FIND, find_txn, a);
+	rc = pf_store_read(db, find_txn, a);
 	if (rc == 0) {
 		*out = a->list;
 		a->list = NULL;

@@ -11,8 +11,7 @@
 
 /** Load a guest record inside a transaction.  PF_ENOTFOUND (with
  *  message) if absent, PF_ECORRUPT if it fails to decode. */
-int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
-                  const char *what);
+int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id);
 
 /** Store a guest record (no index maintenance: for changes that do not
  *  touch indexed fields, e.g. preferences and counters). */
@@ -20,7 +19,7 @@ int pf_guest_save(MDB_txn *txn, pf_db *db, const pf_guest_rec *r);
 
 /** 0 if guest `id` exists, else PF_ENOTFOUND "<what>: no guest with id
  *  <id>" (or a mapped error). */
-int pf_guest_exists(MDB_txn *txn, pf_db *db, const pf_id *id, const char *what);
+int pf_guest_exists(MDB_txn *txn, pf_db *db, const pf_id *id);
 
 /** The stored bytes of guest `id`: 0, PF_ENOTFOUND or a mapped error.
  *  PF_ENOTFOUND sets "<what>: no guest with id <id>" when what is not
@@ -40,13 +39,13 @@ int pf_guest_del_record(MDB_txn *txn, pf_db *db, const pf_id *id);
  *  not an id is PF_ECORRUPT "corrupt record in 'guest': key of N bytes,
  *  expected a 16-byte id".  A non-zero return of fn stops the walk. */
 typedef int (*pf_guest_fn)(void *ctx, const pf_guest_rec *r);
-int pf_guest_each(MDB_txn *txn, pf_db *db, pf_guest_fn fn, void *ctx, const char *what);
+int pf_guest_each(MDB_txn *txn, pf_db *db, pf_guest_fn fn, void *ctx);
 
 /** A raw record of a database walk (key and value as stored). */
 typedef int (*pf_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
 /** Every guest record in key order, raw (for verify.c, which judges the
  *  keys and decodes the values itself). */
-int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_raw_fn fn, void *ctx, const char *what);
+int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_raw_fn fn, void *ctx);
 
 /** One guest id found in an index. */
 typedef int (*pf_id_fn)(void *ctx, const pf_id *id);
@@ -55,12 +54,12 @@ typedef int (*pf_id_fn)(void *ctx, const pf_id *id);
  *  them), at most `max` index entries.  A value that is not an id is
  *  PF_ECORRUPT. */
 int pf_contact_ids(MDB_txn *txn, pf_db *db, const void *key, size_t klen, size_t max,
-                   pf_id_fn fn, void *ctx, const char *what);
+                   pf_id_fn fn, void *ctx);
 
 /** The guests whose name index holds exactly the folded text `fname`
  *  (key fname + '\0' + id), at most `max` entries read. */
 int pf_name_ids_exact(MDB_txn *txn, pf_db *db, const char *fname, size_t max, pf_id_fn fn,
-                      void *ctx, const char *what);
+                      void *ctx);
 
 /** Validate a caller's guest exactly as pf_guest_put() does (messages
  *  start "pf_guest_put: ").  Returns 0 or PF_EINVAL. */

@@ -316,13 +316,13 @@ static int apply_row(MDB_txn *txn, imp *im, irow *r)
 	/* Two decodes: `old` stays as stored, for the indexes, the comparison
 	 * and the journal. */
 	if (found)
-		rc = pf_guest_load(&old, txn, im->db, &target, im->fn);
+		rc = pf_guest_load(&old, txn, im->db, &target);
 	else if (r->has_id && (rc = pf_guest_load_if(&old, txn, im->db, &r->id, &found)) == 0)
 		target = r->id;
 	if (rc)
 		goto out;
 	if (found) {
-		if ((rc = pf_guest_load(&nr, txn, im->db, &target, im->fn)))
+		if ((rc = pf_guest_load(&nr, txn, im->db, &target)))
 			goto out;
 	} else {
 		if (!(nr = calloc(1, sizeof *nr))) {
@@ -413,14 +413,14 @@ static int flush(imp *im)
 	if (im->nbatch == 0)
 		return 0;
 	struct batch_arg a = { im, im->batch, im->nbatch };
-	int rc = pf_store_write(im->db, im->fn, batch_txn, &a);
+	int rc = pf_store_write(im->db, batch_txn, &a);
 	if (rc && row_failure(rc)) {
 		/* Some row only the stored data could refuse: redo the batch
 		 * one row per transaction, so the others still go in. */
 		for (size_t i = 0; i < im->nbatch; i++) {
 			struct batch_arg one = { im, &im->batch[i], 1 };
 			im->write_why[0] = '\0';
-			rc = pf_store_write(im->db, im->fn, batch_txn, &one);
+			rc = pf_store_write(im->db, batch_txn, &one);
 			if (rc == 0)
 				continue;
 			if (!row_failure(rc))
@@ -541,7 +541,7 @@ static int imp_begin(imp *im, pf_import_report **out, pf_db *db, const char *pat
 		return pf_fail(PF_EINVAL, "unknown options version %u (expected %d)",
 		               opts->version, PF_IMPORT_OPTIONS_VERSION);
 	im->dept = opts && opts->department ? opts->department : "import";
-	if (pf_check_word(fn, "department", im->dept))
+	if (pf_check_word("department", im->dept))
 		return PF_EINVAL;
 	/* Refused before the file is read, not after every row failed. */
 	if (db->opts.flags & PF_OPEN_READONLY)

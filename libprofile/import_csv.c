@@ -188,7 +188,7 @@ static int header(csvr *c)
 			                 "loyalty_no, tier, tags, birth_date, consent, pref:CATEGORY, "
 			                 "like:CATEGORY, dislike:CATEGORY, need:CATEGORY, note:CATEGORY)", im->path, ln, pf_imp_quoted_name(b, k->name), i + 1);
 		if ((k->kind == C_PREF || k->kind == C_NOTE) &&
-		    pf_check_category(pf_api_fn(), k->category))
+		    pf_check_category(k->category))
 			return pf_fail(PF_EINVAL, "%s:%llu: column %zu %s: the category after "
 			                 "the prefix is not lower-case dotted words (e.g. "
 			                 "pref:room.floor)", im->path, ln, i + 1,

@@ -67,7 +67,7 @@ static int json_prefs(irow *r, json_t *v, char *why)
 	if (!json_is_object(v))
 		return pf_imp_reason(why, "field 'prefs' is not an object");
 	json_object_foreach(v, cat, p) {
-		if (pf_check_category(pf_api_fn(), cat))
+		if (pf_check_category(cat))
 			return pf_imp_reason(why, "field 'prefs': category %s is not lower-case dotted words "
 			              "(e.g. room.floor) of at most %d bytes", pf_imp_quoted_name(b, cat),
 			              PF_CATEGORY_MAX);

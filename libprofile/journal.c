@@ -325,7 +325,7 @@ static int fill_all(pf_journal_iterator *it, MDB_cursor *cur)
 		if (rc)
 			return rc;
 	}
-	return mrc && mrc != MDB_NOTFOUND ? pf_lmdb_err(mrc, "pf_journal_next") : 0;
+	return mrc && mrc != MDB_NOTFOUND ? pf_lmdb_err(mrc, NULL) : 0;
 }
 
 static int fill_guest(MDB_txn *txn, pf_db *db, pf_journal_iterator *it, MDB_cursor *cur)
@@ -354,7 +354,7 @@ static int fill_guest(MDB_txn *txn, pf_db *db, pf_journal_iterator *it, MDB_curs
 		if ((rc = batch_add(it, seq, &ev)))
 			return rc;
 	}
-	return mrc && mrc != MDB_NOTFOUND ? pf_lmdb_err(mrc, "pf_journal_next") : 0;
+	return mrc && mrc != MDB_NOTFOUND ? pf_lmdb_err(mrc, NULL) : 0;
 }
 
 static int fill_txn(MDB_txn *txn, pf_db *db, void *arg)
@@ -365,7 +365,7 @@ static int fill_txn(MDB_txn *txn, pf_db *db, void *arg)
 	it->off[0] = 0;
 	int mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_JOURNAL], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, "pf_journal_next");
+		return pf_lmdb_err(mrc, NULL);
 	int rc = it->by_guest ? fill_guest(txn, db, it, cur) : fill_all(it, cur);
 	mdb_cursor_close(cur);
 	if (rc)
@@ -376,6 +376,7 @@ static int fill_txn(MDB_txn *txn, pf_db *db, void *arg)
 int pf_journal_iter(pf_journal_iterator **out, pf_db *db, uint64_t since_seq,
                     const pf_id *guest)
 {
+	pf_api_enter("pf_journal_iter");
 	if (!out)
 		return pf_seterr(PF_EINVAL, "pf_journal_iter: out is NULL");
 	*out = NULL;
@@ -399,6 +400,7 @@ int pf_journal_iter(pf_journal_iterator **out, pf_db *db, uint64_t since_seq,
 
 int pf_journal_next(const pf_journal_entry **entry, pf_journal_iterator *it)
 {
+	pf_api_enter("pf_journal_next");
 	if (!entry)
 		return pf_seterr(PF_EINVAL, "pf_journal_next: entry is NULL");
 	*entry = NULL;
@@ -411,7 +413,7 @@ int pf_journal_next(const pf_journal_entry **entry, pf_journal_iterator *it)
 	if (it->pos == it->n) {
 		if (it->after == UINT64_MAX)
 			return PF_ITEROVER;
-		int rc = pf_store_read(it->db, "pf_journal_next", fill_txn, it);
+		int rc = pf_store_read(it->db, fill_txn, it);
 		if (rc) {
 			it->err = rc;
 			return rc;
@@ -452,10 +454,11 @@ static int last_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 int pf_journal_last_seq(uint64_t *seq, pf_db *db)
 {
+	pf_api_enter("pf_journal_last_seq");
 	if (!seq || !db)
 		return pf_seterr(PF_EINVAL, "pf_journal_last_seq: %s is NULL", seq ? "db" : "seq");
 	uint64_t v = 0;
-	int rc = pf_store_read(db, "pf_journal_last_seq", last_txn, &v);
+	int rc = pf_store_read(db, last_txn, &v);
 	if (rc == 0)
 		*seq = v;
 	return rc;
@@ -487,7 +490,7 @@ static int trim_collect(MDB_txn *txn, pf_db *db, uint64_t before, struct victim 
 	*n = 0;
 	mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_JOURNAL], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, "pf_journal_trim");
+		return pf_lmdb_err(mrc, NULL);
 	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0 && *n < TRIM_BATCH;
 	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size != 8)
@@ -511,7 +514,7 @@ static int trim_collect(MDB_txn *txn, pf_db *db, uint64_t before, struct victim 
 		pf_journal_entry_clear(&e);
 	}
 	if (mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, "pf_journal_trim");
+		rc = pf_lmdb_err(mrc, NULL);
 out:
 	mdb_cursor_close(cur);
 	return rc;
@@ -556,12 +559,13 @@ out:
 
 int pf_journal_trim(pf_db *db, uint64_t before_seq, uint64_t *removed)
 {
+	pf_api_enter("pf_journal_trim");
 	if (removed)
 		*removed = 0;
 	if (!db)
 		return pf_seterr(PF_EINVAL, "pf_journal_trim: db is NULL");
 	struct trim_args a = { before_seq, 0 };
-	int rc = pf_store_write(db, "pf_journal_trim", trim_txn, &a);
+	int rc = pf_store_write(db, trim_txn, &a);
 	if (rc == 0 && removed)
 		*removed = a.removed;
 	return rc;
@@ -656,7 +660,7 @@ int pf_journal_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
 	 * walks the same db would move it. */
 	mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_JOURNAL], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, "pf_journal_erase_guest");
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { idx_key(start, guest, 0), start }, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -679,7 +683,7 @@ int pf_journal_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
 		seqs[n++] = pf_be64_get((const unsigned char *)k.mv_data + 1 + ID_LEN);
 	}
 	if (mrc && mrc != MDB_NOTFOUND) {
-		rc = pf_lmdb_err(mrc, "pf_journal_erase_guest");
+		rc = pf_lmdb_err(mrc, NULL);
 		goto out;
 	}
 	mdb_cursor_close(cur);

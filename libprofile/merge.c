@@ -101,12 +101,12 @@ static int keyvec_add(keyvec *kv, const void *data, size_t len)
 }
 
 static int prefix_keys(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen,
-                       keyvec *out, const char *fn)
+                       keyvec *out)
 {
 	MDB_cursor *cur = NULL;
 	int mrc = pf_meta_cursor_open(txn, db, &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, fn);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { plen, (void *)prefix }, v;
 	int rc = 0;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
@@ -117,7 +117,7 @@ static int prefix_keys(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen,
 			goto out;
 	}
 	if (mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, fn);
+		rc = pf_lmdb_err(mrc, NULL);
 out:
 	mdb_cursor_close(cur);
 	return rc;
@@ -150,7 +150,7 @@ static int notdup_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc;
 	const pf_id *both[2] = { p->a, p->b };
 	for (int i = 0; i < 2; i++)
-		if ((rc = pf_guest_exists(txn, db, both[i], NOTDUP)))
+		if ((rc = pf_guest_exists(txn, db, both[i])))
 			return rc;
 	bool marked = false;
 	if ((rc = pf_merge_marked_not_dup(txn, db, p->a, p->b, &marked)) || marked)
@@ -176,16 +176,17 @@ static int notdup_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 int pf_guest_not_duplicate(pf_db *db, const pf_id *a, const pf_id *b)
 {
+	pf_api_enter("pf_guest_not_duplicate");
 	int rc;
 	if (!db)
 		return pf_seterr(PF_EINVAL, NOTDUP ": db is NULL");
-	if ((rc = pf_check_id(NOTDUP, "a", a, NULL)) ||
-	    (rc = pf_check_id(NOTDUP, "b", b, NULL)))
+	if ((rc = pf_check_id("a", a, NULL)) ||
+	    (rc = pf_check_id("b", b, NULL)))
 		return rc;
 	if (id_eq(a, b))
 		return pf_seterr(PF_EINVAL, NOTDUP ": a and b are the same guest");
 	struct pair_args p = { a, b, NULL };
-	return pf_store_write(db, NOTDUP, notdup_txn, &p);
+	return pf_store_write(db, notdup_txn, &p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -245,13 +246,13 @@ static int pref_combine(pf_pref *dst, const pf_pref *k, const pf_pref *d)
 	return 0;
 }
 
-static int merge_prefs(pf_guest_rec *kr, const pf_guest_rec *dr, const char *fn)
+static int merge_prefs(pf_guest_rec *kr, const pf_guest_rec *dr)
 {
 	size_t nk = kr->g.pref_count, nd = dr->g.pref_count, n = 0, i = 0, j = 0;
 	pf_pref *out = calloc(nk + nd ? nk + nd : 1, sizeof *out);
 	int rc = 0;
 	if (!out)
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	while (rc == 0 && (i < nk || j < nd)) {
 		int c = i == nk ? 1 : j == nd ? -1
 		        : strcmp(kr->prefs[i].category, dr->prefs[j].category);
@@ -265,8 +266,8 @@ static int merge_prefs(pf_guest_rec *kr, const pf_guest_rec *dr, const char *fn)
 			n++;
 	}
 	if (rc == 0 && n > PF_PREFS_MAX)
-		rc = pf_seterr(PF_EINVAL, "%s: the merged profile would have %zu preferences, "
-		               "more than %d", fn, n, PF_PREFS_MAX);
+		rc = pf_fail(PF_EINVAL, "the merged profile would have %zu preferences, "
+		               "more than %d", n, PF_PREFS_MAX);
 	if (rc) {
 		for (size_t x = 0; x < n; x++)
 			pf_pref_clear(&out[x]);
@@ -362,11 +363,10 @@ static int merge_profile(pf_guest_rec *kr, const pf_guest_rec *dr)
 /* ------------------------------------------------------------------ */
 
 /* Number of stays stored under `guest` (stay.c counts them). */
-static int count_stays(MDB_txn *txn, pf_db *db, const pf_id *guest, uint32_t *out,
-                       const char *fn)
+static int count_stays(MDB_txn *txn, pf_db *db, const pf_id *guest, uint32_t *out)
 {
 	uint64_t n = 0;
-	int rc = pf_stays_count(txn, db, guest, &n, fn);
+	int rc = pf_stays_count(txn, db, guest, &n);
 	if (rc == 0)
 		*out = n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
 	return rc;
@@ -475,7 +475,7 @@ static int merge_stays(MDB_txn *txn, pf_db *db, pf_merge_rec *m)
 {
 	/* The duplicate's stays byte for byte first, then the moves. */
 	struct stays_ctx c = { m, 0 };
-	int rc = pf_stays_each(txn, db, &m->dup, 0, stay_copy, &c, MERGE);
+	int rc = pf_stays_each(txn, db, &m->dup, 0, stay_copy, &c);
 
 	for (size_t i = 0; rc == 0 && i < m->stay_count; i++) {
 		pf_merge_stay *s = &m->stays[i];
@@ -552,7 +552,7 @@ static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	    (rc = load_raw_guest(txn, db, a->dup, &m.dup_before, &dr, MERGE)))
 		goto out;
 
-	if ((rc = merge_prefs(kr, dr, MERGE)) || (rc = merge_profile(kr, dr)))
+	if ((rc = merge_prefs(kr, dr)) || (rc = merge_profile(kr, dr)))
 		goto out;
 
 	/* The duplicate leaves the indexes before keep takes its external id. */
@@ -560,7 +560,7 @@ static int merge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	    (rc = pf_guest_del_record(txn, db, a->dup)))
 		goto out;
 	if ((rc = merge_stays(txn, db, &m)) ||
-	    (rc = count_stays(txn, db, a->keep, &kr->g.stays, MERGE)))
+	    (rc = count_stays(txn, db, a->keep, &kr->g.stays)))
 		goto out;
 
 	if ((rc = pf_prompts_of_guests(txn, db, a->dup, 1, &m.prompts, &m.prompt_count)))
@@ -607,21 +607,22 @@ out:
 
 int pf_guest_merge(pf_id *merge_out, pf_db *db, const pf_id *keep, const pf_id *duplicate)
 {
+	pf_api_enter("pf_guest_merge");
 	if (!merge_out)
 		return pf_seterr(PF_EINVAL, MERGE ": merge_out is NULL");
 	memset(merge_out, 0, sizeof *merge_out);
 	if (!db)
 		return pf_seterr(PF_EINVAL, MERGE ": db is NULL");
 	int rc;
-	if ((rc = pf_check_id(MERGE, "keep", keep, NULL)) ||
-	    (rc = pf_check_id(MERGE, "duplicate", duplicate, NULL)))
+	if ((rc = pf_check_id("keep", keep, NULL)) ||
+	    (rc = pf_check_id("duplicate", duplicate, NULL)))
 		return rc;
 	if (id_eq(keep, duplicate))
 		return pf_seterr(PF_EINVAL, MERGE ": keep and duplicate are the same guest");
 	struct merge_args a = { keep, duplicate, { { 0 } }, pf_now(db) };
 	/* Generated before the write so a retried transaction reuses it. */
 	pf_id_generate(&a.merge);
-	rc = pf_store_write(db, MERGE, merge_txn, &a);
+	rc = pf_store_write(db, merge_txn, &a);
 	if (rc == 0)
 		*merge_out = a.merge;
 	return rc;
@@ -638,8 +639,7 @@ struct unmerge_args {
 	pf_time now;
 };
 
-static int load_merge(MDB_txn *txn, pf_db *db, const pf_id *merge, pf_merge_rec *m,
-                      const char *fn)
+static int load_merge(MDB_txn *txn, pf_db *db, const pf_id *merge, pf_merge_rec *m)
 {
 	unsigned char key[MERGE_KEY_LEN];
 	MDB_val v;
@@ -648,8 +648,8 @@ static int load_merge(MDB_txn *txn, pf_db *db, const pf_id *merge, pf_merge_rec 
 	if (rc == PF_ENOTFOUND) {
 		char s[PF_ID_STRLEN + 1];
 		pf_id_format(s, merge);
-		return pf_seterr(PF_ENOTFOUND, "%s: no merge with id %s (never made, already "
-		                 "undone, or removed by an erasure)", fn, s);
+		return pf_fail(PF_ENOTFOUND, "no merge with id %s (never made, already "
+		                 "undone, or removed by an erasure)", s);
 	}
 	if (rc)
 		return rc;
@@ -788,14 +788,14 @@ static void absorbed_by(MDB_txn *txn, pf_db *db, const pf_id *keep, const pf_id 
 	unsigned char p[MG_KEY_LEN];
 	strcpy(out, "another merge");
 	size_t plen = pair_key(p, PF_META_MERGE_GUEST, keep, NULL);
-	if (prefix_keys(txn, db, p, plen, &ks, UNMERGE) == 0) {
+	if (prefix_keys(txn, db, p, plen, &ks) == 0) {
 		for (size_t i = 0; i < ks.n; i++) {
 			pf_id mid;
 			pf_merge_rec m;
 			if (KV(ks, i)->len != MG_KEY_LEN)
 				continue;
 			memcpy(mid.b, KV(ks, i)->data + plen, ID_LEN);
-			if (id_eq(&mid, self) || load_merge(txn, db, &mid, &m, UNMERGE))
+			if (id_eq(&mid, self) || load_merge(txn, db, &mid, &m))
 				continue;
 			if (id_eq(&m.dup, keep))
 				pf_id_format(out, &mid);
@@ -816,7 +816,7 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc;
 
 	msgpack_sbuffer_init(&sb);
-	if ((rc = load_merge(txn, db, a->merge, &m, UNMERGE)))
+	if ((rc = load_merge(txn, db, a->merge, &m)))
 		goto out;
 	pf_id_format(ks, &m.keep);
 
@@ -865,7 +865,7 @@ static int unmerge_txn(MDB_txn *txn, pf_db *db, void *arg)
 			goto out;
 	} else {
 		if ((rc = restore_three_way(kc, ka, kb)) ||
-		    (rc = count_stays(txn, db, &m.keep, &kc->g.stays, UNMERGE)))
+		    (rc = count_stays(txn, db, &m.keep, &kc->g.stays)))
 			goto out;
 		kc->g.updated = a->now;
 		if ((rc = pf_guest_reindex(txn, db, kc_old, kc)) ||
@@ -915,13 +915,14 @@ out:
 
 int pf_guest_unmerge(pf_db *db, const pf_id *merge)
 {
+	pf_api_enter("pf_guest_unmerge");
 	if (!db)
 		return pf_seterr(PF_EINVAL, UNMERGE ": db is NULL");
-	int rc = pf_check_id(UNMERGE, "merge", merge, NULL);
+	int rc = pf_check_id("merge", merge, NULL);
 	if (rc)
 		return rc;
 	struct unmerge_args a = { merge, pf_now(db) };
-	return pf_store_write(db, UNMERGE, unmerge_txn, &a);
+	return pf_store_write(db, unmerge_txn, &a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -934,7 +935,7 @@ static int forget_marks(MDB_txn *txn, pf_db *db, const pf_id *g)
 	keyvec ks = KEYVEC_INIT;
 	unsigned char p[ND_KEY_LEN];
 	size_t plen = pair_key(p, PF_META_NOT_DUP, g, NULL);
-	int rc = prefix_keys(txn, db, p, plen, &ks, "erase");
+	int rc = prefix_keys(txn, db, p, plen, &ks);
 	for (size_t i = 0; rc == 0 && i < ks.n; i++) {
 		if (KV(ks, i)->len != ND_KEY_LEN)
 			continue;
@@ -968,7 +969,7 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 		unsigned char p[MG_KEY_LEN];
 		size_t plen = pair_key(p, PF_META_MERGE_GUEST, &g, NULL);
 		keyvec_free(&ks);
-		if ((rc = prefix_keys(txn, db, p, plen, &ks, "erase")))
+		if ((rc = prefix_keys(txn, db, p, plen, &ks)))
 			goto out;
 		for (size_t j = 0; j < ks.n; j++) {
 			pf_id mid;
@@ -979,7 +980,7 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 			memcpy(mid.b, KV(ks, j)->data + plen, ID_LEN);
 			if ((rc = pf_meta_del(txn, db, KV(ks, j)->data, KV(ks, j)->len)))
 				goto out;
-			rc = load_merge(txn, db, &mid, &m, "erase");
+			rc = load_merge(txn, db, &mid, &m);
 			if (rc == PF_ENOTFOUND) {
 				rc = 0;
 				continue;

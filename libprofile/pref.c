@@ -119,7 +119,7 @@ struct set_args {
 };
 
 int pf_pref_observe(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const char *category,
-                    const char *value, const pf_observation *o, pf_time t, const char *fn)
+                    const char *value, const pf_observation *o, pf_time t)
 {
 	pf_pref fresh = { 0 };
 	char *old_value = NULL;      /* for the journal */
@@ -129,8 +129,8 @@ int pf_pref_observe(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const char *catego
 	bool exists;
 	size_t i = pf_guest_rec_pref_find(r, category, &exists);
 	if (!exists && r->g.pref_count >= PF_PREFS_MAX)
-		return pf_seterr(PF_EINVAL, "%s: the guest already has %d preferences, the "
-		                 "most allowed", fn, PF_PREFS_MAX);
+		return pf_fail(PF_EINVAL, "the guest already has %d preferences, the "
+		                 "most allowed", PF_PREFS_MAX);
 
 	/* Build the new strings first so a failed allocation leaves the
 	 * record untouched. */
@@ -142,7 +142,7 @@ int pf_pref_observe(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const char *catego
 		.department = o->department, .staff = o->staff, .note = note,
 	};
 	if (pf_pref_copy(&fresh, &src))
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	if (same) {
 		fresh.count = cur->count < UINT32_MAX ? cur->count + 1 : UINT32_MAX;
 		/* An observation entered late must not move the dates backwards. */
@@ -160,7 +160,7 @@ int pf_pref_observe(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const char *catego
 		pf_pref_clear(&r->prefs[i]);
 		r->prefs[i] = fresh;
 	} else if (pf_guest_rec_pref_insert(r, i, &fresh)) {
-		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		rc = pf_fail(PF_ENOMEM, "out of memory");
 		goto out;
 	}
 	memset(&fresh, 0, sizeof fresh);
@@ -175,9 +175,9 @@ static int set_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct set_args *a = arg;
 	pf_guest_rec *r = NULL;
-	int rc = pf_guest_load(&r, txn, db, a->guest, SET);
+	int rc = pf_guest_load(&r, txn, db, a->guest);
 	if (rc == 0)
-		rc = pf_pref_observe(txn, db, r, a->category, a->value, a->obs, a->time, SET);
+		rc = pf_pref_observe(txn, db, r, a->category, a->value, a->obs, a->time);
 	if (rc == 0) {
 		r->g.updated = a->now;
 		rc = pf_guest_save(txn, db, r);
@@ -189,12 +189,13 @@ static int set_txn(MDB_txn *txn, pf_db *db, void *arg)
 int pf_pref_set(pf_db *db, const pf_id *guest, const char *category, const char *value,
                 const pf_observation *obs)
 {
+	pf_api_enter("pf_pref_set");
 	int rc;
 	if (!db)
 		return pf_seterr(PF_EINVAL, SET ": db is NULL");
-	if ((rc = pf_check_id(SET, "guest", guest, "no guest")) ||
-	    (rc = pf_check_category(SET, category)) ||
-	    (rc = pf_check_text(SET, "value", value, PF_VALUE_MAX, true)))
+	if ((rc = pf_check_id("guest", guest, "no guest")) ||
+	    (rc = pf_check_category(category)) ||
+	    (rc = pf_check_text("value", value, PF_VALUE_MAX, true)))
 		return rc;
 	if (!obs)
 		return pf_seterr(PF_EINVAL, SET ": obs is NULL");
@@ -203,9 +204,9 @@ int pf_pref_set(pf_db *db, const pf_id *guest, const char *category, const char 
 		                 obs->version, PF_OBSERVATION_VERSION);
 	if (obs->kind != PF_LIKE && obs->kind != PF_DISLIKE && obs->kind != PF_NEED)
 		return pf_seterr(PF_EINVAL, SET ": unknown preference kind %d", (int)obs->kind);
-	if ((rc = pf_check_word(SET, "department", obs->department)) ||
-	    (rc = pf_check_text(SET, "staff", obs->staff, PF_FIELD_MAX, false)) ||
-	    (rc = pf_check_text(SET, "note", obs->note, PF_NOTE_MAX, false)))
+	if ((rc = pf_check_word("department", obs->department)) ||
+	    (rc = pf_check_text("staff", obs->staff, PF_FIELD_MAX, false)) ||
+	    (rc = pf_check_text("note", obs->note, PF_NOTE_MAX, false)))
 		return rc;
 	if (obs->staff && !*obs->staff)
 		return pf_seterr(PF_EINVAL, SET ": staff is empty (pass NULL when not known)");
@@ -218,7 +219,7 @@ int pf_pref_set(pf_db *db, const pf_id *guest, const char *category, const char 
 	struct set_args a = { .guest = guest, .category = category, .value = value,
 	                      .obs = obs, .now = pf_now(db) };
 	a.time = obs->time ? obs->time : a.now;
-	return pf_store_write(db, SET, set_txn, &a);
+	return pf_store_write(db, set_txn, &a);
 }
 
 /* ---------------------------------------------------------------- del */
@@ -233,11 +234,11 @@ struct cat_args {
 	pf_guest_rec *r;         /* list_get: the record whose prefs are taken */
 };
 
-static int no_pref(const char *fn, const pf_id *guest, const char *category)
+static int no_pref(const pf_id *guest, const char *category)
 {
 	char s[PF_ID_STRLEN + 1];
 	pf_id_format(s, guest);
-	return pf_seterr(PF_ENOTFOUND, "%s: guest %s has no preference in '%s'", fn, s,
+	return pf_fail(PF_ENOTFOUND, "guest %s has no preference in '%s'", s,
 	                 category);
 }
 
@@ -245,13 +246,13 @@ static int del_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct cat_args *a = arg;
 	pf_guest_rec *r = NULL;
-	int rc = pf_guest_load(&r, txn, db, a->guest, DEL);
+	int rc = pf_guest_load(&r, txn, db, a->guest);
 	if (rc)
 		goto out;
 	bool found;
 	size_t i = pf_guest_rec_pref_find(r, a->category, &found);
 	if (!found) {
-		rc = no_pref(DEL, a->guest, a->category);
+		rc = no_pref(a->guest, a->category);
 		goto out;
 	}
 	/* The old value is journalled, so it outlives the slot. */
@@ -275,14 +276,15 @@ out:
 
 int pf_pref_del(pf_db *db, const pf_id *guest, const char *category)
 {
+	pf_api_enter("pf_pref_del");
 	int rc;
 	if (!db)
 		return pf_seterr(PF_EINVAL, DEL ": db is NULL");
-	if ((rc = pf_check_id(DEL, "guest", guest, "no guest")) ||
-	    (rc = pf_check_category(DEL, category)))
+	if ((rc = pf_check_id("guest", guest, "no guest")) ||
+	    (rc = pf_check_category(category)))
 		return rc;
 	struct cat_args a = { .guest = guest, .category = category, .now = pf_now(db) };
-	return pf_store_write(db, DEL, del_txn, &a);
+	return pf_store_write(db, del_txn, &a);
 }
 
 /* ---------------------------------------------------------------- get */
@@ -293,12 +295,12 @@ static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct cat_args *a = arg;
 	pf_guest_rec *r = NULL;
-	int rc = pf_guest_load(&r, txn, db, a->guest, GET);
+	int rc = pf_guest_load(&r, txn, db, a->guest);
 	if (rc)
 		goto out;
 	const pf_pref *p = pf_guest_rec_pref(r, a->category);
 	if (!p) {
-		rc = no_pref(GET, a->guest, a->category);
+		rc = no_pref(a->guest, a->category);
 		goto out;
 	}
 	a->out = malloc(sizeof *a->out);
@@ -314,17 +316,18 @@ out:
 
 int pf_pref_get(pf_pref **out, pf_db *db, const pf_id *guest, const char *category)
 {
+	pf_api_enter("pf_pref_get");
 	int rc;
 	if (!out)
 		return pf_seterr(PF_EINVAL, GET ": out is NULL");
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, GET ": db is NULL");
-	if ((rc = pf_check_id(GET, "guest", guest, "no guest")) ||
-	    (rc = pf_check_category(GET, category)))
+	if ((rc = pf_check_id("guest", guest, "no guest")) ||
+	    (rc = pf_check_category(category)))
 		return rc;
 	struct cat_args a = { .guest = guest, .category = category };
-	rc = pf_store_read(db, GET, get_txn, &a);
+	rc = pf_store_read(db, get_txn, &a);
 	if (rc) {
 		pf_pref_free(a.out);
 		return rc;
@@ -340,22 +343,23 @@ int pf_pref_get(pf_pref **out, pf_db *db, const pf_id *guest, const char *catego
 static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct cat_args *a = arg;
-	return pf_guest_load(&a->r, txn, db, a->guest, LIST);
+	return pf_guest_load(&a->r, txn, db, a->guest);
 }
 
 int pf_pref_list_get(pf_pref_list **out, pf_db *db, const pf_id *guest)
 {
+	pf_api_enter("pf_pref_list_get");
 	int rc;
 	if (!out)
 		return pf_seterr(PF_EINVAL, LIST ": out is NULL");
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, LIST ": db is NULL");
-	if ((rc = pf_check_id(LIST, "guest", guest, "no guest")))
+	if ((rc = pf_check_id("guest", guest, "no guest")))
 		return rc;
 	struct cat_args a = { .guest = guest };
 	pf_pref_list *l = NULL;
-	rc = pf_store_read(db, LIST, list_txn, &a);
+	rc = pf_store_read(db, list_txn, &a);
 	if (rc)
 		goto out;
 	l = malloc(sizeof *l);

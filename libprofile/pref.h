@@ -45,6 +45,6 @@ void pf_guest_rec_pref_remove(pf_guest_rec *r, size_t i);
  * when a new category would pass PF_PREFS_MAX; messages start "<fn>: ".
  */
 int pf_pref_observe(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const char *category,
-                    const char *value, const pf_observation *o, pf_time t, const char *fn);
+                    const char *value, const pf_observation *o, pf_time t);
 
 #endif /* PF_PREF_H */

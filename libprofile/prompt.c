@@ -245,7 +245,7 @@ int pf_prompt_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt *out)
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	rc = pf_store_get_id(txn, db, PF_DBI_PROMPT, id, &v, NULL, "prompt");
+	rc = pf_store_get_id(txn, db, PF_DBI_PROMPT, id, &v, "prompt");
 	if (rc)
 		return rc;
 	rc = pf_codec_prompt_decode(out, v.mv_data, v.mv_size);
@@ -322,7 +322,7 @@ typedef int (*scan_fn)(const MDB_val *k, const MDB_val *v, void *arg);
 /* Walk the queue from `start` for as long as keys begin with its first
  * `plen` bytes. */
 static int queue_scan(MDB_txn *txn, pf_db *db, const unsigned char *start, size_t slen,
-                      size_t plen, scan_fn fn, void *arg, const char *what)
+                      size_t plen, scan_fn fn, void *arg)
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k = { slen, (void *)start }, v;
@@ -330,7 +330,7 @@ static int queue_scan(MDB_txn *txn, pf_db *db, const unsigned char *start, size_
 
 	mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_QUEUE], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < plen || memcmp(k.mv_data, start, plen) != 0)
@@ -342,7 +342,7 @@ static int queue_scan(MDB_txn *txn, pf_db *db, const unsigned char *start, size_
 	if (rc == 1)
 		rc = 0;
 	else if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 	mdb_cursor_close(cur);
 	return rc;
 }
@@ -378,12 +378,12 @@ int pf_prompt_get(pf_prompt **out, pf_db *db, const pf_id *prompt)
 	*out = NULL;
 	if (!db)
 		return pf_fail(PF_EINVAL, "db is NULL");
-	if ((rc = pf_check_id("pf_prompt_get", "prompt", prompt, NULL)))
+	if ((rc = pf_check_id("prompt", prompt, NULL)))
 		return rc;
 	struct get_args a = { prompt, calloc(1, sizeof(pf_prompt)) };
 	if (!a.p)
 		return pf_fail(PF_ENOMEM, "out of memory");
-	rc = pf_store_read(db, "pf_prompt_get", get_txn, &a);
+	rc = pf_store_read(db, get_txn, &a);
 	if (rc) {
 		pf_prompt_free(a.p);
 		return rc;
@@ -439,12 +439,12 @@ static int scan_txn(MDB_txn *txn, pf_db *db, void *arg)
 		return rc;
 	a->txn = txn;
 	a->db = db;
-	return queue_scan(txn, db, a->start, a->slen, a->plen, scan_collect, a, a->pl.fn);
+	return queue_scan(txn, db, a->start, a->slen, a->plen, scan_collect, a);
 }
 
 static int scan_run(pf_prompt_list **out, pf_db *db, struct scan_args *a)
 {
-	int rc = pf_store_read(db, a->pl.fn, scan_txn, a);
+	int rc = pf_store_read(db, scan_txn, a);
 	if (rc) {
 		plist_reset(&a->pl);
 		return rc;
@@ -455,22 +455,23 @@ static int scan_run(pf_prompt_list **out, pf_db *db, struct scan_args *a)
 
 /* Common argument checks of the department queries. */
 static int check_list_args(pf_prompt_list **out, pf_db *db, const char *dept,
-                           bool dept_required, const char *fn)
+                           bool dept_required)
 {
 	if (!out)
-		return pf_seterr(PF_EINVAL, "%s: out is NULL", fn);
+		return pf_fail(PF_EINVAL, "out is NULL");
 	*out = NULL;
 	if (!db)
-		return pf_seterr(PF_EINVAL, "%s: db is NULL", fn);
+		return pf_fail(PF_EINVAL, "db is NULL");
 	if (!dept && !dept_required)
 		return 0;
-	return pf_check_word(fn, "department", dept);
+	return pf_check_word("department", dept);
 }
 
 int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department)
 {
+	pf_api_enter("pf_prompts_pending");
 	unsigned char start[DEPT_KEY_MAX];
-	int rc = check_list_args(out, db, department, true, "pf_prompts_pending");
+	int rc = check_list_args(out, db, department, true);
 	if (rc)
 		return rc;
 	size_t n = key_dept(start, Q_OPEN, department);
@@ -482,8 +483,9 @@ int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department)
 int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department,
                        pf_time now)
 {
+	pf_api_enter("pf_prompts_overdue");
 	unsigned char start[DEPT_KEY_MAX];
-	int rc = check_list_args(out, db, department, false, "pf_prompts_overdue");
+	int rc = check_list_args(out, db, department, false);
 	if (rc)
 		return rc;
 	if (now == 0)
@@ -502,8 +504,9 @@ int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department,
 int pf_prompts_since(pf_prompt_list **out, pf_db *db, const char *department,
                      uint64_t since)
 {
+	pf_api_enter("pf_prompts_since");
 	unsigned char start[DEPT_KEY_MAX + 8];
-	int rc = check_list_args(out, db, department, true, "pf_prompts_since");
+	int rc = check_list_args(out, db, department, true);
 	if (rc)
 		return rc;
 	size_t plen = key_dept(start, Q_SEQ, department);
@@ -536,15 +539,16 @@ static int seq_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 int pf_prompts_seq(uint64_t *seq, pf_db *db, const char *department)
 {
+	pf_api_enter("pf_prompts_seq");
 	struct seq_args a = { department, 0 };
 	int rc;
 
 	if (!seq || !db)
 		return pf_seterr(PF_EINVAL, "pf_prompts_seq: %s is NULL", seq ? "db" : "seq");
-	rc = pf_check_word("pf_prompts_seq", "department", department);
+	rc = pf_check_word("department", department);
 	if (rc)
 		return rc;
-	rc = pf_store_read(db, "pf_prompts_seq", seq_txn, &a);
+	rc = pf_store_read(db, seq_txn, &a);
 	if (rc)
 		return rc;
 	*seq = a.seq;
@@ -575,7 +579,7 @@ static int journal_transition(MDB_txn *txn, pf_db *db, const pf_prompt *p,
 }
 
 int pf_prompt_close_txn(MDB_txn *txn, pf_db *db, pf_prompt *p, pf_prompt_status to,
-                        const char *staff, const char *reason, pf_time when, const char *fn)
+                        const char *staff, const char *reason, pf_time when)
 {
 	char idtext[PF_ID_STRLEN + 1];
 	unsigned char k[QKEY_MAX];
@@ -583,26 +587,25 @@ int pf_prompt_close_txn(MDB_txn *txn, pf_db *db, pf_prompt *p, pf_prompt_status 
 	int rc;
 
 	if (to != PF_PROMPT_DONE && to != PF_PROMPT_DISMISSED)
-		return pf_seterr(PF_EINVAL, "%s: a prompt can only be closed as done or "
-		                 "dismissed", fn);
+		return pf_fail(PF_EINVAL, "a prompt can only be closed as done or "
+		                 "dismissed");
 	if (p->status != PF_PROMPT_PENDING && p->status != PF_PROMPT_ACKNOWLEDGED) {
 		pf_id_format(idtext, &p->id);
-		return pf_seterr(PF_EINVAL, "%s: prompt %s is already %s; only a pending or "
-		                 "acknowledged prompt can be %s", fn, idtext,
+		return pf_fail(PF_EINVAL, "prompt %s is already %s; only a pending or "
+		                 "acknowledged prompt can be %s", idtext,
 		                 pf_prompt_status_name(p->status),
 		                 to == PF_PROMPT_DONE ? "completed" : "dismissed");
 	}
 	/* key_open writes the department into k. */
 	if (!p->department || strlen(p->department) > PF_FIELD_MAX)
-		return pf_seterr(PF_EINVAL, "%s: prompt department is missing or too long",
-		                 fn);
+		return pf_fail(PF_EINVAL, "prompt department is missing or too long");
 
 	char *by = strdup(staff);
 	char *why = reason ? strdup(reason) : NULL;
 	if (!by || (reason && !why)) {
 		free(by);
 		free(why);
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	}
 	pf_prompt_status old = p->status;
 	free((char *)p->done_by);
@@ -706,7 +709,7 @@ int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
 	*nout = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		size_t plen = key_guest(k, &guests[i], NULL);
-		rc = queue_scan(txn, db, k, plen, plen, guest_entry, &a, "prompts of a guest");
+		rc = queue_scan(txn, db, k, plen, plen, guest_entry, &a);
 	}
 	if (rc) {
 		free(a.found.v);
@@ -743,7 +746,7 @@ static int trans_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	if (a->t != T_ACK) {
 		pf_prompt_status to = a->t == T_DONE ? PF_PROMPT_DONE : PF_PROMPT_DISMISSED;
-		rc = pf_prompt_close_txn(txn, db, &p, to, a->staff, a->reason, a->now, a->fn);
+		rc = pf_prompt_close_txn(txn, db, &p, to, a->staff, a->reason, a->now);
 		goto out;
 	}
 	if (p.status != PF_PROMPT_PENDING) {
@@ -775,30 +778,33 @@ static int transition(pf_db *db, const pf_id *prompt, const char *staff,
 	int rc;
 
 	if (!db)
-		return pf_seterr(PF_EINVAL, "%s: db is NULL", fn);
-	if ((rc = pf_check_id(fn, "prompt", prompt, NULL)) ||
-	    (rc = pf_check_text(fn, "staff", staff, PF_FIELD_MAX, true)))
+		return pf_fail(PF_EINVAL, "db is NULL");
+	if ((rc = pf_check_id("prompt", prompt, NULL)) ||
+	    (rc = pf_check_text("staff", staff, PF_FIELD_MAX, true)))
 		return rc;
-	if (t == T_DISMISS && (rc = pf_check_text(fn, "reason", reason, PF_NOTE_MAX, true)))
+	if (t == T_DISMISS && (rc = pf_check_text("reason", reason, PF_NOTE_MAX, true)))
 		return rc;
 	struct trans_args a = { prompt, t, staff, t == T_DISMISS ? reason : NULL,
 	                        pf_now(db), fn };
-	return pf_store_write(db, fn, trans_txn, &a);
+	return pf_store_write(db, trans_txn, &a);
 }
 
 int pf_prompt_ack(pf_db *db, const pf_id *prompt, const char *staff)
 {
+	pf_api_enter("pf_prompt_ack");
 	return transition(db, prompt, staff, NULL, T_ACK, "pf_prompt_ack");
 }
 
 int pf_prompt_done(pf_db *db, const pf_id *prompt, const char *staff)
 {
+	pf_api_enter("pf_prompt_done");
 	return transition(db, prompt, staff, NULL, T_DONE, "pf_prompt_done");
 }
 
 int pf_prompt_dismiss(pf_db *db, const pf_id *prompt, const char *staff,
                       const char *reason)
 {
+	pf_api_enter("pf_prompt_dismiss");
 	return transition(db, prompt, staff, reason, T_DISMISS, "pf_prompt_dismiss");
 }
 
@@ -820,12 +826,13 @@ static bool dept_eq(const char *a, const char *b)
 
 int pf_subscribe(pf_db *db, const char *department, pf_prompt_fn fn, void *payload)
 {
+	pf_api_enter("pf_subscribe");
 	struct pf_sub *s = NULL;
 	int rc;
 
 	if (!db || !fn)
 		return pf_seterr(PF_EINVAL, "pf_subscribe: %s is NULL", db ? "fn" : "db");
-	if (department && (rc = pf_check_word("pf_subscribe", "department", department)))
+	if (department && (rc = pf_check_word("department", department)))
 		return rc;
 	s = calloc(1, sizeof *s);
 	if (!s || (department && !(s->department = strdup(department)))) {
@@ -846,11 +853,12 @@ int pf_subscribe(pf_db *db, const char *department, pf_prompt_fn fn, void *paylo
 
 int pf_unsubscribe(pf_db *db, const char *department, pf_prompt_fn fn, void *payload)
 {
+	pf_api_enter("pf_unsubscribe");
 	struct pf_sub *found = NULL;
 
 	if (!db || !fn)
 		return pf_seterr(PF_EINVAL, "pf_unsubscribe: %s is NULL", db ? "fn" : "db");
-	if (department && pf_check_word("pf_unsubscribe", "department", department))
+	if (department && pf_check_word("department", department))
 		return PF_EINVAL;
 	pthread_mutex_lock(&db->sub_lock);
 	for (struct pf_sub **pp = &db->subs; *pp; pp = &(*pp)->next) {
@@ -955,27 +963,26 @@ void pf_subs_free(pf_db *db)
 /* ------------------------------------------------------------------ */
 
 static int each_raw(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, pf_prompt_raw_fn fn,
-                    void *ctx, const char *what)
+                    void *ctx)
 {
 	MDB_cursor *cur = NULL;
 	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
 		if ((rc = fn(ctx, &k, &v)))
 			break;
 	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 	mdb_cursor_close(cur);
 	return rc;
 }
 
-int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_prompt_raw_fn fn, void *ctx,
-                       const char *what)
+int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_prompt_raw_fn fn, void *ctx)
 {
-	return each_raw(txn, db, PF_DBI_PROMPT, fn, ctx, what);
+	return each_raw(txn, db, PF_DBI_PROMPT, fn, ctx);
 }
 
 /* ------------------------------------------------------------------ */

@@ -39,8 +39,7 @@ int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
  * acknowledged; the caller checks `staff` and `reason`.
  */
 int pf_prompt_close_txn(MDB_txn *txn, pf_db *db, pf_prompt *p, pf_prompt_status to,
-                        const char *staff, const char *reason, pf_time when,
-                        const char *fn);
+                        const char *staff, const char *reason, pf_time when);
 
 /** Deliver prompts to in-process subscribers (after commit). */
 void pf_prompts_deliver(pf_db *db, const pf_prompt_list *list);
@@ -73,7 +72,6 @@ size_t pf_prompt_queue_keys(const pf_prompt *p, pf_queue_keys *out);
 typedef int (*pf_prompt_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
 
 /** Every record of the prompt database in key order, raw. */
-int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_prompt_raw_fn fn, void *ctx,
-                       const char *what);
+int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_prompt_raw_fn fn, void *ctx);
 
 #endif /* PF_PROMPT_H */

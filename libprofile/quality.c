@@ -205,7 +205,7 @@ static int stay_step(pf_db *db, qargs *q, const MDB_val *k, const MDB_val *v)
 	if (!pf_stay_key_parse(k->mv_data, k->mv_size, NULL, &arrival))
 		return pf_seterr(PF_ECORRUPT, FN ": corrupt 'stay': a key of %zu bytes",
 		                 k->mv_size);
-	if (pf_check_date(FN, "arrival", arrival, true))
+	if (pf_check_date("arrival", arrival, true))
 		return pf_seterr(PF_ECORRUPT, FN ": corrupt 'stay': arrival %d in a key",
 		                 (int)arrival);
 	/* Cheap test first: days before from's local date cannot count. */
@@ -238,10 +238,10 @@ static int report_txn(MDB_txn *txn, pf_db *db, void *arg)
 	q->first_day = pf_local_date(db->tz, q->from);
 	struct step_ctx p = { db, q, prompt_step }, s = { db, q, stay_step },
 	                f = { db, q, feedback_step };
-	if ((rc = pf_prompt_each_raw(txn, db, owner_step, &p, FN)) ||
-	    (rc = pf_feedback_each_raw(txn, db, owner_step, &f, FN)))
+	if ((rc = pf_prompt_each_raw(txn, db, owner_step, &p)) ||
+	    (rc = pf_feedback_each_raw(txn, db, owner_step, &f)))
 		return rc;
-	return pf_stay_each_all(txn, db, owner_step, &s, FN);
+	return pf_stay_each_all(txn, db, owner_step, &s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -297,6 +297,7 @@ void pf_quality_report_free(pf_quality_report *report)
 
 int pf_quality_report_get(pf_quality_report **out, pf_db *db, pf_time from, pf_time to)
 {
+	pf_api_enter("pf_quality_report_get");
 	pf_quality_report *rep = NULL;
 	qargs q;
 	int rc;
@@ -315,7 +316,7 @@ int pf_quality_report_get(pf_quality_report **out, pf_db *db, pf_time from, pf_t
 	q.to = to;
 	pf_time now = pf_now(db);
 	q.cut = now < to ? now : to;
-	rc = pf_store_read(db, FN, report_txn, &q);
+	rc = pf_store_read(db, report_txn, &q);
 	if (rc)
 		goto out;
 

@@ -49,16 +49,15 @@ bool pf_stay_key_parse(const void *key, size_t len, pf_id *guest, pf_date *arriv
 	return true;
 }
 
-int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s,
-                    const char *what)
+int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s)
 {
 	int rc;
 	/* Cheap, and keeps a bad date out of the key whoever the caller is. */
-	if ((rc = pf_check_date(what, "arrival", s->arrival, true)) ||
-	    (rc = pf_check_date(what, "departure", s->departure, true)))
+	if ((rc = pf_check_date("arrival", s->arrival, true)) ||
+	    (rc = pf_check_date("departure", s->departure, true)))
 		return rc;
 	if (s->departure < s->arrival)
-		return pf_seterr(PF_EINVAL, "%s: departure %ld is before arrival %ld", what,
+		return pf_fail(PF_EINVAL, "departure %ld is before arrival %ld",
 		                 (long)s->departure, (long)s->arrival);
 
 	unsigned char key[KEY_LEN];
@@ -72,7 +71,7 @@ int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s,
 	msgpack_sbuffer sb;
 	msgpack_sbuffer_init(&sb);
 	if ((rc = pf_codec_stay_encode(&sb, s))) {
-		rc = pf_seterr(rc, "%s: cannot encode the stay (out of memory)", what);
+		rc = pf_fail(rc, "cannot encode the stay (out of memory)");
 		goto out;
 	}
 	if ((rc = pf_store_put(txn, db, PF_DBI_STAY, key, sizeof key, sb.data, sb.size, 0)))
@@ -97,10 +96,10 @@ static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	const pf_stay *s = arg;
 	pf_guest_rec *r = NULL;
-	int rc = pf_guest_load(&r, txn, db, &s->guest, ADD);
+	int rc = pf_guest_load(&r, txn, db, &s->guest);
 	if (rc == 0) {
 		uint32_t before = r->g.stays;
-		rc = pf_stay_put_txn(txn, db, r, s, ADD);
+		rc = pf_stay_put_txn(txn, db, r, s);
 		if (rc == 0)
 			rc = pf_journal_stay(txn, db, s, r->g.stays != before, r->g.stays, NULL);
 	}
@@ -110,7 +109,7 @@ static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 static int check_optional(const char *field, const char *s)
 {
-	int rc = pf_check_text(ADD, field, s, PF_FIELD_MAX, false);
+	int rc = pf_check_text(field, s, PF_FIELD_MAX, false);
 	if (rc == 0 && s && !*s)
 		rc = pf_seterr(PF_EINVAL, ADD ": %s is empty (pass NULL when not known)", field);
 	return rc;
@@ -118,6 +117,7 @@ static int check_optional(const char *field, const char *s)
 
 int pf_stay_add(pf_db *db, const pf_stay *stay)
 {
+	pf_api_enter("pf_stay_add");
 	int rc;
 	if (!db || !stay)
 		return pf_seterr(PF_EINVAL, ADD ": %s is NULL", db ? "stay" : "db");
@@ -128,8 +128,8 @@ int pf_stay_add(pf_db *db, const pf_stay *stay)
 		return pf_seterr(PF_EINVAL, ADD ": guest id is zero (no guest)");
 	if ((rc = check_optional("property", stay->property)) ||
 	    (rc = check_optional("room", stay->room)) ||
-	    (rc = pf_check_date(ADD, "arrival", stay->arrival, true)) ||
-	    (rc = pf_check_date(ADD, "departure", stay->departure, true)))
+	    (rc = pf_check_date("arrival", stay->arrival, true)) ||
+	    (rc = pf_check_date("departure", stay->departure, true)))
 		return rc;
 	/* departure == arrival is a day-use stay (0 nights). */
 	if (stay->departure < stay->arrival)
@@ -138,7 +138,7 @@ int pf_stay_add(pf_db *db, const pf_stay *stay)
 	if (stay->party > PARTY_MAX)
 		return pf_seterr(PF_EINVAL, ADD ": party of %lu is more than %d people",
 		                 (unsigned long)stay->party, PARTY_MAX);
-	return pf_store_write(db, ADD, add_txn, (void *)stay);
+	return pf_store_write(db, add_txn, (void *)stay);
 }
 
 /* --------------------------------------------------------------- list */
@@ -152,12 +152,12 @@ struct list_args {
 };
 
 int pf_stays_each(MDB_txn *txn, pf_db *db, const pf_id *guest, unsigned flags,
-                  pf_stay_fn fn, void *ctx, const char *what)
+                  pf_stay_fn fn, void *ctx)
 {
 	MDB_cursor *cur = NULL;
 	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { ID_LEN, (void *)guest->b }, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -174,7 +174,7 @@ int pf_stays_each(MDB_txn *txn, pf_db *db, const pf_id *guest, unsigned flags,
 			goto out;
 	}
 	if (mrc && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 out:
 	mdb_cursor_close(cur);
 	return rc;
@@ -184,7 +184,6 @@ struct read_args {
 	const pf_id *guest;
 	pf_stay **items;
 	size_t *n, *cap;
-	const char *what;
 };
 
 static int read_one(void *ctx, pf_date arrival, const MDB_val *v)
@@ -194,7 +193,7 @@ static int read_one(void *ctx, pf_date arrival, const MDB_val *v)
 		size_t ncap = *a->cap ? *a->cap * 2 : 8;
 		pf_stay *grown = realloc(*a->items, ncap * sizeof *grown);
 		if (!grown)
-			return pf_seterr(PF_ENOMEM, "%s: out of memory", a->what);
+			return pf_fail(PF_ENOMEM, "out of memory");
 		*a->items = grown;
 		*a->cap = ncap;
 	}
@@ -210,10 +209,10 @@ static int read_one(void *ctx, pf_date arrival, const MDB_val *v)
 }
 
 int pf_stays_read(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_stay **items,
-                  size_t *n, size_t *cap, const char *what)
+                  size_t *n, size_t *cap)
 {
-	struct read_args a = { guest, items, n, cap, what };
-	return pf_stays_each(txn, db, guest, 0, read_one, &a, what);
+	struct read_args a = { guest, items, n, cap };
+	return pf_stays_each(txn, db, guest, 0, read_one, &a);
 }
 
 static int count_one(void *ctx, pf_date arrival, const MDB_val *v)
@@ -225,11 +224,10 @@ static int count_one(void *ctx, pf_date arrival, const MDB_val *v)
 	return 0;
 }
 
-int pf_stays_count(MDB_txn *txn, pf_db *db, const pf_id *guest, uint64_t *out,
-                   const char *what)
+int pf_stays_count(MDB_txn *txn, pf_db *db, const pf_id *guest, uint64_t *out)
 {
 	uint64_t n = 0;
-	int rc = pf_stays_each(txn, db, guest, PF_STAYS_ANY_KEY, count_one, &n, what);
+	int rc = pf_stays_each(txn, db, guest, PF_STAYS_ANY_KEY, count_one, &n);
 	if (rc == 0)
 		*out = n;
 	return rc;
@@ -269,7 +267,7 @@ static int collect_arrival(void *ctx, pf_date arrival, const MDB_val *v)
 		size_t ncap = a->cap ? a->cap * 2 : 8;
 		pf_date *p = realloc(a->arrivals, ncap * sizeof *p);
 		if (!p)
-			return pf_seterr(PF_ENOMEM, "%s: out of memory", a->what);
+			return pf_fail(PF_ENOMEM, "out of memory");
 		a->arrivals = p;
 		a->cap = ncap;
 	}
@@ -282,7 +280,7 @@ int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count,
 {
 	/* Keys collected first, then deleted: no writes under an open cursor. */
 	struct del_args a = { NULL, 0, 0, what };
-	int rc = pf_stays_each(txn, db, guest, 0, collect_arrival, &a, what);
+	int rc = pf_stays_each(txn, db, guest, 0, collect_arrival, &a);
 	for (size_t i = 0; rc == 0 && i < a.n; i++)
 		rc = pf_stay_del(txn, db, guest, a.arrivals[i]);
 	if (rc == 0 && count)
@@ -291,19 +289,19 @@ int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count,
 	return rc;
 }
 
-int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_stay_raw_fn fn, void *ctx, const char *what)
+int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_stay_raw_fn fn, void *ctx)
 {
 	MDB_cursor *cur = NULL;
 	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, what);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
 		if ((rc = fn(ctx, &k, &v)))
 			break;
 	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, what);
+		rc = pf_lmdb_err(mrc, NULL);
 	mdb_cursor_close(cur);
 	return rc;
 }
@@ -311,21 +309,21 @@ int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_stay_raw_fn fn, void *ctx, cons
 static int list_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct list_args *a = arg;
-	int rc = pf_guest_exists(txn, db, a->guest, LIST);
+	int rc = pf_guest_exists(txn, db, a->guest);
 	if (rc)
 		return rc;
-	return pf_stays_read(txn, db, a->guest, &a->list->items, &a->list->count, &a->cap,
-	                     LIST);
+	return pf_stays_read(txn, db, a->guest, &a->list->items, &a->list->count, &a->cap);
 }
 
 int pf_stay_list_get(pf_stay_list **out, pf_db *db, const pf_id *guest)
 {
+	pf_api_enter("pf_stay_list_get");
 	if (!out)
 		return pf_seterr(PF_EINVAL, LIST ": out is NULL");
 	*out = NULL;
 	if (!db)
 		return pf_seterr(PF_EINVAL, LIST ": db is NULL");
-	int rc = pf_check_id(LIST, "guest", guest, "no guest");
+	int rc = pf_check_id("guest", guest, "no guest");
 	if (rc)
 		return rc;
 
@@ -333,7 +331,7 @@ int pf_stay_list_get(pf_stay_list **out, pf_db *db, const pf_id *guest)
 	a.list = calloc(1, sizeof *a.list);
 	if (!a.list)
 		return pf_seterr(PF_ENOMEM, LIST ": out of memory");
-	rc = pf_store_read(db, LIST, list_txn, &a);
+	rc = pf_store_read(db, list_txn, &a);
 	if (rc) {
 		pf_stay_list_free(a.list);
 		return rc;

@@ -35,11 +35,10 @@ typedef int (*pf_stay_fn)(void *ctx, pf_date arrival, const MDB_val *val);
  *  bytes, expected 20") unless flags has PF_STAYS_ANY_KEY.  The callback
  *  must not write the stay database. */
 int pf_stays_each(MDB_txn *txn, pf_db *db, const pf_id *guest, unsigned flags,
-                  pf_stay_fn fn, void *ctx, const char *what);
+                  pf_stay_fn fn, void *ctx);
 
 /** The number of keys stored under `guest` (whatever their length). */
-int pf_stays_count(MDB_txn *txn, pf_db *db, const pf_id *guest, uint64_t *out,
-                   const char *what);
+int pf_stays_count(MDB_txn *txn, pf_db *db, const pf_id *guest, uint64_t *out);
 
 /** The encoded stay (guest, arrival): 0, PF_ENOTFOUND (no message) or a
  *  mapped error. */
@@ -61,19 +60,18 @@ int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count,
  *  walks that judge keys themselves with pf_stay_key_parse: quality.c,
  *  verify.c).  A non-zero return of fn stops the walk and is returned. */
 typedef int (*pf_stay_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
-int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_stay_raw_fn fn, void *ctx, const char *what);
+int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_stay_raw_fn fn, void *ctx);
 
 /** Append every stay of `guest`, in arrival order, to (*items)[*n..],
  *  growing *items (capacity *cap) with realloc.  On failure the stays
  *  already appended stay there for the caller to clear and free.
  *  PF_ECORRUPT for a malformed key or record; messages name `what`. */
 int pf_stays_read(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_stay **items,
-                  size_t *n, size_t *cap, const char *what);
+                  size_t *n, size_t *cap);
 
 /** Record or update a stay inside a transaction; updates the guest's stay
  *  counter when the stay is new.  `r` is the loaded guest record, saved by
  *  this function when the counter changes. */
-int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s,
-                    const char *what);
+int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s);
 
 #endif /* PF_STAY_H */

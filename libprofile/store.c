@@ -43,7 +43,7 @@ const char *const pf_dbi_names[PF_DBI_COUNT] = {
 	[PF_DBI_JOURNAL] = "journal",
 };
 
-static int store_write_err(pf_db *db, int mrc, const char *what);
+static int store_write_err(pf_db *db, int mrc);
 
 /* ---------------------------------------------------------------- open */
 
@@ -293,7 +293,7 @@ static int open_dbis(pf_db *db, bool readonly, bool existing)
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc)
-		return store_write_err(db, rc, "pf_open: cannot commit the schema");
+		return store_write_err(db, rc);
 	return 0;
 fail:
 	mdb_txn_abort(txn);
@@ -476,16 +476,16 @@ void pf_store_close(pf_db *db)
 
 /* Take the size another process grew the map to.  No transaction of
  * this handle may be live, hence the exclusive lock. */
-static int adopt_map_size(pf_db *db, const char *what)
+static int adopt_map_size(pf_db *db)
 {
 	pthread_rwlock_wrlock(&db->txn_lock);
 	int rc = mdb_env_set_mapsize(db->env, 0);
 	pthread_rwlock_unlock(&db->txn_lock);
-	return rc ? pf_lmdb_err(rc, what) : 0;
+	return rc ? pf_lmdb_err(rc, NULL) : 0;
 }
 
 /* Double the map, unless another thread already grew it past `seen`. */
-static int grow_map(pf_db *db, size_t seen, const char *what)
+static int grow_map(pf_db *db, size_t seen)
 {
 	int rc = 0;
 	pthread_rwlock_wrlock(&db->txn_lock);
@@ -494,14 +494,13 @@ static int grow_map(pf_db *db, size_t seen, const char *what)
 	if (info.me_mapsize <= seen) {
 		size_t max = db->opts.max_map_size ? db->opts.max_map_size : MAX_MAP_SIZE;
 		if (seen >= max) {
-			rc = pf_seterr(PF_EFULL, "%s: the database reached its maximum size "
-			               "(%zu bytes); nothing was stored", what, seen);
+			rc = pf_fail(PF_EFULL, "the database reached its maximum size "
+			               "(%zu bytes); nothing was stored", seen);
 		} else {
 			size_t next = seen > max / 2 ? max : seen * 2;
 			int mrc = mdb_env_set_mapsize(db->env, next);
 			if (mrc)
-				rc = pf_seterr(PF_EFULL, "%s: cannot grow the map to %zu bytes: %s",
-				               what, next, mdb_strerror(mrc));
+				rc = pf_fail(PF_EFULL, "cannot grow the map to %zu bytes: %s", next, mdb_strerror(mrc));
 		}
 	}
 	pthread_rwlock_unlock(&db->txn_lock);
@@ -525,7 +524,7 @@ static size_t map_size(pf_db *db)
  */
 #define FULL_SLACK ((uint64_t)64 << 10)
 
-static int store_write_err(pf_db *db, int mrc, const char *what)
+static int store_write_err(pf_db *db, int mrc)
 {
 	int fd = -1;
 	if (mrc == EIO && mdb_env_get_fd(db->env, &fd) == 0 && fd >= 0) {
@@ -540,39 +539,39 @@ static int store_write_err(pf_db *db, int mrc, const char *what)
 			mrc = EFBIG;
 	}
 	if (mrc == ENOSPC || mrc == EDQUOT)
-		return pf_seterr(PF_EFULL, "%s: the disk holding '%s' is full (%s); nothing was "
-		                 "stored: free some space and retry", what, db->path,
+		return pf_fail(PF_EFULL, "the disk holding '%s' is full (%s); nothing was "
+		                 "stored: free some space and retry", db->path,
 		                 mrc == EDQUOT ? "quota exceeded" : "no space left");
 	if (mrc == EFBIG)
-		return pf_seterr(PF_EFULL, "%s: '%s/data.mdb' reached the file size limit of this "
-		                 "process (RLIMIT_FSIZE); nothing was stored", what, db->path);
-	return pf_lmdb_err(mrc, what);
+		return pf_fail(PF_EFULL, "'%s/data.mdb' reached the file size limit of this "
+		                 "process (RLIMIT_FSIZE); nothing was stored", db->path);
+	return pf_lmdb_err(mrc, NULL);
 }
 
-int pf_store_check(pf_db *db, const char *what)
+int pf_store_check(pf_db *db)
 {
 	if (db->pid != getpid())
-		return pf_seterr(PF_EINVAL, "%s: this pf_db was opened by process %ld; open the "
-		                 "database again after fork()", what, (long)db->pid);
+		return pf_fail(PF_EINVAL, "this pf_db was opened by process %ld; open the "
+		                 "database again after fork()", (long)db->pid);
 	if (db->nolock) {
 		MDB_envinfo info;
 		mdb_env_info(db->env, &info);
 		if (info.me_last_txnid != db->nolock_txnid)
-			return pf_seterr(PF_EBUSY, "%s: '%s' is open read-only without a lock (its "
+			return pf_fail(PF_EBUSY, "'%s' is open read-only without a lock (its "
 			                 "lock file is not writable here) and another process has "
-			                 "written to it since: close it and open it again", what,
+			                 "written to it since: close it and open it again",
 			                 db->path);
 	}
 	return 0;
 }
 
-int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
+int pf_store_write(pf_db *db, pf_txn_fn fn, void *arg)
 {
-	int crc = pf_store_check(db, what);
+	int crc = pf_store_check(db);
 	if (crc)
 		return crc;
 	if (db->opts.flags & PF_OPEN_READONLY)
-		return pf_seterr(PF_EREADONLY, "%s: the database was opened read-only", what);
+		return pf_fail(PF_EREADONLY, "the database was opened read-only");
 
 	for (;;) {
 		MDB_txn *txn = NULL;
@@ -581,14 +580,14 @@ int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 		int mrc = mdb_txn_begin(db->env, NULL, 0, &txn);
 		if (mrc == MDB_MAP_RESIZED) {
 			pthread_rwlock_unlock(&db->txn_lock);
-			int rc = adopt_map_size(db, what);
+			int rc = adopt_map_size(db);
 			if (rc)
 				return rc;
 			continue;
 		}
 		if (mrc) {
 			pthread_rwlock_unlock(&db->txn_lock);
-			return pf_lmdb_err(mrc, what);
+			return pf_lmdb_err(mrc, NULL);
 		}
 
 		int rc = fn(txn, db, arg);
@@ -602,7 +601,7 @@ int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 			map_full = mrc == MDB_MAP_FULL;
 			if (!map_full) {
 				pthread_rwlock_unlock(&db->txn_lock);
-				return store_write_err(db, mrc, what);
+				return store_write_err(db, mrc);
 			}
 		} else {
 			mdb_txn_abort(txn);
@@ -615,15 +614,15 @@ int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 			}
 		}
 		pthread_rwlock_unlock(&db->txn_lock);
-		rc = grow_map(db, seen, what);
+		rc = grow_map(db, seen);
 		if (rc)
 			return rc;
 	}
 }
 
-int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
+int pf_store_read(pf_db *db, pf_txn_fn fn, void *arg)
 {
-	int crc = pf_store_check(db, what);
+	int crc = pf_store_check(db);
 	if (crc)
 		return crc;
 	for (;;) {
@@ -632,29 +631,29 @@ int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg)
 		int mrc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
 		if (mrc == MDB_MAP_RESIZED) {
 			pthread_rwlock_unlock(&db->txn_lock);
-			int rc = adopt_map_size(db, what);
+			int rc = adopt_map_size(db);
 			if (rc)
 				return rc;
 			continue;
 		}
 		if (mrc) {
 			pthread_rwlock_unlock(&db->txn_lock);
-			return pf_lmdb_err(mrc, what);
+			return pf_lmdb_err(mrc, NULL);
 		}
 		int rc = fn(txn, db, arg);
 		mdb_txn_abort(txn);
 		pthread_rwlock_unlock(&db->txn_lock);
 		/* Without the lock a writer elsewhere may have reused pages this
 		 * read saw: what it found cannot be trusted. */
-		if (db->nolock && (crc = pf_store_check(db, what)))
+		if (db->nolock && (crc = pf_store_check(db)))
 			return crc;
 		return rc;
 	}
 }
 
-int pf_store_copy_env(pf_db *db, int fd, const char *what)
+int pf_store_copy_env(pf_db *db, int fd)
 {
-	int crc = pf_store_check(db, what);
+	int crc = pf_store_check(db);
 	if (crc)
 		return crc;
 	for (;;) {
@@ -671,7 +670,7 @@ int pf_store_copy_env(pf_db *db, int fd, const char *what)
 			if (mrc == 0)
 				mrc = errno;
 		}
-		return mrc ? pf_lmdb_err(mrc, what) : 0;
+		return mrc ? pf_lmdb_err(mrc, NULL) : 0;
 	}
 }
 
@@ -688,14 +687,13 @@ int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 }
 
 int pf_store_get_id(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const pf_id *id,
-                    MDB_val *val, const char *what, const char *noun)
+                    MDB_val *val, const char *noun)
 {
 	int rc = pf_store_get(txn, db, dbi, id->b, sizeof id->b, val);
 	if (rc == PF_ENOTFOUND) {
 		char s[PF_ID_STRLEN + 1];
 		pf_id_format(s, id);
-		return what ? pf_seterr(rc, "%s: no %s with id %s", what, noun, s)
-		            : pf_seterr(rc, "no %s with id %s", noun, s);
+		return pf_fail(rc, "no %s with id %s", noun, s);
 	}
 	return rc;
 }
@@ -707,7 +705,7 @@ int pf_store_put(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 	MDB_val v = { vlen, (void *)val };
 	int rc = mdb_put(txn, db->dbi[dbi], &k, &v, flags);
 	if (rc)
-		return store_write_err(db, rc, pf_dbi_names[dbi]);
+		return store_write_err(db, rc);
 	return 0;
 }
 
@@ -720,7 +718,7 @@ int pf_store_del(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
-		return store_write_err(db, rc, pf_dbi_names[dbi]);
+		return store_write_err(db, rc);
 	return 0;
 }
 
@@ -786,7 +784,7 @@ int pf_meta_next(MDB_txn *txn, pf_db *db, const char *key, uint64_t *out)
 
 /* LMDB and errno codes onto PF_E* codes: the one place that knows
  * LMDB's error numbers. */
-int pf_lmdb_err(int rc, const char *what)
+int pf_lmdb_err(int rc, const char *detail)
 {
 	int code;
 	switch (rc) {
@@ -841,5 +839,6 @@ int pf_lmdb_err(int rc, const char *what)
 		code = PF_EIO;
 		break;
 	}
-	return pf_seterr(code, "%s: %s", what, mdb_strerror(rc));
+	return detail ? pf_fail(code, "%s: %s", detail, mdb_strerror(rc))
+	              : pf_fail(code, "%s", mdb_strerror(rc));
 }

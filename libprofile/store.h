@@ -131,10 +131,10 @@ typedef int (*pf_txn_fn)(MDB_txn *txn, pf_db *db, void *arg);
  * public function for error messages.  Returns PF_EREADONLY on a
  * read-only database.
  */
-int pf_store_write(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
+int pf_store_write(pf_db *db, pf_txn_fn fn, void *arg);
 
 /** Run `fn` in a read-only transaction. */
-int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
+int pf_store_read(pf_db *db, pf_txn_fn fn, void *arg);
 
 /**
  * 0 if `db` may be used by the calling process; else PF_EINVAL "<what>:
@@ -144,7 +144,7 @@ int pf_store_read(pf_db *db, const char *what, pf_txn_fn fn, void *arg);
  * check this first; a file that reaches db->env any other way must call
  * it before touching LMDB (or the file system on the handle's behalf).
  */
-int pf_store_check(pf_db *db, const char *what);
+int pf_store_check(pf_db *db);
 
 /**
  * LMDB's compacting page copy of the environment (mdb_env_copyfd2 with
@@ -152,12 +152,13 @@ int pf_store_check(pf_db *db, const char *what);
  * another process grew the map meanwhile, its size is adopted, fd is
  * truncated and the copy starts over.  Checks pf_store_check first.
  */
-int pf_store_copy_env(pf_db *db, int fd, const char *what);
+int pf_store_copy_env(pf_db *db, int fd);
 
 
 /** Map an LMDB or errno code onto a PF_E* code and record
- *  "<what>: <lmdb text>" as the detail.  Returns the PF_E* code. */
-int pf_lmdb_err(int mdb_rc, const char *what);
+ *  "<entry point>: [<detail>: ]<lmdb text>" as the detail (detail may be
+ *  NULL).  Returns the PF_E* code. */
+int pf_lmdb_err(int mdb_rc, const char *detail);
 
 /** mdb_get; 0, PF_ENOTFOUND (no message set) or a mapped error. */
 int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
@@ -167,7 +168,7 @@ int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
  *  the message "<what>: no <noun> with id <id>" ("no <noun> with id <id>"
  *  when what is NULL). */
 int pf_store_get_id(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const pf_id *id,
-                    MDB_val *val, const char *what, const char *noun);
+                    MDB_val *val, const char *noun);
 
 /** mdb_put with flags; 0 or a mapped error (MDB_MAP_FULL -> PF_EFULL). */
 int pf_store_put(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,

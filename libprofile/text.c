@@ -91,22 +91,22 @@ static const char *quotable(const char *s)
 /* Field checks                                                         */
 /* ------------------------------------------------------------------ */
 
-int pf_check_text(const char *fn, const char *field, const char *s, size_t max,
+int pf_check_text(const char *field, const char *s, size_t max,
                   bool required)
 {
 	if (!s) {
 		if (!required)
 			return 0;
-		return pf_seterr(PF_EINVAL, "%s: %s is required", fn, field);
+		return pf_fail(PF_EINVAL, "%s is required", field);
 	}
 	/* strnlen: an overlong string is refused without scanning all of it. */
 	size_t len = strnlen(s, max + 1);
 	if (len == 0 && required)
-		return pf_seterr(PF_EINVAL, "%s: %s is empty", fn, field);
+		return pf_fail(PF_EINVAL, "%s is empty", field);
 	if (len > max)
-		return pf_seterr(PF_EINVAL, "%s: %s is longer than %zu bytes", fn, field, max);
+		return pf_fail(PF_EINVAL, "%s is longer than %zu bytes", field, max);
 	if (!pf_utf8_valid(s, len))
-		return pf_seterr(PF_EINVAL, "%s: %s is not valid UTF-8", fn, field);
+		return pf_fail(PF_EINVAL, "%s is not valid UTF-8", field);
 	return 0;
 }
 
@@ -125,35 +125,33 @@ bool pf_country_valid(const char *s)
 	return s[3] == '\0';
 }
 
-int pf_check_word(const char *fn, const char *field, const char *s)
+int pf_check_word(const char *field, const char *s)
 {
 	if (!s)
-		return pf_seterr(PF_EINVAL, "%s: %s is required", fn, field);
+		return pf_fail(PF_EINVAL, "%s is required", field);
 	size_t len = strnlen(s, PF_FIELD_MAX + 1);
 	if (len == 0)
-		return pf_seterr(PF_EINVAL, "%s: %s is empty", fn, field);
+		return pf_fail(PF_EINVAL, "%s is empty", field);
 	if (len > PF_FIELD_MAX)
-		return pf_seterr(PF_EINVAL, "%s: %s is longer than %d bytes", fn, field,
+		return pf_fail(PF_EINVAL, "%s is longer than %d bytes", field,
 		                 PF_FIELD_MAX);
 	bool ok = s[0] >= 'a' && s[0] <= 'z';
 	for (size_t i = 1; ok && i < len; i++)
 		ok = is_lower_word_char((unsigned char)s[i]);
 	if (!ok)
-		return pf_seterr(PF_EINVAL,
-		                 "%s: %s '%s' is not a lower-case word (e.g. front_desk)",
-		                 fn, field, quotable(s));
+		return pf_fail(PF_EINVAL, "%s '%s' is not a lower-case word (e.g. front_desk)", field, quotable(s));
 	return 0;
 }
 
-int pf_check_category(const char *fn, const char *s)
+int pf_check_category(const char *s)
 {
 	if (!s)
-		return pf_seterr(PF_EINVAL, "%s: category is required", fn);
+		return pf_fail(PF_EINVAL, "category is required");
 	size_t len = strnlen(s, PF_CATEGORY_MAX + 1);
 	if (len == 0)
-		return pf_seterr(PF_EINVAL, "%s: category is empty", fn);
+		return pf_fail(PF_EINVAL, "category is empty");
 	if (len > PF_CATEGORY_MAX)
-		return pf_seterr(PF_EINVAL, "%s: category is longer than %d bytes", fn,
+		return pf_fail(PF_EINVAL, "category is longer than %d bytes",
 		                 PF_CATEGORY_MAX);
 
 	int words = 1;
@@ -171,11 +169,9 @@ int pf_check_category(const char *fn, const char *s)
 		}
 	}
 	if (!ok || wordlen == 0)
-		return pf_seterr(PF_EINVAL,
-		                 "%s: category '%s' is not lower-case dotted words (e.g. room.floor)",
-		                 fn, quotable(s));
+		return pf_fail(PF_EINVAL, "category '%s' is not lower-case dotted words (e.g. room.floor)", quotable(s));
 	if (words > 4)
-		return pf_seterr(PF_EINVAL, "%s: category '%s' has more than 4 words", fn, s);
+		return pf_fail(PF_EINVAL, "category '%s' has more than 4 words", s);
 	return 0;
 }
 
@@ -202,15 +198,15 @@ static bool date_valid(pf_date d)
 	return d > 0 && ymd_valid(d / 10000, d / 100 % 100, d % 100);
 }
 
-int pf_check_date(const char *fn, const char *field, pf_date d, bool required)
+int pf_check_date(const char *field, pf_date d, bool required)
 {
 	if (d == 0) {
 		if (!required)
 			return 0;
-		return pf_seterr(PF_EINVAL, "%s: %s is required", fn, field);
+		return pf_fail(PF_EINVAL, "%s is required", field);
 	}
 	if (!date_valid(d))
-		return pf_seterr(PF_EINVAL, "%s: %s %ld is not a valid date (YYYYMMDD)", fn,
+		return pf_fail(PF_EINVAL, "%s %ld is not a valid date (YYYYMMDD)",
 		                 field, (long)d);
 	return 0;
 }
@@ -224,13 +220,13 @@ const char *pf_date_text(char buf[PF_DATE_TEXT_SIZE], pf_date d)
 	return buf;
 }
 
-int pf_check_id(const char *fn, const char *what, const pf_id *id, const char *hint)
+int pf_check_id(const char *what, const pf_id *id, const char *hint)
 {
 	if (!id)
-		return pf_seterr(PF_EINVAL, "%s: %s is NULL", fn, what);
+		return pf_fail(PF_EINVAL, "%s is NULL", what);
 	if (pf_id_is_zero(id))
-		return hint ? pf_seterr(PF_EINVAL, "%s: %s id is zero (%s)", fn, what, hint)
-		            : pf_seterr(PF_EINVAL, "%s: %s id is zero", fn, what);
+		return hint ? pf_fail(PF_EINVAL, "%s id is zero (%s)", what, hint)
+		            : pf_fail(PF_EINVAL, "%s id is zero", what);
 	return 0;
 }
 

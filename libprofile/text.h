@@ -25,12 +25,12 @@ size_t pf_utf8_cut(const char *s, size_t len, size_t max);
  * required.  Otherwise the string must be valid UTF-8 of at most `max`
  * bytes.  Returns 0 or PF_EINVAL (with pf_errmsg set).
  */
-int pf_check_text(const char *fn, const char *field, const char *s, size_t max,
+int pf_check_text(const char *field, const char *s, size_t max,
                   bool required);
 
 /** Check a lower-case word ([a-z][a-z0-9_]*, at most PF_FIELD_MAX bytes):
  *  departments, tags.  Returns 0 or PF_EINVAL. */
-int pf_check_word(const char *fn, const char *field, const char *s);
+int pf_check_word(const char *field, const char *s);
 
 /** True if `s` is three upper-case ASCII letters (the form of an ISO
  *  3166-1 alpha-3 country code, "MAC").  Whether the code is assigned is
@@ -40,11 +40,11 @@ bool pf_country_valid(const char *s);
 
 /** Check a preference category: 1..4 lower-case words joined by '.',
  *  at most PF_CATEGORY_MAX bytes.  Returns 0 or PF_EINVAL. */
-int pf_check_category(const char *fn, const char *s);
+int pf_check_category(const char *s);
 
 /** Check a pf_date (YYYYMMDD, real calendar date).  0 is accepted when
  *  !required.  Returns 0 or PF_EINVAL. */
-int pf_check_date(const char *fn, const char *field, pf_date d, bool required);
+int pf_check_date(const char *field, pf_date d, bool required);
 
 /** Unicode case fold (NFKC_Casefold) of UTF-8 `s`.  Returns a malloc'd
  *  string or NULL (PF_ENOMEM or invalid input; *rc says which). */
@@ -58,7 +58,7 @@ int pf_phone_digits(const char *s, char *out, size_t cap);
 /** Check a caller's id argument: PF_EINVAL "<fn>: <what> is NULL" or
  *  "<fn>: <what> id is zero" (followed by " (<hint>)" when hint is not
  *  NULL).  Returns 0 or PF_EINVAL. */
-int pf_check_id(const char *fn, const char *what, const pf_id *id, const char *hint);
+int pf_check_id(const char *what, const pf_id *id, const char *hint);
 
 /** "YYYY-MM-DD" of a pf_date in buf, or NULL for 0 (unknown), as the
  *  journal and the JSON export write dates. */

@@ -436,7 +436,7 @@ static bool zone_name_ok(const char *name)
 	}
 }
 
-static int read_zone(pf_tz *tz, const char *name, const char *what)
+static int read_zone(pf_tz *tz, const char *name)
 {
 	char path[sizeof ZONEINFO_DIR + ZONE_NAME_MAX];
 	unsigned char *buf = NULL;
@@ -449,19 +449,18 @@ static int read_zone(pf_tz *tz, const char *name, const char *what)
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT || e == ENOTDIR)
-			return pf_seterr(PF_EINVAL, "%s: unknown time zone '%s' (no %s)", what, name,
+			return pf_fail(PF_EINVAL, "unknown time zone '%s' (no %s)", name,
 			                 path);
-		return pf_seterr(PF_EIO, "%s: cannot read time zone '%s': %s", what, name,
+		return pf_fail(PF_EIO, "cannot read time zone '%s': %s", name,
 		                 strerror(e));
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size > TZIF_FILE_MAX) {
-		rc = pf_seterr(PF_EINVAL, "%s: unknown time zone '%s' (%s is not a zone file)",
-		               what, name, path);
+		rc = pf_fail(PF_EINVAL, "unknown time zone '%s' (%s is not a zone file)", name, path);
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
-		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+		rc = pf_fail(PF_ENOMEM, "out of memory");
 		goto out;
 	}
 	while (n < (size_t)st.st_size + 1) {
@@ -469,7 +468,7 @@ static int read_zone(pf_tz *tz, const char *name, const char *what)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			rc = pf_seterr(PF_EIO, "%s: cannot read %s: %s", what, path, strerror(errno));
+			rc = pf_fail(PF_EIO, "cannot read %s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -478,8 +477,8 @@ static int read_zone(pf_tz *tz, const char *name, const char *what)
 	}
 	const char *bad = tzif_parse(tz, buf, n);
 	if (bad)
-		rc = pf_seterr(strcmp(bad, "out of memory") ? PF_EINVAL : PF_ENOMEM,
-		               "%s: time zone '%s': %s: %s", what, name, path, bad);
+		rc = pf_fail(strcmp(bad, "out of memory") ? PF_EINVAL : PF_ENOMEM,
+		               "time zone '%s': %s: %s", name, path, bad);
 out:
 	close(fd);
 	free(buf);
@@ -500,41 +499,40 @@ void pf_tz_free(pf_tz *tz)
 	free(tz);
 }
 
-int pf_tz_setup(pf_tz **out, pf_options *o, const char *what)
+int pf_tz_setup(pf_tz **out, pf_options *o)
 {
 	pf_tz *tz = NULL;
 	int rc;
 
 	*out = NULL;
 	if (o->business_day_end < 0 || o->business_day_end > 1439)
-		return pf_seterr(PF_EINVAL, "%s: business_day_end %d is not a minute of the day "
-		                 "(0..1439; 0 means 23:59)", what, o->business_day_end);
+		return pf_fail(PF_EINVAL, "business_day_end %d is not a minute of the day "
+		                 "(0..1439; 0 means 23:59)", o->business_day_end);
 	if (o->complaint_cutoff < -1 || o->complaint_cutoff > 1439)
-		return pf_seterr(PF_EINVAL, "%s: complaint_cutoff %d is not a minute of the day "
-		                 "(0..1439; 0 means 22:00, -1 none)", what, o->complaint_cutoff);
+		return pf_fail(PF_EINVAL, "complaint_cutoff %d is not a minute of the day "
+		                 "(0..1439; 0 means 22:00, -1 none)", o->complaint_cutoff);
 	if (o->utc_offset_minutes < -OFFSET_MINUTES_MAX ||
 	    o->utc_offset_minutes > OFFSET_MINUTES_MAX)
-		return pf_seterr(PF_EINVAL, "%s: utc_offset_minutes %d is out of range (-%d..%d)",
-		                 what, o->utc_offset_minutes, OFFSET_MINUTES_MAX,
+		return pf_fail(PF_EINVAL, "utc_offset_minutes %d is out of range (-%d..%d)", o->utc_offset_minutes, OFFSET_MINUTES_MAX,
 		                 OFFSET_MINUTES_MAX);
 	if (o->timezone) {
-		if ((rc = pf_check_text(what, "timezone", o->timezone, ZONE_NAME_MAX, true)))
+		if ((rc = pf_check_text("timezone", o->timezone, ZONE_NAME_MAX, true)))
 			return rc;
 		if (o->utc_offset_minutes)
-			return pf_seterr(PF_EINVAL, "%s: give a timezone or a utc_offset_minutes, "
-			                 "not both", what);
+			return pf_fail(PF_EINVAL, "give a timezone or a utc_offset_minutes, "
+			                 "not both");
 		if (!zone_name_ok(o->timezone))
-			return pf_seterr(PF_EINVAL, "%s: '%s' is not a time zone name (such as "
-			                 "Asia/Macau)", what, o->timezone);
+			return pf_fail(PF_EINVAL, "'%s' is not a time zone name (such as "
+			                 "Asia/Macau)", o->timezone);
 	}
 
 	tz = calloc(1, sizeof *tz);
 	if (!tz || (o->timezone && !(tz->name = strdup(o->timezone)))) {
-		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", what);
+		rc = pf_fail(PF_ENOMEM, "out of memory");
 		goto fail;
 	}
 	tz->fixed = o->utc_offset_minutes * 60;
-	if (tz->name && (rc = read_zone(tz, tz->name, what)))
+	if (tz->name && (rc = read_zone(tz, tz->name)))
 		goto fail;
 
 	/* The handle keeps the defaults resolved and never the caller's

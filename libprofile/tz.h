@@ -19,7 +19,7 @@ typedef struct pf_tz pf_tz;
  *  name (never the caller's).  The zone keeps the business day's end and
  *  the complaint cut-off.  PF_EINVAL for an unknown zone or a bad
  *  value; `what` prefixes messages. */
-int pf_tz_setup(pf_tz **out, pf_options *o, const char *what);
+int pf_tz_setup(pf_tz **out, pf_options *o);
 void pf_tz_free(pf_tz *tz);
 
 /** Offset east of UTC, in seconds, in force at instant t (NULL tz: 0). */

@@ -344,7 +344,7 @@ static int vget(vctx *v, enum pf_dbi dbi, const void *key, size_t klen, MDB_val 
 		return PF_ENOTFOUND;
 	if (lmdb_damage(mrc))
 		return looked_damaged(v, dbi, mrc);
-	return pf_lmdb_err(mrc, VERIFY);
+	return pf_lmdb_err(mrc, NULL);
 }
 
 /* Does the dupsort pair key -> val exist in `contact`? 0 (yes),
@@ -354,7 +354,7 @@ static int vget_both(vctx *v, const void *key, size_t klen, const void *val, siz
 	MDB_cursor *cur = NULL;
 	int mrc = mdb_cursor_open(v->txn, v->db->dbi[PF_DBI_CONTACT], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, VERIFY);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { klen, (void *)key }, d = { vlen, (void *)val };
 	mrc = mdb_cursor_get(cur, &k, &d, MDB_GET_BOTH);
 	mdb_cursor_close(cur);
@@ -364,7 +364,7 @@ static int vget_both(vctx *v, const void *key, size_t klen, const void *val, siz
 		return PF_ENOTFOUND;
 	if (lmdb_damage(mrc))
 		return looked_damaged(v, PF_DBI_CONTACT, mrc);
-	return pf_lmdb_err(mrc, VERIFY);
+	return pf_lmdb_err(mrc, NULL);
 }
 
 /* Load and decode guest `id` for an index check: 0 with *out set,
@@ -557,7 +557,7 @@ static int count_stays(vctx *v, const unsigned char *id, uint64_t *out)
 	*out = 0;
 	int mrc = mdb_cursor_open(v->txn, v->db->dbi[PF_DBI_STAY], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, VERIFY);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k = { ID_LEN, (void *)id }, d;
 	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
@@ -571,7 +571,7 @@ static int count_stays(vctx *v, const unsigned char *id, uint64_t *out)
 		return 0;
 	if (lmdb_damage(mrc))
 		return looked_damaged(v, PF_DBI_STAY, mrc);
-	return pf_lmdb_err(mrc, VERIFY);
+	return pf_lmdb_err(mrc, NULL);
 }
 
 static int check_guest(vctx *v, const MDB_val *key, const MDB_val *val, const char *kt)
@@ -703,7 +703,7 @@ static int check_contact(vctx *v, MDB_cursor *cur, const MDB_val *key, const MDB
 		size_t n = 0;
 		int mrc = mdb_cursor_count(cur, &n);
 		if (mrc)
-			return pf_lmdb_err(mrc, VERIFY);
+			return pf_lmdb_err(mrc, NULL);
 		if (n > 1 && (rc = problem(v, PF_DBI_CONTACT, kt, "the external id names %zu "
 		                           "guests; it must name one", n)))
 			return rc;
@@ -764,7 +764,7 @@ static int check_stay(vctx *v, const MDB_val *key, const MDB_val *val, const cha
 		               "big-endian arrival)", key->mv_size, (size_t)PF_STAY_KEY_LEN);
 	if (zero_id(k))
 		return problem(v, PF_DBI_STAY, kt, "the zero guest id");
-	if (pf_check_date(VERIFY, "arrival", arrival, true))
+	if (pf_check_date("arrival", arrival, true))
 		return problem(v, PF_DBI_STAY, kt, "the arrival in the key is not a date");
 	memset(&s, 0, sizeof s);
 	if ((rc = pf_codec_stay_decode(&s, val->mv_data, val->mv_size))) {
@@ -992,7 +992,7 @@ static int tally_feedback(vctx *v)
 	tally *t = NULL;
 	int rc = 0, mrc = mdb_cursor_open(v->txn, v->db->dbi[PF_DBI_FEEDBACK], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, VERIFY);
+		return pf_lmdb_err(mrc, NULL);
 	MDB_val k, d;
 	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
@@ -1023,7 +1023,7 @@ static int tally_feedback(vctx *v)
 	}
 	/* Damage met here is reported by the walk of `feedback`. */
 	if (mrc && mrc != MDB_NOTFOUND && !lmdb_damage(mrc)) {
-		rc = pf_lmdb_err(mrc, VERIFY);
+		rc = pf_lmdb_err(mrc, NULL);
 		goto out;
 	}
 	if (n > 1)
@@ -1211,7 +1211,7 @@ static int walk(vctx *v, enum pf_dbi dbi)
 	MDB_val k, d;
 	int rc = 0, mrc = mdb_cursor_open(v->txn, v->db->dbi[dbi], &cur);
 	if (mrc)
-		return pf_lmdb_err(mrc, VERIFY);
+		return pf_lmdb_err(mrc, NULL);
 	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		st->records++;
@@ -1220,7 +1220,7 @@ static int walk(vctx *v, enum pf_dbi dbi)
 	}
 	if (mrc != MDB_NOTFOUND) {
 		if (!lmdb_damage(mrc)) {
-			rc = pf_lmdb_err(mrc, VERIFY);
+			rc = pf_lmdb_err(mrc, NULL);
 			goto out;
 		}
 		char kt[64];
@@ -1233,7 +1233,7 @@ static int walk(vctx *v, enum pf_dbi dbi)
 	}
 	MDB_stat ms;
 	if ((mrc = mdb_stat(v->txn, v->db->dbi[dbi], &ms))) {
-		rc = pf_lmdb_err(mrc, VERIFY);
+		rc = pf_lmdb_err(mrc, NULL);
 		goto out;
 	}
 	if (ms.ms_entries != st->records)
@@ -1284,6 +1284,7 @@ static int verify_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 int pf_verify(pf_verify_report **out, pf_db *db)
 {
+	pf_api_enter("pf_verify");
 	if (!out)
 		return pf_seterr(PF_EINVAL, VERIFY ": out is NULL");
 	*out = NULL;
@@ -1301,7 +1302,7 @@ int pf_verify(pf_verify_report **out, pf_db *db)
 	for (int i = 0; i < PF_DBI_COUNT; i++)
 		r->databases[i].name = pf_dbi_names[i];
 	v->rep = r;
-	int rc = pf_store_read(db, VERIFY, verify_txn, v);
+	int rc = pf_store_read(db, verify_txn, v);
 	free(v->tallies);
 	free(v);
 	if (rc) {

@@ -970,7 +970,7 @@ Test(feedback, move_and_set_guest_for_merge_and_unmerge)
 	fb_add(&b, PF_FEEDBACK_SUGGESTION, "front_desk", "other", "Faster wifi", 1);
 
 	struct fb_move_args m = { a, b, NULL, 0 };
-	assert_ok(pf_store_write(tdb, "test", fb_move_txn, &m));
+	assert_ok(pf_store_write(tdb, fb_move_txn, &m));
 	cr_assert(eq(sz, m.n, 2));
 	cr_assert(eq(int, memcmp(m.moved[0].b, f1.b, 16), 0));
 	cr_assert(eq(int, memcmp(m.moved[1].b, f2.b, 16), 0));
@@ -978,7 +978,7 @@ Test(feedback, move_and_set_guest_for_merge_and_unmerge)
 	cr_assert(eq(sz, fb_count_of(&b), 3));
 
 	/* Unmerge puts one back. */
-	assert_ok(pf_store_write(tdb, "test", fb_set_txn, &m));
+	assert_ok(pf_store_write(tdb, fb_set_txn, &m));
 	cr_assert(eq(sz, fb_count_of(&a), 1));
 	cr_assert(eq(sz, fb_count_of(&b), 2));
 	pf_feedback *f = fb_get(&f1);
@@ -996,7 +996,7 @@ Test(feedback, erase_guest_tombstones_text_and_names_but_keeps_figures)
 	assert_ok(pf_feedback_followup(tdb, &id, "ana", PF_OUTCOME_NOT_SATISFIED));
 	pf_feedback *before = fb_get(&id);
 
-	assert_ok(pf_store_write(tdb, "test", fb_erase_txn, &g));
+	assert_ok(pf_store_write(tdb, fb_erase_txn, &g));
 	pf_feedback *f = fb_get(&id);
 	cr_assert(eq(str, (char *)f->text, "[erased]"));
 	cr_assert(eq(str, (char *)f->resolution, "[erased]"));

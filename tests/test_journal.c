@@ -418,22 +418,22 @@ static int jr_bad_append(MDB_txn *txn, pf_db *db, void *arg)
 Test(journal, append_validates)
 {
 	pf_jentry e = { .op = "Guest.Put" };
-	cr_assert(eq(int, pf_store_write(tdb, "t", jr_bad_append, &e), PF_EINVAL));
+	cr_assert(eq(int, pf_store_write(tdb, jr_bad_append, &e), PF_EINVAL));
 	e.op = "guest.";
-	cr_assert(eq(int, pf_store_write(tdb, "t", jr_bad_append, &e), PF_EINVAL));
+	cr_assert(eq(int, pf_store_write(tdb, jr_bad_append, &e), PF_EINVAL));
 	e.op = "guest.put";
 	e.actor = "";
-	cr_assert(eq(int, pf_store_write(tdb, "t", jr_bad_append, &e), PF_EINVAL));
+	cr_assert(eq(int, pf_store_write(tdb, jr_bad_append, &e), PF_EINVAL));
 	e.actor = "front_desk";
 	pf_journal_field f[1] = { { "name", "\xff\xfe" } };
 	e.fields = f;
 	e.field_count = 1;
-	cr_assert(eq(int, pf_store_write(tdb, "t", jr_bad_append, &e), PF_EINVAL));
+	cr_assert(eq(int, pf_store_write(tdb, jr_bad_append, &e), PF_EINVAL));
 	cr_assert(strstr(pf_errmsg(), "UTF-8") != NULL);
 	cr_assert(eq(u64, jr_last(), 0));   /* the sequence did not move either */
 
 	f[0].value = NULL;                   /* "removed" is fine */
-	assert_ok(pf_store_write(tdb, "t", jr_bad_append, &e));
+	assert_ok(pf_store_write(tdb, jr_bad_append, &e));
 	cr_assert(eq(u64, jr_last(), 1));
 }
 
@@ -544,11 +544,11 @@ static int jr_count_inside(MDB_txn *txn, pf_db *db, void *arg)
 Test(journal, batches_and_no_reader_between_calls)
 {
 	int inside = 0;
-	assert_ok(pf_store_read(tdb, "t", jr_count_inside, &inside));
+	assert_ok(pf_store_read(tdb, jr_count_inside, &inside));
 	cr_assert(eq(int, inside, 1));
 
 	pf_id g = add_guest("Ana Lima", NULL, NULL);            /* seq 1 */
-	assert_ok(pf_store_write(tdb, "t", jr_append_600, &g));  /* seq 2..601 */
+	assert_ok(pf_store_write(tdb, jr_append_600, &g));  /* seq 2..601 */
 	cr_assert(eq(u64, jr_last(), 601));
 
 	pf_journal_iterator *it = NULL;
@@ -690,7 +690,7 @@ static int jr_scan_txn(MDB_txn *txn, pf_db *db, void *arg)
 static int jr_hits(const char *needle)
 {
 	struct jr_scan s = { needle, 0, 0 };
-	assert_ok(pf_store_read(tdb, "scan", jr_scan_txn, &s));
+	assert_ok(pf_store_read(tdb, jr_scan_txn, &s));
 	return s.hits;
 }
 
@@ -731,7 +731,7 @@ Test(journal, erase_guest_rewrites_personal_values)
 	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
 		cr_assert(jr_hits(secrets[i]) > 0, "'%s' not journalled at all", secrets[i]);
 
-	assert_ok(pf_store_write(tdb, "erase", jr_erase, &g.id));
+	assert_ok(pf_store_write(tdb, jr_erase, &g.id));
 
 	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
 		cr_assert(eq(int, jr_hits(secrets[i]), 0), "'%s' is still in the journal",
@@ -775,7 +775,7 @@ Test(journal, erase_guest_rewrites_personal_values)
 	jr_free(&before);
 	jr_free(&after);
 
-	cr_assert(eq(int, pf_store_write(tdb, "erase", jr_erase, &(pf_id){{0}}), PF_EINVAL));
+	cr_assert(eq(int, pf_store_write(tdb, jr_erase, &(pf_id){{0}}), PF_EINVAL));
 	(void)other;
 }
 

@@ -57,9 +57,9 @@ static int walk_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct walk_args *a = arg;
 	MDB_val v;
-	int rc = pf_stays_each(txn, db, &a->guest, 0, note_arrival, &a->seen, "t");
+	int rc = pf_stays_each(txn, db, &a->guest, 0, note_arrival, &a->seen);
 	if (rc == 0)
-		rc = pf_stays_count(txn, db, &a->guest, &a->count, "t");
+		rc = pf_stays_count(txn, db, &a->guest, &a->count);
 	a->get_rc = pf_stay_get(txn, db, &a->guest, 20260301, &v);
 	a->missing_rc = pf_stay_get(txn, db, &a->guest, 20260302, &v);
 	return rc;
@@ -82,14 +82,14 @@ Test(owners, a_guests_stays_walk_count_get_and_delete)
 	pf_id other = add_guest("Wei Zhuang", NULL, NULL);
 	const pf_date arrivals[3] = { 20261201, 20260301, 20260715 };
 	for (int i = 0; i < 3; i++) {
-		pf_stay s = { .guest = g, .arrival = arrivals[i], .departure = arrivals[i] };
+		pf_stay s = { .version = PF_STAY_VERSION, .guest = g, .arrival = arrivals[i], .departure = arrivals[i] };
 		assert_ok(pf_stay_add(tdb, &s));
 	}
-	pf_stay o = { .guest = other, .arrival = 20260301, .departure = 20260302 };
+	pf_stay o = { .version = PF_STAY_VERSION, .guest = other, .arrival = 20260301, .departure = 20260302 };
 	assert_ok(pf_stay_add(tdb, &o));
 
 	struct walk_args w = { .guest = g };
-	assert_ok(pf_store_read(tdb, "t", walk_txn, &w));
+	assert_ok(pf_store_read(tdb, walk_txn, &w));
 	cr_assert(eq(sz, w.seen.n, 3));
 	cr_assert(eq(int, (int)w.seen.arrival[0], 20260301));
 	cr_assert(eq(int, (int)w.seen.arrival[1], 20260715));
@@ -99,7 +99,7 @@ Test(owners, a_guests_stays_walk_count_get_and_delete)
 	cr_assert(eq(int, w.missing_rc, PF_ENOTFOUND));
 
 	struct delete_args d = { .guest = g };
-	assert_ok(pf_store_write(tdb, "t", delete_txn, &d));
+	assert_ok(pf_store_write(tdb, delete_txn, &d));
 	cr_assert(eq(sz, d.deleted, 3));
 	pf_stay_list *l = NULL;
 	assert_ok(pf_stay_list_get(&l, tdb, &g));

@@ -4,6 +4,7 @@
  * name tables.  No database is needed.
  */
 #include "helpers.h"
+#include "error.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -99,24 +100,24 @@ Test(text_check, text_fields)
 	memset(big, 'x', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
 
-	cr_assert(eq(int, pf_check_text("pf_guest_put", "email", NULL, PF_FIELD_MAX, false), 0));
-	cr_assert(eq(int, pf_check_text("pf_guest_put", "email", "", PF_FIELD_MAX, false), 0));
-	cr_assert(eq(int, pf_check_text("pf_guest_put", "name", "\xe8\x8e\x8a\xe5\x81\x89",
-	                                PF_NAME_MAX, true), 0));
+	cr_assert(eq(int, (pf_api_enter("pf_guest_put"), pf_check_text("email", NULL, PF_FIELD_MAX, false)), 0));
+	cr_assert(eq(int, (pf_api_enter("pf_guest_put"), pf_check_text("email", "", PF_FIELD_MAX, false)), 0));
+	cr_assert(eq(int, (pf_api_enter("pf_guest_put"), pf_check_text("name", "\xe8\x8e\x8a\xe5\x81\x89",
+	                                PF_NAME_MAX, true)), 0));
 
-	cr_assert(eq(int, pf_check_text("pf_guest_put", "name", NULL, PF_NAME_MAX, true), PF_EINVAL));
+	cr_assert(eq(int, (pf_api_enter("pf_guest_put"), pf_check_text("name", NULL, PF_NAME_MAX, true)), PF_EINVAL));
 	cr_assert(eq(str, (char *)pf_errmsg(), "pf_guest_put: name is required"));
-	cr_assert(eq(int, pf_check_text("pf_guest_put", "name", "", PF_NAME_MAX, true), PF_EINVAL));
+	cr_assert(eq(int, (pf_api_enter("pf_guest_put"), pf_check_text("name", "", PF_NAME_MAX, true)), PF_EINVAL));
 	cr_assert(eq(str, (char *)pf_errmsg(), "pf_guest_put: name is empty"));
-	cr_assert(eq(int, pf_check_text("pf_guest_put", "email", "a\xff", PF_FIELD_MAX, false),
+	cr_assert(eq(int, (pf_api_enter("pf_guest_put"), pf_check_text("email", "a\xff", PF_FIELD_MAX, false)),
 	             PF_EINVAL));
 	cr_assert(eq(str, (char *)pf_errmsg(), "pf_guest_put: email is not valid UTF-8"));
 
 	/* Exactly at the limit passes; one byte more is refused. */
 	big[PF_NAME_MAX] = '\0';
-	cr_assert(eq(int, pf_check_text("pf_guest_put", "name", big, PF_NAME_MAX, true), 0));
+	cr_assert(eq(int, (pf_api_enter("pf_guest_put"), pf_check_text("name", big, PF_NAME_MAX, true)), 0));
 	big[PF_NAME_MAX] = 'x';
-	cr_assert(eq(int, pf_check_text("pf_guest_put", "name", big, PF_NAME_MAX, true), PF_EINVAL));
+	cr_assert(eq(int, (pf_api_enter("pf_guest_put"), pf_check_text("name", big, PF_NAME_MAX, true)), PF_EINVAL));
 	cr_assert(eq(str, (char *)pf_errmsg(), "pf_guest_put: name is longer than 200 bytes"));
 }
 
@@ -126,21 +127,21 @@ Test(text_check, words)
 	const char *bad[] = { "", "Front_desk", "front desk", "2spa", "_spa", "spa-1", "caf\xc3\xa9",
 	                      "front.desk" };
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-		cr_assert(eq(int, pf_check_word("f", "department", good[i]), 0), "%s", good[i]);
+		cr_assert(eq(int, pf_check_word("department", good[i]), 0), "%s", good[i]);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		cr_assert(eq(int, pf_check_word("f", "department", bad[i]), PF_EINVAL), "%s", bad[i]);
-	cr_assert(eq(int, pf_check_word("f", "department", NULL), PF_EINVAL));
+		cr_assert(eq(int, pf_check_word("department", bad[i]), PF_EINVAL), "%s", bad[i]);
+	cr_assert(eq(int, pf_check_word("department", NULL), PF_EINVAL));
 
-	cr_assert(eq(int, pf_check_word("pf_subscribe", "department", "Spa"), PF_EINVAL));
+	cr_assert(eq(int, (pf_api_enter("pf_subscribe"), pf_check_word("department", "Spa")), PF_EINVAL));
 	cr_assert(eq(str, (char *)pf_errmsg(),
 	             "pf_subscribe: department 'Spa' is not a lower-case word (e.g. front_desk)"));
 
 	char longw[PF_FIELD_MAX + 2];
 	memset(longw, 'a', sizeof longw - 1);
 	longw[sizeof longw - 1] = '\0';
-	cr_assert(eq(int, pf_check_word("f", "tag", longw), PF_EINVAL));
+	cr_assert(eq(int, pf_check_word("tag", longw), PF_EINVAL));
 	longw[PF_FIELD_MAX] = '\0';
-	cr_assert(eq(int, pf_check_word("f", "tag", longw), 0));
+	cr_assert(eq(int, pf_check_word("tag", longw), 0));
 }
 
 Test(text_check, categories)
@@ -150,41 +151,41 @@ Test(text_check, categories)
 	const char *bad[] = { "", ".room", "room.", "room..floor", "Room.Floor", "room floor",
 	                      "a.b.c.d.e", "room-floor", "r\xc3\xb6om", "room/floor" };
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-		cr_assert(eq(int, pf_check_category("f", good[i]), 0), "%s: %s", good[i], pf_errmsg());
+		cr_assert(eq(int, pf_check_category(good[i]), 0), "%s: %s", good[i], pf_errmsg());
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		cr_assert(eq(int, pf_check_category("f", bad[i]), PF_EINVAL), "%s", bad[i]);
-	cr_assert(eq(int, pf_check_category("f", NULL), PF_EINVAL));
+		cr_assert(eq(int, pf_check_category(bad[i]), PF_EINVAL), "%s", bad[i]);
+	cr_assert(eq(int, pf_check_category(NULL), PF_EINVAL));
 
-	cr_assert(eq(int, pf_check_category("pf_pref_set", "Room.Floor"), PF_EINVAL));
+	cr_assert(eq(int, (pf_api_enter("pf_pref_set"), pf_check_category("Room.Floor")), PF_EINVAL));
 	cr_assert(eq(str, (char *)pf_errmsg(),
 	             "pf_pref_set: category 'Room.Floor' is not lower-case dotted words (e.g. room.floor)"));
 
 	char cat[PF_CATEGORY_MAX + 2];
 	memset(cat, 'c', sizeof cat - 1);
 	cat[sizeof cat - 1] = '\0';
-	cr_assert(eq(int, pf_check_category("f", cat), PF_EINVAL));
+	cr_assert(eq(int, pf_check_category(cat), PF_EINVAL));
 	cat[PF_CATEGORY_MAX] = '\0';
-	cr_assert(eq(int, pf_check_category("f", cat), 0));
+	cr_assert(eq(int, pf_check_category(cat), 0));
 }
 
 Test(text_check, dates)
 {
-	cr_assert(eq(int, pf_check_date("f", "arrival", 20261123, true), 0));
-	cr_assert(eq(int, pf_check_date("f", "arrival", 20240229, true), 0));  /* leap year */
-	cr_assert(eq(int, pf_check_date("f", "arrival", 20000229, true), 0));  /* 400-year rule */
-	cr_assert(eq(int, pf_check_date("f", "birth", 0, false), 0));
+	cr_assert(eq(int, pf_check_date("arrival", 20261123, true), 0));
+	cr_assert(eq(int, pf_check_date("arrival", 20240229, true), 0));  /* leap year */
+	cr_assert(eq(int, pf_check_date("arrival", 20000229, true), 0));  /* 400-year rule */
+	cr_assert(eq(int, pf_check_date("birth", 0, false), 0));
 
-	cr_assert(eq(int, pf_check_date("f", "arrival", 0, true), PF_EINVAL));
-	cr_assert(eq(int, pf_check_date("f", "arrival", 21000229, true), PF_EINVAL)); /* 100-year */
-	cr_assert(eq(int, pf_check_date("f", "arrival", 20250229, true), PF_EINVAL));
-	cr_assert(eq(int, pf_check_date("f", "arrival", 20261131, true), PF_EINVAL));
-	cr_assert(eq(int, pf_check_date("f", "arrival", 20261300, true), PF_EINVAL));
-	cr_assert(eq(int, pf_check_date("f", "arrival", 20260001, true), PF_EINVAL));
-	cr_assert(eq(int, pf_check_date("f", "arrival", 20260100, true), PF_EINVAL));
-	cr_assert(eq(int, pf_check_date("f", "arrival", -20260101, false), PF_EINVAL));
-	cr_assert(eq(int, pf_check_date("f", "arrival", 2026, false), PF_EINVAL));
+	cr_assert(eq(int, pf_check_date("arrival", 0, true), PF_EINVAL));
+	cr_assert(eq(int, pf_check_date("arrival", 21000229, true), PF_EINVAL)); /* 100-year */
+	cr_assert(eq(int, pf_check_date("arrival", 20250229, true), PF_EINVAL));
+	cr_assert(eq(int, pf_check_date("arrival", 20261131, true), PF_EINVAL));
+	cr_assert(eq(int, pf_check_date("arrival", 20261300, true), PF_EINVAL));
+	cr_assert(eq(int, pf_check_date("arrival", 20260001, true), PF_EINVAL));
+	cr_assert(eq(int, pf_check_date("arrival", 20260100, true), PF_EINVAL));
+	cr_assert(eq(int, pf_check_date("arrival", -20260101, false), PF_EINVAL));
+	cr_assert(eq(int, pf_check_date("arrival", 2026, false), PF_EINVAL));
 
-	cr_assert(eq(int, pf_check_date("pf_stay_add", "arrival", 20260230, true), PF_EINVAL));
+	cr_assert(eq(int, (pf_api_enter("pf_stay_add"), pf_check_date("arrival", 20260230, true)), PF_EINVAL));
 	cr_assert(eq(str, (char *)pf_errmsg(),
 	             "pf_stay_add: arrival 20260230 is not a valid date (YYYYMMDD)"));
 }

@@ -180,7 +180,7 @@ FUZZ_FN int fuzz_reset_txn(MDB_txn *txn, pf_db *db, void *arg)
  * whatever ran before it: crashes reproduce from their input alone. */
 FUZZ_FN void fuzz_reset(pf_db *db)
 {
-	if (pf_store_write(db, "fuzz reset", fuzz_reset_txn, NULL) != 0)
+	if (pf_store_write(db, fuzz_reset_txn, NULL) != 0)
 		FUZZ_FAIL("cannot reset the database");
 }
 
@@ -303,7 +303,7 @@ FUZZ_FN fuzz_ids fuzz_check_db(pf_db *db)
 {
 	fuzz_ids ids = { 0, NULL };
 	struct fuzz_scan a = { &ids };
-	FUZZ_CHECK(pf_store_read(db, "fuzz scan", fuzz_scan_txn, &a) == 0, "scan failed");
+	FUZZ_CHECK(pf_store_read(db, fuzz_scan_txn, &a) == 0, "scan failed");
 	for (size_t i = 0; i < ids.n; i++) {
 		pf_guest *g = NULL;
 		FUZZ_CHECK(pf_guest_get(&g, db, &ids.ids[i]) == 0, "a stored guest does not read back");

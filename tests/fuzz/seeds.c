@@ -347,7 +347,7 @@ int main(int argc, char **argv)
 
 	pf_db *db = fuzz_env();
 	scene(db, book);
-	ok(pf_store_read(db, "seeds", dump_txn, NULL), "dump");
+	ok(pf_store_read(db, dump_txn, NULL), "dump");
 
 	char path[600];
 	snprintf(path, sizeof path, "%s/import_csv", corpus);
