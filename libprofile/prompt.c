@@ -38,6 +38,7 @@
 #include "store.h"
 #include "codec.h"
 #include "journal.h"
+#include "vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -651,29 +652,10 @@ out:
 /* Prompts of a guest (merge.c, erase.c, export.c)                      */
 /* ------------------------------------------------------------------ */
 
-typedef struct idvec {
-	pf_id *v;
-	size_t n, cap;
-} idvec;
-
-static int idvec_add(idvec *iv, const pf_id *id)
-{
-	if (iv->n == iv->cap) {
-		size_t cap = iv->cap ? iv->cap * 2 : 8;
-		pf_id *v = realloc(iv->v, cap * sizeof *v);
-		if (!v)
-			return pf_seterr(PF_ENOMEM, "prompts of a guest: out of memory");
-		iv->v = v;
-		iv->cap = cap;
-	}
-	iv->v[iv->n++] = *id;
-	return 0;
-}
-
 struct guest_scan {
 	MDB_txn *txn;
 	pf_db *db;
-	idvec found;
+	pf_idvec found;
 };
 
 static int guest_entry(const MDB_val *k, const MDB_val *v, void *arg)
@@ -695,7 +677,7 @@ static int guest_entry(const MDB_val *k, const MDB_val *v, void *arg)
 		return pf_seterr(PF_ECORRUPT, "corrupt 'queue': the guest index lists prompt %s, "
 		                 "which does not exist", idtext);
 	}
-	return rc ? rc : idvec_add(&a->found, &id);
+	return rc ? rc : pf_idvec_push(&a->found, &id);
 }
 
 int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
@@ -712,11 +694,10 @@ int pf_prompts_of_guests(MDB_txn *txn, pf_db *db, const pf_id *guests, size_t n,
 		rc = queue_scan(txn, db, k, plen, plen, guest_entry, &a);
 	}
 	if (rc) {
-		free(a.found.v);
+		pf_idvec_free(&a.found);
 		return rc;
 	}
-	*out = a.found.v;
-	*nout = a.found.n;
+	*out = pf_idvec_take(&a.found, nout);
 	return 0;
 }
 
