@@ -1,0 +1,607 @@
+/*
+ * rules_compile.c — the parser's upper levels and the compiled book:
+ * templates ({placeholders} into segments), notify lines (department,
+ * priority, `within`, per-language texts), rules (name, events,
+ * condition, notify lines, source span), the per-event-kind index, and
+ * pf_rulebook_parse, which ties them together.
+ *
+ * Owns pf_rulebook_parse.  May call rules_parse.c (the lexer, syntax
+ * errors, words/values and pf_rl_parse_or), rules.c (arena, scratch
+ * arrays, UTF-8 and ASCII helpers, pf_rl_valid_lang_tag, pf_rulebook_free),
+ * error.c (pf_seterr) and text.c (pf_utf8_cut).  Never touches LMDB.
+ */
+#include "rules_int.h"
+#include "error.h"
+#include "text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Parser: templates, notify lines, rules                               */
+/* ------------------------------------------------------------------ */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Compile the inside of one {placeholder}; false if it is not one. */
+static bool placeholder(parser *p, const char *s, size_t n, seg *out, int *rc)
+{
+	static const struct { const char *word; enum seg_kind kind; } simple[] = {
+		{ "name", S_NAME }, { "tier", S_TIER }, { "room", S_ROOM },
+		{ "party", S_PARTY }, { "stays", S_STAYS }, { "complaint.latest", S_COMPLAINT },
+	};
+	while (n && is_blank(*s))
+		s++, n--;
+	while (n && is_blank(s[n - 1]))
+		n--;
+	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+		if (n == strlen(simple[i].word) && memcmp(s, simple[i].word, n) == 0) {
+			out->kind = simple[i].kind;
+			return true;
+		}
+	}
+	if (n > 5 && memcmp(s, "stays", 5) == 0) { /* {stays + 1}, blanks optional */
+		size_t i = 5;
+		while (i < n && is_blank(s[i]))
+			i++;
+		if (i < n && s[i] == '+') {
+			i++;
+			while (i < n && is_blank(s[i]))
+				i++;
+			if (i + 1 == n && s[i] == '1') {
+				out->kind = S_STAYS1;
+				return true;
+			}
+		}
+		return false;
+	}
+	if (n > 5 && (memcmp(s, "pref", 4) == 0 || memcmp(s, "note", 4) == 0) &&
+	    is_blank(s[4])) {
+		size_t i = 5;
+		while (i < n && is_blank(s[i]))
+			i++;
+		if (!pf_rl_valid_category(s + i, n - i))
+			return false;
+		out->kind = s[0] == 'p' ? S_PREF : S_NOTE;
+		if (!(out->cat = pf_rl_arena_strndup(&p->rb->arena, s + i, n - i)))
+			*rc = pf_rl_oom();
+		return true;
+	}
+	return false;
+}
+
+/* Flush pending literal text into a segment. */
+static int flush_text(parser *p, vec *segs, vec *lit)
+{
+	if (lit->n == 0)
+		return 0;
+	seg *sg = pf_rl_vec_push(segs, sizeof *sg);
+	if (!sg || !(sg->text = pf_rl_arena_memdup(&p->rb->arena, lit->p, lit->n)))
+		return pf_rl_oom();
+	sg->kind = S_TEXT;
+	sg->len = lit->n;
+	lit->n = 0;
+	return 0;
+}
+
+/* Compile the current string token as a template. */
+static int parse_template(parser *p, tmpl *out)
+{
+	const tok t = p->cur;
+	char *buf = NULL;
+	size_t n = 0, *map = NULL;
+	vec segs = { 0 }, lit = { 0 };
+	int rc;
+
+	if ((rc = pf_rl_decode_string(p, &buf, &n, &map)))
+		return rc;
+#define COL_AT(i) (t.col + pf_rl_utf8_chars(p->s + t.off, map[i] - t.off))
+	if (n == 0) {
+		rc = pf_rl_perr(p, t.line, t.col, "empty template");
+		goto out;
+	}
+	if (n > TEMPLATE_MAX) {
+		rc = pf_rl_perr(p, t.line, t.col, "template is longer than %d bytes", TEMPLATE_MAX);
+		goto out;
+	}
+	for (size_t i = 0; i < n;) {
+		char c = buf[i];
+		if ((c == '{' || c == '}') && i + 1 < n && buf[i + 1] == c) {
+			char *slot = pf_rl_vec_push(&lit, 1);
+			if (!slot) {
+				rc = pf_rl_oom();
+				goto out;
+			}
+			*slot = c;
+			i += 2;
+		} else if (c == '}') {
+			rc = pf_rl_perr(p, t.line, COL_AT(i),
+			          "unexpected '}' in a template (write '}}' for a literal brace)");
+			goto out;
+		} else if (c == '{') {
+			size_t j = i + 1;
+			while (j < n && buf[j] != '}' && buf[j] != '{')
+				j++;
+			if (j >= n || buf[j] != '}') {
+				rc = pf_rl_perr(p, t.line, COL_AT(i), "unterminated placeholder in a template "
+				          "(write '{{' for a literal brace)");
+				goto out;
+			}
+			seg ph = { 0 };
+			rc = 0;
+			if (!placeholder(p, buf + i + 1, j - i - 1, &ph, &rc)) {
+				size_t show = pf_utf8_cut(buf + i + 1, j - i - 1, SHOW_MAX);
+				rc = pf_rl_perr(p, t.line, COL_AT(i), "unknown placeholder '{%.*s%s}'",
+				          (int)show, buf + i + 1, show < j - i - 1 ? "..." : "");
+				goto out;
+			}
+			if (rc || (rc = flush_text(p, &segs, &lit)))
+				goto out;
+			seg *sg = pf_rl_vec_push(&segs, sizeof *sg);
+			if (!sg) {
+				rc = pf_rl_oom();
+				goto out;
+			}
+			*sg = ph;
+			i = j + 1;
+		} else {
+			char *slot = pf_rl_vec_push(&lit, 1);
+			if (!slot) {
+				rc = pf_rl_oom();
+				goto out;
+			}
+			*slot = c;
+			i++;
+		}
+	}
+#undef COL_AT
+	if ((rc = flush_text(p, &segs, &lit)))
+		goto out;
+	if (!(out->segs = pf_rl_arena_memdup(&p->rb->arena, segs.p, segs.n * sizeof(seg)))) {
+		rc = pf_rl_oom();
+		goto out;
+	}
+	out->nsegs = segs.n;
+	rc = pf_rl_lex(p);
+out:
+	pf_rl_vec_free(&segs);
+	pf_rl_vec_free(&lit);
+	free(buf);
+	free(map);
+	return rc;
+}
+
+/* "1h30m": one or more NUMBER+unit, 0 < total <= 30 days. */
+static int take_duration(parser *p, int64_t *out)
+{
+	const char *w = p->s + p->cur.off;
+	size_t n = p->cur.len, i = 0;
+	int64_t total = 0;
+	bool ok = true;
+	char fbuf[SHOW_MAX + 8];
+
+	if (p->cur.type != T_WORD)
+		return pf_rl_expected(p, "a duration after 'within' (e.g. 30m, 2h, 1d)");
+	while (ok && i < n) {
+		int64_t v = 0;
+		size_t d = i;
+		while (i < n && w[i] >= '0' && w[i] <= '9') {
+			if (v < 1000000000)  /* past this it is over 30 days anyway */
+				v = v * 10 + (w[i] - '0');
+			i++;
+		}
+		if (i == d || i >= n) {
+			ok = false;
+			break;
+		}
+		switch (w[i++]) {
+		case 's': break;
+		case 'm': v *= 60; break;
+		case 'h': v *= 3600; break;
+		case 'd': v *= 86400; break;
+		default: ok = false;
+		}
+		total += v;
+		if (total > (int64_t)DURATION_MAX * 2)
+			total = (int64_t)DURATION_MAX * 2;
+	}
+	if (!ok)
+		return pf_rl_perr(p, p->cur.line, p->cur.col,
+		            "invalid duration %s (expected a number and a unit s, m, h or d, "
+		            "e.g. 30m, 2h, 1h30m)", FOUND);
+	if (total == 0)
+		return pf_rl_perr(p, p->cur.line, p->cur.col, "duration %s must be greater than zero",
+		            FOUND);
+	if (total > DURATION_MAX)
+		return pf_rl_perr(p, p->cur.line, p->cur.col, "duration %s is longer than 30 days",
+		            FOUND);
+	*out = total;
+	return pf_rl_lex(p);
+}
+
+/* The texts in other languages after a notify's default text:
+ * `zh "歡迎, {name}!" pt "Bem-vindo, {name}!"`.  Each is a template with
+ * every check the default text has. */
+static int parse_lang_texts(parser *p, notify *nt)
+{
+	vec texts = { 0 };
+	char fbuf[SHOW_MAX + 8];
+	int rc = 0;
+
+	while (p->cur.type == T_WORD && pf_rl_valid_lang_tag(p->s + p->cur.off, p->cur.len)) {
+		const tok tag = p->cur;
+		const char *w = p->s + tag.off;
+		if (!nt->guest_facing) {
+			rc = pf_rl_perr(p, tag.line, tag.col,
+			          "a text in %s is only used by a guest-facing prompt (notify kiosk, "
+			          "or mark the notify guest_facing)", FOUND);
+			goto out;
+		}
+		for (size_t i = 0; i < texts.n; i++) {
+			const lang_text *prev = (const lang_text *)texts.p + i;
+			if (pf_rl_ascii_lower_eq(w, tag.len, prev->tag)) {
+				rc = pf_rl_perr(p, tag.line, tag.col,
+				          "language %s has a text already in this notify", FOUND);
+				goto out;
+			}
+		}
+		lang_text *lt = pf_rl_vec_push(&texts, sizeof *lt);
+		if (!lt || !(lt->tag = pf_rl_arena_strndup(&p->rb->arena, w, tag.len))) {
+			rc = pf_rl_oom();
+			goto out;
+		}
+		if ((rc = pf_rl_lex(p)))
+			goto out;
+		if (p->cur.type != T_STRING) {
+			char what[PF_FIELD_MAX + 64];
+			snprintf(what, sizeof what, "a quoted template after the language tag '%s'",
+			         lt->tag);
+			rc = pf_rl_expected(p, what);
+			goto out;
+		}
+		if ((rc = parse_template(p, &lt->t)))
+			goto out;
+	}
+	if (texts.n &&
+	    !(nt->texts = pf_rl_arena_memdup(&p->rb->arena, texts.p, texts.n * sizeof(lang_text)))) {
+		rc = pf_rl_oom();
+		goto out;
+	}
+	nt->ntexts = texts.n;
+out:
+	pf_rl_vec_free(&texts);
+	return rc;
+}
+
+static int parse_notify(parser *p, vec *notes)
+{
+	static const char *const prios[] = { "low", "normal", "high", "urgent" };
+	notify *nt = pf_rl_vec_push(notes, sizeof *nt);
+	const char *after = "the priority";
+	bool marked = false;
+	int rc;
+
+	if (!nt)
+		return pf_rl_oom();
+	nt->within = -1;
+	if ((rc = pf_rl_lex(p)))
+		return rc;
+	if (p->cur.type != T_WORD ||
+	    !pf_rl_valid_lower_word(p->s + p->cur.off, p->cur.len, PF_FIELD_MAX))
+		return pf_rl_expected(p, "a department name after 'notify'");
+	if (!(nt->dept = pf_rl_arena_strndup(&p->rb->arena, p->s + p->cur.off, p->cur.len)))
+		return pf_rl_oom();
+	if ((rc = pf_rl_lex(p)))
+		return rc;
+	if (p->cur.type != T_WORD)
+		return pf_rl_expected(p, "a priority (low, normal, high or urgent) after the department");
+	size_t k = 0;
+	while (k < 4 && !pf_rl_is_kw(p, prios[k]))
+		k++;
+	if (k == 4) {
+		char fbuf[SHOW_MAX + 8];
+		return pf_rl_perr(p, p->cur.line, p->cur.col,
+		            "unknown priority %s (expected low, normal, high or urgent)", FOUND);
+	}
+	nt->prio = (pf_priority)k;
+	if ((rc = pf_rl_lex(p)))
+		return rc;
+	/* `within` and `guest_facing`, each at most once, in either order. */
+	for (;;) {
+		if (nt->within < 0 && pf_rl_is_kw(p, "within")) {
+			if ((rc = pf_rl_lex(p)) || (rc = take_duration(p, &nt->within)))
+				return rc;
+			after = "the duration";
+		} else if (!marked && pf_rl_is_kw(p, "guest_facing")) {
+			marked = true;
+			if ((rc = pf_rl_lex(p)))
+				return rc;
+			after = "'guest_facing'";
+		} else
+			break;
+	}
+	/* The kiosk's screen is read by the guest, never by staff. */
+	nt->guest_facing = marked || strcmp(nt->dept, "kiosk") == 0;
+	if (p->cur.type != T_STRING) {
+		char what[64];
+		snprintf(what, sizeof what, "a quoted template after %s", after);
+		return pf_rl_expected(p, what);
+	}
+	if ((rc = parse_template(p, &nt->text)))
+		return rc;
+	return parse_lang_texts(p, nt);
+}
+
+static uint64_t name_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603u;  /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+/* Rule number of an earlier rule called s[0..n), or -1; records rule
+ * `self` under that name when there is none. */
+static int64_t name_seen(parser *p, const char *s, size_t n, uint32_t self)
+{
+	const pf_rulebook *rb = p->rb;
+	if ((self + 1) * 2 > p->names_cap) {
+		size_t cap = p->names_cap ? p->names_cap * 2 : 64;
+		uint32_t *t = calloc(cap, sizeof *t);
+		if (!t)
+			return -2;
+		for (size_t i = 0; i < p->names_cap; i++) {
+			uint32_t r = p->names[i];
+			if (!r)
+				continue;
+			const char *nm = rb->rules[r - 1].name;
+			size_t h = name_hash(nm, strlen(nm)) & (cap - 1);
+			while (t[h])
+				h = (h + 1) & (cap - 1);
+			t[h] = r;
+		}
+		free(p->names);
+		p->names = t;
+		p->names_cap = cap;
+	}
+	size_t h = name_hash(s, n) & (p->names_cap - 1);
+	while (p->names[h]) {
+		const char *nm = rb->rules[p->names[h] - 1].name;
+		if (strlen(nm) == n && memcmp(nm, s, n) == 0)
+			return p->names[h] - 1;
+		h = (h + 1) & (p->names_cap - 1);
+	}
+	p->names[h] = self + 1;
+	return -1;
+}
+
+static int parse_rule(parser *p)
+{
+	static const char *const kinds[EV_KINDS] = {
+		"reservation", "check_in", "check_out", "room_change"
+	};
+	pf_rulebook *rb = p->rb;
+	const tok start = p->cur;
+	vec notes = { 0 };
+	char fbuf[SHOW_MAX + 8];
+	int rc;
+
+	if (rb->nrules == rb->caprules) {
+		size_t cap = rb->caprules ? rb->caprules * 2 : 16;
+		rule *nr = cap < UINT32_MAX / 2 ? realloc(rb->rules, cap * sizeof *nr) : NULL;
+		if (!nr)
+			return pf_rl_oom();
+		rb->rules = nr;
+		rb->caprules = cap;
+	}
+	rule *r = &rb->rules[rb->nrules];
+	memset(r, 0, sizeof *r);
+	r->line = start.line;
+
+	if ((rc = pf_rl_lex(p)))
+		return rc;
+	if (p->cur.type != T_WORD)
+		return pf_rl_expected(p, "a rule name after 'rule'");
+	if (!pf_rl_valid_rule_name(p->s + p->cur.off, p->cur.len))
+		return pf_rl_perr(p, p->cur.line, p->cur.col,
+		            "invalid rule name %s (expected lower-case letters, digits, '_' and "
+		            "'-', starting with a letter or digit, at most %d bytes)", FOUND,
+		            RULE_NAME_MAX);
+	if (!(r->name = pf_rl_arena_strndup(&rb->arena, p->s + p->cur.off, p->cur.len)))
+		return pf_rl_oom();
+	int64_t prev = name_seen(p, r->name, p->cur.len, (uint32_t)rb->nrules);
+	if (prev == -2)
+		return pf_rl_oom();
+	if (prev >= 0)
+		return pf_rl_perr(p, p->cur.line, p->cur.col,
+		            "duplicate rule name '%s' (first defined at line %d)", r->name,
+		            rb->rules[prev].line);
+	rb->nrules++;  /* the name is recorded: keep the rule visible to name_seen */
+
+	if ((rc = pf_rl_lex(p)))
+		return rc;
+	if (!pf_rl_is_kw(p, "on"))
+		return pf_rl_expected(p, "'on' after the rule name");
+	do {
+		const char *after = r->events ? "','" : "'on'";
+		char what[64];
+		if ((rc = pf_rl_lex(p)))
+			return rc;
+		if (p->cur.type != T_WORD) {
+			snprintf(what, sizeof what, "an event kind after %s", after);
+			return pf_rl_expected(p, what);
+		}
+		size_t k = 0;
+		while (k < EV_KINDS && !pf_rl_is_kw(p, kinds[k]))
+			k++;
+		if (k == EV_KINDS)
+			return pf_rl_perr(p, p->cur.line, p->cur.col,
+			            "unknown event kind %s (expected reservation, check_in, "
+			            "check_out or room_change)", FOUND);
+		r->events |= 1u << k;
+		if ((rc = pf_rl_lex(p)))
+			return rc;
+	} while (p->cur.type == T_COMMA);
+
+	if (pf_rl_is_kw(p, "when")) {
+		p->depth = 0;
+		if ((rc = pf_rl_lex(p)) || (rc = pf_rl_parse_or(p, &r->when)))
+			return rc;
+		if (!pf_rl_is_kw(p, "notify"))
+			return pf_rl_expected(p, "'and', 'or' or 'notify' after the condition");
+	} else if (!pf_rl_is_kw(p, "notify"))
+		return pf_rl_expected(p, "',', 'when' or 'notify' after the event kind");
+
+	while (pf_rl_is_kw(p, "notify")) {
+		if ((rc = parse_notify(p, &notes)))
+			goto out;
+	}
+	if (p->cur.type != T_EOF && !pf_rl_is_kw(p, "rule")) {
+		rc = pf_rl_expected(p, "'notify', 'rule' or end of text after the template");
+		goto out;
+	}
+	if (!(r->notes = pf_rl_arena_memdup(&rb->arena, notes.p, notes.n * sizeof(notify)))) {
+		rc = pf_rl_oom();
+		goto out;
+	}
+	r->nnotes = notes.n;
+
+	/* The source runs to the end of the last token's line (keeping a
+	 * trailing comment), but never into the next rule. */
+	size_t end = p->prev_end;
+	while (end < p->len && p->s[end] != '\n')
+		end++;
+	if (p->cur.type != T_EOF && p->cur.off < end)
+		end = p->prev_end;
+	while (end > p->prev_end && (p->s[end - 1] == '\r' || is_blank(p->s[end - 1])))
+		end--;
+	r->src_off = start.off;
+	r->src_len = end - start.off;
+out:
+	pf_rl_vec_free(&notes);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Index                                                                */
+/* ------------------------------------------------------------------ */
+
+/* A category the guest must have a preference in for c to hold. */
+static const char *required_category(const cond *c)
+{
+	if (!c)
+		return NULL;
+	if (c->kind == C_PREF)
+		return c->cat;
+	if (c->kind == C_AND) {
+		for (size_t i = 0; i < c->nkids; i++) {
+			const char *r = required_category(c->kids[i]);
+			if (r)
+				return r;
+		}
+	}
+	return NULL;
+}
+
+static int idx_cmp(const void *a, const void *b)
+{
+	const idx_ent *x = a, *y = b;
+	int c = strcmp(x->cat, y->cat);
+	if (c)
+		return c;
+	return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+static int build_index(pf_rulebook *rb)
+{
+	for (int k = 0; k < EV_KINDS; k++) {
+		kind_idx *ix = &rb->idx[k];
+		size_t na = 0, nc = 0;
+		for (size_t i = 0; i < rb->nrules; i++) {
+			if (!(rb->rules[i].events & (1u << k)))
+				continue;
+			if (required_category(rb->rules[i].when))
+				nc++;
+			else
+				na++;
+		}
+		ix->always = na ? malloc(na * sizeof *ix->always) : NULL;
+		ix->bycat = nc ? malloc(nc * sizeof *ix->bycat) : NULL;
+		if ((na && !ix->always) || (nc && !ix->bycat))
+			return pf_rl_oom();
+		for (size_t i = 0; i < rb->nrules; i++) {
+			if (!(rb->rules[i].events & (1u << k)))
+				continue;
+			const char *cat = required_category(rb->rules[i].when);
+			if (cat)
+				ix->bycat[ix->nbycat++] = (idx_ent){ cat, (uint32_t)i };
+			else
+				ix->always[ix->nalways++] = (uint32_t)i;
+		}
+		if (ix->nbycat > 1)
+			qsort(ix->bycat, ix->nbycat, sizeof *ix->bycat, idx_cmp);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public: parse                                                        */
+/* ------------------------------------------------------------------ */
+
+int pf_rulebook_parse(pf_rulebook **out, const char *name, const char *text, size_t len,
+                      pf_rule_error *err)
+{
+	parser p;
+	pf_rulebook *rb = NULL;
+	int rc;
+
+	if (err)
+		memset(err, 0, sizeof *err);
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_rulebook_parse: out is NULL");
+	*out = NULL;
+	if (!text)
+		return pf_seterr(PF_EINVAL, "pf_rulebook_parse: text is NULL");
+
+	memset(&p, 0, sizeof p);
+	p.name = name ? name : "<rules>";
+	p.err = err;
+	p.line = p.col = 1;
+	if (!(rb = calloc(1, sizeof *rb))) {
+		rc = pf_rl_oom();
+		goto fail;
+	}
+	p.rb = rb;
+	char *copy = pf_rl_arena_alloc(&rb->arena, len + 1);
+	if (!copy) {
+		rc = pf_rl_oom();
+		goto fail;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	rb->text = p.s = copy;
+	rb->len = p.len = len;
+
+	if ((rc = pf_rl_check_text(&p)) || (rc = pf_rl_lex(&p)))
+		goto fail;
+	while (p.cur.type != T_EOF) {
+		if (!pf_rl_is_kw(&p, "rule")) {
+			rc = pf_rl_expected(&p, "'rule'");
+			goto fail;
+		}
+		if ((rc = parse_rule(&p)))
+			goto fail;
+	}
+	if ((rc = build_index(rb)))
+		goto fail;
+	*out = rb;
+	rb = NULL;
+fail:
+	free(p.names);
+	pf_rulebook_free(rb);
+	return rc;
+}
