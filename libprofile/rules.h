@@ -1,6 +1,8 @@
 /*
- * rules.h — what rules.c offers the other files of the library.
- * Owner: rules.c: the rule language; evaluates over memory, never LMDB.
+ * rules.h — what the rule language offers the other files of the library:
+ * parse a book (rules_compile.c), inspect and free it (rules.c), evaluate
+ * it for one guest at one event (rules_eval.c).  Evaluates over memory,
+ * never LMDB.
  * Never installed; nothing here is API.
  */
 #ifndef PF_RULES_H
