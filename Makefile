@@ -251,7 +251,7 @@ _check-asan: $(TEST_BIN)
 # (Criterion runs each in a child) is traced; any error or leak fails.
 check-valgrind: deps
 	@$(MAKE) --no-print-directory _all $(TEST_BIN)
-	valgrind --quiet --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
+	PF_UNDER_VALGRIND=1 valgrind --quiet --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
 	  --error-exitcode=1 --suppressions=tests/valgrind.supp $(TEST_BIN) --jobs 1
 
 bench: deps
