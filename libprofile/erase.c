@@ -117,7 +117,7 @@ static int erase_txn(MDB_txn *txn, pf_db *db, void *arg)
 		goto out;
 	if ((rc = pf_guest_reindex(txn, db, r, NULL)) ||
 	    (rc = pf_guest_del_record(txn, db, guest)) ||
-	    (rc = pf_stays_delete(txn, db, guest, &nstays, ERASE)))
+	    (rc = pf_stays_delete(txn, db, guest, &nstays)))
 		goto out;
 	if ((rc = erase_traces(txn, db, guest, &people, &npeople)) ||
 	    (rc = erase_prompts(txn, db, people, npeople, &nprompts)))

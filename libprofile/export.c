@@ -477,7 +477,6 @@ out:
 /* An export file being written: a temporary file next to the target,
  * renamed onto it once complete. */
 typedef struct outfile {
-	const char *fn;
 	const char *path;
 	char *tmp;
 	FILE *f;
@@ -488,13 +487,12 @@ static int io_err(const outfile *o, const char *what, int err)
 	int code = err == ENOENT || err == ENOTDIR ? PF_ENOTFOUND :
 	           err == ENOSPC || err == EDQUOT ? PF_EFULL :
 	           err == ENOMEM ? PF_ENOMEM : PF_EIO;
-	return pf_seterr(code, "%s: %s '%s': %s", o->fn, what, o->path, strerror(err));
+	return pf_fail(code, "%s '%s': %s", what, o->path, strerror(err));
 }
 
-static int out_open(outfile *o, const char *fn, const char *path)
+static int out_open(outfile *o, const char *path)
 {
 	memset(o, 0, sizeof *o);
-	o->fn = fn;
 	o->path = path;
 	size_t n = strlen(path);
 	if (!(o->tmp = malloc(n + 8)))
@@ -634,14 +632,14 @@ static int jsonl_txn(MDB_txn *txn, pf_db *db, void *arg)
 	return each_guest(txn, db, jsonl_guest, o);
 }
 
-static int export_file(pf_db *db, const char *path, const char *fn, pf_txn_fn txn_fn,
+static int export_file(pf_db *db, const char *path, pf_txn_fn txn_fn,
                        void *ctx, outfile *o)
 {
 	if (!db)
 		return pf_fail(PF_EINVAL, "db is NULL");
 	if (!path || !*path)
 		return pf_fail(PF_EINVAL, "path is NULL or empty");
-	int rc = out_open(o, fn, path);
+	int rc = out_open(o, path);
 	if (rc)
 		return rc;
 	rc = pf_store_read(db, txn_fn, ctx);
@@ -652,7 +650,7 @@ int pf_export_jsonl(pf_db *db, const char *path)
 {
 	pf_api_enter("pf_export_jsonl");
 	outfile o;
-	return export_file(db, path, EXPORT_JSONL, jsonl_txn, &o, &o);
+	return export_file(db, path, jsonl_txn, &o, &o);
 }
 
 /* ---- CSV ---- */
@@ -848,7 +846,7 @@ int pf_export_csv(pf_db *db, const char *path)
 	pf_api_enter("pf_export_csv");
 	csvx x;
 	memset(&x, 0, sizeof x);
-	int rc = export_file(db, path, EXPORT_CSV, csv_txn, &x, &x.o);
+	int rc = export_file(db, path, csv_txn, &x, &x.o);
 	cats_free(&x);
 	return rc;
 }

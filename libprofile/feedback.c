@@ -731,7 +731,6 @@ enum op { OP_UPDATE, OP_RESOLVE, OP_FOLLOWUP };
 
 struct flow_args {
 	enum op op;
-	const char *fn;
 	const pf_id *id;
 	pf_feedback_status status;  /* update */
 	const char *staff;
@@ -759,7 +758,7 @@ static int transition_error(const struct flow_args *a, const pf_feedback *f,
 {
 	char s[PF_ID_STRLEN + 1];
 	pf_id_format(s, a->id);
-	return pf_seterr(PF_EINVAL, "%s: feedback %s is %s; %s", a->fn, s,
+	return pf_fail(PF_EINVAL, "feedback %s is %s; %s", s,
 	                 pf_feedback_status_name(f->status), why);
 }
 
@@ -787,8 +786,8 @@ static int flow_check(const struct flow_args *a, const pf_feedback *f)
 		if (f->outcome != PF_OUTCOME_NONE) {
 			char s[PF_ID_STRLEN + 1];
 			pf_id_format(s, a->id);
-			return pf_seterr(PF_EINVAL, "%s: feedback %s already has its follow-up "
-			                 "outcome (%s)", a->fn, s, pf_outcome_name(f->outcome));
+			return pf_fail(PF_EINVAL, "feedback %s already has its follow-up "
+			                 "outcome (%s)", s, pf_outcome_name(f->outcome));
 		}
 		return 0;
 	}
@@ -806,7 +805,7 @@ static int settle(MDB_txn *txn, pf_db *db, const struct flow_args *a, pf_feedbac
 	pf_feedback *f = &rec->f;
 	int rc;
 	if (pf_str_set(&f->resolution, a->text) || pf_str_set(&f->resolved_by, a->staff))
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", a->fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	f->resolved_at = a->now;
 	if (f->kind != PF_FEEDBACK_COMPLAINT)
 		return 0;
@@ -910,7 +909,7 @@ static int flow_txn(MDB_txn *txn, pf_db *db, void *arg)
 	rc = pf_journal_append(txn, db, &je);
 	goto out;
 nomem:
-	rc = pf_seterr(PF_ENOMEM, "%s: out of memory", a->fn);
+	rc = pf_fail(PF_ENOMEM, "out of memory");
 out:
 	if (rc)
 		made_reset(&a->made);
@@ -923,7 +922,7 @@ static int flow_run(pf_db *db, struct flow_args *a)
 {
 	int rc;
 	if (!db)
-		return pf_seterr(PF_EINVAL, "%s: db is NULL", a->fn);
+		return pf_fail(PF_EINVAL, "db is NULL");
 	if ((rc = pf_check_id("feedback", a->id, NULL)) ||
 	    (rc = check_staff("staff", a->staff, PF_FIELD_MAX, true)))
 		return rc;
@@ -939,7 +938,6 @@ int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
                        const char *staff, const char *note)
 {
 	pf_api_enter("pf_feedback_update");
-	const char *fn = "pf_feedback_update";
 	int rc;
 	if (status == PF_FEEDBACK_RESOLVED)
 		return pf_fail(PF_EINVAL, "resolve with pf_feedback_resolve(), which needs "
@@ -950,7 +948,7 @@ int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
 		                 pf_feedback_status_name(status) : "unknown");
 	if ((rc = check_staff("note", note, PF_NOTE_MAX, false)))
 		return rc;
-	struct flow_args a = { .op = OP_UPDATE, .fn = fn, .id = id, .status = status,
+	struct flow_args a = { .op = OP_UPDATE, .id = id, .status = status,
 	                       .staff = staff, .text = note };
 	return flow_run(db, &a);
 }
@@ -958,11 +956,10 @@ int pf_feedback_update(pf_db *db, const pf_id *id, pf_feedback_status status,
 int pf_feedback_resolve(pf_db *db, const pf_id *id, const char *staff, const char *resolution)
 {
 	pf_api_enter("pf_feedback_resolve");
-	const char *fn = "pf_feedback_resolve";
 	int rc;
 	if ((rc = check_staff("resolution", resolution, PF_NOTE_MAX, true)))
 		return rc;
-	struct flow_args a = { .op = OP_RESOLVE, .fn = fn, .id = id, .staff = staff,
+	struct flow_args a = { .op = OP_RESOLVE, .id = id, .staff = staff,
 	                       .text = resolution };
 	return flow_run(db, &a);
 }
@@ -970,11 +967,10 @@ int pf_feedback_resolve(pf_db *db, const pf_id *id, const char *staff, const cha
 int pf_feedback_followup(pf_db *db, const pf_id *id, const char *staff, pf_outcome outcome)
 {
 	pf_api_enter("pf_feedback_followup");
-	const char *fn = "pf_feedback_followup";
 	if (outcome != PF_OUTCOME_SATISFIED && outcome != PF_OUTCOME_NOT_SATISFIED)
 		return pf_fail(PF_EINVAL, "outcome %d is not satisfied or not_satisfied",
 		                 (int)outcome);
-	struct flow_args a = { .op = OP_FOLLOWUP, .fn = fn, .id = id, .staff = staff,
+	struct flow_args a = { .op = OP_FOLLOWUP, .id = id, .staff = staff,
 	                       .outcome = outcome };
 	return flow_run(db, &a);
 }

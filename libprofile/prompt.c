@@ -271,7 +271,6 @@ int pf_prompt_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt *out)
 typedef struct plist {
 	pf_prompt_list *l;
 	size_t cap;
-	const char *fn;
 } plist;
 
 static void plist_reset(plist *pl)
@@ -286,7 +285,7 @@ static int plist_init(plist *pl)
 	plist_reset(pl);
 	pl->l = calloc(1, sizeof *pl->l);
 	if (!pl->l)
-		return pf_seterr(PF_ENOMEM, "%s: out of memory", pl->fn);
+		return pf_fail(PF_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -298,7 +297,7 @@ static int plist_add(plist *pl, MDB_txn *txn, pf_db *db, const pf_id *id)
 		size_t ncap = pl->cap ? pl->cap * 2 : 8;
 		pf_prompt *ni = realloc(l->items, ncap * sizeof *ni);
 		if (!ni)
-			return pf_seterr(PF_ENOMEM, "%s: out of memory", pl->fn);
+			return pf_fail(PF_ENOMEM, "out of memory");
 		l->items = ni;
 		pl->cap = ncap;
 	}
@@ -307,8 +306,8 @@ static int plist_add(plist *pl, MDB_txn *txn, pf_db *db, const pf_id *id)
 		/* The queue names a prompt that is not there. */
 		char idtext[PF_ID_STRLEN + 1];
 		pf_id_format(idtext, id);
-		return pf_seterr(PF_ECORRUPT, "%s: corrupt 'queue': it lists prompt %s, which "
-		                 "does not exist", pl->fn, idtext);
+		return pf_fail(PF_ECORRUPT, "corrupt 'queue': it lists prompt %s, which "
+		                 "does not exist", idtext);
 	}
 	if (rc)
 		return rc;
@@ -429,7 +428,7 @@ static int scan_collect(const MDB_val *k, const MDB_val *v, void *arg)
 	}
 	return plist_add(&a->pl, a->txn, a->db, &id);
 corrupt:
-	return pf_seterr(PF_ECORRUPT, "%s: corrupt 'queue': malformed key", a->pl.fn);
+	return pf_fail(PF_ECORRUPT, "corrupt 'queue': malformed key");
 }
 
 static int scan_txn(MDB_txn *txn, pf_db *db, void *arg)
@@ -477,7 +476,7 @@ int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department)
 		return rc;
 	size_t n = key_dept(start, Q_OPEN, department);
 	struct scan_args a = { start, n, n, 0, 0, false, 0, NULL, NULL,
-	                       { NULL, 0, "pf_prompts_pending" } };
+	                       { NULL, 0 } };
 	return scan_run(out, db, &a);
 }
 
@@ -492,7 +491,7 @@ int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department,
 	if (now == 0)
 		now = pf_now(db);
 	struct scan_args a = { start, 0, 0, 0, 0, true, now, NULL, NULL,
-	                       { NULL, 0, "pf_prompts_overdue" } };
+	                       { NULL, 0 } };
 	if (department) {
 		a.slen = a.plen = a.due_off = key_dept(start, Q_OPEN, department);
 	} else {
@@ -512,7 +511,7 @@ int pf_prompts_since(pf_prompt_list **out, pf_db *db, const char *department,
 		return rc;
 	size_t plen = key_dept(start, Q_SEQ, department);
 	struct scan_args a = { start, plen + 8, plen, SIZE_MAX, 0, false, 0, NULL, NULL,
-	                       { NULL, 0, "pf_prompts_since" } };
+	                       { NULL, 0 } };
 	if (since == UINT64_MAX) {
 		/* Nothing can come after the last sequence number. */
 		a.pl.l = calloc(1, sizeof *a.pl.l);
@@ -707,7 +706,6 @@ struct trans_args {
 	const char *staff;
 	const char *reason;
 	pf_time now;
-	const char *fn;
 };
 
 static int trans_txn(MDB_txn *txn, pf_db *db, void *arg)
@@ -720,7 +718,7 @@ static int trans_txn(MDB_txn *txn, pf_db *db, void *arg)
 	rc = pf_prompt_load(txn, db, a->id, &p);
 	if (rc == PF_ENOTFOUND) {
 		pf_id_format(idtext, a->id);
-		return pf_seterr(PF_ENOTFOUND, "%s: no prompt with id %s", a->fn, idtext);
+		return pf_fail(PF_ENOTFOUND, "no prompt with id %s", idtext);
 	}
 	if (rc)
 		return rc;
@@ -732,14 +730,14 @@ static int trans_txn(MDB_txn *txn, pf_db *db, void *arg)
 	}
 	if (p.status != PF_PROMPT_PENDING) {
 		pf_id_format(idtext, a->id);
-		rc = pf_seterr(PF_EINVAL, "%s: prompt %s is %s; only a pending prompt can "
-		               "be acknowledged", a->fn, idtext,
+		rc = pf_fail(PF_EINVAL, "prompt %s is %s; only a pending prompt can "
+		               "be acknowledged", idtext,
 		               pf_prompt_status_name(p.status));
 		goto out;
 	}
 	char *staff = strdup(a->staff);
 	if (!staff) {
-		rc = pf_seterr(PF_ENOMEM, "%s: out of memory", a->fn);
+		rc = pf_fail(PF_ENOMEM, "out of memory");
 		goto out;
 	}
 	free((char *)p.ack_by);
@@ -754,7 +752,7 @@ out:
 }
 
 static int transition(pf_db *db, const pf_id *prompt, const char *staff,
-                      const char *reason, enum transition t, const char *fn)
+                      const char *reason, enum transition t)
 {
 	int rc;
 
@@ -766,27 +764,27 @@ static int transition(pf_db *db, const pf_id *prompt, const char *staff,
 	if (t == T_DISMISS && (rc = pf_check_text("reason", reason, PF_NOTE_MAX, true)))
 		return rc;
 	struct trans_args a = { prompt, t, staff, t == T_DISMISS ? reason : NULL,
-	                        pf_now(db), fn };
+	                        pf_now(db) };
 	return pf_store_write(db, trans_txn, &a);
 }
 
 int pf_prompt_ack(pf_db *db, const pf_id *prompt, const char *staff)
 {
 	pf_api_enter("pf_prompt_ack");
-	return transition(db, prompt, staff, NULL, T_ACK, "pf_prompt_ack");
+	return transition(db, prompt, staff, NULL, T_ACK);
 }
 
 int pf_prompt_done(pf_db *db, const pf_id *prompt, const char *staff)
 {
 	pf_api_enter("pf_prompt_done");
-	return transition(db, prompt, staff, NULL, T_DONE, "pf_prompt_done");
+	return transition(db, prompt, staff, NULL, T_DONE);
 }
 
 int pf_prompt_dismiss(pf_db *db, const pf_id *prompt, const char *staff,
                       const char *reason)
 {
 	pf_api_enter("pf_prompt_dismiss");
-	return transition(db, prompt, staff, reason, T_DISMISS, "pf_prompt_dismiss");
+	return transition(db, prompt, staff, reason, T_DISMISS);
 }
 
 /* ------------------------------------------------------------------ */

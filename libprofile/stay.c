@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "guest.h"
 #include "journal.h"
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -253,39 +254,22 @@ int pf_stay_del(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival)
 	return pf_store_del(txn, db, PF_DBI_STAY, k, pf_stay_key(k, guest, arrival), NULL, 0);
 }
 
-struct del_args {
-	pf_date *arrivals;
-	size_t n, cap;
-	const char *what;
-};
-
 static int collect_arrival(void *ctx, pf_date arrival, const MDB_val *v)
 {
-	struct del_args *a = ctx;
 	(void)v;
-	if (a->n == a->cap) {
-		size_t ncap = a->cap ? a->cap * 2 : 8;
-		pf_date *p = realloc(a->arrivals, ncap * sizeof *p);
-		if (!p)
-			return pf_fail(PF_ENOMEM, "out of memory");
-		a->arrivals = p;
-		a->cap = ncap;
-	}
-	a->arrivals[a->n++] = arrival;
-	return 0;
+	return pf_vec_push(ctx, &arrival);
 }
 
-int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count,
-                    const char *what)
+int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count)
 {
 	/* Keys collected first, then deleted: no writes under an open cursor. */
-	struct del_args a = { NULL, 0, 0, what };
-	int rc = pf_stays_each(txn, db, guest, 0, collect_arrival, &a);
-	for (size_t i = 0; rc == 0 && i < a.n; i++)
-		rc = pf_stay_del(txn, db, guest, a.arrivals[i]);
+	pf_vec arrivals = PF_VEC_INIT(sizeof(pf_date));
+	int rc = pf_stays_each(txn, db, guest, 0, collect_arrival, &arrivals);
+	for (size_t i = 0; rc == 0 && i < arrivals.n; i++)
+		rc = pf_stay_del(txn, db, guest, *(pf_date *)pf_vec_at(&arrivals, i));
 	if (rc == 0 && count)
-		*count = a.n;
-	free(a.arrivals);
+		*count = arrivals.n;
+	pf_vec_free(&arrivals);
 	return rc;
 }
 

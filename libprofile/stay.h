@@ -53,8 +53,7 @@ int pf_stay_put_raw(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival
 int pf_stay_del(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_date arrival);
 
 /** Delete every stay of `guest`; *count (may be NULL) receives how many. */
-int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count,
-                    const char *what);
+int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count);
 
 /** Every record of the stay database in key order, raw (for read-only
  *  walks that judge keys themselves with pf_stay_key_parse: quality.c,

@@ -73,7 +73,7 @@ struct delete_args {
 static int delete_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct delete_args *a = arg;
-	return pf_stays_delete(txn, db, &a->guest, &a->deleted, "t");
+	return pf_stays_delete(txn, db, &a->guest, &a->deleted);
 }
 
 Test(owners, a_guests_stays_walk_count_get_and_delete)
