@@ -561,7 +561,6 @@ static int each_guest(MDB_txn *txn, pf_db *db, each_fn cb, void *arg)
 
 /* ---- JSON Lines ---- */
 
-#define EXPORT_JSONL "pf_export_jsonl"
 
 static bool has_kind_prefix(const char *v)
 {
