@@ -25,6 +25,9 @@ FRONTDESK = os.environ.get("FRONTDESK") or os.path.join(REPO, "build", "frontdes
 BIN = os.path.dirname(FRONTDESK)
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# Every 8-hex-digit word is a short id, letters or not (a random id is all
+# digits one time in 43); the README prints dates as 2026-11-23 and no
+# other number of exactly eight digits.
 ID_RE = re.compile(r"\b(%s|[0-9a-f]{8})\b" % UUID)
 PROGRAMS = ("frontdesk", "kiosk", "export")
 
@@ -51,21 +54,15 @@ def readme_session():
     return [(c, out) for c, out, ours in steps if ours]
 
 
-def is_id(tok):
-    # An 8-digit token counts as an id only if it has a letter or is part
-    # of a UUID: "20261123" is a date, not an id.
-    return len(tok) > 8 or re.search(r"[a-f]", tok) is not None
-
-
 def shape(line):
     """The line with every id replaced by a marker, for matching."""
-    return ID_RE.sub(lambda m: "<id>" if is_id(m.group(1)) else m.group(1), line)
+    return ID_RE.sub("<id>", line)
 
 
 def bind(ids, want, got):
     """Bind each id of README line `want` to the id at its place in `got`."""
-    w = [m.group(1) for m in ID_RE.finditer(want) if is_id(m.group(1))]
-    g = [m.group(1) for m in ID_RE.finditer(got) if is_id(m.group(1))]
+    w = ID_RE.findall(want)
+    g = ID_RE.findall(got)
     assert len(w) == len(g), (want, got)
     for a, b in zip(w, g):
         ids.setdefault(a, b)
