@@ -30,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#define ID_LEN 16
+#define ID_LEN ((int)sizeof(pf_id))
 #define IDX_LEN (1 + ID_LEN + 8 + ID_LEN)
 #define IDX_TAG 'g'
 #define ERASED "[erased]"

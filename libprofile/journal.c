@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define SEQ_KEY "seq.journal"
-#define ID_LEN 16
+#define ID_LEN ((int)sizeof(pf_id))
 #define IDX_TAG 'g'
 #define IDX_LEN (1 + ID_LEN + 8)
 #define SEQ_LIMIT ((uint64_t)IDX_TAG << 56)

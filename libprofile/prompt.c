@@ -49,7 +49,7 @@
 #define Q_SEQ 's'
 #define Q_GUEST 'g'
 #define GKEY_LEN (1 + 2 * ID_LEN)
-#define ID_LEN 16
+#define ID_LEN ((int)sizeof(pf_id))
 #define DEPT_KEY_MAX (1 + PF_FIELD_MAX + 1)
 #define QKEY_MAX (DEPT_KEY_MAX + 8 + 1 + ID_LEN)
 #define SEQ_KEY "seq.prompt"
