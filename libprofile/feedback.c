@@ -1103,22 +1103,20 @@ int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
 /* Read-only walk (quality.c)                                           */
 /* ------------------------------------------------------------------ */
 
-int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_feedback_raw_fn fn, void *ctx)
+struct records_only {
+	pf_store_raw_fn fn;
+	void *ctx;
+};
+
+static int record_only(void *ctx, const MDB_val *k, const MDB_val *v)
 {
-	MDB_cursor *cur = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_FEEDBACK], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, NULL);
-	MDB_val k, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != sizeof(pf_id))
-			continue;          /* a per-guest index key */
-		if ((rc = fn(ctx, &k, &v)))
-			break;
-	}
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, NULL);
-	mdb_cursor_close(cur);
-	return rc;
+	const struct records_only *r = ctx;
+	/* Record keys are 16 bytes, the per-guest index's 41. */
+	return k->mv_size == sizeof(pf_id) ? r->fn(r->ctx, k, v) : 0;
+}
+
+int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx)
+{
+	struct records_only r = { fn, ctx };
+	return pf_store_each(txn, db, PF_DBI_FEEDBACK, record_only, &r);
 }

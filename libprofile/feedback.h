@@ -44,7 +44,6 @@ void pf_feedback_index_key(unsigned char k[PF_FEEDBACK_INDEX_KEY_LEN], const pf_
 /** Every feedback record (not the per-guest index), in key order, as
  *  stored: fn(ctx, key, value); a non-zero return stops the walk.  For
  *  the quality report, which decodes what it counts. */
-typedef int (*pf_feedback_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
-int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_feedback_raw_fn fn, void *ctx);
+int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx);
 
 #endif /* PF_FEEDBACK_H */

@@ -387,21 +387,9 @@ int pf_guest_each(MDB_txn *txn, pf_db *db, pf_guest_fn fn, void *ctx)
 	return rc;
 }
 
-int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_raw_fn fn, void *ctx)
+int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx)
 {
-	MDB_cursor *cur = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_GUEST], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, NULL);
-	MDB_val k, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		if ((rc = fn(ctx, &k, &v)))
-			break;
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, NULL);
-	mdb_cursor_close(cur);
-	return rc;
+	return pf_store_each(txn, db, PF_DBI_GUEST, fn, ctx);
 }
 
 int pf_contact_ids(MDB_txn *txn, pf_db *db, const void *key, size_t klen, size_t max,

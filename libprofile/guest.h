@@ -41,11 +41,9 @@ int pf_guest_del_record(MDB_txn *txn, pf_db *db, const pf_id *id);
 typedef int (*pf_guest_fn)(void *ctx, const pf_guest_rec *r);
 int pf_guest_each(MDB_txn *txn, pf_db *db, pf_guest_fn fn, void *ctx);
 
-/** A raw record of a database walk (key and value as stored). */
-typedef int (*pf_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
 /** Every guest record in key order, raw (for verify.c, which judges the
  *  keys and decodes the values itself). */
-int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_raw_fn fn, void *ctx);
+int pf_guest_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx);
 
 /** One guest id found in an index. */
 typedef int (*pf_id_fn)(void *ctx, const pf_id *id);

@@ -941,27 +941,9 @@ void pf_subs_free(pf_db *db)
 /* Read accessors for the read-only walks (quality.c, verify.c)         */
 /* ------------------------------------------------------------------ */
 
-static int each_raw(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, pf_prompt_raw_fn fn,
-                    void *ctx)
+int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx)
 {
-	MDB_cursor *cur = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, NULL);
-	MDB_val k, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		if ((rc = fn(ctx, &k, &v)))
-			break;
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, NULL);
-	mdb_cursor_close(cur);
-	return rc;
-}
-
-int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_prompt_raw_fn fn, void *ctx)
-{
-	return each_raw(txn, db, PF_DBI_PROMPT, fn, ctx);
+	return pf_store_each(txn, db, PF_DBI_PROMPT, fn, ctx);
 }
 
 /* ------------------------------------------------------------------ */

@@ -69,9 +69,8 @@ size_t pf_prompt_queue_keys(const pf_prompt *p, pf_queue_keys *out);
 
 /** A raw record of a walk of `prompt` or `queue` (key and value as
  *  stored).  A non-zero return stops the walk and is returned. */
-typedef int (*pf_prompt_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
 
 /** Every record of the prompt database in key order, raw. */
-int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_prompt_raw_fn fn, void *ctx);
+int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx);
 
 #endif /* PF_PROMPT_H */

@@ -273,21 +273,9 @@ int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count)
 	return rc;
 }
 
-int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_stay_raw_fn fn, void *ctx)
+int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx)
 {
-	MDB_cursor *cur = NULL;
-	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[PF_DBI_STAY], &cur);
-	if (mrc)
-		return pf_lmdb_err(mrc, NULL);
-	MDB_val k, v;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		if ((rc = fn(ctx, &k, &v)))
-			break;
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = pf_lmdb_err(mrc, NULL);
-	mdb_cursor_close(cur);
-	return rc;
+	return pf_store_each(txn, db, PF_DBI_STAY, fn, ctx);
 }
 
 static int list_txn(MDB_txn *txn, pf_db *db, void *arg)

@@ -58,8 +58,7 @@ int pf_stays_delete(MDB_txn *txn, pf_db *db, const pf_id *guest, size_t *count);
 /** Every record of the stay database in key order, raw (for read-only
  *  walks that judge keys themselves with pf_stay_key_parse: quality.c,
  *  verify.c).  A non-zero return of fn stops the walk and is returned. */
-typedef int (*pf_stay_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
-int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_stay_raw_fn fn, void *ctx);
+int pf_stay_each_all(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx);
 
 /** Append every stay of `guest`, in arrival order, to (*items)[*n..],
  *  growing *items (capacity *cap) with realloc.  On failure the stays

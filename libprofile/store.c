@@ -724,6 +724,23 @@ int pf_store_del(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 
 /* ---------------------------------------------------------------- meta */
 
+int pf_store_each(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, pf_store_raw_fn fn, void *ctx)
+{
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, NULL);
+	MDB_val k, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if ((rc = fn(ctx, &k, &v)))
+			break;
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, NULL);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 int pf_meta_get(MDB_txn *txn, pf_db *db, const void *key, size_t klen, MDB_val *val)
 {
 	return pf_store_get(txn, db, PF_DBI_META, key, klen, val);

@@ -188,6 +188,14 @@ int pf_meta_put(MDB_txn *txn, pf_db *db, const void *key, size_t klen, const voi
 int pf_meta_del(MDB_txn *txn, pf_db *db, const void *key, size_t klen);
 int pf_meta_cursor_open(MDB_txn *txn, pf_db *db, MDB_cursor **cur);
 
+/** One record of a walk: key and value as stored; non-zero stops it. */
+typedef int (*pf_store_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
+
+/** Every record of `dbi` in key order, as stored (the one cursor walk the
+ *  owners' read-only walks are built on).  A non-zero return of fn stops
+ *  the walk and is returned. */
+int pf_store_each(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, pf_store_raw_fn fn, void *ctx);
+
 /** Read / write an unsigned 64-bit value in `meta` (stored big-endian).
  *  A missing key reads as 0. */
 int pf_meta_get_u64(MDB_txn *txn, pf_db *db, const char *key, uint64_t *out);

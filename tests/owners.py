@@ -67,7 +67,6 @@ WHOLE_ENV = {"store.c", "store.h", "backup.c", "verify.c"}
 INDIRECT = {
     "store.c": "opens and closes every database",
     "backup.c": "compaction copies every database",
-    "prompt.c": "one walk shared by its own prompt and queue databases",
     "verify.c": "per-database record counts, and its walks (READ_ONLY)",
 }
 
