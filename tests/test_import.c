@@ -768,3 +768,58 @@ Test(import, ordinary_commits_after_an_import_are_fully_synchronous)
 	cr_assert(eq(int, mdb_env_get_flags(tdb->env, &flags), 0));
 	cr_assert(ne(u32, flags & MDB_NOMETASYNC, 0), "PF_OPEN_NOMETASYNC was lost");
 }
+
+/* JSON Lines are read by a one-pass reader when they are simple (strings,
+ * nulls, arrays of strings, a "prefs" object of strings) and by jansson
+ * otherwise.  The same guest written both ways (line 2's consent as an
+ * array, which only jansson reads) must come out the same, escapes and
+ * all; and a simple line with a bad value is reported as jansson's path
+ * reports it. */
+Test(import, jsonl_simple_and_general_lines_read_alike)
+{
+	const char *common =
+		"\"name\":\"Zo\\u00eb \\\"Z\\\" Ng\\t\\ud83d\\ude00\\/x\",\"tier\":\"Gold\","
+		"\"country\":\"prt\",\"language\":\"pt\",\"loyalty_no\":null,\"birth_date\":\"1980-01-31\","
+		"\"tags\":[\"vip\",\" repeat_guest \",\"\"],"
+		"\"prefs\":{\"room.floor\":\"need:high\",\"food.cuisine\":\" dislike:spicy \","
+		"\"drink.tea\":null,\"room.view\":\"  \",\"amenity.pillow\":\"like:foam\\u00e9\"}";
+	char text[2048];
+	snprintf(text, sizeof text,
+	         "{\"external_id\":\"F-1\",\"email\":\"f1@example.com\",\"consent\":\"marketing\",%s}\n"
+	         "{\"external_id\":\"F-2\",\"email\":\"f2@example.com\",\"consent\":[\"marketing\"],%s}\n"
+	         "{\"external_id\":\"F-3\",\"name\":\"Bad Tier\",\"tier\":\"diamond\"}\n"
+	         "{\"external_id\":\"F-4\",\"name\":\"Bad\\u0000Nul\"}\n",
+	         common, common);
+	pf_import_report *rep = imp_jsonl(imp_file("alike.jsonl", text, -1), NULL);
+	cr_assert(eq(u64, rep->created, 2));
+	cr_assert(eq(u64, rep->rejected, 2));
+	cr_assert(imp_has(imp_reject(rep, 3), "field 'tier': 'diamond' is not one of"), "%s",
+	          imp_reject(rep, 3));
+	cr_assert(imp_has(imp_reject(rep, 4), "invalid JSON"), "%s", imp_reject(rep, 4));
+	pf_import_report_free(rep);
+
+	pf_guest *a = imp_find1("f1@example.com"), *b = imp_find1("f2@example.com");
+	cr_assert(eq(str, (char *)a->name, "Zo\xc3\xab \"Z\" Ng\t\xf0\x9f\x98\x80/x"));
+	const pf_guest *g[2] = { a, b };
+	for (int i = 0; i < 2; i++) {
+		cr_assert(eq(str, (char *)g[i]->name, (char *)a->name));
+		cr_assert(eq(int, g[i]->tier, PF_TIER_GOLD));
+		cr_assert(eq(str, (char *)g[i]->country, "PRT"));
+		cr_assert(eq(str, (char *)g[i]->language, "pt"));
+		cr_assert(eq(i32, g[i]->birth_date, 19800131));
+		cr_assert(eq(u32, g[i]->consent, PF_CONSENT_MARKETING));
+		cr_assert(eq(sz, g[i]->tag_count, 2));
+		cr_assert(eq(str, (char *)g[i]->tags[0], "vip"));
+		cr_assert(eq(str, (char *)g[i]->tags[1], "repeat_guest"));
+		cr_assert(eq(sz, g[i]->pref_count, 3));
+		cr_assert(eq(int, imp_pref(g[i], "room.floor")->kind, PF_NEED));
+		cr_assert(eq(str, (char *)imp_pref(g[i], "room.floor")->value, "high"));
+		cr_assert(eq(int, imp_pref(g[i], "food.cuisine")->kind, PF_LIKE),
+		          "a prefix after a blank is part of the value, as before");
+		cr_assert(eq(str, (char *)imp_pref(g[i], "amenity.pillow")->value, "foam\xc3\xa9"));
+	}
+	cr_assert(eq(str, (char *)imp_pref(a, "food.cuisine")->value,
+	             (char *)imp_pref(b, "food.cuisine")->value));
+	pf_guest_free(a);
+	pf_guest_free(b);
+}
