@@ -929,6 +929,33 @@ PF_EXTERN void pf_prompt_list_free(pf_prompt_list *list);
  */
 PF_EXTERN int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev);
 
+/** The most events one pf_fire_batch() call takes. */
+#define PF_FIRE_BATCH_MAX 10000
+
+/**
+ * Fire `count` events in one write transaction and one durable commit:
+ * what a PMS replaying the morning's arrivals calls instead of pf_fire()
+ * in a loop, which pays one disk sync per event.  Each event is fired
+ * exactly as pf_fire() would fire it, in array order: the same prompts,
+ * the same stays, the same journal entries, and the same idempotency per
+ * id (an id fired before, or earlier in the same batch, stores nothing
+ * and gives back the prompts made the first time).
+ *
+ * `out` is an array of `count` pointers the caller provides (a count
+ * over PF_FIRE_BATCH_MAX is refused before any is written); on success
+ * out[i] holds the prompts events[i] made (free each with
+ * pf_prompt_list_free()).  All or nothing: on any error nothing of the
+ * batch is stored, every out[i] is NULL, and pf_errmsg() names the event
+ * ("pf_fire_batch: events[3]: no guest with id ...").  Subscribers
+ * (pf_subscribe()) run after the commit, event by event.  count 0 does
+ * nothing and succeeds.
+ *
+ * Errors: those of pf_fire() for any event; PF_EINVAL also for a NULL
+ * `out` or `events`, or more than PF_FIRE_BATCH_MAX events.
+ */
+PF_EXTERN int pf_fire_batch(pf_prompt_list **out, pf_db *db, const pf_event *events,
+                            size_t count);
+
 /**
  * The prompts pf_fire() would make for `ev`, computed in a read
  * transaction: nothing is stored, ev->id may be NULL, and the prompts have

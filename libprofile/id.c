@@ -1,17 +1,50 @@
 /*
- * id.c — UUIDs (from libuuid) and the big-endian encodings that make
- * numeric keys sort in numeric order.  Uses nothing else in the library
- * but error.c.
+ * id.c — UUIDs (random ones from libuuid, time-ordered ones made here) and
+ * the big-endian encodings that make numeric keys sort in numeric order.
+ * Uses nothing else in the library but error.c.
  */
 #include "id.h"
 #include "error.h"
 
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <uuid/uuid.h>
 
 void pf_id_generate(pf_id *out)
 {
 	uuid_generate_random(out->b);
+}
+
+/*
+ * The last (milliseconds << 12 | counter) handed out in this process.
+ * RFC 9562 §6.2 method 1: the 12 bits of rand_a are a counter, so ids
+ * made within one millisecond still increase; a counter that overflows
+ * borrows the next millisecond, which keeps the order and drifts ahead
+ * of the clock only while more than 4,096 ids a millisecond are made.
+ */
+static _Atomic uint64_t v7_last;
+
+void pf_id_generate_ordered(pf_id *out)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	uint64_t want = (ms & ((UINT64_C(1) << 48) - 1)) << 12;
+	uint64_t last = atomic_load_explicit(&v7_last, memory_order_relaxed), next;
+	do
+		next = want > last ? want : last + 1;
+	while (!atomic_compare_exchange_weak_explicit(&v7_last, &last, next,
+	                                              memory_order_relaxed,
+	                                              memory_order_relaxed));
+	/* The 62 random bits of rand_b come from libuuid's random source. */
+	uuid_generate_random(out->b);
+	uint64_t t = next >> 12;
+	for (int i = 5; i >= 0; i--, t >>= 8)
+		out->b[i] = (unsigned char)t;
+	out->b[6] = (unsigned char)(0x70 | ((next >> 8) & 0x0f));   /* version 7 */
+	out->b[7] = (unsigned char)(next & 0xff);
+	out->b[8] = (unsigned char)(0x80 | (out->b[8] & 0x3f));     /* RFC 9562 variant */
 }
 
 int pf_id_format(char buf[PF_ID_STRLEN + 1], const pf_id *id)

@@ -302,6 +302,7 @@ typedef struct pf_prompt_list {
 } pf_prompt_list;
 void pf_prompt_list_free(pf_prompt_list *list);
 int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev);
+int pf_fire_batch(pf_prompt_list **out, pf_db *db, const pf_event *events, size_t count);
 int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev);
 int pf_prompt_get(pf_prompt **out, pf_db *db, const pf_id *prompt);
 void pf_prompt_free(pf_prompt *prompt);

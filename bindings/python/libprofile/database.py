@@ -7,7 +7,8 @@ import datetime as _dt
 import os
 import threading
 import uuid
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
+from typing import (Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence,
+                    Tuple, Union)
 
 from ._callbacks import ClockBox, ClockFn, Subscription
 from ._convert import (IdLike, cstr, date_in, id_in, id_out, path_cstr, pystr,
@@ -226,6 +227,45 @@ class Database:
         ev = self._event(kind, guest, event_id, room, arrival, departure,
                          party, property, time, keep)
         return self._prompt_call(lib.pf_fire, ev)
+
+    _FIRE_KEYS = ("kind", "guest", "event_id", "room", "arrival", "departure",
+                  "party", "property", "time")
+
+    def fire_batch(self, events: Sequence[Mapping[str, Any]]) -> List[List[Prompt]]:
+        """Fire several events in one transaction and one disk sync (a
+        PMS replaying the morning's arrivals).  Each event is a mapping
+        with fire()'s arguments (``kind``, ``guest``, ``event_id`` and the
+        optional ones) and is fired exactly as fire() would fire it;
+        returns one list of prompts per event, in order.  All or nothing:
+        on an error nothing is stored and the message names the event
+        (``events[3]: ...``)."""
+        keep: List[Any] = []
+        evs = ffi.new("pf_event[]", max(len(events), 1))
+        for i, e in enumerate(events):
+            unknown = set(e) - set(self._FIRE_KEYS)
+            if unknown:
+                raise TypeError("fire_batch: events[%d] has unknown key(s) %s"
+                                % (i, ", ".join(sorted(unknown))))
+            if e.get("event_id") is None:
+                raise invalid("fire_batch: events[%d]: event_id is required" % i)
+            if "kind" not in e or "guest" not in e:
+                raise invalid("fire_batch: events[%d]: kind and guest are required" % i)
+            ev = self._event(e["kind"], e["guest"], e["event_id"], e.get("room"),
+                             e.get("arrival"), e.get("departure"), e.get("party", 0),
+                             e.get("property"), e.get("time"), keep)
+            evs[i] = ev[0]
+        n = len(events)
+        out = ffi.new("pf_prompt_list *[]", max(n, 1))
+        db = self._acquire()
+        try:
+            check(lib.pf_fire_batch(out, db, evs, n))
+        finally:
+            self._release()
+        try:
+            return [prompts_from_list(self, out[i]) for i in range(n)]
+        finally:
+            for i in range(n):
+                lib.pf_prompt_list_free(out[i])
 
     def preview(self, kind: str, *, guest: Union[IdLike, Guest],
                 event_id: Optional[str] = None, room: Optional[str] = None,
