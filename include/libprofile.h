@@ -982,6 +982,28 @@ PF_EXTERN void pf_prompt_free(pf_prompt *prompt);
  */
 PF_EXTERN int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department);
 
+/** The most prompts one pf_prompts_pending_page() call returns. */
+#define PF_PAGE_MAX 1000
+
+/**
+ * One page of a department's open prompts, in pf_prompts_pending() order:
+ * at most `limit` (1..PF_PAGE_MAX) prompts after `after`, the last prompt
+ * of the previous page (NULL: from the start).  Only after's id, due and
+ * priority are read, so a prompt done or dismissed since still marks the
+ * place, and a page costs the same however long the list is (what a
+ * kiosk or a handheld showing "the next 50" calls).  Fewer than `limit`
+ * prompts means the list ends there.  *out is freed with
+ * pf_prompt_list_free(); keep a copy of its last prompt's fields (or the
+ * list itself) to ask for the next page.
+ *
+ * Errors: PF_EINVAL (NULL out or db, a department that is not a lower-case
+ * word, limit 0 or over PF_PAGE_MAX, an `after` with a zero id or an
+ * unknown priority), PF_ECORRUPT.
+ */
+PF_EXTERN int pf_prompts_pending_page(pf_prompt_list **out, pf_db *db,
+                                      const char *department, const pf_prompt *after,
+                                      size_t limit);
+
 /** Open prompts of one department (or of all when `department` is NULL)
  *  whose due time is before `now` (0 = the database clock), earliest
  *  first.  *out is freed with pf_prompt_list_free().  Errors: PF_EINVAL

@@ -400,6 +400,7 @@ struct scan_args {
 	size_t due_off;           /* offset of DUE in the key, for `before` */
 	bool use_before;
 	pf_time before;           /* stop at the first due >= before */
+	size_t limit;             /* stop after this many prompts (0: no limit) */
 	MDB_txn *txn;
 	pf_db *db;
 	plist pl;
@@ -426,7 +427,10 @@ static int scan_collect(const MDB_val *k, const MDB_val *v, void *arg)
 			goto corrupt;
 		memcpy(id.b, kb + k->mv_size - ID_LEN, ID_LEN);
 	}
-	return plist_add(&a->pl, a->txn, a->db, &id);
+	int rc = plist_add(&a->pl, a->txn, a->db, &id);
+	if (rc == 0 && a->limit && a->pl.l->count >= a->limit)
+		return 1;
+	return rc;
 corrupt:
 	return pf_fail(PF_ECORRUPT, "corrupt 'queue': malformed key");
 }
@@ -475,7 +479,36 @@ int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department)
 	if (rc)
 		return rc;
 	size_t n = key_dept(start, Q_OPEN, department);
-	struct scan_args a = { start, n, n, 0, 0, false, 0, NULL, NULL,
+	struct scan_args a = { start, n, n, 0, 0, false, 0, 0, NULL, NULL,
+	                       { NULL, 0 } };
+	return scan_run(out, db, &a);
+}
+
+int pf_prompts_pending_page(pf_prompt_list **out, pf_db *db, const char *department,
+                            const pf_prompt *after, size_t limit)
+{
+	pf_api_enter("pf_prompts_pending_page");
+	unsigned char start[QKEY_MAX + 1];
+	int rc = check_list_args(out, db, department, true);
+	if (rc)
+		return rc;
+	if (limit == 0 || limit > PF_PAGE_MAX)
+		return pf_fail(PF_EINVAL, "limit %zu is not 1..%d", limit, PF_PAGE_MAX);
+	size_t plen = key_dept(start, Q_OPEN, department), slen = plen;
+	if (after) {
+		/* The key `after` has in this department's list, and one byte
+		 * more: the smallest key after it, whether or not it is still
+		 * there (done since, or never this department's). */
+		pf_prompt at = *after;
+		at.department = department;
+		if ((rc = pf_check_id("after", &at.id, NULL)))
+			return rc;
+		if (at.priority < PF_PRIORITY_LOW || at.priority > PF_PRIORITY_URGENT)
+			return pf_fail(PF_EINVAL, "after has unknown priority %d", (int)at.priority);
+		slen = key_open(start, &at);
+		start[slen++] = 0;
+	}
+	struct scan_args a = { start, slen, plen, 0, 0, false, 0, limit, NULL, NULL,
 	                       { NULL, 0 } };
 	return scan_run(out, db, &a);
 }
@@ -490,7 +523,7 @@ int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department,
 		return rc;
 	if (now == 0)
 		now = pf_now(db);
-	struct scan_args a = { start, 0, 0, 0, 0, true, now, NULL, NULL,
+	struct scan_args a = { start, 0, 0, 0, 0, true, now, 0, NULL, NULL,
 	                       { NULL, 0 } };
 	if (department) {
 		a.slen = a.plen = a.due_off = key_dept(start, Q_OPEN, department);
@@ -510,7 +543,7 @@ int pf_prompts_since(pf_prompt_list **out, pf_db *db, const char *department,
 	if (rc)
 		return rc;
 	size_t plen = key_dept(start, Q_SEQ, department);
-	struct scan_args a = { start, plen + 8, plen, SIZE_MAX, 0, false, 0, NULL, NULL,
+	struct scan_args a = { start, plen + 8, plen, SIZE_MAX, 0, false, 0, 0, NULL, NULL,
 	                       { NULL, 0 } };
 	if (since == UINT64_MAX) {
 		/* Nothing can come after the last sequence number. */

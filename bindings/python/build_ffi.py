@@ -307,6 +307,8 @@ int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev);
 int pf_prompt_get(pf_prompt **out, pf_db *db, const pf_id *prompt);
 void pf_prompt_free(pf_prompt *prompt);
 int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department);
+int pf_prompts_pending_page(pf_prompt_list **out, pf_db *db, const char *department,
+                            const pf_prompt *after, size_t limit);
 int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department, pf_time now);
 int pf_prompt_ack(pf_db *db, const pf_id *prompt, const char *staff);
 int pf_prompt_done(pf_db *db, const pf_id *prompt, const char *staff);

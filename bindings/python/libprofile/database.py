@@ -21,7 +21,7 @@ from .dataio import ImportReport, ProgressFn, export_file, export_guest, import_
 from .journal import JournalIterator, journal_last_seq, journal_trim
 from . import lifecycle as _lifecycle
 from .lifecycle import Duplicate, RetentionReport
-from .prompt import Prompt, Rule, prompt_from_c, prompts_from_list
+from .prompt import PRIORITIES, Prompt, Rule, prompt_from_c, prompts_from_list
 
 __all__ = ["Database", "Guests", "Stays", "Rules", "Prompts", "open"]
 
@@ -735,6 +735,28 @@ class Prompts:
         keep: List[Any] = []
         return self._db._prompt_call(lib.pf_prompts_pending,
                                      cstr(department, "department", keep, required=True))
+
+    def pending_page(self, department: str, after: Optional[Prompt] = None,
+                     limit: int = 50) -> List[Prompt]:
+        """One page of pending(): at most `limit` (1..1000) open prompts
+        after `after`, the last prompt of the previous page (None: from
+        the start).  Fewer than `limit` means the list ends there."""
+        keep: List[Any] = []
+        cafter = ffi.NULL
+        if after is not None:
+            if after.id is None:
+                raise invalid("pending_page: after is a preview prompt (it has no id)")
+            cafter = ffi.new("pf_prompt *")
+            ffi.memmove(cafter.id.b, after.id.bytes, 16)
+            cafter.due = time_in(after.due, "after.due")
+            cafter.priority = PRIORITIES.index(after.priority)
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise TypeError("limit must be an int")
+        if limit < 1:
+            raise invalid("pending_page: limit %d is not 1..1000" % limit)
+        return self._db._prompt_call(lib.pf_prompts_pending_page,
+                                     cstr(department, "department", keep, required=True),
+                                     cafter, limit)
 
     def overdue(self, department: Optional[str] = None,
                 now: Optional[_dt.datetime] = None) -> List[Prompt]:
