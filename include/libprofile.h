@@ -250,6 +250,10 @@ typedef pf_time (*pf_clock_fn)(void *payload);
                                       Works on read-only media (see pf_open) */
 #define PF_OPEN_NOMETASYNC 0x2u  /**< skip the meta-page fsync: a crash may lose the
                                       last commit, never corrupt (for kiosks) */
+#define PF_OPEN_NORDAHEAD  0x4u  /**< no kernel readahead on the data file: a process
+                                      that reads a few random profiles of a large
+                                      database (a kiosk) keeps only the pages it
+                                      touches resident, not the 128 KiB around each */
 
 #define PF_OPTIONS_VERSION 2
 

@@ -147,7 +147,7 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	if (opts && (opts->version < 1 || opts->version > PF_OPTIONS_VERSION))
 		return pf_seterr(PF_EINVAL, "pf_open: unknown options version %u (expected 1 to %d)",
 		                 opts->version, PF_OPTIONS_VERSION);
-	if (opts && (opts->flags & ~(PF_OPEN_READONLY | PF_OPEN_NOMETASYNC)))
+	if (opts && (opts->flags & ~(PF_OPEN_READONLY | PF_OPEN_NOMETASYNC | PF_OPEN_NORDAHEAD)))
 		return pf_seterr(PF_EINVAL, "pf_open: unknown flags 0x%x", opts->flags);
 
 	pf_options o = PF_OPTIONS_INIT;

@@ -407,6 +407,8 @@ int pf_store_open(pf_db *db, pf_store_dir *dir)
 		flags |= MDB_NOLOCK;
 	if (db->opts.flags & PF_OPEN_NOMETASYNC)
 		flags |= MDB_NOMETASYNC;
+	if (db->opts.flags & PF_OPEN_NORDAHEAD)
+		flags |= MDB_NORDAHEAD;
 	rc = mdb_env_open(db->env, db->path, flags, 0600);
 	if (rc) {
 		if (rc == ENOENT)

@@ -62,7 +62,8 @@ class Database:
                  readonly: bool = False, map_size: int = 0,
                  nometasync: bool = False, timezone: Optional[str] = None,
                  utc_offset_minutes: int = 0, business_day_end: Any = None,
-                 complaint_cutoff: Any = None, max_map_size: int = 0) -> None:
+                 complaint_cutoff: Any = None, max_map_size: int = 0,
+                 nordahead: bool = False) -> None:
         self._ptr: Any = None
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -89,7 +90,8 @@ class Database:
         opts.map_size = map_size
         opts.max_map_size = max_map_size
         opts.flags = ((lib.PF_OPEN_READONLY if readonly else 0) |
-                      (lib.PF_OPEN_NOMETASYNC if nometasync else 0))
+                      (lib.PF_OPEN_NOMETASYNC if nometasync else 0) |
+                      (lib.PF_OPEN_NORDAHEAD if nordahead else 0))
         # The hotel's business day (complaint due times): see feedback.py.
         opts.timezone = cstr(timezone, "timezone", keep)
         if isinstance(utc_offset_minutes, bool) or not isinstance(utc_offset_minutes, int):
@@ -810,7 +812,8 @@ class Prompts:
 def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False,
          map_size: int = 0, nometasync: bool = False, timezone: Optional[str] = None,
          utc_offset_minutes: int = 0, business_day_end: Any = None,
-         complaint_cutoff: Any = None, max_map_size: int = 0) -> Database:
+         complaint_cutoff: Any = None, max_map_size: int = 0,
+         nordahead: bool = False) -> Database:
     """Open (creating it unless `readonly`) the database in directory `path`.
 
     clock: a callable returning the current time as an aware datetime or
@@ -821,6 +824,8 @@ def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False
         (nothing stored changes); 0 = 1 TiB.
     nometasync: skip the meta-page fsync (kiosks): a crash may lose the
         last commit, never corrupt.
+    nordahead: no kernel readahead (kiosks reading a few random profiles
+        of a large database keep only the pages they touch resident).
     timezone: the hotel's IANA time zone ("Asia/Macau"), or None with
         utc_offset_minutes (east of UTC; default 0): complaints are due by
         the end of the local business day.
@@ -837,4 +842,4 @@ def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False
                     nometasync=nometasync, timezone=timezone,
                     utc_offset_minutes=utc_offset_minutes,
                     business_day_end=business_day_end, complaint_cutoff=complaint_cutoff,
-                    max_map_size=max_map_size)
+                    max_map_size=max_map_size, nordahead=nordahead)
