@@ -131,8 +131,12 @@ extern "C" {
 #define PF_VERSION_STRING "0.2.0"
 
 /** Schema version of the stored data this library writes.  A database
- *  written by a newer schema is refused with PF_EVERSION. */
-#define PF_SCHEMA_VERSION 1
+ *  written by a newer schema is refused with PF_EVERSION; one written by
+ *  an older schema is upgraded by pf_open() (see there).
+ *  Schema 2 (0.3.0): records keyed by one-byte field codes instead of
+ *  field names; prompt and feedback ids are time-ordered (UUIDv7).
+ *  Schema 1: 0.1.0 and 0.2.0. */
+#define PF_SCHEMA_VERSION 2
 
 /**
  * The library's version at run time, to detect a header/library mismatch.
@@ -319,6 +323,21 @@ PF_EXTERN int pf_options_init(pf_options *opts, unsigned int version);
  * These checks read the meta pages and the main database's pages only;
  * damage inside the B-trees (a flipped bit in a leaf page) is not found
  * at open, and LMDB 0.9 may still crash on it while reading.
+ *
+ * Older schemas.  A writable pf_open() of a database an older library
+ * wrote (schema 1) upgrades it before it returns, in one write
+ * transaction: every stored record is written again in the current
+ * format and the schema record changes with them, so a crash or an error
+ * part-way leaves the old database whole (the error says so, and the next
+ * open tries again).  It takes about as long as writing the data once
+ * (seconds per 100,000 guests).  Everything reads, exports and verifies
+ * exactly as before.  A read-only open does not upgrade: it reads the
+ * older format as it is.  Once upgraded, a database cannot be opened by
+ * the older library (PF_EVERSION there); keep a backup (pf_backup()) if
+ * you may need to go back.  We chose the automatic upgrade over an
+ * explicit call: an upgrade that can only commit whole or not at all has
+ * nothing to ask the caller, and a kiosk or PMS opening its database
+ * after a library update should not fail.
  *
  * Read-only media.  With PF_OPEN_READONLY, a database whose directory and
  * files this process may not write (a backup on a read-only mount, or a

@@ -1801,3 +1801,78 @@ int pf_codec_feedback_decode(pf_feedback_rec *r, const void *data, size_t len)
 	msgpack_unpacked_destroy(&up);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Re-encoding (schema upgrades)                                        */
+/* ------------------------------------------------------------------ */
+
+int pf_codec_recode(pf_rec_kind kind, const void *data, size_t len, msgpack_sbuffer *sb)
+{
+	int rc;
+	msgpack_sbuffer_clear(sb);
+	switch (kind) {
+	case PF_REC_GUEST: {
+		pf_guest_rec *r = NULL;
+		if ((rc = pf_codec_guest_decode(&r, data, len)) == 0)
+			rc = pf_codec_guest_encode(sb, r);
+		pf_guest_rec_free(r);
+		return rc;
+	}
+	case PF_REC_STAY: {
+		pf_stay s;
+		memset(&s, 0, sizeof s);
+		if ((rc = pf_codec_stay_decode(&s, data, len)) == 0)
+			rc = pf_codec_stay_encode(sb, &s);
+		pf_stay_clear(&s);
+		return rc;
+	}
+	case PF_REC_PROMPT: {
+		pf_prompt p;
+		memset(&p, 0, sizeof p);
+		if ((rc = pf_codec_prompt_decode(&p, data, len)) == 0)
+			rc = pf_codec_prompt_encode(sb, &p);
+		pf_prompt_clear(&p);
+		return rc;
+	}
+	case PF_REC_EVENT: {
+		pf_event_rec e;
+		memset(&e, 0, sizeof e);
+		if ((rc = pf_codec_event_decode(&e, data, len)) == 0)
+			rc = pf_codec_event_encode(sb, &e);
+		pf_event_rec_clear(&e);
+		return rc;
+	}
+	case PF_REC_RULE: {
+		pf_rule_rec r = { 0, NULL };
+		if ((rc = pf_codec_rule_decode(&r, data, len)) == 0)
+			rc = pf_codec_rule_encode(sb, &r);
+		free(r.source);
+		return rc;
+	}
+	case PF_REC_JOURNAL: {
+		pf_journal_entry j;
+		memset(&j, 0, sizeof j);
+		if ((rc = pf_codec_journal_decode(&j, data, len)) == 0)
+			rc = pf_codec_journal_encode(sb, &j);
+		pf_journal_entry_clear(&j);
+		return rc;
+	}
+	case PF_REC_MERGE: {
+		pf_merge_rec m;
+		memset(&m, 0, sizeof m);
+		if ((rc = pf_codec_merge_decode(&m, data, len)) == 0)
+			rc = pf_codec_merge_encode(sb, &m);
+		pf_merge_rec_clear(&m);
+		return rc;
+	}
+	case PF_REC_FEEDBACK: {
+		pf_feedback_rec f;
+		memset(&f, 0, sizeof f);
+		if ((rc = pf_codec_feedback_decode(&f, data, len)) == 0)
+			rc = pf_codec_feedback_encode(sb, &f);
+		pf_feedback_rec_clear(&f);
+		return rc;
+	}
+	}
+	return pf_seterr(PF_EINVAL, "pf_codec_recode: unknown record kind %d", (int)kind);
+}

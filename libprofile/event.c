@@ -1099,3 +1099,13 @@ int pf_event_repoint(MDB_txn *txn, pf_db *db, const void *key, size_t klen,
 	pf_event_rec_clear(&e);
 	return rc;
 }
+
+int pf_events_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_EVENT, NULL, 0, 0, fn, ctx);
+}
+
+int pf_rules_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_RULE, NULL, 0, 0, fn, ctx);
+}

@@ -1120,3 +1120,9 @@ int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx)
 	struct records_only r = { fn, ctx };
 	return pf_store_each(txn, db, PF_DBI_FEEDBACK, record_only, &r);
 }
+
+/* Records only: their keys are 16 bytes, the index keys longer. */
+int pf_feedback_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_FEEDBACK, NULL, 0, ID_LEN, fn, ctx);
+}

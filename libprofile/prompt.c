@@ -1001,3 +1001,8 @@ void pf_prompt_list_free(pf_prompt_list *list)
 	free(list->items);
 	free(list);
 }
+
+int pf_prompt_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_PROMPT, NULL, 0, ID_LEN, fn, ctx);
+}

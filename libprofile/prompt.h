@@ -73,4 +73,8 @@ size_t pf_prompt_queue_keys(const pf_prompt *p, pf_queue_keys *out);
 /** Every record of the prompt database in key order, raw. */
 int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx);
 
+/** For upgrade.c: hand every prompt record to fn, which may rewrite it in
+ *  place (pf_store_recode); keys do not change. */
+int pf_prompt_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
+
 #endif /* PF_PROMPT_H */

@@ -286,10 +286,12 @@ static int open_dbis(pf_db *db, bool readonly, bool existing)
 			               "(open it writable once first)", db->path);
 			goto fail;
 		}
-		rc = pf_meta_put_u64(txn, db, "schema", PF_SCHEMA_VERSION);
+		schema = PF_SCHEMA_VERSION;
+		rc = pf_meta_put_u64(txn, db, "schema", schema);
 		if (rc)
 			goto fail;
 	}
+	db->schema = schema;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc)
@@ -725,6 +727,66 @@ int pf_store_del(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 }
 
 /* ---------------------------------------------------------------- meta */
+
+/* LMDB's default largest key (mdb_env_get_maxkeysize). */
+#define PF_STORE_KEY_MAX 511
+
+int pf_store_recode(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
+                    size_t plen, size_t klen, pf_store_recode_fn fn, void *ctx)
+{
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, NULL);
+	MDB_val k = { plen, (void *)prefix }, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
+			break;
+		if (klen && k.mv_size != klen)
+			continue;
+		MDB_val out = { 0, NULL };
+		if ((rc = fn(ctx, &k, &v, &out)))
+			break;
+		if (out.mv_size == 0)
+			continue;
+		/* MDB_CURRENT replaces the value under the cursor (a delete and
+		 * an insert when the size changes), and the cursor stays on the
+		 * key, so MDB_NEXT goes on from there.  The key LMDB handed out
+		 * points into the page the delete rewrites: put a copy. */
+		unsigned char kbuf[PF_STORE_KEY_MAX];
+		if (k.mv_size > sizeof kbuf) {
+			rc = pf_fail(PF_ECORRUPT, "a key of %zu bytes in '%s'", k.mv_size,
+			             pf_dbi_names[dbi]);
+			break;
+		}
+		memcpy(kbuf, k.mv_data, k.mv_size);
+		MDB_val kc = { k.mv_size, kbuf };
+		mrc = mdb_cursor_put(cur, &kc, &out, MDB_CURRENT);
+		if (mrc) {
+			rc = store_write_err(db, mrc);
+			break;
+		}
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, NULL);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_meta_recode(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen, size_t klen,
+                   pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_META, prefix, plen, klen, fn, ctx);
+}
+
+int pf_store_set_schema(MDB_txn *txn, pf_db *db, uint64_t version)
+{
+	int rc = pf_meta_put_u64(txn, db, "schema", version);
+	if (rc == 0)
+		db->schema = version;
+	return rc;
+}
 
 int pf_store_each(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, pf_store_raw_fn fn, void *ctx)
 {
