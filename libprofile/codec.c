@@ -1317,13 +1317,40 @@ void pf_journal_entry_clear(pf_journal_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
+/*
+ * The library's own operations, coded by position (schema 2): an entry's
+ * op is one byte instead of ten.  Codes are on disk: this list is only
+ * ever appended to.  An op not in it (a later library's, read by this one
+ * through a shared backup) is written as its name.
+ */
+static const char *const journal_ops[] = {
+	NULL, "guest.put", "pref.set", "pref.del", "stay.add", "event.fire", "rules.load",
+	"rules.clear", "prompt.ack", "prompt.done", "prompt.dismiss", "feedback.add",
+	"feedback.update", "feedback.resolve", "feedback.followup", "guest.merge",
+	"guest.unmerge", "guest.not_duplicate", "guest.erase", "guest.anonymise",
+	"guest.consent", "retention.run", "import.row", "journal.trim",
+};
+#define JOURNAL_OPS ((int)(sizeof journal_ops / sizeof journal_ops[0]))
+
+static int journal_op_code(const char *op)
+{
+	for (int i = 1; op && i < JOURNAL_OPS; i++)
+		if (strcmp(journal_ops[i], op) == 0)
+			return i;
+	return 0;
+}
+
 static void journal_fields(enc *e, const void *rec)
 {
 	const pf_journal_entry *j = rec;
 	e_uint(e, "v", PF_REC_JOURNAL_V, true);
 	e_int(e, "time", j->time, true);
 	e_str(e, "actor", j->actor);
-	e_str(e, "op", j->op);
+	int op = journal_op_code(j->op);
+	if (op)
+		e_uint(e, "op", (uint64_t)op, true);
+	else
+		e_str(e, "op", j->op);
 	if (!pf_id_is_zero(&j->guest))
 		e_id(e, "guest", &j->guest);
 	if (!pf_id_is_zero(&j->object))
@@ -1402,6 +1429,13 @@ static int journal_field(void *ctx, int idx, const fld *f, const msgpack_object 
 	case J_TIME:   return want_int(db, f, o, &j->time);
 	case J_ACTOR:  return want_str(db, f, o, PF_JOURNAL_ACTOR_MAX, true, &j->actor);
 	case J_OP:
+		if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+			if (o->via.u64 == 0 || o->via.u64 >= (uint64_t)JOURNAL_OPS)
+				return bad_field(db, f, "is an unknown operation code %llu",
+				                 (unsigned long long)o->via.u64);
+			j->op = strdup(journal_ops[o->via.u64]);
+			return j->op ? 0 : nomem(db);
+		}
 		rc = want_str(db, f, o, PF_JOURNAL_OP_MAX, true, &j->op);
 		if (rc == 0 && !pf_dotted_words_valid(j->op, strlen(j->op), PF_JOURNAL_OP_MAX))
 			rc = bad_field(db, f, "is not an operation name (e.g. guest.put)");
