@@ -8,12 +8,54 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
+
+/*
+ * Random bytes for ids: the kernel's (getrandom), a buffer per thread.
+ * libuuid's uuid_generate_random reseeds libc's random() on every call
+ * (util-linux's "crank_random"), which was a sixth of a check-in's
+ * instructions.  The buffer remembers the process that filled it: a
+ * child after fork() must not hand out its parent's next ids.
+ */
+static _Thread_local unsigned char pool[256];
+static _Thread_local size_t pool_left;
+static _Thread_local pid_t pool_pid;
+
+static void random16(unsigned char out[16])
+{
+	const size_t n = 16;
+	pid_t pid = getpid();
+	if (pool_left < n || pool_pid != pid) {
+		size_t got = 0;
+		while (got < sizeof pool) {
+			ssize_t r = getrandom(pool + got, sizeof pool - got, 0);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		if (got < sizeof pool) {
+			/* No getrandom (an old kernel, a seccomp filter): libuuid
+			 * finds its own source. */
+			uuid_generate_random(out);
+			return;
+		}
+		pool_left = sizeof pool;
+		pool_pid = pid;
+	}
+	memcpy(out, pool + sizeof pool - pool_left, n);
+	/* Used bytes are wiped: nothing later can read an id made earlier. */
+	memset(pool + sizeof pool - pool_left, 0, n);
+	pool_left -= n;
+}
 
 void pf_id_generate(pf_id *out)
 {
-	uuid_generate_random(out->b);
+	random16(out->b);
+	out->b[6] = (unsigned char)(0x40 | (out->b[6] & 0x0f));     /* version 4 */
+	out->b[8] = (unsigned char)(0x80 | (out->b[8] & 0x3f));     /* RFC 9562 variant */
 }
 
 /*
@@ -37,8 +79,7 @@ void pf_id_generate_ordered(pf_id *out)
 	while (!atomic_compare_exchange_weak_explicit(&v7_last, &last, next,
 	                                              memory_order_relaxed,
 	                                              memory_order_relaxed));
-	/* The 62 random bits of rand_b come from libuuid's random source. */
-	uuid_generate_random(out->b);
+	random16(out->b);
 	uint64_t t = next >> 12;
 	for (int i = 5; i >= 0; i--, t >>= 8)
 		out->b[i] = (unsigned char)t;

@@ -9,7 +9,9 @@
 #include "libprofile.h"
 #include <stdint.h>
 
-/** A new random UUID (libuuid, version 4): guests, merges. */
+/** A new random UUID (version 4, 122 bits from getrandom): guests,
+ *  merges.  Thread-safe, and fork-safe (a child never repeats its
+ *  parent's ids). */
 void pf_id_generate(pf_id *out);
 
 /** A new time-ordered UUID (version 7: Unix milliseconds, a counter, 62
