@@ -811,11 +811,11 @@ static int fire_one(struct fire_args *a, MDB_txn *txn, pf_db *db)
 	for (size_t i = 0; i < a->list->count; i++) {
 		pf_prompt *p = &a->list->items[i];
 		pf_id_generate_ordered(&p->id);
-		rc = pf_prompt_store(txn, db, p);
-		if (rc)
-			goto out;
 		rec.prompts[i] = p->id;
 	}
+	rc = pf_prompts_store(txn, db, a->list->items, a->list->count);
+	if (rc)
+		goto out;
 
 	char nprompts[24];
 	snprintf(nprompts, sizeof nprompts, "%zu", a->list->count);

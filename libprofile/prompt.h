@@ -12,6 +12,10 @@
 /** Store a new prompt (assigning p->seq) and its queue entries. */
 int pf_prompt_store(MDB_txn *txn, pf_db *db, pf_prompt *p);
 
+/** Store `count` new prompts, as pf_prompt_store() each in array order,
+ *  with one read and write of each sequence counter (a fire's prompts). */
+int pf_prompts_store(MDB_txn *txn, pf_db *db, pf_prompt *ps, size_t count);
+
 /** Load a prompt by id inside a transaction (PF_ENOTFOUND if absent). */
 int pf_prompt_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt *out);
 
