@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -770,6 +771,61 @@ int pf_store_recode(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix
 	}
 	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
 		rc = pf_lmdb_err(mrc, NULL);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_store_check_free(MDB_txn *txn, pf_db *db, char *why, size_t cap)
+{
+	MDB_envinfo info;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc = 0, mrc;
+
+	why[0] = 0;
+	if ((mrc = mdb_env_info(db->env, &info)))
+		return pf_lmdb_err(mrc, NULL);
+	const size_t last = info.me_last_pgno;
+	/* dbi 0 is LMDB's FREE_DBI: txnid -> [count, pgno...] (mdb_stat -f). */
+	if ((mrc = mdb_cursor_open(txn, 0, &cur)))
+		return pf_lmdb_err(mrc, NULL);
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		size_t txnid = 0, n = 0;
+		if (k.mv_size == sizeof txnid)
+			memcpy(&txnid, k.mv_data, sizeof txnid);
+		if (k.mv_size != sizeof txnid || v.mv_size < sizeof n ||
+		    v.mv_size % sizeof n != 0) {
+			snprintf(why, cap, "a free-list record has a %zu-byte key and %zu bytes",
+			         k.mv_size, v.mv_size);
+			rc = 1;
+			break;
+		}
+		memcpy(&n, v.mv_data, sizeof n);
+		if (n != v.mv_size / sizeof n - 1) {
+			snprintf(why, cap, "the free-list record of transaction %zu says %zu pages "
+			         "in %zu bytes", txnid, n, v.mv_size);
+			rc = 1;
+			break;
+		}
+		const unsigned char *p = (const unsigned char *)v.mv_data + sizeof n;
+		for (size_t i = 0; i < n; i++) {
+			size_t pg;
+			memcpy(&pg, p + i * sizeof pg, sizeof pg);
+			if (pg < 2 || pg > last) {
+				snprintf(why, cap, "the free list of transaction %zu names page %zu, "
+				         "outside the pages in use (2 to %zu)", txnid, pg, last);
+				rc = 1;
+				break;
+			}
+		}
+	}
+	if (rc == 0 && (mrc == MDB_CORRUPTED || mrc == MDB_PAGE_NOTFOUND)) {
+		snprintf(why, cap, "the free list is damaged (%s)", mdb_strerror(mrc));
+		rc = 1;
+	} else if (rc == 0 && mrc && mrc != MDB_NOTFOUND) {
+		rc = pf_lmdb_err(mrc, NULL);
+	}
 	mdb_cursor_close(cur);
 	return rc;
 }

@@ -211,6 +211,15 @@ typedef int (*pf_store_recode_fn)(void *ctx, const MDB_val *key, const MDB_val *
 int pf_store_recode(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
                     size_t plen, size_t klen, pf_store_recode_fn fn, void *ctx);
 
+/** LMDB's free list (the pages later writes will reuse) checked in the
+ *  read transaction `txn`: each record's shape, and each page number
+ *  inside the file's pages in use.  Returns 0 and leaves why empty when
+ *  it is sound, 1 with a description in `why` (no guest data: page
+ *  numbers and transaction ids) when it is not, or a PF_E* code.  The
+ *  pages are read, so damage LMDB cannot survive shows here (in
+ *  pf_verify) rather than in the next write. */
+int pf_store_check_free(MDB_txn *txn, pf_db *db, char *why, size_t cap);
+
 /** pf_store_recode over meta records (merge.c's merge records). */
 int pf_meta_recode(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen, size_t klen,
                    pf_store_recode_fn fn, void *ctx);
