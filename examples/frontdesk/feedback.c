@@ -158,9 +158,8 @@ int cmd_feedback(pf_db *db, const struct command *cmd, int argc, char **argv)
 	                               "CATEGORY", "STATUS", "DUE (local)", "FOLLOW-UP", "TEXT"});
 	for (size_t i = 0; i < l->count; i++) {
 		const pf_feedback *f = &l->items[i];
-		char id[PF_ID_STRLEN + 1], at[32], due[32], kind[24];
-		pf_id_format(id, &f->id);
-		id[SHORT_ID] = '\0';
+		char idbuf[PF_ID_STRLEN + 1], at[32], due[32], kind[24];
+		const char *id = short_id(idbuf, &f->id);
 		format_local(at, db, f->recorded_at);
 		if (f->due)
 			format_local(due, db, f->due);
@@ -237,9 +236,7 @@ int cmd_update(pf_db *db, const struct command *cmd, int argc, char **argv)
 	if (rc)
 		return lib_fail(rc);
 	char idt[PF_ID_STRLEN + 1];
-	pf_id_format(idt, &id);
-	idt[SHORT_ID] = '\0';
-	printf("feedback %s is now %s\n", idt, pf_feedback_status_name(to));
+	printf("feedback %s is now %s\n", short_id(idt, &id), pf_feedback_status_name(to));
 	return 0;
 }
 

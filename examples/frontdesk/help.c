@@ -103,14 +103,14 @@ static const struct command commands[] = {
 	 "making."},
 	{"ack", cmd_ack, 0, "ack PROMPT STAFF",
 	 "Mark PROMPT as acknowledged by STAFF: seen, and being handled.  PROMPT is\n"
-	 "a prompt id or the first 6 or more hex digits of an open one."},
+	 "a prompt id or the last 6 or more hex digits of an open one."},
 	{"done", cmd_done, 0, "done PROMPT STAFF",
-	 "Mark PROMPT as carried out by STAFF.  PROMPT is a prompt id or the first\n"
+	 "Mark PROMPT as carried out by STAFF.  PROMPT is a prompt id or the last\n"
 	 "6 or more hex digits of an open one."},
 	{"dismiss", cmd_dismiss, 0, "dismiss PROMPT STAFF REASON",
 	 "Mark PROMPT as not to be carried out, with STAFF's REASON (for example\n"
 	 "\"out of stock\"): it leaves the work list, and the quality report counts\n"
-	 "it as never done.  PROMPT is a prompt id or the first 6 or more hex\n"
+	 "it as never done.  PROMPT is a prompt id or the last 6 or more hex\n"
 	 "digits of an open one."},
 	{"complaint", cmd_complaint, 0,
 	 "complaint GUEST DEPT CATEGORY TEXT --by STAFF [--severity 1|2|3]\n"
@@ -136,7 +136,7 @@ static const struct command commands[] = {
 	{"update", cmd_update, 0, "update FEEDBACK in_progress|closed_unresolved STAFF [NOTE]",
 	 "Move FEEDBACK to in_progress (being looked into) or closed_unresolved\n"
 	 "(closed without a fix), by STAFF, with an optional NOTE.  FEEDBACK is a\n"
-	 "feedback id or its first 6 or more hex digits."},
+	 "feedback id or its last 6 or more hex digits."},
 	{"resolve", cmd_resolve, 0, "resolve FEEDBACK STAFF RESOLUTION",
 	 "Record that STAFF put FEEDBACK right, and how.  The output says whether a\n"
 	 "complaint was resolved within the sunset rule, and a call-back prompt\n"
@@ -309,7 +309,7 @@ void usage(FILE *f)
 "  retention DAYS [--by ACTOR] anonymise profiles with no stay for DAYS days\n"
 "\n"
 "GUEST is a guest id, or an e-mail, phone, loyalty number or name that\n"
-"matches exactly one guest.  PROMPT is a prompt id or the first 6 or more\n"
+"matches exactly one guest.  PROMPT is a prompt id or the last 6 or more\n"
 "hex digits of an open one, as `prompts` shows them; FEEDBACK likewise, as\n"
 "`feedback` shows them.  Dates are YYYY-MM-DD; times are shown in UTC, except\n"
 "where a column says \"local\" (the hotel's time, PF_TZ).  EVENT_ID is your\n"
