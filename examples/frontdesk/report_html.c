@@ -17,6 +17,7 @@
 #include "frontdesk.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 
 #define MAX_DAYS 366            /* a year of trend is plenty for one page */
 #define LABEL_W 170             /* chart geometry, in SVG user units */
@@ -312,13 +313,19 @@ int report_html(pf_db *db, const char *path, pf_date from, pf_date to,
 		status = fail("cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
+	struct stat st;
+	int regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+	errno = 0;
 	write_page(f, r, days, dates, ndays);
 	int werr = ferror(f) ? (errno ? errno : EIO) : 0;
 	if (fclose(f) != 0 && !werr)
-		werr = errno;
+		werr = errno ? errno : EIO;
 	if (werr) {
 		status = fail("cannot write %s: %s", path, strerror(werr));
-		remove(path);    /* half a page would look like a whole one */
+		/* Half a page would look like a whole one; but only a file is
+		 * removed (FILE may be a device such as /dev/stdout). */
+		if (regular)
+			remove(path);
 	}
 out:
 	for (size_t i = 0; i < ndays; i++)

@@ -62,12 +62,12 @@ class Throttle:
 
     The first `free` failures are answered at once (typos happen).  From
     the `free`-th failure on, the client's next lookup first waits
-    delay * 2**(failures - free) seconds, at most `cap`.  A client's lookups run one at a time (a lock
-    per client), so sending many at once does not beat the wait.  A
-    success does not reset the count -- one valid booking must not buy
-    unlimited guesses at others -- but failures are forgotten `window`
-    seconds after the last one.  Clients are told apart by IP address: on
-    a kiosk, that is the kiosk.
+    delay * 2**(failures - free) seconds, at most `cap`.  A client's
+    lookups run one at a time (a lock per client), so sending many at once
+    does not beat the wait.  A success does not reset the count -- one
+    valid booking must not buy unlimited guesses at others -- but failures
+    are forgotten `window` seconds after the last one.  Clients are told
+    apart by IP address: on a kiosk, that is the kiosk.
     """
 
     def __init__(self, free: int = 3, delay: float = 1.0, cap: float = 30.0,
@@ -106,7 +106,9 @@ class Throttle:
                 c.failures += 1
                 c.last_failure = time.monotonic()
                 if c.failures >= self.free:
-                    wait = min(self.cap, self.delay * 2 ** (c.failures - self.free))
+                    # The exponent is bounded: 2**n of a huge n is no float.
+                    wait = min(self.cap,
+                               self.delay * 2.0 ** min(c.failures - self.free, 60))
                     c.not_before = c.last_failure + wait
             return ok
 

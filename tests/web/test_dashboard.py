@@ -148,3 +148,19 @@ def test_html_needs_the_daily_figures(demo):
             r.html()
         with pytest.raises(TypeError):
             db.quality_report(NOW - dt.timedelta(days=1), NOW, daily=True)
+
+
+def test_html_that_cannot_be_written_is_an_error(demo, tmp_path):
+    def report_to(path):
+        return subprocess.run([FRONTDESK, "-d", str(demo / "demo-db"), "report", "--from",
+                               FROM.isoformat(), "--to", TO.isoformat(), "--html", path],
+                              capture_output=True, text=True, env=dict(env(), PF_NOW=PF_NOW),
+                              timeout=60)
+    r = report_to(str(tmp_path / "no-such-dir" / "page.html"))
+    assert r.returncode == 1
+    assert r.stderr == (f"frontdesk: cannot write {tmp_path}/no-such-dir/page.html: "
+                        "No such file or directory\n")
+    # A full disk: the error is reported, and the device is left alone.
+    r = report_to("/dev/full")
+    assert r.returncode == 1 and "No space left on device" in r.stderr
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
