@@ -207,6 +207,14 @@ int cmd_resolve(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_update(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_followup(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_report(pf_db *db, const struct command *cmd, int argc, char **argv);
+/* The day after a valid pf_date. */
+pf_date date_next(pf_date d);
+
+/* report_html.c: `report --html FILE`, the dashboard page of report r
+ * (hotel days from..to, both included) with its day-by-day trend.
+ * Returns an exit status. */
+int report_html(pf_db *db, const char *path, pf_date from, pf_date to,
+                const pf_quality_report *r);
 
 /* data.c: export and import, duplicates and merges, erasure, copies */
 int cmd_export(pf_db *db, const struct command *cmd, int argc, char **argv);

@@ -145,11 +145,16 @@ static const struct command commands[] = {
 	 "Record the outcome of the call-back after FEEDBACK was resolved, which\n"
 	 "closes the loop.  A guest who was not satisfied is marked so on the\n"
 	 "profile, where rules can see it."},
-	{"report", cmd_report, PF_OPEN_READONLY, "report --from YYYY-MM-DD --to YYYY-MM-DD",
+	{"report", cmd_report, PF_OPEN_READONLY,
+	 "report --from YYYY-MM-DD --to YYYY-MM-DD [--html FILE]",
 	 "Print the service-quality figures for the hotel days from --from to --to\n"
 	 "(both included, in PF_TZ time): per department, the prompts done on time,\n"
 	 "late or never, and the omission rate; the complaints per 100 stays, the\n"
-	 "share resolved by sunset, the median time to fix, and the follow-ups."},
+	 "share resolved by sunset, the median time to fix, and the follow-ups.\n"
+	 "--html also writes FILE, a self-contained page (no script, nothing loaded\n"
+	 "from elsewhere) charting the omission rate, complaints per 100 stays and\n"
+	 "share resolved by sunset per department and day by day, with the same\n"
+	 "figures in tables."},
 	{"duplicates", cmd_duplicates, PF_OPEN_READONLY, "duplicates GUEST",
 	 "List the profiles that are likely the same person as GUEST, with a score\n"
 	 "and why (same e-mail, phone or loyalty number, same name and birth date,\n"

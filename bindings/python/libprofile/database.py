@@ -339,11 +339,13 @@ class Database:
 
     # ---------------------------------------------------------- feedback
     def quality_report(self, from_: Union[_dt.date, _dt.datetime],
-                       to: Union[_dt.date, _dt.datetime]) -> dict:
+                       to: Union[_dt.date, _dt.datetime], daily: bool = False) -> dict:
         """Service-quality figures per department and overall, as a dict
         (see :func:`libprofile.feedback.quality_report`).  Dates are whole
-        local days of the hotel, `to` included."""
-        return _quality_report(self, from_, to)
+        local days of the hotel, `to` included.  With ``daily=True`` the
+        figures of each day are there too, and ``.html()`` returns the
+        dashboard page (as ``frontdesk report --html`` writes it)."""
+        return _quality_report(self, from_, to, daily)
 
     # ---------------------------------------------------------- journal
     def journal(self, since: int = 0,
