@@ -339,8 +339,11 @@ def _clock_from_env(value: Optional[str]):
 
 def make_server(args: argparse.Namespace) -> ThreadingHTTPServer:
     arrivals = desk.read_arrivals(args.arrivals)
+    # As the C kiosk opens it: a lost last commit is acceptable after a
+    # power cut, and random look-ups of a large file want no readahead.
     db = desk.libprofile.open(args.db, clock=_clock_from_env(os.environ.get("PF_NOW")),
-                              nometasync=True, timezone=os.environ.get("PF_TZ") or None)
+                              nometasync=True, nordahead=True,
+                              timezone=os.environ.get("PF_TZ") or None)
     kiosk = Kiosk(desk.Desk(db, arrivals),
                   Throttle(args.fail_free, args.fail_delay, args.fail_delay_max,
                            args.fail_window),
