@@ -46,6 +46,10 @@ TEST_PKGS := criterion
 DEB_PKGS  := build-essential pkg-config liblmdb-dev lmdb-utils libmsgpack-dev uuid-dev \
              libutf8proc-dev libjansson-dev libcsv-dev tzdata libcriterion-dev \
              python3-dev python3-cffi python3-pytest
+# The browser tests (tests/web, `make _check-web`): headless Chromium driven
+# by Selenium, and a CJK font so that their screenshots show the Chinese page.
+WEB_DEB_PKGS := chromium chromium-driver python3-selenium fonts-wqy-microhei
+DEB_PKGS  += $(WEB_DEB_PKGS)
 
 # pkg-config is only asked once deps has run (recursive make below).
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) 2>/dev/null)
@@ -112,6 +116,10 @@ deps:
 	[ -d /usr/share/zoneinfo/Asia ] || missing="$$missing tzdata"; \
 	$(PYTHON) -c 'import cffi, pytest' >/dev/null 2>&1 || missing="$$missing python3-cffi/pytest"; \
 	[ -f /usr/include/python3*/Python.h ] 2>/dev/null || ls /usr/include/python3*/Python.h >/dev/null 2>&1 || missing="$$missing python3-dev"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	$(PYTHON) -c 'import selenium' >/dev/null 2>&1 || missing="$$missing python3-selenium"; \
+	[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "deps: missing:$$missing"; \
 	cmd="apt-get install -y --no-install-recommends $(DEB_PKGS)"; \
@@ -172,6 +180,20 @@ demo: deps
 _demo: _all
 	@BUILD=$(BUILD) sh examples/demo.sh
 
+# The kiosk page (examples/kiosk_web) on a demo database of its own,
+# $(BUILD)/kiosk-web/ (guests booked to arrive today): open
+# http://127.0.0.1:$(KIOSK_PORT)/ and try zw@example.com with RES-88101.
+KIOSK_PORT ?= 8080
+.PHONY: kiosk-web _kiosk-web
+kiosk-web: deps
+	@$(MAKE) --no-print-directory _kiosk-web
+
+_kiosk-web: _all
+	@mkdir -p $(BUILD)/kiosk-web
+	$(PYTHON) examples/kiosk_web/seed.py $(BUILD)/kiosk-web/db $(BUILD)/kiosk-web/arrivals.csv
+	$(PYTHON) examples/kiosk_web/server.py -d $(BUILD)/kiosk-web/db \
+	  --arrivals $(BUILD)/kiosk-web/arrivals.csv --port $(KIOSK_PORT)
+
 # ---------------------------------------------------------------- tests
 TEST_BIN := $(BUILD)/tests/test_libprofile
 
@@ -195,6 +217,7 @@ check: deps
 	@$(MAKE) --no-print-directory _check-corrupt-short
 	@$(MAKE) --no-print-directory _check-cli
 	@$(MAKE) --no-print-directory check-python
+	@$(MAKE) --no-print-directory _check-web
 	@$(MAKE) --no-print-directory _check-readme
 
 # The README's C example, built exactly as the README says: `make install
@@ -228,6 +251,14 @@ _check-c: _all $(TEST_BIN)
 _check-cli: $(BUILD)/frontdesk $(BUILD)/kiosk
 	FRONTDESK=$(abspath $(BUILD)/frontdesk) PYTHONDONTWRITEBYTECODE=1 \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli
+
+# The kiosk page and the quality dashboard in headless Chromium (tests/web);
+# screenshots go to $(BUILD)/web-shots/.  Never skipped: a browser that
+# cannot start fails the run.
+.PHONY: _check-web
+_check-web: _all
+	FRONTDESK=$(abspath $(BUILD)/frontdesk) WEB_SHOTS=$(abspath $(BUILD)/web-shots) \
+	  PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/web
 
 check-python: deps
 	@if [ -f bindings/python/Makefile.inc ] || [ -d bindings/python/tests ]; then \

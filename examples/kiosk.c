@@ -306,8 +306,9 @@ int main(int argc, char **argv)
 	if (use_pf_now(&opts, &fixed_now, now_env))
 		return usage_error("PF_NOW must be like 2026-11-23T09:00:00Z, not '%s'", now_env);
 	/* A kiosk may lose power: losing the last commit is acceptable (the
-	 * front desk can check the guest in again), corruption is not. */
-	opts.flags = PF_OPEN_NOMETASYNC;
+	 * front desk can check the guest in again), corruption is not.  It
+	 * reads a few random profiles of a large file: no readahead. */
+	opts.flags = PF_OPEN_NOMETASYNC | PF_OPEN_NORDAHEAD;
 
 	int rc = pf_open(&db, dir, &opts);
 	if (rc)

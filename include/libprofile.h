@@ -131,8 +131,12 @@ extern "C" {
 #define PF_VERSION_STRING "0.2.0"
 
 /** Schema version of the stored data this library writes.  A database
- *  written by a newer schema is refused with PF_EVERSION. */
-#define PF_SCHEMA_VERSION 1
+ *  written by a newer schema is refused with PF_EVERSION; one written by
+ *  an older schema is upgraded by pf_open() (see there).
+ *  Schema 2 (0.3.0): records keyed by one-byte field codes instead of
+ *  field names; prompt and feedback ids are time-ordered (UUIDv7).
+ *  Schema 1: 0.1.0 and 0.2.0. */
+#define PF_SCHEMA_VERSION 2
 
 /**
  * The library's version at run time, to detect a header/library mismatch.
@@ -250,6 +254,10 @@ typedef pf_time (*pf_clock_fn)(void *payload);
                                       Works on read-only media (see pf_open) */
 #define PF_OPEN_NOMETASYNC 0x2u  /**< skip the meta-page fsync: a crash may lose the
                                       last commit, never corrupt (for kiosks) */
+#define PF_OPEN_NORDAHEAD  0x4u  /**< no kernel readahead on the data file: a process
+                                      that reads a few random profiles of a large
+                                      database (a kiosk) keeps only the pages it
+                                      touches resident, not the 128 KiB around each */
 
 #define PF_OPTIONS_VERSION 2
 
@@ -315,6 +323,21 @@ PF_EXTERN int pf_options_init(pf_options *opts, unsigned int version);
  * These checks read the meta pages and the main database's pages only;
  * damage inside the B-trees (a flipped bit in a leaf page) is not found
  * at open, and LMDB 0.9 may still crash on it while reading.
+ *
+ * Older schemas.  A writable pf_open() of a database an older library
+ * wrote (schema 1) upgrades it before it returns, in one write
+ * transaction: every stored record is written again in the current
+ * format and the schema record changes with them, so a crash or an error
+ * part-way leaves the old database whole (the error says so, and the next
+ * open tries again).  It takes about as long as writing the data once
+ * (seconds per 100,000 guests).  Everything reads, exports and verifies
+ * exactly as before.  A read-only open does not upgrade: it reads the
+ * older format as it is.  Once upgraded, a database cannot be opened by
+ * the older library (PF_EVERSION there); keep a backup (pf_backup()) if
+ * you may need to go back.  We chose the automatic upgrade over an
+ * explicit call: an upgrade that can only commit whole or not at all has
+ * nothing to ask the caller, and a kiosk or PMS opening its database
+ * after a library update should not fail.
  *
  * Read-only media.  With PF_OPEN_READONLY, a database whose directory and
  * files this process may not write (a backup on a read-only mount, or a
@@ -958,6 +981,33 @@ PF_EXTERN void pf_prompt_list_free(pf_prompt_list *list);
  */
 PF_EXTERN int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev);
 
+/** The most events one pf_fire_batch() call takes. */
+#define PF_FIRE_BATCH_MAX 10000
+
+/**
+ * Fire `count` events in one write transaction and one durable commit:
+ * what a PMS replaying the morning's arrivals calls instead of pf_fire()
+ * in a loop, which pays one disk sync per event.  Each event is fired
+ * exactly as pf_fire() would fire it, in array order: the same prompts,
+ * the same stays, the same journal entries, and the same idempotency per
+ * id (an id fired before, or earlier in the same batch, stores nothing
+ * and gives back the prompts made the first time).
+ *
+ * `out` is an array of `count` pointers the caller provides (a count
+ * over PF_FIRE_BATCH_MAX is refused before any is written); on success
+ * out[i] holds the prompts events[i] made (free each with
+ * pf_prompt_list_free()).  All or nothing: on any error nothing of the
+ * batch is stored, every out[i] is NULL, and pf_errmsg() names the event
+ * ("pf_fire_batch: events[3]: no guest with id ...").  Subscribers
+ * (pf_subscribe()) run after the commit, event by event.  count 0 does
+ * nothing and succeeds.
+ *
+ * Errors: those of pf_fire() for any event; PF_EINVAL also for a NULL
+ * `out` or `events`, or more than PF_FIRE_BATCH_MAX events.
+ */
+PF_EXTERN int pf_fire_batch(pf_prompt_list **out, pf_db *db, const pf_event *events,
+                            size_t count);
+
 /**
  * The prompts pf_fire() would make for `ev`, computed in a read
  * transaction: nothing is stored, ev->id may be NULL, and the prompts have
@@ -983,6 +1033,28 @@ PF_EXTERN void pf_prompt_free(pf_prompt *prompt);
  * not a lower-case word), PF_ECORRUPT.
  */
 PF_EXTERN int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department);
+
+/** The most prompts one pf_prompts_pending_page() call returns. */
+#define PF_PAGE_MAX 1000
+
+/**
+ * One page of a department's open prompts, in pf_prompts_pending() order:
+ * at most `limit` (1..PF_PAGE_MAX) prompts after `after`, the last prompt
+ * of the previous page (NULL: from the start).  Only after's id, due and
+ * priority are read, so a prompt done or dismissed since still marks the
+ * place, and a page costs the same however long the list is (what a
+ * kiosk or a handheld showing "the next 50" calls).  Fewer than `limit`
+ * prompts means the list ends there.  *out is freed with
+ * pf_prompt_list_free(); keep a copy of its last prompt's fields (or the
+ * list itself) to ask for the next page.
+ *
+ * Errors: PF_EINVAL (NULL out or db, a department that is not a lower-case
+ * word, limit 0 or over PF_PAGE_MAX, an `after` with a zero id or an
+ * unknown priority), PF_ECORRUPT.
+ */
+PF_EXTERN int pf_prompts_pending_page(pf_prompt_list **out, pf_db *db,
+                                      const char *department, const pf_prompt *after,
+                                      size_t limit);
 
 /** Open prompts of one department (or of all when `department` is NULL)
  *  whose due time is before `now` (0 = the database clock), earliest

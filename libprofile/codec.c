@@ -192,23 +192,61 @@ fail:
  * size up front), then writing them.  One list of fields cannot disagree
  * with its own count.
  */
+/*
+ * A record's field table, shared by its encoder and its decoder.  Since
+ * schema 2 a field's key on disk is its index in `names` (a one-byte
+ * msgpack fixint) rather than the name itself: the names made up a third
+ * of a guest record.  The decoder still reads named keys, so a schema-1
+ * record, or a record kept inside another (a merge's "before" copies),
+ * reads the same.
+ */
+typedef struct shape {
+	const char *db;
+	const char *const *names;
+	int count;                /* at most 32 */
+	uint32_t required;        /* bit i: names[i] must be present */
+	int version;              /* > 0: names[0] is "v" and must hold this */
+} shape;
+
+#define BIT(i) (UINT32_C(1) << (i))
+
+/* Defined with the decoders below. */
+static const shape pref_shape, guest_shape, stay_shape, prompt_shape, event_shape,
+	rule_shape, journal_shape, merge_shape, feedback_shape;
+
 typedef struct enc {
 	msgpack_packer *pk;       /* NULL: count only */
+	const shape *sh;          /* the table whose indices are the keys */
+	int at;                   /* index of the last key written */
 	size_t n;
 	int err;                  /* non-zero once a write failed (out of memory) */
 } enc;
 
 typedef void (*fields_fn)(enc *e, const void *rec);
 
-/* Starts a field: counts it, or writes its key.  True when the caller
- * must write the value. */
+/* Starts a field: counts it, or writes its key (its index in the
+ * record's table).  True when the caller must write the value. */
 static bool e_key(enc *e, const char *key)
 {
 	if (!e->pk) {
 		e->n++;
 		return false;
 	}
-	e->err |= msgpack_pack_str_with_body(e->pk, key, strlen(key));
+	/* Fields are written in table order: the search starts after the
+	 * last one and almost always stops at once. */
+	const shape *sh = e->sh;
+	int idx = -1;
+	for (int i = 0; i < sh->count && idx < 0; i++) {
+		int f = (e->at + 1 + i) % sh->count;
+		if (strcmp(sh->names[f], key) == 0)
+			idx = f;
+	}
+	if (idx < 0) {
+		e->err |= 1;          /* a name missing from the table: a bug here */
+		return false;
+	}
+	e->at = idx;
+	e->err |= msgpack_pack_uint32(e->pk, (uint32_t)idx);
 	return true;
 }
 
@@ -236,10 +274,10 @@ static void e_id(enc *e, const char *key, const pf_id *id)
 		e->err |= msgpack_pack_bin_with_body(e->pk, id->b, sizeof id->b);
 }
 
-/* Writes a map of the fields `fn` emits for `rec`. */
-static int e_map(msgpack_packer *pk, fields_fn fn, const void *rec)
+/* Writes a map of the fields `fn` emits for `rec`, keyed by `sh`. */
+static int e_map(msgpack_packer *pk, const shape *sh, fields_fn fn, const void *rec)
 {
-	enc e = { NULL, 0, 0 };
+	enc e = { NULL, sh, -1, 0, 0 };
 	fn(&e, rec);
 	int err = msgpack_pack_map(pk, e.n);
 	e.pk = pk;
@@ -247,14 +285,14 @@ static int e_map(msgpack_packer *pk, fields_fn fn, const void *rec)
 	return err | e.err;
 }
 
-static int encode(msgpack_sbuffer *sb, const char *db, fields_fn fn, const void *rec)
+static int encode(msgpack_sbuffer *sb, const shape *sh, fields_fn fn, const void *rec)
 {
 	if (!sb || !rec)
-		return pf_seterr(PF_EINVAL, "encoding a '%s' record: NULL argument", db);
+		return pf_seterr(PF_EINVAL, "encoding a '%s' record: NULL argument", sh->db);
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	if (e_map(&pk, fn, rec))
-		return pf_seterr(PF_ENOMEM, "out of memory encoding a '%s' record", db);
+	if (e_map(&pk, sh, fn, rec))
+		return pf_seterr(PF_ENOMEM, "out of memory encoding a '%s' record", sh->db);
 	return 0;
 }
 
@@ -300,7 +338,7 @@ static void guest_fields(enc *e, const void *rec)
 		for (size_t i = 0; i < g->pref_count; i++) {
 			const char *c = g->prefs[i].category ? g->prefs[i].category : "";
 			e->err |= msgpack_pack_str_with_body(e->pk, c, strlen(c));
-			e->err |= e_map(e->pk, pref_fields, &g->prefs[i]);
+			e->err |= e_map(e->pk, &pref_shape, pref_fields, &g->prefs[i]);
 		}
 	}
 	e_uint(e, "c_open", r->complaints_open, false);
@@ -314,7 +352,7 @@ static void guest_fields(enc *e, const void *rec)
 
 int pf_codec_guest_encode(msgpack_sbuffer *sb, const pf_guest_rec *r)
 {
-	return encode(sb, "guest", guest_fields, r);
+	return encode(sb, &guest_shape, guest_fields, r);
 }
 
 static void stay_fields(enc *e, const void *rec)
@@ -329,7 +367,7 @@ static void stay_fields(enc *e, const void *rec)
 
 int pf_codec_stay_encode(msgpack_sbuffer *sb, const pf_stay *s)
 {
-	return encode(sb, "stay", stay_fields, s);
+	return encode(sb, &stay_shape, stay_fields, s);
 }
 
 static void prompt_fields(enc *e, const void *rec)
@@ -357,7 +395,7 @@ static void prompt_fields(enc *e, const void *rec)
 
 int pf_codec_prompt_encode(msgpack_sbuffer *sb, const pf_prompt *p)
 {
-	return encode(sb, "prompt", prompt_fields, p);
+	return encode(sb, &prompt_shape, prompt_fields, p);
 }
 
 static void event_fields(enc *e, const void *rec)
@@ -378,7 +416,7 @@ static void event_fields(enc *e, const void *rec)
 
 int pf_codec_event_encode(msgpack_sbuffer *sb, const pf_event_rec *e)
 {
-	return encode(sb, "event", event_fields, e);
+	return encode(sb, &event_shape, event_fields, e);
 }
 
 static void rule_fields(enc *e, const void *rec)
@@ -391,7 +429,7 @@ static void rule_fields(enc *e, const void *rec)
 
 int pf_codec_rule_encode(msgpack_sbuffer *sb, const pf_rule_rec *r)
 {
-	return encode(sb, "rule", rule_fields, r);
+	return encode(sb, &rule_shape, rule_fields, r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -701,15 +739,6 @@ static int want_word(const char *db, const fld *f, const msgpack_object *o, cons
 
 typedef int (*field_fn)(void *ctx, int idx, const fld *f, const msgpack_object *val);
 
-typedef struct shape {
-	const char *db;
-	const char *const *names;
-	int count;                /* at most 32 */
-	uint32_t required;        /* bit i: names[i] must be present */
-	int version;              /* > 0: names[0] is "v" and must hold this */
-} shape;
-
-#define BIT(i) (UINT32_C(1) << (i))
 
 /* A msgpack str key equal to `name`.  The first byte rules out most
  * candidates cheaply; strnlen never scans past the key's length. */
@@ -718,6 +747,14 @@ static bool key_is(const msgpack_object *k, const char *name)
 	size_t n = k->via.str.size;
 	return k->type == MSGPACK_OBJECT_STR && n > 0 && name[0] == k->via.str.ptr[0] &&
 	       strnlen(name, n + 1) == n && memcmp(k->via.str.ptr, name, n) == 0;
+}
+
+/* A msgpack unsigned key small enough to be a field code, or -1. */
+static int key_code(const msgpack_object *k)
+{
+	if (k->type != MSGPACK_OBJECT_POSITIVE_INTEGER || k->via.u64 > 31)
+		return -1;
+	return (int)k->via.u64;
 }
 
 /*
@@ -745,7 +782,7 @@ static int walk(const shape *sh, const char *pref, const msgpack_object *map,
 	if (sh->version > 0) {
 		const msgpack_object *v = NULL;
 		for (uint32_t i = 0; i < n && !v; i++)
-			if (key_is(&kv[i].key, "v"))
+			if (key_is(&kv[i].key, "v") || key_code(&kv[i].key) == 0)
 				v = &kv[i].val;
 		if (!v)
 			return corrupt(sh->db, "missing required field 'v'");
@@ -758,15 +795,27 @@ static int walk(const shape *sh, const char *pref, const msgpack_object *map,
 
 	for (uint32_t i = 0; i < n; i++) {
 		const msgpack_object *k = &kv[i].key;
-		if (k->type != MSGPACK_OBJECT_STR) {
-			if (pref)
-				return corrupt(sh->db, "a key in prefs[%s] is not a string", pref);
-			return corrupt(sh->db, "a key is not a string");
-		}
-		/* Fields are written in table order, so the one after the last
-		 * match is the likely next; otherwise search the table. */
 		int idx = -1;
-		if (prev + 1 < sh->count && key_is(k, sh->names[prev + 1]))
+		if (k->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+			/* Schema 2: the key is the field's index. */
+			idx = key_code(k);
+			if (idx < 0 || idx >= sh->count) {
+				if (pref)
+					return corrupt(sh->db, "unknown field code %llu in prefs[%s]",
+					               (unsigned long long)k->via.u64, pref);
+				return corrupt(sh->db, "unknown field code %llu",
+				               (unsigned long long)k->via.u64);
+			}
+		} else if (k->type != MSGPACK_OBJECT_STR) {
+			if (pref)
+				return corrupt(sh->db, "a key in prefs[%s] is neither a field code nor "
+				               "a name", pref);
+			return corrupt(sh->db, "a key is neither a field code nor a name");
+		}
+		/* Schema 1: the key is the field's name.  Fields are written in
+		 * table order, so the one after the last match is the likely
+		 * next; otherwise search the table. */
+		if (idx < 0 && prev + 1 < sh->count && key_is(k, sh->names[prev + 1]))
 			idx = prev + 1;
 		for (int f = 0; f < sh->count && idx < 0; f++)
 			if (key_is(k, sh->names[f]))
@@ -1268,13 +1317,40 @@ void pf_journal_entry_clear(pf_journal_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
+/*
+ * The library's own operations, coded by position (schema 2): an entry's
+ * op is one byte instead of ten.  Codes are on disk: this list is only
+ * ever appended to.  An op not in it (a later library's, read by this one
+ * through a shared backup) is written as its name.
+ */
+static const char *const journal_ops[] = {
+	NULL, "guest.put", "pref.set", "pref.del", "stay.add", "event.fire", "rules.load",
+	"rules.clear", "prompt.ack", "prompt.done", "prompt.dismiss", "feedback.add",
+	"feedback.update", "feedback.resolve", "feedback.followup", "guest.merge",
+	"guest.unmerge", "guest.not_duplicate", "guest.erase", "guest.anonymise",
+	"guest.consent", "retention.run", "import.row", "journal.trim",
+};
+#define JOURNAL_OPS ((int)(sizeof journal_ops / sizeof journal_ops[0]))
+
+static int journal_op_code(const char *op)
+{
+	for (int i = 1; op && i < JOURNAL_OPS; i++)
+		if (strcmp(journal_ops[i], op) == 0)
+			return i;
+	return 0;
+}
+
 static void journal_fields(enc *e, const void *rec)
 {
 	const pf_journal_entry *j = rec;
 	e_uint(e, "v", PF_REC_JOURNAL_V, true);
 	e_int(e, "time", j->time, true);
 	e_str(e, "actor", j->actor);
-	e_str(e, "op", j->op);
+	int op = journal_op_code(j->op);
+	if (op)
+		e_uint(e, "op", (uint64_t)op, true);
+	else
+		e_str(e, "op", j->op);
 	if (!pf_id_is_zero(&j->guest))
 		e_id(e, "guest", &j->guest);
 	if (!pf_id_is_zero(&j->object))
@@ -1297,7 +1373,7 @@ static void journal_fields(enc *e, const void *rec)
 
 int pf_codec_journal_encode(msgpack_sbuffer *sb, const pf_journal_entry *e)
 {
-	return encode(sb, "journal", journal_fields, e);
+	return encode(sb, &journal_shape, journal_fields, e);
 }
 
 enum { J_V, J_TIME, J_ACTOR, J_OP, J_GUEST, J_OBJECT, J_REF, J_FIELDS, J_N };
@@ -1353,6 +1429,13 @@ static int journal_field(void *ctx, int idx, const fld *f, const msgpack_object 
 	case J_TIME:   return want_int(db, f, o, &j->time);
 	case J_ACTOR:  return want_str(db, f, o, PF_JOURNAL_ACTOR_MAX, true, &j->actor);
 	case J_OP:
+		if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+			if (o->via.u64 == 0 || o->via.u64 >= (uint64_t)JOURNAL_OPS)
+				return bad_field(db, f, "is an unknown operation code %llu",
+				                 (unsigned long long)o->via.u64);
+			j->op = strdup(journal_ops[o->via.u64]);
+			return j->op ? 0 : nomem(db);
+		}
 		rc = want_str(db, f, o, PF_JOURNAL_OP_MAX, true, &j->op);
 		if (rc == 0 && !pf_dotted_words_valid(j->op, strlen(j->op), PF_JOURNAL_OP_MAX))
 			rc = bad_field(db, f, "is not an operation name (e.g. guest.put)");
@@ -1458,7 +1541,7 @@ static void merge_fields(enc *e, const void *rec)
 
 int pf_codec_merge_encode(msgpack_sbuffer *sb, const pf_merge_rec *m)
 {
-	return encode(sb, "merge", merge_fields, m);
+	return encode(sb, &merge_shape, merge_fields, m);
 }
 
 enum {
@@ -1662,7 +1745,7 @@ int pf_codec_feedback_encode(msgpack_sbuffer *sb, const pf_feedback_rec *r)
 	if (r && r->prompt_count > PF_FEEDBACK_PROMPTS_MAX)
 		return pf_seterr(PF_EINVAL, "encoding a 'feedback' record: %zu prompts",
 		                 r->prompt_count);
-	return encode(sb, "feedback", feedback_fields, r);
+	return encode(sb, &feedback_shape, feedback_fields, r);
 }
 
 enum {
@@ -1751,4 +1834,79 @@ int pf_codec_feedback_decode(pf_feedback_rec *r, const void *data, size_t len)
 	*r = tmp;
 	msgpack_unpacked_destroy(&up);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Re-encoding (schema upgrades)                                        */
+/* ------------------------------------------------------------------ */
+
+int pf_codec_recode(pf_rec_kind kind, const void *data, size_t len, msgpack_sbuffer *sb)
+{
+	int rc;
+	msgpack_sbuffer_clear(sb);
+	switch (kind) {
+	case PF_REC_GUEST: {
+		pf_guest_rec *r = NULL;
+		if ((rc = pf_codec_guest_decode(&r, data, len)) == 0)
+			rc = pf_codec_guest_encode(sb, r);
+		pf_guest_rec_free(r);
+		return rc;
+	}
+	case PF_REC_STAY: {
+		pf_stay s;
+		memset(&s, 0, sizeof s);
+		if ((rc = pf_codec_stay_decode(&s, data, len)) == 0)
+			rc = pf_codec_stay_encode(sb, &s);
+		pf_stay_clear(&s);
+		return rc;
+	}
+	case PF_REC_PROMPT: {
+		pf_prompt p;
+		memset(&p, 0, sizeof p);
+		if ((rc = pf_codec_prompt_decode(&p, data, len)) == 0)
+			rc = pf_codec_prompt_encode(sb, &p);
+		pf_prompt_clear(&p);
+		return rc;
+	}
+	case PF_REC_EVENT: {
+		pf_event_rec e;
+		memset(&e, 0, sizeof e);
+		if ((rc = pf_codec_event_decode(&e, data, len)) == 0)
+			rc = pf_codec_event_encode(sb, &e);
+		pf_event_rec_clear(&e);
+		return rc;
+	}
+	case PF_REC_RULE: {
+		pf_rule_rec r = { 0, NULL };
+		if ((rc = pf_codec_rule_decode(&r, data, len)) == 0)
+			rc = pf_codec_rule_encode(sb, &r);
+		free(r.source);
+		return rc;
+	}
+	case PF_REC_JOURNAL: {
+		pf_journal_entry j;
+		memset(&j, 0, sizeof j);
+		if ((rc = pf_codec_journal_decode(&j, data, len)) == 0)
+			rc = pf_codec_journal_encode(sb, &j);
+		pf_journal_entry_clear(&j);
+		return rc;
+	}
+	case PF_REC_MERGE: {
+		pf_merge_rec m;
+		memset(&m, 0, sizeof m);
+		if ((rc = pf_codec_merge_decode(&m, data, len)) == 0)
+			rc = pf_codec_merge_encode(sb, &m);
+		pf_merge_rec_clear(&m);
+		return rc;
+	}
+	case PF_REC_FEEDBACK: {
+		pf_feedback_rec f;
+		memset(&f, 0, sizeof f);
+		if ((rc = pf_codec_feedback_decode(&f, data, len)) == 0)
+			rc = pf_codec_feedback_encode(sb, &f);
+		pf_feedback_rec_clear(&f);
+		return rc;
+	}
+	}
+	return pf_seterr(PF_EINVAL, "pf_codec_recode: unknown record kind %d", (int)kind);
 }

@@ -163,4 +163,19 @@ int pf_codec_feedback_encode(msgpack_sbuffer *sb, const pf_feedback_rec *r);
 int pf_codec_feedback_decode(pf_feedback_rec *r, const void *data, size_t len);
 void pf_feedback_rec_clear(pf_feedback_rec *r);
 
+/** The kinds of stored record, for pf_codec_recode. */
+typedef enum pf_rec_kind {
+	PF_REC_GUEST, PF_REC_STAY, PF_REC_PROMPT, PF_REC_EVENT, PF_REC_RULE,
+	PF_REC_JOURNAL, PF_REC_MERGE, PF_REC_FEEDBACK
+} pf_rec_kind;
+
+/**
+ * A stored record of `kind` written again in the current format (schema
+ * upgrades): decoded, whichever key form it has, and encoded into `sb`
+ * (cleared first).  Decoding and encoding are exact inverses for every
+ * field, so the record means the same.  Errors: those of the decoder
+ * (PF_ECORRUPT: the record is left for pf_verify to report) and PF_ENOMEM.
+ */
+int pf_codec_recode(pf_rec_kind kind, const void *data, size_t len, msgpack_sbuffer *sb);
+
 #endif /* PF_CODEC_H */

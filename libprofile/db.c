@@ -8,7 +8,8 @@
  * Of struct pf_db it owns opts, dev, ino, the tz pointer and the two
  * module mutexes (rules_lock, sub_lock: made here, destroyed here).
  *
- * May call: store.c (pf_store_prepare/_open/_close/_abandon), tz.c,
+ * May call: store.c (pf_store_prepare/_open/_close/_abandon), upgrade.c
+ * (pf_upgrade, when the store found an older schema), tz.c,
  * error.c, text.c (date checks), and the teardown of the modules that
  * keep per-handle state: event.c (pf_rules_cache_free) and prompt.c
  * (pf_subs_free).  Calls go down only; no file below includes db.h.
@@ -21,8 +22,10 @@
 #include "tz.h"
 #include "event.h"
 #include "prompt.h"
+#include "upgrade.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -147,7 +150,7 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	if (opts && (opts->version < 1 || opts->version > PF_OPTIONS_VERSION))
 		return pf_seterr(PF_EINVAL, "pf_open: unknown options version %u (expected 1 to %d)",
 		                 opts->version, PF_OPTIONS_VERSION);
-	if (opts && (opts->flags & ~(PF_OPEN_READONLY | PF_OPEN_NOMETASYNC)))
+	if (opts && (opts->flags & ~(PF_OPEN_READONLY | PF_OPEN_NOMETASYNC | PF_OPEN_NORDAHEAD)))
 		return pf_seterr(PF_EINVAL, "pf_open: unknown flags 0x%x", opts->flags);
 
 	pf_options o = PF_OPTIONS_INIT;
@@ -200,6 +203,20 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	rc = pf_store_open(db, &dir);
 	if (rc)
 		goto fail;
+
+	/* A database an older library wrote is brought up to this schema
+	 * now, in one transaction.  A read-only handle reads it as it is:
+	 * every decoder still reads the older form. */
+	if (db->schema < PF_SCHEMA_VERSION && !readonly) {
+		rc = pf_upgrade(db);
+		if (rc) {
+			/* pf_close undoes the open whole; the message is kept. */
+			char why[512];
+			snprintf(why, sizeof why, "%s", pf_errmsg());
+			pf_close(db);
+			return pf_seterr(rc, "%s", why);
+		}
+	}
 
 	*out = db;
 	return 0;

@@ -728,12 +728,12 @@ static int fire_repeat(struct fire_args *a, MDB_txn *txn, pf_db *db, const MDB_v
 	if (rc)
 		goto out;
 	if (memcmp(&rec.guest, &a->ev->guest, sizeof rec.guest) != 0) {
-		rc = pf_seterr(PF_EEXIST, "pf_fire: event id '%s' was already fired for "
+		rc = pf_fail(PF_EEXIST, "event id '%s' was already fired for "
 		               "another guest", a->ev->id);
 		goto out;
 	}
 	if (rec.kind != a->ev->kind) {
-		rc = pf_seterr(PF_EEXIST, "pf_fire: event id '%s' was already fired as a %s, "
+		rc = pf_fail(PF_EEXIST, "event id '%s' was already fired as a %s, "
 		               "not a %s", a->ev->id, pf_event_kind_name(rec.kind),
 		               pf_event_kind_name(a->ev->kind));
 		goto out;
@@ -760,9 +760,11 @@ out:
 	return rc;
 }
 
-static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
+/* Fire one event inside `txn`: pf_fire's transaction, or one step of
+ * pf_fire_batch's.  An event fired earlier in the same transaction is
+ * found like any other, so a batch that names one id twice fires it once. */
+static int fire_one(struct fire_args *a, MDB_txn *txn, pf_db *db)
 {
-	struct fire_args *a = arg;
 	const pf_event *ev = a->ev;
 	pf_guest_rec *r = NULL;
 	pf_event_rec rec;
@@ -802,18 +804,18 @@ static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if (rec.prompt_count) {
 		rec.prompts = calloc(rec.prompt_count, sizeof *rec.prompts);
 		if (!rec.prompts) {
-			rc = pf_seterr(PF_ENOMEM, "pf_fire: out of memory");
+			rc = pf_fail(PF_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < a->list->count; i++) {
 		pf_prompt *p = &a->list->items[i];
-		pf_id_generate(&p->id);
-		rc = pf_prompt_store(txn, db, p);
-		if (rc)
-			goto out;
+		pf_id_generate_ordered(&p->id);
 		rec.prompts[i] = p->id;
 	}
+	rc = pf_prompts_store(txn, db, a->list->items, a->list->count);
+	if (rc)
+		goto out;
 
 	char nprompts[24];
 	snprintf(nprompts, sizeof nprompts, "%zu", a->list->count);
@@ -851,7 +853,7 @@ static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
 
 	rc = pf_codec_event_encode(&sb, &rec);
 	if (rc) {
-		pf_seterr(rc, "pf_fire: cannot encode the event record");
+		pf_fail(rc, "cannot encode the event record");
 		goto out;
 	}
 	rc = pf_store_put(txn, db, PF_DBI_EVENT, ev->id, strlen(ev->id), sb.data, sb.size,
@@ -869,6 +871,11 @@ out:
 	return rc;
 }
 
+static int fire_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	return fire_one(arg, txn, db);
+}
+
 int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev)
 {
 	pf_api_enter("pf_fire");
@@ -877,10 +884,10 @@ int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev)
 	int rc;
 
 	if (!out)
-		return pf_seterr(PF_EINVAL, "pf_fire: out is NULL");
+		return pf_fail(PF_EINVAL, "out is NULL");
 	*out = NULL;
 	if (!db || !ev)
-		return pf_seterr(PF_EINVAL, "pf_fire: %s is NULL", db ? "ev" : "db");
+		return pf_fail(PF_EINVAL, "%s is NULL", db ? "ev" : "db");
 	rc = event_normalise(&e, db, ev, true);
 	if (rc)
 		return rc;
@@ -895,6 +902,105 @@ int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev)
 		pf_prompts_deliver(db, a.list);
 	*out = a.list;
 	return 0;
+}
+
+struct batch_args {
+	struct fire_args *each;   /* one per event, events already normalised */
+	size_t count;
+	size_t failed;            /* the index whose error ended the attempt, or SIZE_MAX */
+};
+
+static void batch_reset(struct batch_args *b)
+{
+	for (size_t i = 0; i < b->count; i++) {
+		prompt_list_reset(&b->each[i].list);
+		b->each[i].fresh = false;
+	}
+}
+
+static int batch_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct batch_args *b = arg;
+	/* A retried attempt (the map grew) starts from scratch. */
+	batch_reset(b);
+	b->failed = SIZE_MAX;
+	for (size_t i = 0; i < b->count; i++) {
+		int rc = fire_one(&b->each[i], txn, db);
+		if (rc) {
+			b->failed = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* "pf_fire_batch: <detail>" becomes "pf_fire_batch: events[i]: <detail>",
+ * so the caller knows which event of the batch was refused. */
+static int batch_blame(int rc, size_t i)
+{
+	char detail[512];
+	const char *msg = pf_errmsg();
+	const char *pre = "pf_fire_batch: ";
+	if (strncmp(msg, pre, strlen(pre)) == 0)
+		msg += strlen(pre);
+	snprintf(detail, sizeof detail, "%s", msg);
+	return pf_fail(rc, "events[%zu]: %s", i, detail);
+}
+
+int pf_fire_batch(pf_prompt_list **out, pf_db *db, const pf_event *events, size_t count)
+{
+	pf_api_enter("pf_fire_batch");
+	struct batch_args b = { NULL, count, SIZE_MAX };
+	pf_event *norm = NULL;
+	int rc;
+
+	if (!out)
+		return pf_fail(PF_EINVAL, "out is NULL");
+	/* Checked before out[] is written: out has room for count entries
+	 * only if count is one the call takes. */
+	if (count > PF_FIRE_BATCH_MAX)
+		return pf_fail(PF_EINVAL, "%zu events, at most %d in one batch", count,
+		               PF_FIRE_BATCH_MAX);
+	for (size_t i = 0; i < count; i++)
+		out[i] = NULL;
+	if (!db)
+		return pf_fail(PF_EINVAL, "db is NULL");
+	if (count == 0)
+		return 0;
+	if (!events)
+		return pf_fail(PF_EINVAL, "events is NULL");
+	norm = calloc(count, sizeof *norm);
+	b.each = calloc(count, sizeof *b.each);
+	if (!norm || !b.each) {
+		rc = pf_fail(PF_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if ((rc = event_normalise(&norm[i], db, &events[i], true))) {
+			rc = batch_blame(rc, i);
+			goto out;
+		}
+		b.each[i].ev = &norm[i];
+	}
+	rc = pf_store_write(db, batch_txn, &b);
+	if (rc) {
+		/* An error of the commit itself (a full disk) is nobody's event. */
+		if (b.failed != SIZE_MAX)
+			rc = batch_blame(rc, b.failed);
+		batch_reset(&b);
+		goto out;
+	}
+	/* Subscribers run only once every prompt of the batch is committed. */
+	for (size_t i = 0; i < count; i++) {
+		if (b.each[i].fresh)
+			pf_prompts_deliver(db, b.each[i].list);
+		out[i] = b.each[i].list;
+		b.each[i].list = NULL;
+	}
+out:
+	free(b.each);
+	free(norm);
+	return rc;
 }
 
 struct preview_args {
@@ -992,4 +1098,14 @@ int pf_event_repoint(MDB_txn *txn, pf_db *db, const void *key, size_t klen,
 	msgpack_sbuffer_destroy(&sb);
 	pf_event_rec_clear(&e);
 	return rc;
+}
+
+int pf_events_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_EVENT, NULL, 0, 0, fn, ctx);
+}
+
+int pf_rules_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_RULE, NULL, 0, 0, fn, ctx);
 }

@@ -28,4 +28,11 @@ int pf_events_of_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_event_key
 int pf_event_repoint(MDB_txn *txn, pf_db *db, const void *key, size_t klen,
                      const pf_id *from, const pf_id *to);
 
+/** For upgrade.c: hand every event record to fn, which may rewrite it in
+ *  place (pf_store_recode); keys do not change. */
+int pf_events_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
+/** For upgrade.c: hand every rule record to fn, which may rewrite it in
+ *  place (pf_store_recode); keys do not change. */
+int pf_rules_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
+
 #endif /* PF_EVENT_H */

@@ -250,7 +250,7 @@ static int make_prompt(MDB_txn *txn, pf_db *db, pf_prompt_list **made, const pf_
 
 	memset(&p, 0, sizeof p);
 	event_id(ev, fid);
-	pf_id_generate(&p.id);
+	pf_id_generate_ordered(&p.id);
 	p.guest = *guest;
 	p.priority = prio;
 	p.status = PF_PROMPT_PENDING;
@@ -496,7 +496,7 @@ int pf_feedback_add(pf_db *db, pf_feedback *fb, const pf_pref *learn)
 	struct add_args a = { .fb = &copy, .learn = learn, .now = now };
 	a.due = pf_sunset_due(db->tz, copy.recorded_at);
 	/* Generated before the write so that a retried transaction keeps it. */
-	pf_id_generate(&a.id);
+	pf_id_generate_ordered(&a.id);
 	rc = pf_store_write(db, add_txn, &a);
 	if (rc) {
 		made_reset(&a.made);
@@ -1119,4 +1119,10 @@ int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx)
 {
 	struct records_only r = { fn, ctx };
 	return pf_store_each(txn, db, PF_DBI_FEEDBACK, record_only, &r);
+}
+
+/* Records only: their keys are 16 bytes, the index keys longer. */
+int pf_feedback_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_FEEDBACK, NULL, 0, ID_LEN, fn, ctx);
 }

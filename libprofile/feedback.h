@@ -46,4 +46,8 @@ void pf_feedback_index_key(unsigned char k[PF_FEEDBACK_INDEX_KEY_LEN], const pf_
  *  the quality report, which decodes what it counts. */
 int pf_feedback_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx);
 
+/** For upgrade.c: hand every feedback record to fn, which may rewrite it in
+ *  place (pf_store_recode); keys do not change. */
+int pf_feedback_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
+
 #endif /* PF_FEEDBACK_H */

@@ -1137,3 +1137,8 @@ void pf_guest_list_free(pf_guest_list *list)
 }
 
 /* ---- end of public free functions ------------------------------- */
+
+int pf_guest_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_GUEST, NULL, 0, ID_LEN, fn, ctx);
+}

@@ -120,4 +120,8 @@ int pf_guest_find_by_contact(MDB_txn *txn, pf_db *db, const unsigned char *key, 
 int pf_guest_load_if(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id,
                      bool *found);
 
+/** For upgrade.c: hand every guest record to fn, which may rewrite it in
+ *  place (pf_store_recode); keys do not change. */
+int pf_guest_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
+
 #endif /* PF_GUEST_H */

@@ -1,6 +1,6 @@
 /*
  * id.h — what id.c offers the other files of the library.
- * Owner: id.c: random ids and the big-endian key encodings.
+ * Owner: id.c: random and time-ordered ids, the big-endian key encodings.
  * Never installed; nothing here is API.
  */
 #ifndef PF_ID_H
@@ -9,8 +9,16 @@
 #include "libprofile.h"
 #include <stdint.h>
 
-/** A new random UUID (libuuid). */
+/** A new random UUID (version 4, 122 bits from getrandom): guests,
+ *  merges.  Thread-safe, and fork-safe (a child never repeats its
+ *  parent's ids). */
 void pf_id_generate(pf_id *out);
+
+/** A new time-ordered UUID (version 7: Unix milliseconds, a counter, 62
+ *  random bits).  Ids made by one process strictly increase, so records
+ *  keyed by them (prompts, feedback) append at the right edge of their
+ *  B-tree instead of landing on a random page.  Thread-safe. */
+void pf_id_generate_ordered(pf_id *out);
 
 /** Big-endian helpers for keys that must sort numerically. */
 void pf_be64_put(unsigned char *p, uint64_t v);

@@ -701,3 +701,9 @@ out:
 	free(fields);
 	return rc;
 }
+
+/* Entries only: their keys are 8 bytes, the per-guest index keys longer. */
+int pf_journal_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_JOURNAL, NULL, 0, 8, fn, ctx);
+}

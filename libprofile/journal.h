@@ -81,4 +81,8 @@ int pf_journal_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest);
 void pf_journal_index_key(unsigned char k[PF_JOURNAL_INDEX_KEY_LEN], const pf_id *guest,
                           uint64_t seq);
 
+/** For upgrade.c: hand every journal entry record to fn, which may rewrite it in
+ *  place (pf_store_recode); keys do not change. */
+int pf_journal_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
+
 #endif /* PF_JOURNAL_H */

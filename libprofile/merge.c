@@ -1006,3 +1006,9 @@ out:
 	pf_idvec_free(&people);
 	return rc;
 }
+
+int pf_merge_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_meta_recode(txn, db, PF_META_MERGE, sizeof PF_META_MERGE - 1,
+	                      sizeof PF_META_MERGE - 1 + ID_LEN, fn, ctx);
+}

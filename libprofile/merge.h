@@ -33,4 +33,8 @@ int pf_merge_marked_not_dup(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id
 int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
                           size_t *n);
 
+/** For upgrade.c: hand every merge record to fn, which may rewrite it in
+ *  place (pf_store_recode); keys do not change. */
+int pf_merge_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
+
 #endif /* PF_MERGE_H */

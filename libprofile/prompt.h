@@ -12,6 +12,10 @@
 /** Store a new prompt (assigning p->seq) and its queue entries. */
 int pf_prompt_store(MDB_txn *txn, pf_db *db, pf_prompt *p);
 
+/** Store `count` new prompts, as pf_prompt_store() each in array order,
+ *  with one read and write of each sequence counter (a fire's prompts). */
+int pf_prompts_store(MDB_txn *txn, pf_db *db, pf_prompt *ps, size_t count);
+
 /** Load a prompt by id inside a transaction (PF_ENOTFOUND if absent). */
 int pf_prompt_load(MDB_txn *txn, pf_db *db, const pf_id *id, pf_prompt *out);
 
@@ -72,5 +76,9 @@ size_t pf_prompt_queue_keys(const pf_prompt *p, pf_queue_keys *out);
 
 /** Every record of the prompt database in key order, raw. */
 int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx);
+
+/** For upgrade.c: hand every prompt record to fn, which may rewrite it in
+ *  place (pf_store_recode); keys do not change. */
+int pf_prompt_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
 
 #endif /* PF_PROMPT_H */

@@ -442,3 +442,8 @@ void pf_stay_list_free(pf_stay_list *list)
 }
 
 /* ---- end of public free functions ------------------------------- */
+
+int pf_stay_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_STAY, NULL, 0, 0, fn, ctx);
+}

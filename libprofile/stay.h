@@ -72,4 +72,8 @@ int pf_stays_read(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_stay **items,
  *  this function when the counter changes. */
 int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s);
 
+/** For upgrade.c: hand every stay record to fn, which may rewrite it in
+ *  place (pf_store_recode); keys do not change. */
+int pf_stay_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
+
 #endif /* PF_STAY_H */

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -286,10 +287,12 @@ static int open_dbis(pf_db *db, bool readonly, bool existing)
 			               "(open it writable once first)", db->path);
 			goto fail;
 		}
-		rc = pf_meta_put_u64(txn, db, "schema", PF_SCHEMA_VERSION);
+		schema = PF_SCHEMA_VERSION;
+		rc = pf_meta_put_u64(txn, db, "schema", schema);
 		if (rc)
 			goto fail;
 	}
+	db->schema = schema;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc)
@@ -407,6 +410,8 @@ int pf_store_open(pf_db *db, pf_store_dir *dir)
 		flags |= MDB_NOLOCK;
 	if (db->opts.flags & PF_OPEN_NOMETASYNC)
 		flags |= MDB_NOMETASYNC;
+	if (db->opts.flags & PF_OPEN_NORDAHEAD)
+		flags |= MDB_NORDAHEAD;
 	rc = mdb_env_open(db->env, db->path, flags, 0600);
 	if (rc) {
 		if (rc == ENOENT)
@@ -767,6 +772,121 @@ int pf_store_del(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
 }
 
 /* ---------------------------------------------------------------- meta */
+
+/* LMDB's default largest key (mdb_env_get_maxkeysize). */
+#define PF_STORE_KEY_MAX 511
+
+int pf_store_recode(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
+                    size_t plen, size_t klen, pf_store_recode_fn fn, void *ctx)
+{
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, NULL);
+	MDB_val k = { plen, (void *)prefix }, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
+			break;
+		if (klen && k.mv_size != klen)
+			continue;
+		MDB_val out = { 0, NULL };
+		if ((rc = fn(ctx, &k, &v, &out)))
+			break;
+		if (out.mv_size == 0)
+			continue;
+		/* MDB_CURRENT replaces the value under the cursor (a delete and
+		 * an insert when the size changes), and the cursor stays on the
+		 * key, so MDB_NEXT goes on from there.  The key LMDB handed out
+		 * points into the page the delete rewrites: put a copy. */
+		unsigned char kbuf[PF_STORE_KEY_MAX];
+		if (k.mv_size > sizeof kbuf) {
+			rc = pf_fail(PF_ECORRUPT, "a key of %zu bytes in '%s'", k.mv_size,
+			             pf_dbi_names[dbi]);
+			break;
+		}
+		memcpy(kbuf, k.mv_data, k.mv_size);
+		MDB_val kc = { k.mv_size, kbuf };
+		mrc = mdb_cursor_put(cur, &kc, &out, MDB_CURRENT);
+		if (mrc) {
+			rc = store_write_err(db, mrc);
+			break;
+		}
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, NULL);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_store_check_free(MDB_txn *txn, pf_db *db, char *why, size_t cap)
+{
+	MDB_envinfo info;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc = 0, mrc;
+
+	why[0] = 0;
+	if ((mrc = mdb_env_info(db->env, &info)))
+		return pf_lmdb_err(mrc, NULL);
+	const size_t last = info.me_last_pgno;
+	/* dbi 0 is LMDB's FREE_DBI: txnid -> [count, pgno...] (mdb_stat -f). */
+	if ((mrc = mdb_cursor_open(txn, 0, &cur)))
+		return pf_lmdb_err(mrc, NULL);
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		size_t txnid = 0, n = 0;
+		if (k.mv_size == sizeof txnid)
+			memcpy(&txnid, k.mv_data, sizeof txnid);
+		if (k.mv_size != sizeof txnid || v.mv_size < sizeof n ||
+		    v.mv_size % sizeof n != 0) {
+			snprintf(why, cap, "a free-list record has a %zu-byte key and %zu bytes",
+			         k.mv_size, v.mv_size);
+			rc = 1;
+			break;
+		}
+		memcpy(&n, v.mv_data, sizeof n);
+		if (n != v.mv_size / sizeof n - 1) {
+			snprintf(why, cap, "the free-list record of transaction %zu says %zu pages "
+			         "in %zu bytes", txnid, n, v.mv_size);
+			rc = 1;
+			break;
+		}
+		const unsigned char *p = (const unsigned char *)v.mv_data + sizeof n;
+		for (size_t i = 0; i < n; i++) {
+			size_t pg;
+			memcpy(&pg, p + i * sizeof pg, sizeof pg);
+			if (pg < 2 || pg > last) {
+				snprintf(why, cap, "the free list of transaction %zu names page %zu, "
+				         "outside the pages in use (2 to %zu)", txnid, pg, last);
+				rc = 1;
+				break;
+			}
+		}
+	}
+	if (rc == 0 && (mrc == MDB_CORRUPTED || mrc == MDB_PAGE_NOTFOUND)) {
+		snprintf(why, cap, "the free list is damaged (%s)", mdb_strerror(mrc));
+		rc = 1;
+	} else if (rc == 0 && mrc && mrc != MDB_NOTFOUND) {
+		rc = pf_lmdb_err(mrc, NULL);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int pf_meta_recode(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen, size_t klen,
+                   pf_store_recode_fn fn, void *ctx)
+{
+	return pf_store_recode(txn, db, PF_DBI_META, prefix, plen, klen, fn, ctx);
+}
+
+int pf_store_set_schema(MDB_txn *txn, pf_db *db, uint64_t version)
+{
+	int rc = pf_meta_put_u64(txn, db, "schema", version);
+	if (rc == 0)
+		db->schema = version;
+	return rc;
+}
 
 int pf_store_each(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, pf_store_raw_fn fn, void *ctx)
 {

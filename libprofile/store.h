@@ -57,6 +57,9 @@ struct pf_db {
 	pid_t pid;
 	bool nolock;
 	uint64_t nolock_txnid;
+	/* The schema version the open found (PF_SCHEMA_VERSION for a new
+	 * database); db.c upgrades an older one before the handle is used. */
+	uint64_t schema;
 
 	/* db.c: the options as resolved at pf_open (read by every module,
 	 * written by none), and the directory's identity in the registry of
@@ -212,6 +215,35 @@ typedef int (*pf_store_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val
  *  owners' read-only walks are built on).  A non-zero return of fn stops
  *  the walk and is returned. */
 int pf_store_each(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, pf_store_raw_fn fn, void *ctx);
+
+/** A record's new value in a pf_store_recode walk: set out to bytes that
+ *  stay valid until the next call, or leave out->mv_size 0 to keep it. */
+typedef int (*pf_store_recode_fn)(void *ctx, const MDB_val *key, const MDB_val *val,
+                                  MDB_val *out);
+
+/** Rewrite in place, in `txn`, every record of `dbi` whose key starts
+ *  with the `plen` bytes of `prefix` and, when `klen` is not 0, is `klen`
+ *  bytes long (an owner's records, not its index keys).  Schema upgrades
+ *  use it; keys never change. */
+int pf_store_recode(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
+                    size_t plen, size_t klen, pf_store_recode_fn fn, void *ctx);
+
+/** LMDB's free list (the pages later writes will reuse) checked in the
+ *  read transaction `txn`: each record's shape, and each page number
+ *  inside the file's pages in use.  Returns 0 and leaves why empty when
+ *  it is sound, 1 with a description in `why` (no guest data: page
+ *  numbers and transaction ids) when it is not, or a PF_E* code.  The
+ *  pages are read, so damage LMDB cannot survive shows here (in
+ *  pf_verify) rather than in the next write. */
+int pf_store_check_free(MDB_txn *txn, pf_db *db, char *why, size_t cap);
+
+/** pf_store_recode over meta records (merge.c's merge records). */
+int pf_meta_recode(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen, size_t klen,
+                   pf_store_recode_fn fn, void *ctx);
+
+/** Record that the database is now at schema `version` (an upgrade's last
+ *  step, in its transaction). */
+int pf_store_set_schema(MDB_txn *txn, pf_db *db, uint64_t version);
 
 /** Read / write an unsigned 64-bit value in `meta` (stored big-endian).
  *  A missing key reads as 0. */

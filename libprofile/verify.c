@@ -1279,7 +1279,13 @@ static int verify_txn(MDB_txn *txn, pf_db *db, void *arg)
 	for (int i = 0; i < PF_DBI_COUNT; i++)
 		if ((rc = walk(v, (enum pf_dbi)i)))
 			return rc;
-	return 0;
+	/* LMDB's free list is no database of ours, but the next write reads
+	 * it: its damage is reported against 'meta', the environment's. */
+	char why[PROBLEM_TEXT];
+	rc = pf_store_check_free(txn, db, why, sizeof why);
+	if (rc == 1)
+		return problem(v, PF_DBI_META, "(free list)", "%s", why);
+	return rc;
 }
 
 int pf_verify(pf_verify_report **out, pf_db *db)

@@ -811,18 +811,61 @@ Test(codec_corrupt, duplicate_fields)
 	          TC_GUEST, "duplicate preference category 'room.floor'");
 }
 
-Test(codec_corrupt, non_string_keys)
+Test(codec_corrupt, keys_are_field_codes_or_names)
 {
-	/* {v:1, 7:"x"} */
-	tc_expect(tc_decode(TC_STAY, "\x82\xa1v\x01\x07\xa1x", 7), TC_STAY, "key is not a string");
-	/* {1:1} — no "v" to be found among non-string keys. */
+	/* {v:1, 7:"x"}: a stay has 5 fields, codes 0..4. */
+	tc_expect(tc_decode(TC_STAY, "\x82\xa1v\x01\x07\xa1x", 7), TC_STAY,
+	          "unknown field code 7");
+	/* {v:1, -1:"x"}: a negative key is neither a code nor a name. */
+	tc_expect(tc_decode(TC_STAY, "\x82\xa1v\x01\xff\xa1x", 7), TC_STAY,
+	          "a key is neither a field code nor a name");
+	/* {1:1}: code 1 is "order", and there is no "v" (code 0). */
 	tc_expect(tc_decode(TC_RULE, "\x81\x01\x01", 3), TC_RULE, "missing required field 'v'");
+	/* {0:1, 1:2, "source":"x"}: codes and names may mix (a record some
+	 * tool rewrote in part), and the same field both ways is a duplicate. */
+	tc_expect(tc_decode(TC_RULE, "\x84\x00\x01\x01\x02\xa6source\xa1x\x02\xa1y", 17),
+	          TC_RULE, "duplicate field 'source'");
 	/* A preference map keyed by an integer. */
 	tf bad = { .key = "prefs", .t = 'r', .s = "\x81\x05\x80", .n = 3 };
 	tc_expect(tc_with(TC_GUEST, bad), TC_GUEST, "'prefs (category)' is not a string");
 	/* A nil key inside one preference. */
 	tf bad2 = { .key = "prefs", .t = 'r', .s = "\x81\xa4room\x81\xc0\x01", .n = 9 };
-	tc_expect(tc_with(TC_GUEST, bad2), TC_GUEST, "a key in prefs[room] is not a string");
+	tc_expect(tc_with(TC_GUEST, bad2), TC_GUEST,
+	          "a key in prefs[room] is neither a field code nor a name");
+}
+
+/* Schema 2 writes field codes, one byte each, never the names; the
+ * same record written with names (schema 1) reads back identically. */
+Test(codec_free, records_are_written_with_field_codes)
+{
+	pf_stay st = PF_STAY_INIT;
+	st.property = "macau";
+	st.room = "1001";
+	st.departure = 20260105;
+	st.party = 2;
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	assert_ok(pf_codec_stay_encode(&sb, &st));
+	/* {0:1, 1:"macau", 2:"1001", 3:20260105, 4:2} */
+	const unsigned char *b = (const unsigned char *)sb.data;
+	cr_assert(eq(int, b[0], 0x85));
+	cr_assert(eq(int, b[1], 0x00), "the version's key is not code 0");
+	cr_assert(eq(int, b[3], 0x01), "property's key is not code 1");
+	cr_assert(eq(ptr, memmem(sb.data, sb.size, "property", 8), NULL), "a field name was written");
+	pf_stay coded, named;
+	memset(&coded, 0, sizeof coded);
+	memset(&named, 0, sizeof named);
+	assert_ok(pf_codec_stay_decode(&coded, sb.data, sb.size));
+	static const char v1[] = "\x85\xa1" "v\x01\xa8" "property\xa5" "macau\xa4" "room\xa4" "1001"
+	                         "\xa9" "departure\xce\x01\x35\x25\x09\xa5" "party\x02";
+	assert_ok(pf_codec_stay_decode(&named, v1, sizeof v1 - 1));
+	cr_assert_str_eq(coded.property, named.property);
+	cr_assert_str_eq(coded.room, named.room);
+	cr_assert(eq(int, coded.departure, named.departure));
+	cr_assert(eq(int, coded.party, named.party));
+	pf_stay_clear(&coded);
+	pf_stay_clear(&named);
+	msgpack_sbuffer_destroy(&sb);
 }
 
 Test(codec_corrupt, nesting_too_deep)

@@ -437,3 +437,64 @@ Test(damage, missing_schema_record_is_ecorrupt)
 	unsigned char *v = raw_get_dir(tdir, "meta", "schema", 6, &len);
 	cr_assert(v == NULL, "the open wrote a schema record");
 }
+
+#define META_FREEDB_ROOT (16 + 24 + 40)
+
+/* A free list naming a page outside the file: the next write would reuse
+ * (and LMDB 0.9 might read) it, so pf_verify reads LMDB's free list and
+ * reports it, with page numbers only. */
+Test(damage, free_list_outside_the_file_is_reported_by_verify)
+{
+	cr_assert(eq(sz, sizeof(size_t), 8), "the offsets below are for 64-bit LMDB");
+	fill(60);
+	for (int round = 0; round < 3; round++)   /* rewrites leave pages free */
+		fill(20);
+	pf_close(tdb);
+	tdb = NULL;
+	char f[600];
+	snprintf(f, sizeof f, "%s/data.mdb", tdir);
+	size_t psize = 0, last_pg = 0;
+	env_geometry(tdir, &psize, &last_pg);
+	int fd = open(f, O_RDWR);
+	cr_assert(fd >= 0);
+	/* The current meta page: the one with the larger transaction id. */
+	uint64_t txn[2], root[2];
+	for (int m = 0; m < 2; m++) {
+		cr_assert(eq(sz, (size_t)pread(fd, &txn[m], 8, (off_t)(m * psize + META_TXNID)), 8));
+		cr_assert(eq(sz, (size_t)pread(fd, &root[m], 8,
+		                               (off_t)(m * psize + META_FREEDB_ROOT)), 8));
+	}
+	uint64_t fr = root[txn[1] > txn[0] ? 1 : 0];
+	cr_assert(ne(u64, fr, UINT64_MAX), "no free list to damage");
+	unsigned char *page = malloc(psize);
+	cr_assert(eq(sz, (size_t)pread(fd, page, psize, (off_t)(fr * psize)), psize));
+	uint16_t flags, ptr;
+	memcpy(&flags, page + 10, 2);
+	cr_assert(eq(int, flags & 0x02, 0x02), "the free list's root is not a leaf (flags %x)", flags);
+	memcpy(&ptr, page + 16, 2);               /* the first node */
+	uint16_t nflags, ksize;
+	memcpy(&nflags, page + ptr + 4, 2);
+	memcpy(&ksize, page + ptr + 6, 2);
+	cr_assert(eq(int, nflags & 0x01, 0), "the record is on an overflow page");
+	size_t at = ptr + 8 + ksize, count;
+	memcpy(&count, page + at, 8);
+	cr_assert(gt(sz, count, 0));
+	size_t bogus = last_pg + 1000;
+	cr_assert(eq(sz, (size_t)pwrite(fd, &bogus, 8, (off_t)(fr * psize + at + 8)), 8));
+	close(fd);
+	free(page);
+
+	pf_options o = test_options();
+	assert_ok(pf_open(&tdb, tdir, &o));
+	pf_verify_report *r = NULL;
+	assert_ok(pf_verify(&r, tdb));
+	bool seen = false;
+	for (size_t i = 0; i < r->count; i++)
+		if (!strcmp(r->items[i].key, "(free list)")) {
+			seen = true;
+			cr_assert(not(strstr(r->items[i].problem, "outside the pages in use") == NULL),
+			          "%s", r->items[i].problem);
+		}
+	cr_assert(seen, "pf_verify did not report the free list (%zu problems)", r->count);
+	pf_verify_report_free(r);
+}

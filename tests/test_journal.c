@@ -879,3 +879,51 @@ Test(journal, codec_round_trip)
 	cr_assert(eq(int, pf_codec_journal_decode(&out, sb.data, sb.size), PF_ECORRUPT));
 	msgpack_sbuffer_destroy(&sb);
 }
+
+/* Schema 2 writes the library's operations as one-byte codes: each entry
+ * a few everyday calls make carries its op as a code, and reads back as
+ * the name. */
+Test(journal, library_ops_are_stored_as_codes)
+{
+	pf_id g = add_guest("Coded Ops", "co@example.com", NULL);
+	set_pref(&g, "room.floor", "9", PF_LIKE);
+	assert_ok(pf_pref_del(tdb, &g, "room.floor"));
+	uint64_t last = 0;
+	assert_ok(pf_journal_last_seq(&last, tdb));
+	cr_assert(ge(u64, last, 3));
+	for (uint64_t seq = 1; seq <= last; seq++) {
+		unsigned char key[8];
+		pf_be64_put(key, seq);
+		size_t len = 0;
+		unsigned char *v = raw_get(tdb, PF_DBI_JOURNAL, key, 8, &len);
+		cr_assert(v != NULL, "no journal entry %llu", (unsigned long long)seq);
+		msgpack_unpacked up;
+		msgpack_unpacked_init(&up);
+		cr_assert(eq(int, msgpack_unpack_next(&up, (const char *)v, len, NULL),
+		             MSGPACK_UNPACK_SUCCESS));
+		const msgpack_object_map *m = &up.data.via.map;
+		bool op_seen = false;
+		for (uint32_t i = 0; i < m->size; i++) {
+			cr_assert(eq(int, m->ptr[i].key.type, MSGPACK_OBJECT_POSITIVE_INTEGER),
+			          "entry %llu has a named key", (unsigned long long)seq);
+			if (m->ptr[i].key.via.u64 == 3) {     /* "op" */
+				op_seen = true;
+				cr_assert(eq(int, m->ptr[i].val.type, MSGPACK_OBJECT_POSITIVE_INTEGER),
+				          "entry %llu's op is not a code", (unsigned long long)seq);
+			}
+		}
+		cr_assert(op_seen);
+		msgpack_unpacked_destroy(&up);
+		free(v);
+	}
+	pf_journal_iterator *it = NULL;
+	const pf_journal_entry *e = NULL;
+	const char *want[] = { "guest.put", "pref.set", "pref.del" };
+	assert_ok(pf_journal_iter(&it, tdb, 0, NULL));
+	for (int i = 0; i < 3; i++) {
+		assert_ok(pf_journal_next(&e, it));
+		cr_assert(e != NULL);
+		cr_assert_str_eq(e->op, want[i]);
+	}
+	pf_journal_iterator_free(it);
+}

@@ -83,6 +83,7 @@ typedef struct pf_db pf_db;
 typedef pf_time (*pf_clock_fn)(void *payload);
 #define PF_OPEN_READONLY ...
 #define PF_OPEN_NOMETASYNC ...
+#define PF_OPEN_NORDAHEAD ...
 #define PF_OPTIONS_VERSION ...
 typedef struct pf_options {
 	unsigned int version;
@@ -303,10 +304,13 @@ typedef struct pf_prompt_list {
 } pf_prompt_list;
 void pf_prompt_list_free(pf_prompt_list *list);
 int pf_fire(pf_prompt_list **out, pf_db *db, const pf_event *ev);
+int pf_fire_batch(pf_prompt_list **out, pf_db *db, const pf_event *events, size_t count);
 int pf_preview(pf_prompt_list **out, pf_db *db, const pf_event *ev);
 int pf_prompt_get(pf_prompt **out, pf_db *db, const pf_id *prompt);
 void pf_prompt_free(pf_prompt *prompt);
 int pf_prompts_pending(pf_prompt_list **out, pf_db *db, const char *department);
+int pf_prompts_pending_page(pf_prompt_list **out, pf_db *db, const char *department,
+                            const pf_prompt *after, size_t limit);
 int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department, pf_time now);
 int pf_prompt_ack(pf_db *db, const pf_id *prompt, const char *staff);
 int pf_prompt_done(pf_db *db, const pf_id *prompt, const char *staff);

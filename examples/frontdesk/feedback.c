@@ -17,7 +17,7 @@ static void format_local(char buf[32], pf_db *db, pf_time t)
 }
 
 /* The day after a valid pf_date. */
-static pf_date next_date(pf_date d)
+pf_date date_next(pf_date d)
 {
 	int y = (int)(d / 10000), m = (int)(d / 100 % 100), day = (int)(d % 100);
 	pf_date out;
@@ -158,9 +158,8 @@ int cmd_feedback(pf_db *db, const struct command *cmd, int argc, char **argv)
 	                               "CATEGORY", "STATUS", "DUE (local)", "FOLLOW-UP", "TEXT"});
 	for (size_t i = 0; i < l->count; i++) {
 		const pf_feedback *f = &l->items[i];
-		char id[PF_ID_STRLEN + 1], at[32], due[32], kind[24];
-		pf_id_format(id, &f->id);
-		id[SHORT_ID] = '\0';
+		char idbuf[PF_ID_STRLEN + 1], at[32], due[32], kind[24];
+		const char *id = short_id(idbuf, &f->id);
 		format_local(at, db, f->recorded_at);
 		if (f->due)
 			format_local(due, db, f->due);
@@ -237,9 +236,7 @@ int cmd_update(pf_db *db, const struct command *cmd, int argc, char **argv)
 	if (rc)
 		return lib_fail(rc);
 	char idt[PF_ID_STRLEN + 1];
-	pf_id_format(idt, &id);
-	idt[SHORT_ID] = '\0';
-	printf("feedback %s is now %s\n", idt, pf_feedback_status_name(to));
+	printf("feedback %s is now %s\n", short_id(idt, &id), pf_feedback_status_name(to));
 	return 0;
 }
 
@@ -279,13 +276,14 @@ static void format_rate(char buf[16], double r)
 
 int cmd_report(pf_db *db, const struct command *cmd, int argc, char **argv)
 {
-	const char *from_s = NULL, *to_s = NULL;
-	const struct opt opts[] = { {"from", OPT_STR, &from_s}, {"to", OPT_STR, &to_s} };
+	const char *from_s = NULL, *to_s = NULL, *html = NULL;
+	const struct opt opts[] = { {"from", OPT_STR, &from_s}, {"to", OPT_STR, &to_s},
+	                            {"html", OPT_STR, &html} };
 	pf_date from_d = 0, to_d = 0;
 	pf_time from = 0, to = 0;
 	pf_quality_report *r = NULL;
 
-	int n = parse_args(cmd, argc, argv, opts, 2, NULL, 0);
+	int n = parse_args(cmd, argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0);
 	if (n < 0)
 		return 2;
 	if (!from_s || !to_s)
@@ -297,7 +295,7 @@ int cmd_report(pf_db *db, const struct command *cmd, int argc, char **argv)
 		return usage_error(cmd, "--to is before --from");
 	int rc = pf_day_start(&from, db, from_d);
 	if (!rc)
-		rc = pf_day_start(&to, db, next_date(to_d));   /* --to is included */
+		rc = pf_day_start(&to, db, date_next(to_d));   /* --to is included */
 	if (!rc)
 		rc = pf_quality_report_get(&r, db, from, to);
 	if (rc)
@@ -358,6 +356,12 @@ int cmd_report(pf_db *db, const struct command *cmd, int argc, char **argv)
 	printf("\nOMISSION: never done / judged (done or past due).  BY SUNSET: resolved by\n"
 	       "the end of the business day.  UNRESOLVED and NOT SATISFIED: shares of the\n"
 	       "complaints and of the follow-up calls.\n");
+	int status = 0;
+	if (html) {
+		status = report_html(db, html, from_d, to_d, r);
+		if (!status)
+			printf("\nDashboard written to %s\n", html);
+	}
 	pf_quality_report_free(r);
-	return 0;
+	return status;
 }

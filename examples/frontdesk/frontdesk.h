@@ -19,8 +19,8 @@
 #include "libprofile.h"
 
 #define PROG "frontdesk"
-#define SHORT_ID 8        /* hex digits of a prompt id shown in lists */
-#define MIN_PREFIX 6      /* shortest prompt id prefix accepted */
+#define SHORT_ID 8        /* hex digits of a prompt id shown in lists: its last */
+#define MIN_SHORT 6       /* fewest last digits accepted for an id */
 
 #define CLI_EXTERN
 #include "../cli.h"
@@ -133,10 +133,16 @@ int resolve_guest(pf_guest **out, pf_db *db, const char *arg);
 
 enum short_id { ID_PROMPT, ID_FEEDBACK };
 
-/* PROMPT (FEEDBACK) is a full UUID, or a prefix of at least MIN_PREFIX hex
- * digits that matches exactly one open prompt (one feedback).  Returns an
- * exit status. */
+/* PROMPT (FEEDBACK) is a full UUID, or at least MIN_SHORT hex digits that
+ * end the id of exactly one open prompt (one feedback).  Returns an exit
+ * status. */
 int resolve_short_id(pf_id *out, pf_db *db, const char *arg, enum short_id what);
+
+/* The short id lists show: the last SHORT_ID hex digits of `id` (its
+ * random part: prompt and feedback ids begin with their time, so the
+ * first digits of a day's prompts are all alike), in buf; "" for a zero
+ * id. */
+const char *short_id(char buf[PF_ID_STRLEN + 1], const pf_id *id);
 /* The one argument of a command without options, a GUEST, resolved:
  * free *g.  Returns an exit status. */
 int one_guest(pf_db *db, const struct command *cmd, int argc, char **argv, pf_guest **g);
@@ -201,6 +207,14 @@ int cmd_resolve(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_update(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_followup(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_report(pf_db *db, const struct command *cmd, int argc, char **argv);
+/* The day after a valid pf_date. */
+pf_date date_next(pf_date d);
+
+/* report_html.c: `report --html FILE`, the dashboard page of report r
+ * (hotel days from..to, both included) with its day-by-day trend.
+ * Returns an exit status. */
+int report_html(pf_db *db, const char *path, pf_date from, pf_date to,
+                const pf_quality_report *r);
 
 /* data.c: export and import, duplicates and merges, erasure, copies */
 int cmd_export(pf_db *db, const struct command *cmd, int argc, char **argv);

@@ -375,13 +375,10 @@ int cmd_history(pf_db *db, const struct command *cmd, int argc, char **argv)
 	}
 	table_row(&t, (const char *[]){"SEQ", "TIME", "ACTOR", "OP", "OBJECT", "REF", "CHANGES"});
 	while ((rc = pf_journal_next(&e, it)) == 0) {
-		char seq[24], when[32], object[PF_ID_STRLEN + 1] = "";
+		char seq[24], when[32], objbuf[PF_ID_STRLEN + 1];
 		snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
 		format_time(when, e->time);
-		if (!pf_id_is_zero(&e->object)) {
-			pf_id_format(object, &e->object);
-			object[SHORT_ID] = '\0';   /* as `prompts` shows prompt ids */
-		}
+		const char *object = short_id(objbuf, &e->object);   /* as `prompts` shows them */
 		char *changes = history_fields(e);
 		table_row(&t, (const char *[]){seq, when, e->actor, e->op, object, e->ref, changes});
 		free(changes);

@@ -103,14 +103,14 @@ static const struct command commands[] = {
 	 "making."},
 	{"ack", cmd_ack, 0, "ack PROMPT STAFF",
 	 "Mark PROMPT as acknowledged by STAFF: seen, and being handled.  PROMPT is\n"
-	 "a prompt id or the first 6 or more hex digits of an open one."},
+	 "a prompt id or the last 6 or more hex digits of an open one."},
 	{"done", cmd_done, 0, "done PROMPT STAFF",
-	 "Mark PROMPT as carried out by STAFF.  PROMPT is a prompt id or the first\n"
+	 "Mark PROMPT as carried out by STAFF.  PROMPT is a prompt id or the last\n"
 	 "6 or more hex digits of an open one."},
 	{"dismiss", cmd_dismiss, 0, "dismiss PROMPT STAFF REASON",
 	 "Mark PROMPT as not to be carried out, with STAFF's REASON (for example\n"
 	 "\"out of stock\"): it leaves the work list, and the quality report counts\n"
-	 "it as never done.  PROMPT is a prompt id or the first 6 or more hex\n"
+	 "it as never done.  PROMPT is a prompt id or the last 6 or more hex\n"
 	 "digits of an open one."},
 	{"complaint", cmd_complaint, 0,
 	 "complaint GUEST DEPT CATEGORY TEXT --by STAFF [--severity 1|2|3]\n"
@@ -136,7 +136,7 @@ static const struct command commands[] = {
 	{"update", cmd_update, 0, "update FEEDBACK in_progress|closed_unresolved STAFF [NOTE]",
 	 "Move FEEDBACK to in_progress (being looked into) or closed_unresolved\n"
 	 "(closed without a fix), by STAFF, with an optional NOTE.  FEEDBACK is a\n"
-	 "feedback id or its first 6 or more hex digits."},
+	 "feedback id or its last 6 or more hex digits."},
 	{"resolve", cmd_resolve, 0, "resolve FEEDBACK STAFF RESOLUTION",
 	 "Record that STAFF put FEEDBACK right, and how.  The output says whether a\n"
 	 "complaint was resolved within the sunset rule, and a call-back prompt\n"
@@ -145,11 +145,16 @@ static const struct command commands[] = {
 	 "Record the outcome of the call-back after FEEDBACK was resolved, which\n"
 	 "closes the loop.  A guest who was not satisfied is marked so on the\n"
 	 "profile, where rules can see it."},
-	{"report", cmd_report, PF_OPEN_READONLY, "report --from YYYY-MM-DD --to YYYY-MM-DD",
+	{"report", cmd_report, PF_OPEN_READONLY,
+	 "report --from YYYY-MM-DD --to YYYY-MM-DD [--html FILE]",
 	 "Print the service-quality figures for the hotel days from --from to --to\n"
 	 "(both included, in PF_TZ time): per department, the prompts done on time,\n"
 	 "late or never, and the omission rate; the complaints per 100 stays, the\n"
-	 "share resolved by sunset, the median time to fix, and the follow-ups."},
+	 "share resolved by sunset, the median time to fix, and the follow-ups.\n"
+	 "--html also writes FILE, a self-contained page (no script, nothing loaded\n"
+	 "from elsewhere) charting the omission rate, complaints per 100 stays and\n"
+	 "share resolved by sunset per department and day by day, with the same\n"
+	 "figures in tables."},
 	{"duplicates", cmd_duplicates, PF_OPEN_READONLY, "duplicates GUEST",
 	 "List the profiles that are likely the same person as GUEST, with a score\n"
 	 "and why (same e-mail, phone or loyalty number, same name and birth date,\n"
@@ -309,7 +314,7 @@ void usage(FILE *f)
 "  retention DAYS [--by ACTOR] anonymise profiles with no stay for DAYS days\n"
 "\n"
 "GUEST is a guest id, or an e-mail, phone, loyalty number or name that\n"
-"matches exactly one guest.  PROMPT is a prompt id or the first 6 or more\n"
+"matches exactly one guest.  PROMPT is a prompt id or the last 6 or more\n"
 "hex digits of an open one, as `prompts` shows them; FEEDBACK likewise, as\n"
 "`feedback` shows them.  Dates are YYYY-MM-DD; times are shown in UTC, except\n"
 "where a column says \"local\" (the hotel's time, PF_TZ).  EVENT_ID is your\n"

@@ -1,6 +1,6 @@
 /*
  * lookup.c — turning arguments into records: GUEST (an id or a query that
- * finds one guest), PROMPT and FEEDBACK (an id or a short prefix of one),
+ * finds one guest), PROMPT and FEEDBACK (an id or its last digits),
  * and the guest names that lists show.
  *
  * May call: the public API (libprofile.h), cli.h and frontdesk.h.
@@ -53,9 +53,19 @@ int resolve_guest(pf_guest **out, pf_db *db, const char *arg)
 	return status;
 }
 
-/* PROMPT (FEEDBACK) is a full UUID, or a prefix of at least MIN_PREFIX hex
- * digits that matches exactly one open prompt (one feedback).  Returns an
- * exit status. */
+const char *short_id(char buf[PF_ID_STRLEN + 1], const pf_id *id)
+{
+	if (pf_id_is_zero(id)) {
+		buf[0] = '\0';
+		return buf;
+	}
+	pf_id_format(buf, id);
+	return buf + PF_ID_STRLEN - SHORT_ID;
+}
+
+/* PROMPT (FEEDBACK) is a full UUID, or at least MIN_SHORT hex digits that
+ * end the id of exactly one open prompt (one feedback).  Returns an exit
+ * status. */
 int resolve_short_id(pf_id *out, pf_db *db, const char *arg, enum short_id what)
 {
 	static const struct { const char *noun, *none, *many; } words[] = {
@@ -71,9 +81,9 @@ int resolve_short_id(pf_id *out, pf_db *db, const char *arg, enum short_id what)
 
 	if (pf_id_parse(out, arg) == 0)
 		return 0;
-	if (len < MIN_PREFIX || len > PF_ID_STRLEN || strspn(arg, "0123456789abcdefABCDEF-") != len)
-		return fail("'%s' is not a %s id (give at least %d hex digits)", arg, words[what].noun,
-		            MIN_PREFIX);
+	if (len < MIN_SHORT || len > PF_ID_STRLEN || strspn(arg, "0123456789abcdefABCDEF-") != len)
+		return fail("'%s' is not a %s id (give at least its last %d hex digits)", arg,
+		            words[what].noun, MIN_SHORT);
 	for (size_t i = 0; i <= len; i++)
 		want[i] = (arg[i] >= 'A' && arg[i] <= 'F') ? (char)(arg[i] - 'A' + 'a') : arg[i];
 
@@ -88,7 +98,7 @@ int resolve_short_id(pf_id *out, pf_db *db, const char *arg, enum short_id what)
 		const pf_id *cand = what == ID_PROMPT ? &prompts->items[i].id : &feedback->items[i].id;
 		char id[PF_ID_STRLEN + 1];
 		pf_id_format(id, cand);
-		if (!strncmp(id, want, len)) {
+		if (!strcmp(id + PF_ID_STRLEN - len, want)) {
 			hits++;
 			hit = *cand;
 		}
@@ -98,7 +108,7 @@ int resolve_short_id(pf_id *out, pf_db *db, const char *arg, enum short_id what)
 	pf_prompt_list_free(prompts);
 	pf_feedback_list_free(feedback);
 	if (hits == 0)
-		return fail("%s has an id starting with '%s'", words[what].none, arg);
+		return fail("%s has an id ending in '%s'", words[what].none, arg);
 	if (hits > 1)
 		return fail("'%s' matches %zu %s; give more digits", arg, hits, words[what].many);
 	return 0;

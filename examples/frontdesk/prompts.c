@@ -52,10 +52,9 @@ void print_prompts(pf_db *db, const pf_prompt_list *l, int sorted, unsigned cols
 		qsort(order, l->count, sizeof *order, by_due);
 	for (size_t i = 0; i < l->count; i++) {
 		const pf_prompt *p = order[i];
-		char id[PF_ID_STRLEN + 1], due[32], late[32];
+		char idbuf[PF_ID_STRLEN + 1], due[32], late[32];
 		size_t n = 0;
-		pf_id_format(id, &p->id);
-		id[pf_id_is_zero(&p->id) ? 0 : SHORT_ID] = '\0';
+		const char *id = short_id(idbuf, &p->id);
 		format_time(due, p->due);
 		format_span(late, now - p->due);
 		if (cols & COL_ID) row[n++] = id;
@@ -142,10 +141,9 @@ static int act(pf_db *db, const struct command *cmd, int argc, char **argv, enum
 		rc = pf_prompt_get(&p, db, &id);
 	if (rc)
 		return lib_fail(rc);
-	char short_id[PF_ID_STRLEN + 1];
-	pf_id_format(short_id, &p->id);
-	short_id[SHORT_ID] = '\0';
-	printf("%s %s (%s) by %s: %s\n", short_id, pf_prompt_status_name(p->status), p->department,
+	char idbuf[PF_ID_STRLEN + 1];
+	printf("%s %s (%s) by %s: %s\n", short_id(idbuf, &p->id), pf_prompt_status_name(p->status),
+	       p->department,
 	       pos[1], p->text);
 	if (p->dismiss_reason && p->dismiss_reason[0])
 		printf("%*s reason: %s\n", SHORT_ID, "", p->dismiss_reason);

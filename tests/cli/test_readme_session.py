@@ -4,7 +4,7 @@ order, in one temporary directory, and each command's output compared with
 what the README shows.
 
 The README's output is real but its ids are random, so a hexadecimal id
-(a whole UUID or its first 8 digits) in the README's text stands for
+(a whole UUID or its last 8 digits, the short id lists show) in the README's text stands for
 whatever id the run printed at the same place: the first time an id is
 seen it is bound to the run's id, and later commands that name it (`frontdesk
 ack 4ec51eb2`, `frontdesk merge <uuid> <uuid>`) are rewritten to the run's.
@@ -66,7 +66,7 @@ def bind(ids, want, got):
     assert len(w) == len(g), (want, got)
     for a, b in zip(w, g):
         ids.setdefault(a, b)
-        ids.setdefault(a[:8], b[:8])
+        ids.setdefault(a[-8:], b[-8:])
         assert ids[a] == b, "README id %s printed as %s and as %s" % (a, ids[a], b)
 
 

@@ -512,19 +512,35 @@ static void digest_file(digest *d, const char *path)
 
 /* Put the fixture back: a fresh copy of its data file, empty output and
  * new-database directories. */
-static void restore(void)
+/* The schema-1 database checked in under tests/fixtures (the upgrade
+ * case opens a copy of it), from the top directory or $PF_FIXTURE_DIR. */
+static const char *schema1_file(void)
 {
-	char from[400], to[400];
+	static char path[600];
+	const char *dir = getenv("PF_FIXTURE_DIR");
+	snprintf(path, sizeof path, "%s/schema1/data.mdb", dir && *dir ? dir : "tests/fixtures");
+	return path;
+}
+
+/* db_dir holds a fresh copy of the fixture (of the schema-1 database
+ * when `schema1`), the output directories are empty. */
+static void restore_from(bool schema1)
+{
+	char from[700], to[400];
 	rm_rf(out_dir);
 	rm_rf(new_dir);
 	if (mkdir(out_dir, 0700) != 0)
 		die("mkdir %s: %s", out_dir, strerror(errno));
 	snprintf(to, sizeof to, "%s/lock.mdb", db_dir);
 	unlink(to);
-	snprintf(from, sizeof from, "%s/data.mdb", tmpl_dir);
+	if (schema1)
+		snprintf(from, sizeof from, "%s", schema1_file());
+	else
+		snprintf(from, sizeof from, "%s/data.mdb", tmpl_dir);
 	snprintf(to, sizeof to, "%s/data.mdb", db_dir);
 	copy_file(from, to);
 }
+
 
 /* ================================================================== */
 /* The fixture                                                          */
@@ -1063,6 +1079,14 @@ static int c_open_create(struct run *r)
 {
 	pf_options o = fx_options(0);
 	return pf_open(&r->opened, new_dir, &o);
+}
+
+/* A schema-1 database: the open upgrades it in one transaction, so a
+ * failed allocation anywhere in it must leave schema 1 whole. */
+static int c_open_upgrade(struct run *r)
+{
+	pf_options o = fx_options(0);
+	return pf_open(&r->opened, db_dir, &o);
 }
 
 static int c_open_readonly(struct run *r)
@@ -1646,6 +1670,8 @@ static int c_pure(struct run *r)
  * the rerun must end with as many records in every database as a clean
  * run (re-running is safe: nothing doubled, nothing lost). */
 #define C_PARTIAL 0x8u
+/* C_SCHEMA1: the database is a copy of the schema-1 fixture (C_NODB). */
+#define C_SCHEMA1 0x10u
 
 struct oom_case {
 	const char *name;
@@ -1660,6 +1686,7 @@ static const struct oom_case cases[] = {
 	{ "open read-only",              "pf_open", c_open_readonly, NULL, C_NODB },
 	{ "open, fixed offset",          "pf_open", c_open_offset, NULL, C_NODB },
 	{ "open, creating",              "pf_open", c_open_create, NULL, C_NODB | C_NEWDIR },
+	{ "open schema 1 (upgrade)",     "pf_open", c_open_upgrade, NULL, C_NODB | C_SCHEMA1 },
 	{ "guest put (create)",          "pf_guest_put", c_guest_put_new, NULL, 0 },
 	{ "guest put (update)",          "pf_guest_put", c_guest_put_update, NULL, 0 },
 	{ "guest update",                "pf_guest_update", c_guest_update, NULL, 0 },
@@ -1842,7 +1869,7 @@ static bool run_case(const struct oom_case *c, int mode, long n, const struct re
 	bool ok = true;
 	int rc;
 
-	restore();
+	restore_from((c->flags & C_SCHEMA1) != 0);
 	memset(&r, 0, sizeof r);
 	memset(o, 0, sizeof *o);
 	r.acc = DIGEST_INIT;

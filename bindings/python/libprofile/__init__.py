@@ -36,7 +36,8 @@ Objects:
         seq, since), fire(), preview(), subscribe(), now(), close(),
         journal(since=0, guest=None), journal_last_seq(), journal_trim(),
         .feedback (add, get, list, update, resolve, followup),
-        quality_report(from_, to)
+        quality_report(from_, to, daily=False) -> QualityReport (a dict;
+        .html() is the dashboard page)
         backup(dest), compact(dest), retention_run(days, actor=None)
     db.guests also: duplicates(), not_duplicate(), merge(), unmerge(),
         erase(), set_consent(); Duplicate, RetentionReport
@@ -77,6 +78,7 @@ from .dataio import ImportReject, ImportReport
 from .lifecycle import DUPLICATE_REASONS, Duplicate, RetentionReport
 from .feedback import (FEEDBACK_KINDS, FEEDBACK_STATUSES, OUTCOMES, Feedback,
                        FeedbackBook)
+from .report_html import QualityReport
 # _callbacks also registers the extern "Python" functions with cffi.
 from ._callbacks import Subscription
 
@@ -119,6 +121,7 @@ __all__ = [
     "ImportReport", "ImportReject",
     "Duplicate", "RetentionReport", "DUPLICATE_REASONS",
     "Feedback", "FeedbackBook", "FEEDBACK_KINDS", "FEEDBACK_STATUSES", "OUTCOMES",
+    "QualityReport",
     "Error", "NotFound", "Exists", "InvalidInput", "OutOfMemory", "IOFailure",
     "Corrupt", "Full", "Busy", "RuleSyntaxError", "VersionError", "ReadOnly",
     "PermissionDenied", "Closed",

@@ -7,7 +7,8 @@ import datetime as _dt
 import os
 import threading
 import uuid
-from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple, Union
+from typing import (Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional,
+                    Sequence, Tuple, Union)
 
 from ._callbacks import ClockBox, ClockFn, Subscription
 from ._convert import (IdLike, cstr, date_in, id_in, id_out, path_cstr, pystr,
@@ -20,7 +21,7 @@ from .dataio import ImportReport, ProgressFn, export_file, export_guest, import_
 from .journal import JournalIterator, journal_last_seq, journal_trim
 from . import lifecycle as _lifecycle
 from .lifecycle import Duplicate, RetentionReport
-from .prompt import Prompt, Rule, prompt_from_c, prompts_from_list
+from .prompt import PRIORITIES, Prompt, Rule, prompt_from_c, prompts_from_list
 
 __all__ = ["Database", "Guests", "Stays", "Rules", "Prompts", "open"]
 
@@ -61,7 +62,8 @@ class Database:
                  readonly: bool = False, map_size: int = 0,
                  nometasync: bool = False, timezone: Optional[str] = None,
                  utc_offset_minutes: int = 0, business_day_end: Any = None,
-                 complaint_cutoff: Any = None, max_map_size: int = 0) -> None:
+                 complaint_cutoff: Any = None, max_map_size: int = 0,
+                 nordahead: bool = False) -> None:
         self._ptr: Any = None
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -88,7 +90,8 @@ class Database:
         opts.map_size = map_size
         opts.max_map_size = max_map_size
         opts.flags = ((lib.PF_OPEN_READONLY if readonly else 0) |
-                      (lib.PF_OPEN_NOMETASYNC if nometasync else 0))
+                      (lib.PF_OPEN_NOMETASYNC if nometasync else 0) |
+                      (lib.PF_OPEN_NORDAHEAD if nordahead else 0))
         # The hotel's business day (complaint due times): see feedback.py.
         opts.timezone = cstr(timezone, "timezone", keep)
         if isinstance(utc_offset_minutes, bool) or not isinstance(utc_offset_minutes, int):
@@ -227,6 +230,45 @@ class Database:
                          party, property, time, keep)
         return self._prompt_call(lib.pf_fire, ev)
 
+    _FIRE_KEYS = ("kind", "guest", "event_id", "room", "arrival", "departure",
+                  "party", "property", "time")
+
+    def fire_batch(self, events: Sequence[Mapping[str, Any]]) -> List[List[Prompt]]:
+        """Fire several events in one transaction and one disk sync (a
+        PMS replaying the morning's arrivals).  Each event is a mapping
+        with fire()'s arguments (``kind``, ``guest``, ``event_id`` and the
+        optional ones) and is fired exactly as fire() would fire it;
+        returns one list of prompts per event, in order.  All or nothing:
+        on an error nothing is stored and the message names the event
+        (``events[3]: ...``)."""
+        keep: List[Any] = []
+        evs = ffi.new("pf_event[]", max(len(events), 1))
+        for i, e in enumerate(events):
+            unknown = set(e) - set(self._FIRE_KEYS)
+            if unknown:
+                raise TypeError("fire_batch: events[%d] has unknown key(s) %s"
+                                % (i, ", ".join(sorted(unknown))))
+            if e.get("event_id") is None:
+                raise invalid("fire_batch: events[%d]: event_id is required" % i)
+            if "kind" not in e or "guest" not in e:
+                raise invalid("fire_batch: events[%d]: kind and guest are required" % i)
+            ev = self._event(e["kind"], e["guest"], e["event_id"], e.get("room"),
+                             e.get("arrival"), e.get("departure"), e.get("party", 0),
+                             e.get("property"), e.get("time"), keep)
+            evs[i] = ev[0]
+        n = len(events)
+        out = ffi.new("pf_prompt_list *[]", max(n, 1))
+        db = self._acquire()
+        try:
+            check(lib.pf_fire_batch(out, db, evs, n))
+        finally:
+            self._release()
+        try:
+            return [prompts_from_list(self, out[i]) for i in range(n)]
+        finally:
+            for i in range(n):
+                lib.pf_prompt_list_free(out[i])
+
     def preview(self, kind: str, *, guest: Union[IdLike, Guest],
                 event_id: Optional[str] = None, room: Optional[str] = None,
                 arrival: Optional[_dt.date] = None,
@@ -297,11 +339,13 @@ class Database:
 
     # ---------------------------------------------------------- feedback
     def quality_report(self, from_: Union[_dt.date, _dt.datetime],
-                       to: Union[_dt.date, _dt.datetime]) -> dict:
+                       to: Union[_dt.date, _dt.datetime], daily: bool = False) -> dict:
         """Service-quality figures per department and overall, as a dict
         (see :func:`libprofile.feedback.quality_report`).  Dates are whole
-        local days of the hotel, `to` included."""
-        return _quality_report(self, from_, to)
+        local days of the hotel, `to` included.  With ``daily=True`` the
+        figures of each day are there too, and ``.html()`` returns the
+        dashboard page (as ``frontdesk report --html`` writes it)."""
+        return _quality_report(self, from_, to, daily)
 
     # ---------------------------------------------------------- journal
     def journal(self, since: int = 0,
@@ -731,6 +775,28 @@ class Prompts:
         return self._db._prompt_call(lib.pf_prompts_pending,
                                      cstr(department, "department", keep, required=True))
 
+    def pending_page(self, department: str, after: Optional[Prompt] = None,
+                     limit: int = 50) -> List[Prompt]:
+        """One page of pending(): at most `limit` (1..1000) open prompts
+        after `after`, the last prompt of the previous page (None: from
+        the start).  Fewer than `limit` means the list ends there."""
+        keep: List[Any] = []
+        cafter = ffi.NULL
+        if after is not None:
+            if after.id is None:
+                raise invalid("pending_page: after is a preview prompt (it has no id)")
+            cafter = ffi.new("pf_prompt *")
+            ffi.memmove(cafter.id.b, after.id.bytes, 16)
+            cafter.due = time_in(after.due, "after.due")
+            cafter.priority = PRIORITIES.index(after.priority)
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise TypeError("limit must be an int")
+        if limit < 1:
+            raise invalid("pending_page: limit %d is not 1..1000" % limit)
+        return self._db._prompt_call(lib.pf_prompts_pending_page,
+                                     cstr(department, "department", keep, required=True),
+                                     cafter, limit)
+
     def overdue(self, department: Optional[str] = None,
                 now: Optional[_dt.datetime] = None) -> List[Prompt]:
         """Open prompts due before `now` (default: the database clock), of
@@ -783,7 +849,8 @@ class Prompts:
 def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False,
          map_size: int = 0, nometasync: bool = False, timezone: Optional[str] = None,
          utc_offset_minutes: int = 0, business_day_end: Any = None,
-         complaint_cutoff: Any = None, max_map_size: int = 0) -> Database:
+         complaint_cutoff: Any = None, max_map_size: int = 0,
+         nordahead: bool = False) -> Database:
     """Open (creating it unless `readonly`) the database in directory `path`.
 
     clock: a callable returning the current time as an aware datetime or
@@ -794,6 +861,8 @@ def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False
         (nothing stored changes); 0 = 1 TiB.
     nometasync: skip the meta-page fsync (kiosks): a crash may lose the
         last commit, never corrupt.
+    nordahead: no kernel readahead (kiosks reading a few random profiles
+        of a large database keep only the pages they touch resident).
     timezone: the hotel's IANA time zone ("Asia/Macau"), or None with
         utc_offset_minutes (east of UTC; default 0): complaints are due by
         the end of the local business day.
@@ -810,4 +879,4 @@ def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False
                     nometasync=nometasync, timezone=timezone,
                     utc_offset_minutes=utc_offset_minutes,
                     business_day_end=business_day_end, complaint_cutoff=complaint_cutoff,
-                    max_map_size=max_map_size)
+                    max_map_size=max_map_size, nordahead=nordahead)

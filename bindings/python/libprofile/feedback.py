@@ -22,12 +22,13 @@ from ._convert import (IdLike, cstr, date_in, date_out, enum_name, id_in, id_out
                        pystr, time_in, time_out, to_uuid)
 from ._native import ffi, lib
 from .errors import check, invalid
+from .report_html import QualityReport
 
 if TYPE_CHECKING:  # pragma: no cover
     from .database import Database
 
 __all__ = ["Feedback", "FeedbackBook", "FEEDBACK_KINDS", "FEEDBACK_STATUSES",
-           "OUTCOMES", "quality_report"]
+           "OUTCOMES", "QualityReport", "quality_report"]
 
 #: Feedback kinds: "complaint", "compliment", "suggestion".
 FEEDBACK_KINDS = tuple(enum_name(lib.pf_feedback_kind_name, k) for k in
@@ -283,12 +284,21 @@ def _bound(db: "Database", value: Any, field: str, end: bool) -> int:
 
 
 def quality_report(db: "Database", from_: Union[_dt.date, _dt.datetime],
-                   to: Union[_dt.date, _dt.datetime]) -> Dict[str, Any]:
-    """Service-quality figures over a range, as a dict.
+                   to: Union[_dt.date, _dt.datetime],
+                   daily: bool = False) -> QualityReport:
+    """Service-quality figures over a range, as a dict (a
+    :class:`~libprofile.report_html.QualityReport`, whose ``html()`` draws
+    the dashboard page).
 
     from_/to: aware datetimes ([from_, to)), or dates taken as whole days
     in the hotel's time zone, `to` included (so ``(date(2026, 11, 1),
     date(2026, 11, 30))`` is November).
+
+    daily: also report each hotel day of the range (dates only), under
+    "days": ``[{"day": date, "stays", "overall", "departments"}, ...]``,
+    one pf_quality_report_get() per day (each is one pass over the stored
+    prompts, feedback and stays: ask for days, not years).  The dashboard's
+    trend is drawn from them.
 
     Returns ``{"from", "to" (UTC datetimes), "stays" (arrivals in the
     range), "overall": row, "departments": {name: row}}``; a row holds the
@@ -302,6 +312,22 @@ def quality_report(db: "Database", from_: Union[_dt.date, _dt.datetime],
     """
     start = _bound(db, from_, "from_", False)
     end = _bound(db, to, "to", True)
+    report = QualityReport(_report(db, start, end))
+    if daily:
+        if isinstance(from_, _dt.datetime) or isinstance(to, _dt.datetime):
+            raise TypeError("daily=True needs from_ and to as datetime.date")
+        report["days"] = []
+        day = from_
+        while day <= to:
+            r = _report(db, _bound(db, day, "from_", False), _bound(db, day, "to", True))
+            report["days"].append({"day": day, "stays": r["stays"], "overall": r["overall"],
+                                   "departments": r["departments"]})
+            day += _dt.timedelta(days=1)
+    return report
+
+
+def _report(db: "Database", start: int, end: int) -> Dict[str, Any]:
+    """One pf_quality_report_get() over [start, end), copied into a dict."""
     out = ffi.new("pf_quality_report **")
     cdb = db._acquire()
     try:

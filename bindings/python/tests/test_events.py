@@ -174,3 +174,63 @@ def test_needs_always_reach_staff_without_consent(db, rules):
     ps = db.fire("check_in", guest=g.id, event_id="res-4", room="1012")
     assert [(p.department, p.priority, p.rule) for p in ps] == [("front_desk", "high", "need")]
     assert "allergy.peanuts" in ps[0].text
+
+
+def test_fire_batch_matches_fire_and_is_all_or_nothing(db, rules, guest):
+    guest.prefs["room.floor"] = "10"
+    other = db.guests.add("Ana Lima")
+    other.prefs["dining.cuisine"] = "sichuan"
+    evs = [dict(kind="check_in", guest=guest.id, event_id="b-1", room="1012"),
+           dict(kind="check_in", guest=other, event_id="b-2", room="707", party=2),
+           dict(kind="check_in", guest=guest.id, event_id="b-1", room="1012")]
+    lists = db.fire_batch(evs)
+    assert [[p.text for p in ps] for ps in lists] == [
+        ["Assign a room on floor 10"], ["Suggest Sichuan dishes to Ana Lima"],
+        ["Assign a room on floor 10"]]
+    assert [p.id for p in lists[2]] == [p.id for p in lists[0]]   # fired once
+    assert len(db.stays.list(guest.id)) == 1
+    # Firing one of them alone now gives back the same prompts.
+    assert [p.id for p in db.fire("check_in", guest=other, event_id="b-2")] == \
+        [p.id for p in lists[1]]
+    seq = db.journal_last_seq()
+    with pytest.raises(libprofile.NotFound) as ei:
+        db.fire_batch([dict(kind="check_in", guest=other, event_id="b-3"),
+                       dict(kind="check_in", guest=uuid.uuid4(), event_id="b-4")])
+    assert "events[1]" in str(ei.value)
+    assert db.journal_last_seq() == seq            # b-3 was not stored either
+    with pytest.raises(TypeError):
+        db.fire_batch([dict(kind="check_in", guest=guest, event_id="x", rooom="1")])
+    assert db.fire_batch([]) == []
+
+
+def test_pending_page_walks_the_whole_list(db, rules):
+    ids = []
+    for i in range(23):
+        g = db.guests.add("Guest %02d" % i)
+        g.prefs["room.floor"] = str(i)
+        ids.append(db.fire("check_in", guest=g, event_id="p-%d" % i)[0].id)
+    whole = [p.id for p in db.prompts.pending("front_desk")]
+    assert sorted(whole) == sorted(ids)
+    got, last = [], None
+    while True:
+        page = db.prompts.pending_page("front_desk", after=last, limit=5)
+        got += [p.id for p in page]
+        if len(page) < 5:
+            break
+        last = page[-1]
+    assert got == whole
+    with pytest.raises(libprofile.InvalidInput):
+        db.prompts.pending_page("front_desk", limit=0)
+    with pytest.raises(libprofile.InvalidInput):
+        db.prompts.pending_page("front_desk", limit=1001)
+
+
+def test_nordahead_opens_and_reads(db_path, clock):
+    d = libprofile.open(db_path, clock=clock)
+    g = d.guests.add("Read Ahead")
+    d.close()
+    d = libprofile.open(db_path, clock=clock, readonly=True, nordahead=True)
+    try:
+        assert d.guests.get(g.id).name == "Read Ahead"
+    finally:
+        d.close()
