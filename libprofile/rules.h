@@ -63,4 +63,15 @@ typedef struct pf_match_list {
 int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *v);
 void pf_match_list_free(pf_match_list *l);
 
+/**
+ * pf_rulebook_eval without the list: each match, in the same order, is
+ * handed to fn, valid only during the call (its strings are borrowed from
+ * the book and the view).  A non-zero return of fn stops the evaluation
+ * and is returned.  Allocates nothing for a guest of up to PF_PREFS_MAX
+ * preferences whose index keys name up to 256 rules.  The book is only
+ * read: threads may evaluate one book at once.
+ */
+typedef int (*pf_match_fn)(void *ctx, const pf_match *m);
+int pf_rulebook_each(const pf_rulebook *rb, const pf_view *v, pf_match_fn fn, void *ctx);
+
 #endif /* PF_RULES_H */
