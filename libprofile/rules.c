@@ -7,7 +7,7 @@
  * "always" list); the evaluator (rules_eval.c) turns one in-memory pf_view
  * into matches.  The compiled form is in rules_int.h.
  *
- * Owns pf_rulebook_free, pf_rulebook_count, pf_rulebook_rule_name and
+ * Owns pf_rulebook_ref, pf_rulebook_free, pf_rulebook_count, pf_rulebook_rule_name and
  * pf_rulebook_rule_source, and for the other rules files the arena
  * (pf_rl_arena_*), the scratch arrays (pf_rl_vec_*), the UTF-8 helpers
  * (pf_rl_utf8_*), ASCII case-insensitive comparison (pf_rl_ascii_lower_eq,
@@ -242,9 +242,20 @@ bool pf_rl_valid_lang_tag(const char *s, size_t n)
 /* Public: free, inspect                                                */
 /* ------------------------------------------------------------------ */
 
+pf_rulebook *pf_rulebook_ref(pf_rulebook *rb)
+{
+	if (rb)
+		atomic_fetch_add_explicit(&rb->refs, 1, memory_order_relaxed);
+	return rb;
+}
+
 void pf_rulebook_free(pf_rulebook *rb)
 {
 	if (!rb)
+		return;
+	/* Release: this holder's reads of the book happen before the free;
+	 * the last holder's acquire sees every other holder's. */
+	if (atomic_fetch_sub_explicit(&rb->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	/* The index lives in the arena. */
 	free(rb->rules);

@@ -14,9 +14,16 @@
 typedef struct pf_rulebook pf_rulebook;
 
 /** Parse a whole rule book.  On PF_ESYNTAX, err (if not NULL) and
- *  pf_errmsg() hold "name:line:col: message". */
+ *  pf_errmsg() hold "name:line:col: message".  *out holds one reference. */
 int pf_rulebook_parse(pf_rulebook **out, const char *name, const char *text,
                       size_t len, pf_rule_error *err);
+
+/** A parsed book never changes, so threads share it by reference:
+ *  pf_rulebook_ref takes one more (returns rb; NULL is a no-op),
+ *  pf_rulebook_free drops one and frees the book with the last.  Taking
+ *  a reference to a book another thread may be dropping needs the
+ *  caller's own lock (event.c's rules_lock). */
+pf_rulebook *pf_rulebook_ref(pf_rulebook *rb);
 void pf_rulebook_free(pf_rulebook *rb);
 
 size_t pf_rulebook_count(const pf_rulebook *rb);

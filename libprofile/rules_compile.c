@@ -727,6 +727,7 @@ int pf_rulebook_parse(pf_rulebook **out, const char *name, const char *text, siz
 		rc = pf_rl_oom();
 		goto fail;
 	}
+	atomic_init(&rb->refs, 1);
 	p.rb = rb;
 	char *copy = pf_rl_arena_alloc(&rb->arena, len + 1);
 	if (!copy) {

@@ -15,6 +15,7 @@
 #include "codec.h"
 #include "error.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -140,6 +141,8 @@ typedef struct kind_idx {
 } kind_idx;
 
 struct pf_rulebook {
+	atomic_size_t refs;         /* pf_rulebook_ref / pf_rulebook_free; the book is
+	                               immutable once parsed, so holders share it */
 	arena_blk *arena;
 	const char *text;           /* the source, owned (rule sources point into it) */
 	size_t len;
