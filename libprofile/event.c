@@ -1037,7 +1037,8 @@ static int preview_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc;
 
 	prompt_list_reset(&a->list);
-	rc = pf_guest_load(&r, txn, db, &a->ev->guest);
+	/* Only read: the record in one block. */
+	rc = pf_guest_load_packed(&r, txn, db, &a->ev->guest);
 	if (rc)
 		goto out;
 	r->g.id = a->ev->guest;
