@@ -95,10 +95,13 @@ static int parse_template(parser *p, tmpl *out)
 	const tok t = p->cur;
 	char *buf = NULL;
 	size_t n = 0, *map = NULL;
-	vec segs = { 0 }, lit = { 0 };
+	/* The parser's scratch, kept from one template to the next: a book
+	 * of hundreds of templates then allocates them a few times only. */
+	vec segs = p->tsegs, lit = p->tlit;
 	int rc;
 
-	if ((rc = pf_rl_decode_string(p, &buf, &n, &map)))
+	segs.n = lit.n = 0;
+	if ((rc = pf_rl_decode_scratch(p, &buf, &n, &map)))
 		return rc;
 #define COL_AT(i) (t.col + pf_rl_utf8_chars(p->s + t.off, map[i] - t.off))
 	if (n == 0) {
@@ -169,10 +172,8 @@ static int parse_template(parser *p, tmpl *out)
 	out->nsegs = segs.n;
 	rc = pf_rl_lex(p);
 out:
-	pf_rl_vec_free(&segs);
-	pf_rl_vec_free(&lit);
-	free(buf);
-	free(map);
+	p->tsegs = segs;
+	p->tlit = lit;
 	return rc;
 }
 
@@ -559,39 +560,32 @@ static int cond_keys(const cond *c, vec *out)
 		}
 		return 1;
 	case C_AND: {
-		vec best = { 0 };
+		/* Each operand's keys are appended after the best so far and
+		 * either replace it (moved down) or are dropped: no scratch. */
+		size_t start = out->n, best_n = 0;
 		bool best_valued = false;
 		int have = 0;
 		for (size_t i = 0; i < c->nkids; i++) {
-			vec kid = { 0 };
-			int r = cond_keys(c->kids[i], &kid);
-			if (r < 0) {
-				pf_rl_vec_free(&kid);
-				pf_rl_vec_free(&best);
+			size_t mark = out->n;
+			int r = cond_keys(c->kids[i], out);
+			if (r < 0)
 				return r;
-			}
+			size_t kn = out->n - mark;
+			pend_key *kk = (pend_key *)out->p + mark;
 			bool valued = true;
-			for (size_t j = 0; r == 1 && j < kid.n; j++)
-				valued = valued && ((const pend_key *)kid.p)[j].val != NULL;
+			for (size_t j = 0; r == 1 && j < kn; j++)
+				valued = valued && kk[j].val != NULL;
 			if (r == 1 && (!have || (valued && !best_valued) ||
-			               (valued == best_valued && kid.n < best.n))) {
-				vec t = best;
-				best = kid;
-				kid = t;
+			               (valued == best_valued && kn < best_n))) {
+				memmove((pend_key *)out->p + start, kk, kn * sizeof *kk);
+				out->n = start + kn;
+				best_n = kn;
 				best_valued = valued;
 				have = 1;
+			} else {
+				out->n = mark;
 			}
-			pf_rl_vec_free(&kid);
 		}
-		for (size_t j = 0; have && j < best.n; j++) {
-			pend_key *k = pf_rl_vec_push(out, sizeof *k);
-			if (!k) {
-				pf_rl_vec_free(&best);
-				return PF_ENOMEM;
-			}
-			*k = ((const pend_key *)best.p)[j];
-		}
-		pf_rl_vec_free(&best);
 		return have;
 	}
 	default:
@@ -755,6 +749,10 @@ int pf_rulebook_parse(pf_rulebook **out, const char *name, const char *text, siz
 	rb = NULL;
 fail:
 	free(p.names);
+	pf_rl_vec_free(&p.tsegs);
+	pf_rl_vec_free(&p.tlit);
+	pf_rl_vec_free(&p.tbuf);
+	pf_rl_vec_free(&p.tmap);
 	pf_rulebook_free(rb);
 	return rc;
 }

@@ -177,6 +177,8 @@ typedef struct parser {
 	pf_rule_error *err;
 	uint32_t *names;            /* open-addressing set of rule numbers + 1, by name */
 	size_t names_cap;
+	vec tsegs, tlit;            /* parse_template's scratch, reused */
+	vec tbuf, tmap;             /* pf_rl_decode_scratch's, reused */
 } parser;
 
 /* How the current token reads in an error message; needs a local
@@ -210,6 +212,7 @@ bool pf_rl_is_kw(const parser *p, const char *kw);
 const char *pf_rl_found(const parser *p, char *buf, size_t cap);
 int pf_rl_expected(parser *p, const char *what);
 int pf_rl_decode_string(parser *p, char **out, size_t *outlen, size_t **srcmap);
+int pf_rl_decode_scratch(parser *p, char **out, size_t *outlen, size_t **srcmap);
 bool pf_rl_valid_category(const char *s, size_t n);
 bool pf_rl_valid_lower_word(const char *s, size_t n, size_t max);
 bool pf_rl_valid_rule_name(const char *s, size_t n);
