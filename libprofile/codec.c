@@ -562,41 +562,48 @@ static int unpack_record(msgpack_unpacked *up, const char *db, const void *data,
 
 /*
  * The guest record's object tree, built here into the caller's buffer
- * rather than by msgpack_unpack_next (which allocates a zone per record).
- * It runs after scan() proved the bytes hold exactly one map, well formed,
- * no deeper than PF_CODEC_MAX_DEPTH, with counts that fit, so it reads
- * without bounds checks of its own.  The objects are the ones msgpack-c
- * makes: a non-negative value in a signed format is a POSITIVE_INTEGER,
- * strings, bins and exts point into the record.  `slots` receives every
- * array element and map key and value; 1 when there are too few of them
- * (the caller retries with as many as the record has bytes, which is
- * always enough: each object takes at least one byte).
+ * rather than by msgpack_unpack_next (which allocates a zone per record),
+ * in the same pass that checks the bytes: build() finds what scan() finds,
+ * in the same order (truncation, nesting past PF_CODEC_MAX_DEPTH, a count
+ * larger than the bytes left, the byte 0xc1), so the messages are the
+ * same.  The objects are the ones msgpack-c makes: a non-negative value in
+ * a signed format is a POSITIVE_INTEGER; strings, bins and exts point into
+ * the record.  `slots` receives every array element and map key and
+ * value; BUILD_FULL when there are too few (the caller retries with as
+ * many as the record has bytes, which is enough for any whole record:
+ * each object takes at least one byte).
+ * `strbytes` adds up every string's size plus one, for pack_size().
  */
+enum { BUILD_FULL = SCAN_BAD + 1 };
+
 typedef struct objbuf {
 	msgpack_object *p;
 	size_t n, cap;
+	size_t strbytes;
 } objbuf;
 
 _Static_assert(sizeof(msgpack_object_kv) == 2 * sizeof(msgpack_object),
                "a map's key-value pairs are laid out as two objects each");
 
-static int build(const unsigned char *p, size_t *pos, msgpack_object *o, objbuf *b)
+static int build(const unsigned char *p, size_t len, size_t *pos, int depth,
+                 msgpack_object *o, objbuf *b)
 {
+	if (*pos >= len)
+		return SCAN_TRUNCATED;
 	unsigned char c = p[(*pos)++];
+	size_t lenbytes = 0, fixed = 0, extra = 0;
 	uint64_t n = 0;
-	size_t w = 0;             /* bytes of a length or value that follow */
-	enum { K_STR, K_BIN, K_EXT, K_ARR, K_MAP } k;
+	enum { K_FIXED, K_STR, K_BIN, K_EXT, K_ARR, K_MAP } k = K_FIXED;
 
-	memset(o, 0, sizeof *o);
 	if (c <= 0x7f) {
 		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
 		o->via.u64 = c;
-		return 0;
+		return SCAN_OK;
 	}
 	if (c >= 0xe0) {
 		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
 		o->via.i64 = (int8_t)c;
-		return 0;
+		return SCAN_OK;
 	}
 	if (c <= 0x8f) {
 		n = c & 0x0f;
@@ -611,38 +618,77 @@ static int build(const unsigned char *p, size_t *pos, msgpack_object *o, objbuf 
 		switch (c) {
 		case 0xc0:
 			o->type = MSGPACK_OBJECT_NIL;
-			return 0;
+			return SCAN_OK;
+		case 0xc1:
+			return SCAN_BAD;
 		case 0xc2: case 0xc3:
 			o->type = MSGPACK_OBJECT_BOOLEAN;
 			o->via.boolean = c == 0xc3;
-			return 0;
-		case 0xca: {
-			union { uint32_t i; float f; } m = { (uint32_t)be_n(p + *pos, 4) };
-			*pos += 4;
+			return SCAN_OK;
+		case 0xc4: case 0xc5: case 0xc6:
+			lenbytes = (size_t)1 << (c - 0xc4);
+			k = K_BIN;
+			break;
+		case 0xc7: case 0xc8: case 0xc9:
+			lenbytes = (size_t)1 << (c - 0xc7);
+			extra = 1;
+			k = K_EXT;
+			break;
+		case 0xca: fixed = 4; break;
+		case 0xcb: fixed = 8; break;
+		case 0xcc: case 0xcd: case 0xce: case 0xcf:
+			fixed = (size_t)1 << (c - 0xcc);
+			break;
+		case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+			fixed = (size_t)1 << (c - 0xd0);
+			break;
+		case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+			n = (uint64_t)1 << (c - 0xd4);
+			extra = 1;
+			k = K_EXT;
+			break;
+		case 0xd9: case 0xda: case 0xdb:
+			lenbytes = (size_t)1 << (c - 0xd9);
+			k = K_STR;
+			break;
+		case 0xdc: case 0xdd:
+			lenbytes = c == 0xdc ? 2 : 4;
+			k = K_ARR;
+			break;
+		default:  /* 0xde, 0xdf */
+			lenbytes = c == 0xde ? 2 : 4;
+			k = K_MAP;
+			break;
+		}
+		if (lenbytes) {
+			if (len - *pos < lenbytes)
+				return SCAN_TRUNCATED;
+			n = be_n(p + *pos, lenbytes);
+			*pos += lenbytes;
+		}
+	}
+
+	if (k == K_FIXED) {
+		if (len - *pos < fixed)
+			return SCAN_TRUNCATED;
+		uint64_t u = be_n(p + *pos, fixed);
+		*pos += fixed;
+		if (c == 0xca) {
+			union { uint32_t i; float f; } m = { (uint32_t)u };
 			o->type = MSGPACK_OBJECT_FLOAT32;
 			o->via.f64 = m.f;
-			return 0;
-		}
-		case 0xcb: {
-			union { uint64_t i; double f; } m = { be_n(p + *pos, 8) };
-			*pos += 8;
+		} else if (c == 0xcb) {
+			union { uint64_t i; double f; } m = { u };
 			o->type = MSGPACK_OBJECT_FLOAT64;
 			o->via.f64 = m.f;
-			return 0;
-		}
-		case 0xcc: case 0xcd: case 0xce: case 0xcf:
-			w = (size_t)1 << (c - 0xcc);
+		} else if (c <= 0xcf) {
 			o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-			o->via.u64 = be_n(p + *pos, w);
-			*pos += w;
-			return 0;
-		case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
-			w = (size_t)1 << (c - 0xd0);
-			uint64_t u = be_n(p + *pos, w);
-			*pos += w;
-			int64_t v = w == 8 ? (int64_t)u
-			          : (int64_t)(u ^ (UINT64_C(1) << (8 * w - 1))) -
-			            (int64_t)(UINT64_C(1) << (8 * w - 1));
+			o->via.u64 = u;
+		} else {
+			/* Sign-extend a 1-, 2-, 4- or 8-byte two's complement value. */
+			int64_t v = fixed == 8 ? (int64_t)u
+			          : (int64_t)(u ^ (UINT64_C(1) << (8 * fixed - 1))) -
+			            (int64_t)(UINT64_C(1) << (8 * fixed - 1));
 			if (v >= 0) {
 				o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
 				o->via.u64 = (uint64_t)v;
@@ -650,85 +696,61 @@ static int build(const unsigned char *p, size_t *pos, msgpack_object *o, objbuf 
 				o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
 				o->via.i64 = v;
 			}
-			return 0;
 		}
-		case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-			n = (uint64_t)1 << (c - 0xd4);
-			k = K_EXT;
-			break;
-		case 0xc4: case 0xc5: case 0xc6:
-			w = (size_t)1 << (c - 0xc4);
-			k = K_BIN;
-			break;
-		case 0xc7: case 0xc8: case 0xc9:
-			w = (size_t)1 << (c - 0xc7);
-			k = K_EXT;
-			break;
-		case 0xd9: case 0xda: case 0xdb:
-			w = (size_t)1 << (c - 0xd9);
-			k = K_STR;
-			break;
-		case 0xdc: case 0xdd:
-			w = c == 0xdc ? 2 : 4;
-			k = K_ARR;
-			break;
-		case 0xde: case 0xdf:
-			w = c == 0xde ? 2 : 4;
-			k = K_MAP;
-			break;
-		default:
-			return -1;    /* 0xc1: scan() refused it already */
-		}
-		if (w) {
-			n = be_n(p + *pos, w);
-			*pos += w;
-		}
+		return SCAN_OK;
 	}
-	switch (k) {
-	case K_STR:
-	case K_BIN:
-		o->type = k == K_STR ? MSGPACK_OBJECT_STR : MSGPACK_OBJECT_BIN;
-		o->via.str.size = (uint32_t)n;
-		o->via.str.ptr = (const char *)p + *pos;
-		*pos += (size_t)n;
-		return 0;
-	case K_EXT:
-		o->type = MSGPACK_OBJECT_EXT;
-		o->via.ext.type = (int8_t)p[*pos];
-		o->via.ext.size = (uint32_t)n;
-		o->via.ext.ptr = (const char *)p + *pos + 1;
-		*pos += (size_t)n + 1;
-		return 0;
-	default: {
-		size_t per = k == K_MAP ? 2 : 1;
-		if (n * per > b->cap - b->n)
-			return 1;
-		msgpack_object *kids = b->p + b->n;
-		b->n += (size_t)n * per;
-		if (k == K_MAP) {
-			o->type = MSGPACK_OBJECT_MAP;
-			o->via.map.size = (uint32_t)n;
-			o->via.map.ptr = n ? (msgpack_object_kv *)(void *)kids : NULL;
+	if (k == K_STR || k == K_BIN || k == K_EXT) {
+		if (len - *pos < n + extra)
+			return SCAN_TRUNCATED;
+		if (k == K_EXT) {
+			o->type = MSGPACK_OBJECT_EXT;
+			o->via.ext.type = (int8_t)p[*pos];
+			o->via.ext.size = (uint32_t)n;
+			o->via.ext.ptr = (const char *)p + *pos + 1;
 		} else {
-			o->type = MSGPACK_OBJECT_ARRAY;
-			o->via.array.size = (uint32_t)n;
-			o->via.array.ptr = n ? kids : NULL;
+			o->type = k == K_STR ? MSGPACK_OBJECT_STR : MSGPACK_OBJECT_BIN;
+			o->via.str.size = (uint32_t)n;
+			o->via.str.ptr = (const char *)p + *pos;
+			if (k == K_STR)
+				b->strbytes += (size_t)n + 1;
 		}
-		for (size_t i = 0; i < n * per; i++) {
-			int rc = build(p, pos, &kids[i], b);
-			if (rc)
-				return rc;
-		}
-		return 0;
+		*pos += (size_t)(n + extra);
+		return SCAN_OK;
 	}
+
+	size_t per = k == K_MAP ? 2 : 1;
+	if (depth + 1 > PF_CODEC_MAX_DEPTH)
+		return SCAN_DEEP;
+	if (n > (len - *pos) / per)
+		return SCAN_TRUNCATED;
+	if (n * per > b->cap - b->n)
+		return BUILD_FULL;
+	msgpack_object *kids = b->p + b->n;
+	b->n += (size_t)n * per;
+	if (k == K_MAP) {
+		o->type = MSGPACK_OBJECT_MAP;
+		o->via.map.size = (uint32_t)n;
+		o->via.map.ptr = n ? (msgpack_object_kv *)(void *)kids : NULL;
+	} else {
+		o->type = MSGPACK_OBJECT_ARRAY;
+		o->via.array.size = (uint32_t)n;
+		o->via.array.ptr = n ? kids : NULL;
 	}
+	for (size_t i = 0; i < n * per; i++) {
+		int rc = build(p, len, pos, depth + 1, &kids[i], b);
+		if (rc)
+			return rc;
+	}
+	return SCAN_OK;
 }
 
-/* Pre-scans one record (unpack_record's checks and messages) and builds
- * its tree in `stack` (cap objects), or, for a record of more objects, in
- * *heap (malloc'd; the caller frees it after the decode). */
+/* unpack_record's checks, messages and result, through build(): the tree
+ * in `stack` (cap objects) or, for a record of more objects, in *heap
+ * (malloc'd; the caller frees it after the decode).  *strbytes: what
+ * build() counted. */
 static int tree_record(msgpack_object *root, const char *db, const void *data, size_t len,
-                       msgpack_object *stack, size_t cap, msgpack_object **heap)
+                       msgpack_object *stack, size_t cap, msgpack_object **heap,
+                       size_t *strbytes)
 {
 	const unsigned char *p = data;
 	size_t pos = 0;
@@ -738,7 +760,25 @@ static int tree_record(msgpack_object *root, const char *db, const void *data, s
 		return corrupt(db, "empty record");
 	if (!((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
 		return corrupt(db, "the record is not a msgpack map");
-	switch (scan(p, len, &pos, 0)) {
+	objbuf b = { stack, 0, cap, 0 };
+	int rc = build(p, len, &pos, 0, root, &b);
+	if (rc == BUILD_FULL) {
+		if (!(*heap = malloc(len * sizeof **heap)))
+			return nomem(db);
+		b = (objbuf){ *heap, 0, len, 0 };
+		pos = 0;
+		rc = build(p, len, &pos, 0, root, &b);
+		/* More objects than bytes: the counts of a damaged record, each
+		 * within the bytes left where it stands; scan() says which
+		 * damage it is, as it would for any other record. */
+		if (rc == BUILD_FULL) {
+			pos = 0;
+			rc = scan(p, len, &pos, 0);
+			if (rc == SCAN_OK)   /* cannot be: a whole record has no more objects than bytes */
+				rc = SCAN_BAD;
+		}
+	}
+	switch (rc) {
 	case SCAN_OK:
 		break;
 	case SCAN_TRUNCATED:
@@ -750,35 +790,31 @@ static int tree_record(msgpack_object *root, const char *db, const void *data, s
 	}
 	if (pos != len)
 		return corrupt(db, "trailing bytes after the record");
-	objbuf b = { stack, 0, cap };
-	pos = 0;
-	int rc = build(p, &pos, root, &b);
-	if (rc == 1) {
-		if (!(*heap = malloc(len * sizeof **heap)))
-			return nomem(db);
-		b = (objbuf){ *heap, 0, len };
-		pos = 0;
-		rc = build(p, &pos, root, &b);
-	}
-	if (rc)   /* unreachable once scan() passed */
-		return corrupt(db, "malformed msgpack");
+	*strbytes = b.strbytes;
 	return 0;
 }
 
 /* For the tests (tests/test_codec_tree.c): 1 when build() makes the tree
- * msgpack_unpack_next makes of data[0..len) (msgpack_object_equal), 0
- * when it does not, -1 when the pre-scan refuses the bytes. */
+ * msgpack_unpack_next makes of data[0..len) (msgpack_object_equal), -1
+ * when both refuse the bytes with the same message, 0 otherwise. */
 int pf_codec_test_tree_same(const void *data, size_t len);
 int pf_codec_test_tree_same(const void *data, size_t len)
 {
 	msgpack_object stack[4], root, *heap = NULL;
 	msgpack_unpacked up;
-	int same = -1;
+	size_t strbytes;
+	char msg[512];
+	int same;
 
-	if (tree_record(&root, "test", data, len, stack, 4, &heap) != 0)
-		return -1;
+	int rt = tree_record(&root, "test", data, len, stack, 4, &heap, &strbytes);
+	snprintf(msg, sizeof msg, "%s", rt ? pf_errmsg() : "");
 	msgpack_unpacked_init(&up);
-	if (unpack_record(&up, "test", data, len) == 0)
+	int ru = unpack_record(&up, "test", data, len);
+	if (rt != ru || (rt && strcmp(msg, pf_errmsg()) != 0))
+		same = 0;
+	else if (rt)
+		same = -1;
+	else
 		same = msgpack_object_equal(root, up.data) ? 1 : 0;
 	msgpack_unpacked_destroy(&up);
 	free(heap);
@@ -1272,25 +1308,12 @@ static int guest_field(void *ctx, int idx, const fld *f, const msgpack_object *o
 }
 
 /* Room the pack of a read-only record needs beyond the record itself:
- * every string of the tree (map keys too: a bound, not the exact need)
- * with its NUL, and the preference and tag arrays with their alignment. */
-static size_t str_bytes(const msgpack_object *o)
+ * every string of the tree with its NUL (build() counted them, map keys
+ * too: a bound, not the exact need), and the preference and tag arrays
+ * with their alignment. */
+static size_t pack_size(const msgpack_object *root, size_t strbytes)
 {
-	size_t n = 0;
-	if (o->type == MSGPACK_OBJECT_STR)
-		return (size_t)o->via.str.size + 1;
-	if (o->type == MSGPACK_OBJECT_ARRAY)
-		for (uint32_t i = 0; i < o->via.array.size; i++)
-			n += str_bytes(&o->via.array.ptr[i]);
-	if (o->type == MSGPACK_OBJECT_MAP)
-		for (uint32_t i = 0; i < o->via.map.size; i++)
-			n += str_bytes(&o->via.map.ptr[i].key) + str_bytes(&o->via.map.ptr[i].val);
-	return n;
-}
-
-static size_t pack_size(const msgpack_object *root)
-{
-	size_t n = str_bytes(root) + 2 * _Alignof(max_align_t);
+	size_t n = strbytes + 2 * _Alignof(max_align_t);
 	const msgpack_object_kv *kv = root->via.map.ptr;
 	/* Every "prefs" and "tags" counts, so a duplicate (which walk()
 	 * refuses later) cannot overrun the pack first. */
@@ -1311,17 +1334,18 @@ static int guest_decode(pf_guest_rec **out, const void *data, size_t len, bool p
 {
 	msgpack_object stack[GUEST_TREE_STACK], root, *heap = NULL;
 	pf_guest_rec *r = NULL;
+	size_t strbytes = 0;
 	pack pk;
 	int rc;
 
 	if (!out)
 		return pf_seterr(PF_EINVAL, "pf_codec_guest_decode: out is NULL");
 	*out = NULL;
-	rc = tree_record(&root, "guest", data, len, stack, GUEST_TREE_STACK, &heap);
+	rc = tree_record(&root, "guest", data, len, stack, GUEST_TREE_STACK, &heap, &strbytes);
 	if (rc)
 		goto out;
 	if (packed) {
-		size_t extra = pack_size(&root);
+		size_t extra = pack_size(&root, strbytes);
 		r = malloc(sizeof *r + extra);
 		if (r) {
 			memset(r, 0, sizeof *r);
