@@ -1018,13 +1018,19 @@ typedef struct shape {
 
 #define BIT(i) (UINT32_C(1) << (i))
 
-/* A msgpack str key equal to `name`.  The first byte rules out most
- * candidates cheaply; strnlen never scans past the key's length. */
+/* A msgpack str key equal to `name`.  Compared inline (field names are a
+ * few bytes: two libc calls per key cost more than the comparison); the
+ * loop stops at name's NUL, so it never reads past either string. */
 static bool key_is(const msgpack_object *k, const char *name)
 {
+	if (k->type != MSGPACK_OBJECT_STR)
+		return false;
 	size_t n = k->via.str.size;
-	return k->type == MSGPACK_OBJECT_STR && n > 0 && name[0] == k->via.str.ptr[0] &&
-	       strnlen(name, n + 1) == n && memcmp(k->via.str.ptr, name, n) == 0;
+	const char *s = k->via.str.ptr;
+	for (size_t i = 0; i < n; i++)
+		if (!name[i] || name[i] != s[i])
+			return false;
+	return n > 0 && name[n] == '\0';
 }
 
 /*
@@ -1070,12 +1076,14 @@ static int walk(const shape *sh, const char *pref, const msgpack_object *map,
 				return corrupt(sh->db, "a key in prefs[%s] is not a string", pref);
 			return corrupt(sh->db, "a key is not a string");
 		}
-		/* Fields are written in table order, so the one after the last
-		 * match is the likely next; otherwise search the table. */
+		/* Fields are written in table order, so the next one is after
+		 * the last match (past the optional fields a record leaves
+		 * out); search from there, then the start of the table. */
 		int idx = -1;
-		if (prev + 1 < sh->count && key_is(k, sh->names[prev + 1]))
-			idx = prev + 1;
-		for (int f = 0; f < sh->count && idx < 0; f++)
+		for (int f = prev + 1; f < sh->count && idx < 0; f++)
+			if (key_is(k, sh->names[f]))
+				idx = f;
+		for (int f = 0; f <= prev && idx < 0; f++)
 			if (key_is(k, sh->names[f]))
 				idx = f;
 		if (idx < 0) {
