@@ -11,9 +11,9 @@
  *
  * The `rule` db holds one record per rule (name -> {order, source}); meta
  * "rules.version" moves on every load.  Each handle caches the parsed book
- * with the version it was built from and swaps in a new one when the version moves,
- * so a book loaded by another process is seen at the next fire without
- * parsing text per event.
+ * with the version it was built from and swaps in a new one when the
+ * version moves, so a book loaded by another process is seen at the next
+ * fire without parsing text per event.
  */
 #include "event.h"
 #include "error.h"
