@@ -570,13 +570,15 @@ static int cond_keys(const cond *c, vec *out)
 			int r = cond_keys(c->kids[i], out);
 			if (r < 0)
 				return r;
-			size_t kn = out->n - mark;
+			if (r == 0)
+				continue;         /* out->n is still mark */
+			size_t kn = out->n - mark;  /* at least one key */
 			pend_key *kk = (pend_key *)out->p + mark;
 			bool valued = true;
-			for (size_t j = 0; r == 1 && j < kn; j++)
+			for (size_t j = 0; j < kn; j++)
 				valued = valued && kk[j].val != NULL;
-			if (r == 1 && (!have || (valued && !best_valued) ||
-			               (valued == best_valued && kn < best_n))) {
+			if (!have || (valued && !best_valued) ||
+			    (valued == best_valued && kn < best_n)) {
 				memmove((pend_key *)out->p + start, kk, kn * sizeof *kk);
 				out->n = start + kn;
 				best_n = kn;

@@ -384,6 +384,8 @@ typedef struct candbuf {
 
 static bool cand_add(candbuf *b, const uint32_t *src, size_t n)
 {
+	if (n == 0)               /* src may be NULL (an empty "always" list) */
+		return true;
 	if (n > b->cap - b->n) {
 		size_t cap = b->cap * 2;
 		while (cap - b->n < n)
