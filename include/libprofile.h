@@ -436,7 +436,8 @@ typedef struct pf_pref {
  * For pf_guest_put() the caller fills it in (strings are borrowed for the
  * call only; NULL means "not known").  Objects returned by pf_guest_get()
  * and pf_guest_find() own all their strings and arrays and are freed with
- * pf_guest_free().  Fields marked "read-only" are maintained by the
+ * pf_guest_free() (each guest is one allocation: never free a string or
+ * array of it on its own).  Fields marked "read-only" are maintained by the
  * library and ignored by pf_guest_put().
  *
  * Start from PF_GUEST_INIT: a zeroed struct has no profiling consent, and

@@ -11,6 +11,12 @@
  * present (so a forged count cannot make msgpack-c allocate gigabytes).
  * Then every field is checked for type, range, UTF-8 and length.
  *
+ * The guest record, read on every check-in and look-up, skips msgpack-c's
+ * unpacker (a zone of two mallocs per record): build() makes the same
+ * object tree on the caller's stack.  Readers that only look at a guest
+ * take it packed (pf_codec_guest_decode_packed): one block holding the
+ * record, its arrays and its strings, instead of a malloc per field.
+ *
  * May call: text.c (UTF-8, word/category/date checks), error.c, msgpack-c.
  */
 #include "codec.h"
@@ -48,6 +54,10 @@ void pf_guest_rec_free(pf_guest_rec *r)
 {
 	if (!r)
 		return;
+	if (r->packed) {          /* one block: strings and arrays inside it */
+		free(r);
+		return;
+	}
 	xfree(r->g.name);
 	xfree(r->g.email);
 	xfree(r->g.phone);
@@ -588,6 +598,267 @@ static int unpack_record(msgpack_unpacked *up, const char *db, const void *data,
 	return 0;
 }
 
+/*
+ * The guest record's object tree, built here into the caller's buffer
+ * rather than by msgpack_unpack_next (which allocates a zone per record),
+ * in the same pass that checks the bytes: build() finds what scan() finds,
+ * in the same order (truncation, nesting past PF_CODEC_MAX_DEPTH, a count
+ * larger than the bytes left, the byte 0xc1), so the messages are the
+ * same.  The objects are the ones msgpack-c makes: a non-negative value in
+ * a signed format is a POSITIVE_INTEGER; strings, bins and exts point into
+ * the record.  `slots` receives every array element and map key and
+ * value; BUILD_FULL when there are too few (the caller retries with as
+ * many as the record has bytes, which is enough for any whole record:
+ * each object takes at least one byte).
+ * `strbytes` adds up every string's size plus one, for pack_size().
+ */
+enum { BUILD_FULL = SCAN_BAD + 1 };
+
+typedef struct objbuf {
+	msgpack_object *p;
+	size_t n, cap;
+	size_t strbytes;
+} objbuf;
+
+_Static_assert(sizeof(msgpack_object_kv) == 2 * sizeof(msgpack_object),
+               "a map's key-value pairs are laid out as two objects each");
+
+static int build(const unsigned char *p, size_t len, size_t *pos, int depth,
+                 msgpack_object *o, objbuf *b)
+{
+	if (*pos >= len)
+		return SCAN_TRUNCATED;
+	unsigned char c = p[(*pos)++];
+	size_t lenbytes = 0, fixed = 0, extra = 0;
+	uint64_t n = 0;
+	enum { K_FIXED, K_STR, K_BIN, K_EXT, K_ARR, K_MAP } k = K_FIXED;
+
+	if (c <= 0x7f) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = c;
+		return SCAN_OK;
+	}
+	if (c >= 0xe0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = (int8_t)c;
+		return SCAN_OK;
+	}
+	if (c <= 0x8f) {
+		n = c & 0x0f;
+		k = K_MAP;
+	} else if (c <= 0x9f) {
+		n = c & 0x0f;
+		k = K_ARR;
+	} else if (c <= 0xbf) {
+		n = c & 0x1f;
+		k = K_STR;
+	} else {
+		switch (c) {
+		case 0xc0:
+			o->type = MSGPACK_OBJECT_NIL;
+			return SCAN_OK;
+		case 0xc1:
+			return SCAN_BAD;
+		case 0xc2: case 0xc3:
+			o->type = MSGPACK_OBJECT_BOOLEAN;
+			o->via.boolean = c == 0xc3;
+			return SCAN_OK;
+		case 0xc4: case 0xc5: case 0xc6:
+			lenbytes = (size_t)1 << (c - 0xc4);
+			k = K_BIN;
+			break;
+		case 0xc7: case 0xc8: case 0xc9:
+			lenbytes = (size_t)1 << (c - 0xc7);
+			extra = 1;
+			k = K_EXT;
+			break;
+		case 0xca: fixed = 4; break;
+		case 0xcb: fixed = 8; break;
+		case 0xcc: case 0xcd: case 0xce: case 0xcf:
+			fixed = (size_t)1 << (c - 0xcc);
+			break;
+		case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+			fixed = (size_t)1 << (c - 0xd0);
+			break;
+		case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+			n = (uint64_t)1 << (c - 0xd4);
+			extra = 1;
+			k = K_EXT;
+			break;
+		case 0xd9: case 0xda: case 0xdb:
+			lenbytes = (size_t)1 << (c - 0xd9);
+			k = K_STR;
+			break;
+		case 0xdc: case 0xdd:
+			lenbytes = c == 0xdc ? 2 : 4;
+			k = K_ARR;
+			break;
+		default:  /* 0xde, 0xdf */
+			lenbytes = c == 0xde ? 2 : 4;
+			k = K_MAP;
+			break;
+		}
+		if (lenbytes) {
+			if (len - *pos < lenbytes)
+				return SCAN_TRUNCATED;
+			n = be_n(p + *pos, lenbytes);
+			*pos += lenbytes;
+		}
+	}
+
+	if (k == K_FIXED) {
+		if (len - *pos < fixed)
+			return SCAN_TRUNCATED;
+		uint64_t u = be_n(p + *pos, fixed);
+		*pos += fixed;
+		if (c == 0xca) {
+			union { uint32_t i; float f; } m = { (uint32_t)u };
+			o->type = MSGPACK_OBJECT_FLOAT32;
+			o->via.f64 = m.f;
+		} else if (c == 0xcb) {
+			union { uint64_t i; double f; } m = { u };
+			o->type = MSGPACK_OBJECT_FLOAT64;
+			o->via.f64 = m.f;
+		} else if (c <= 0xcf) {
+			o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+			o->via.u64 = u;
+		} else {
+			/* Sign-extend a 1-, 2-, 4- or 8-byte two's complement value. */
+			int64_t v = fixed == 8 ? (int64_t)u
+			          : (int64_t)(u ^ (UINT64_C(1) << (8 * fixed - 1))) -
+			            (int64_t)(UINT64_C(1) << (8 * fixed - 1));
+			if (v >= 0) {
+				o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+				o->via.u64 = (uint64_t)v;
+			} else {
+				o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+				o->via.i64 = v;
+			}
+		}
+		return SCAN_OK;
+	}
+	if (k == K_STR || k == K_BIN || k == K_EXT) {
+		if (len - *pos < n + extra)
+			return SCAN_TRUNCATED;
+		if (k == K_EXT) {
+			o->type = MSGPACK_OBJECT_EXT;
+			o->via.ext.type = (int8_t)p[*pos];
+			o->via.ext.size = (uint32_t)n;
+			o->via.ext.ptr = (const char *)p + *pos + 1;
+		} else {
+			o->type = k == K_STR ? MSGPACK_OBJECT_STR : MSGPACK_OBJECT_BIN;
+			o->via.str.size = (uint32_t)n;
+			o->via.str.ptr = (const char *)p + *pos;
+			if (k == K_STR)
+				b->strbytes += (size_t)n + 1;
+		}
+		*pos += (size_t)(n + extra);
+		return SCAN_OK;
+	}
+
+	size_t per = k == K_MAP ? 2 : 1;
+	if (depth + 1 > PF_CODEC_MAX_DEPTH)
+		return SCAN_DEEP;
+	if (n > (len - *pos) / per)
+		return SCAN_TRUNCATED;
+	if (n * per > b->cap - b->n)
+		return BUILD_FULL;
+	msgpack_object *kids = b->p + b->n;
+	b->n += (size_t)n * per;
+	if (k == K_MAP) {
+		o->type = MSGPACK_OBJECT_MAP;
+		o->via.map.size = (uint32_t)n;
+		o->via.map.ptr = n ? (msgpack_object_kv *)(void *)kids : NULL;
+	} else {
+		o->type = MSGPACK_OBJECT_ARRAY;
+		o->via.array.size = (uint32_t)n;
+		o->via.array.ptr = n ? kids : NULL;
+	}
+	for (size_t i = 0; i < n * per; i++) {
+		int rc = build(p, len, pos, depth + 1, &kids[i], b);
+		if (rc)
+			return rc;
+	}
+	return SCAN_OK;
+}
+
+/* unpack_record's checks, messages and result, through build(): the tree
+ * in `stack` (cap objects) or, for a record of more objects, in *heap
+ * (malloc'd; the caller frees it after the decode).  *strbytes: what
+ * build() counted. */
+static int tree_record(msgpack_object *root, const char *db, const void *data, size_t len,
+                       msgpack_object *stack, size_t cap, msgpack_object **heap,
+                       size_t *strbytes)
+{
+	const unsigned char *p = data;
+	size_t pos = 0;
+
+	*heap = NULL;
+	if (!p || len == 0)
+		return corrupt(db, "empty record");
+	if (!((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+		return corrupt(db, "the record is not a msgpack map");
+	objbuf b = { stack, 0, cap, 0 };
+	int rc = build(p, len, &pos, 0, root, &b);
+	if (rc == BUILD_FULL) {
+		if (!(*heap = malloc(len * sizeof **heap)))
+			return nomem(db);
+		b = (objbuf){ *heap, 0, len, 0 };
+		pos = 0;
+		rc = build(p, len, &pos, 0, root, &b);
+		/* More objects than bytes: the counts of a damaged record, each
+		 * within the bytes left where it stands; scan() says which
+		 * damage it is, as it would for any other record. */
+		if (rc == BUILD_FULL) {
+			pos = 0;
+			rc = scan(p, len, &pos, 0);
+			if (rc == SCAN_OK)   /* cannot be: a whole record has no more objects than bytes */
+				rc = SCAN_BAD;
+		}
+	}
+	switch (rc) {
+	case SCAN_OK:
+		break;
+	case SCAN_TRUNCATED:
+		return corrupt(db, "truncated record");
+	case SCAN_DEEP:
+		return corrupt(db, "nesting deeper than %d levels", PF_CODEC_MAX_DEPTH);
+	default:
+		return corrupt(db, "invalid msgpack byte");
+	}
+	if (pos != len)
+		return corrupt(db, "trailing bytes after the record");
+	*strbytes = b.strbytes;
+	return 0;
+}
+
+/* For the tests (tests/test_codec_tree.c): 1 when build() makes the tree
+ * msgpack_unpack_next makes of data[0..len) (msgpack_object_equal), -1
+ * when both refuse the bytes with the same message, 0 otherwise. */
+int pf_codec_test_tree_same(const void *data, size_t len);
+int pf_codec_test_tree_same(const void *data, size_t len)
+{
+	msgpack_object stack[4], root, *heap = NULL;
+	msgpack_unpacked up;
+	size_t strbytes;
+	char msg[512];
+	int same;
+
+	int rt = tree_record(&root, "test", data, len, stack, 4, &heap, &strbytes);
+	snprintf(msg, sizeof msg, "%s", rt ? pf_errmsg() : "");
+	msgpack_unpacked_init(&up);
+	int ru = unpack_record(&up, "test", data, len);
+	if (rt != ru || (rt && strcmp(msg, pf_errmsg()) != 0))
+		same = 0;
+	else if (rt)
+		same = -1;
+	else
+		same = msgpack_object_equal(root, up.data) ? 1 : 0;
+	msgpack_unpacked_destroy(&up);
+	free(heap);
+	return same;
+}
+
 /* ------------------------------------------------------------------ */
 /* Decoding: typed fields                                               */
 /* ------------------------------------------------------------------ */
@@ -629,9 +900,38 @@ static int bad_field(const char *db, const fld *f, const char *fmt, ...)
 	return corrupt(db, "field '%s' %s", fld_text(f, label, sizeof label), what);
 }
 
+/*
+ * Where a read-only guest record's strings and arrays go: the rest of the
+ * one block pf_codec_guest_decode_packed allocates, sized beforehand from
+ * the object tree (pack_size).  NULL everywhere else: each string is its
+ * own malloc, so writers can replace them one by one.
+ */
+typedef struct pack {
+	char *pos, *end;
+} pack;
+
+static void *pack_take(pack *pk, size_t n, size_t align)
+{
+	uintptr_t a = ((uintptr_t)pk->pos + align - 1) & ~(uintptr_t)(align - 1);
+	if (a > (uintptr_t)pk->end || n > (uintptr_t)pk->end - a)
+		return NULL;      /* pack_size() counted wrong: reported as out of memory */
+	pk->pos = (char *)a + n;
+	return (void *)a;
+}
+
+static int want_str_in(pack *pk, const char *db, const fld *f, const msgpack_object *o,
+                       size_t max, bool nonempty, const char **out);
+
 /* A string field: checked and copied NUL-terminated into *out. */
 static int want_str(const char *db, const fld *f, const msgpack_object *o, size_t max,
                     bool nonempty, const char **out)
+{
+	return want_str_in(NULL, db, f, o, max, nonempty, out);
+}
+
+/* want_str into the pack when there is one. */
+static int want_str_in(pack *pk, const char *db, const fld *f, const msgpack_object *o,
+                       size_t max, bool nonempty, const char **out)
 {
 	if (o->type != MSGPACK_OBJECT_STR)
 		return bad_field(db, f, "is not a string");
@@ -642,12 +942,13 @@ static int want_str(const char *db, const fld *f, const msgpack_object *o, size_
 		return bad_field(db, f, "is empty");
 	if (!pf_utf8_valid(o->via.str.ptr, n))
 		return bad_field(db, f, "is not valid UTF-8");
-	char *s = malloc(n + 1);
+	char *s = pk ? pack_take(pk, n + 1, 1) : malloc(n + 1);
 	if (!s)
 		return nomem(db);
 	memcpy(s, o->via.str.ptr, n);
 	s[n] = '\0';
-	xfree(*out);
+	if (!pk)
+		xfree(*out);
 	*out = s;
 	return 0;
 }
@@ -723,14 +1024,20 @@ static int want_id(const char *db, const fld *f, const msgpack_object *o, pf_id 
 }
 
 /* A lower-case word (department, tag). */
-static int want_word(const char *db, const fld *f, const msgpack_object *o, const char **out)
+static int want_word_in(pack *pk, const char *db, const fld *f, const msgpack_object *o,
+                        const char **out)
 {
-	int rc = want_str(db, f, o, PF_FIELD_MAX, true, out);
+	int rc = want_str_in(pk, db, f, o, PF_FIELD_MAX, true, out);
 	if (rc)
 		return rc;
 	if (pf_check_word(f->name, *out) != 0)
 		return bad_field(db, f, "is not a lower-case word");
 	return 0;
+}
+
+static int want_word(const char *db, const fld *f, const msgpack_object *o, const char **out)
+{
+	return want_word_in(NULL, db, f, o, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -740,13 +1047,19 @@ static int want_word(const char *db, const fld *f, const msgpack_object *o, cons
 typedef int (*field_fn)(void *ctx, int idx, const fld *f, const msgpack_object *val);
 
 
-/* A msgpack str key equal to `name`.  The first byte rules out most
- * candidates cheaply; strnlen never scans past the key's length. */
+/* A msgpack str key equal to `name`.  Compared inline (field names are a
+ * few bytes: two libc calls per key cost more than the comparison); the
+ * loop stops at name's NUL, so it never reads past either string. */
 static bool key_is(const msgpack_object *k, const char *name)
 {
+	if (k->type != MSGPACK_OBJECT_STR)
+		return false;
 	size_t n = k->via.str.size;
-	return k->type == MSGPACK_OBJECT_STR && n > 0 && name[0] == k->via.str.ptr[0] &&
-	       strnlen(name, n + 1) == n && memcmp(k->via.str.ptr, name, n) == 0;
+	const char *s = k->via.str.ptr;
+	for (size_t i = 0; i < n; i++)
+		if (!name[i] || name[i] != s[i])
+			return false;
+	return n > 0 && name[n] == '\0';
 }
 
 /* A msgpack unsigned key small enough to be a field code, or -1. */
@@ -813,11 +1126,13 @@ static int walk(const shape *sh, const char *pref, const msgpack_object *map,
 			return corrupt(sh->db, "a key is neither a field code nor a name");
 		}
 		/* Schema 1: the key is the field's name.  Fields are written in
-		 * table order, so the one after the last match is the likely
-		 * next; otherwise search the table. */
-		if (idx < 0 && prev + 1 < sh->count && key_is(k, sh->names[prev + 1]))
-			idx = prev + 1;
-		for (int f = 0; f < sh->count && idx < 0; f++)
+		 * table order, so the next one is after the last match (past the
+		 * optional fields a record leaves out); search from there, then
+		 * the start of the table. */
+		for (int f = prev + 1; f < sh->count && idx < 0; f++)
+			if (key_is(k, sh->names[f]))
+				idx = f;
+		for (int f = 0; f <= prev && idx < 0; f++)
 			if (key_is(k, sh->names[f]))
 				idx = f;
 		if (idx < 0) {
@@ -865,22 +1180,32 @@ static const shape pref_shape = {
 	BIT(P_VALUE) | BIT(P_KIND) | BIT(P_DEPT) | BIT(P_COUNT) | BIT(P_FIRST) | BIT(P_LAST), 0
 };
 
+/* What the guest decoder's field functions write to: the record (or one
+ * of its preferences) and the pack of a read-only record (else NULL). */
+typedef struct gdec {
+	pf_guest_rec *r;
+	pf_pref *p;
+	pack *pk;
+} gdec;
+
 static int pref_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
 {
-	pf_pref *p = ctx;
+	gdec *d = ctx;
+	pf_pref *p = d->p;
+	pack *pk = d->pk;
 	const char *db = "guest";
 	int kind = 0;
 	int rc = 0;
 
 	switch (idx) {
-	case P_VALUE: return want_str(db, f, o, PF_VALUE_MAX, true, &p->value);
+	case P_VALUE: return want_str_in(pk, db, f, o, PF_VALUE_MAX, true, &p->value);
 	case P_KIND:
 		rc = want_enum(db, f, o, PF_LIKE, PF_NEED, &kind);
 		p->kind = (pf_pref_kind)kind;
 		return rc;
-	case P_DEPT:  return want_word(db, f, o, &p->department);
-	case P_STAFF: return want_str(db, f, o, PF_FIELD_MAX, false, &p->staff);
-	case P_NOTE:  return want_str(db, f, o, PF_NOTE_MAX, false, &p->note);
+	case P_DEPT:  return want_word_in(pk, db, f, o, &p->department);
+	case P_STAFF: return want_str_in(pk, db, f, o, PF_FIELD_MAX, false, &p->staff);
+	case P_NOTE:  return want_str_in(pk, db, f, o, PF_NOTE_MAX, false, &p->note);
 	case P_COUNT: return want_u32(db, f, o, 1, &p->count);
 	case P_FIRST: return want_int(db, f, o, &p->first_seen);
 	default:      return want_int(db, f, o, &p->last_seen);
@@ -892,8 +1217,9 @@ static int pref_cmp(const void *a, const void *b)
 	return strcmp(((const pf_pref *)a)->category, ((const pf_pref *)b)->category);
 }
 
-static int decode_prefs(pf_guest_rec *r, const msgpack_object *o)
+static int decode_prefs(gdec *d, const msgpack_object *o)
 {
+	pf_guest_rec *r = d->r;
 	const char *db = "guest";
 	if (o->type != MSGPACK_OBJECT_MAP)
 		return corrupt(db, "field 'prefs' is not a map");
@@ -902,9 +1228,12 @@ static int decode_prefs(pf_guest_rec *r, const msgpack_object *o)
 		return corrupt(db, "field 'prefs' has more than %d preferences", PF_PREFS_MAX);
 	if (n == 0)
 		return 0;
-	r->prefs = calloc(n, sizeof *r->prefs);
+	r->prefs = d->pk ? pack_take(d->pk, n * sizeof *r->prefs, _Alignof(pf_pref))
+	                 : calloc(n, sizeof *r->prefs);
 	if (!r->prefs)
 		return nomem(db);
+	if (d->pk)
+		memset(r->prefs, 0, n * sizeof *r->prefs);
 	r->pref_cap = n;
 	r->g.prefs = r->prefs;
 
@@ -913,15 +1242,16 @@ static int decode_prefs(pf_guest_rec *r, const msgpack_object *o)
 		pf_pref *p = &r->prefs[r->g.pref_count];
 		/* Counted before it is filled so that a failure frees it. */
 		r->g.pref_count++;
-		int rc = want_str(db, FLD("prefs (category)"), &kv->key, PF_CATEGORY_MAX, true,
-		                  &p->category);
+		int rc = want_str_in(d->pk, db, FLD("prefs (category)"), &kv->key, PF_CATEGORY_MAX,
+		                     true, &p->category);
 		if (rc)
 			return rc;
 		if (pf_check_category(p->category) != 0)
 			return corrupt(db, "preference category '%s' is not lower-case dotted words",
 			               printable_len(p->category, strlen(p->category)) ?
 			               p->category : "...");
-		rc = walk(&pref_shape, p->category, &kv->val, pref_field, p);
+		gdec pd = { r, p, d->pk };
+		rc = walk(&pref_shape, p->category, &kv->val, pref_field, &pd);
 		if (rc)
 			return rc;
 	}
@@ -938,8 +1268,9 @@ static int decode_prefs(pf_guest_rec *r, const msgpack_object *o)
 	return 0;
 }
 
-static int decode_tags(pf_guest_rec *r, const msgpack_object *o)
+static int decode_tags(gdec *d, const msgpack_object *o)
 {
+	pf_guest_rec *r = d->r;
 	const char *db = "guest";
 	if (o->type != MSGPACK_OBJECT_ARRAY)
 		return corrupt(db, "field 'tags' is not an array");
@@ -948,14 +1279,17 @@ static int decode_tags(pf_guest_rec *r, const msgpack_object *o)
 		return corrupt(db, "field 'tags' has more than %d tags", PF_TAGS_MAX);
 	if (n == 0)
 		return 0;
-	r->tags = calloc(n, sizeof *r->tags);
+	r->tags = d->pk ? pack_take(d->pk, n * sizeof *r->tags, _Alignof(char *))
+	                : calloc(n, sizeof *r->tags);
 	if (!r->tags)
 		return nomem(db);
+	if (d->pk)
+		memset(r->tags, 0, n * sizeof *r->tags);
 	r->g.tags = (const char *const *)r->tags;
 	for (uint32_t i = 0; i < n; i++) {
 		const fld f = { "tags", NULL, (long)i };
 		const char *t = NULL;
-		int rc = want_word(db, &f, &o->via.array.ptr[i], &t);
+		int rc = want_word_in(d->pk, db, &f, &o->via.array.ptr[i], &t);
 		r->tags[i] = (char *)t;
 		r->g.tag_count++;
 		if (rc)
@@ -981,7 +1315,9 @@ static const shape guest_shape = {
 
 static int guest_field(void *ctx, int idx, const fld *f, const msgpack_object *o)
 {
-	pf_guest_rec *r = ctx;
+	gdec *d = ctx;
+	pack *pk = d->pk;
+	pf_guest_rec *r = d->r;
 	pf_guest *g = &r->g;
 	const char *db = "guest";
 	const char *s = NULL;
@@ -989,17 +1325,17 @@ static int guest_field(void *ctx, int idx, const fld *f, const msgpack_object *o
 	int tier = 0, rc;
 
 	switch (idx) {
-	case G_NAME:    return want_str(db, f, o, PF_NAME_MAX, true, &g->name);
-	case G_EMAIL:   return want_str(db, f, o, PF_FIELD_MAX, false, &g->email);
-	case G_PHONE:   return want_str(db, f, o, PF_FIELD_MAX, false, &g->phone);
-	case G_LANG:    return want_str(db, f, o, PF_FIELD_MAX, false, &g->language);
-	case G_LOYALTY: return want_str(db, f, o, PF_FIELD_MAX, false, &g->loyalty_no);
+	case G_NAME:    return want_str_in(pk, db, f, o, PF_NAME_MAX, true, &g->name);
+	case G_EMAIL:   return want_str_in(pk, db, f, o, PF_FIELD_MAX, false, &g->email);
+	case G_PHONE:   return want_str_in(pk, db, f, o, PF_FIELD_MAX, false, &g->phone);
+	case G_LANG:    return want_str_in(pk, db, f, o, PF_FIELD_MAX, false, &g->language);
+	case G_LOYALTY: return want_str_in(pk, db, f, o, PF_FIELD_MAX, false, &g->loyalty_no);
 	case G_BIRTH:   return want_date(db, f, o, &g->birth_date);
 	case G_TIER:
 		rc = want_enum(db, f, o, PF_TIER_NONE, PF_TIER_VIP, &tier);
 		g->tier = (pf_tier)tier;
 		return rc;
-	case G_TAGS:    return decode_tags(r, o);
+	case G_TAGS:    return decode_tags(d, o);
 	case G_CONSENT:
 		rc = want_uint(db, f, o, 0, PF_CONSENT_PROFILING | PF_CONSENT_MARKETING, &u);
 		g->consent = (unsigned int)u;
@@ -1007,48 +1343,87 @@ static int guest_field(void *ctx, int idx, const fld *f, const msgpack_object *o
 	case G_CREATED: return want_int(db, f, o, &g->created);
 	case G_UPDATED: return want_int(db, f, o, &g->updated);
 	case G_STAYS:   return want_u32(db, f, o, 0, &g->stays);
-	case G_PREFS:   return decode_prefs(r, o);
+	case G_PREFS:   return decode_prefs(d, o);
 	case G_COPEN:   return want_u32(db, f, o, 0, &r->complaints_open);
 	case G_CTOTAL:  return want_u32(db, f, o, 0, &r->complaints_total);
-	case G_EXT:     return want_str(db, f, o, PF_FIELD_MAX, true, &g->external_id);
+	case G_EXT:     return want_str_in(pk, db, f, o, PF_FIELD_MAX, true, &g->external_id);
 	case G_UNSAT:   return want_int(db, f, o, &g->not_satisfied_at);
 	case G_COUNTRY:
-		rc = want_str(db, f, o, 3, true, &g->country);
+		rc = want_str_in(pk, db, f, o, 3, true, &g->country);
 		if (rc == 0 && !pf_country_valid(g->country))
 			rc = bad_field(db, f, "is not an ISO 3166-1 alpha-3 code");
 		return rc;
 	case G_CLASTCAT:
-		rc = want_str(db, f, o, PF_FIELD_MAX, false, &s);
+		rc = want_str_in(pk, db, f, o, PF_FIELD_MAX, false, &s);
 		r->complaint_last_category = (char *)s;
 		return rc;
 	default:
-		rc = want_str(db, f, o, PF_NOTE_MAX, false, &s);
+		rc = want_str_in(pk, db, f, o, PF_NOTE_MAX, false, &s);
 		r->complaint_latest = (char *)s;
 		return rc;
 	}
 }
 
-int pf_codec_guest_decode(pf_guest_rec **out, const void *data, size_t len)
+/* Room the pack of a read-only record needs beyond the record itself:
+ * every string of the tree with its NUL (build() counted them, map keys
+ * too: a bound, not the exact need), and the preference and tag arrays
+ * with their alignment. */
+static size_t pack_size(const msgpack_object *root, size_t strbytes)
 {
-	msgpack_unpacked up;
+	size_t n = strbytes + 2 * _Alignof(max_align_t);
+	const msgpack_object_kv *kv = root->via.map.ptr;
+	/* Every "prefs" and "tags" counts, by code (schema 2) or by name
+	 * (schema 1), so a duplicate (which walk() refuses later) cannot
+	 * overrun the pack first. */
+	for (uint32_t i = 0; i < root->via.map.size; i++) {
+		const msgpack_object *k = &kv[i].key;
+		if ((key_code(k) == G_PREFS || key_is(k, "prefs")) &&
+		    kv[i].val.type == MSGPACK_OBJECT_MAP)
+			n += (size_t)kv[i].val.via.map.size * sizeof(pf_pref);
+		if ((key_code(k) == G_TAGS || key_is(k, "tags")) &&
+		    kv[i].val.type == MSGPACK_OBJECT_ARRAY)
+			n += (size_t)kv[i].val.via.array.size * sizeof(char *);
+	}
+	return n;
+}
+
+/* The objects a usual guest record's tree takes (about 200 for ten
+ * preferences) fit on the stack; a bigger record's go to the heap. */
+#define GUEST_TREE_STACK 320
+
+static int guest_decode(pf_guest_rec **out, const void *data, size_t len, bool packed)
+{
+	msgpack_object stack[GUEST_TREE_STACK], root, *heap = NULL;
 	pf_guest_rec *r = NULL;
+	size_t strbytes = 0;
+	pack pk;
 	int rc;
 
 	if (!out)
 		return pf_seterr(PF_EINVAL, "pf_codec_guest_decode: out is NULL");
 	*out = NULL;
-	msgpack_unpacked_init(&up);
-	rc = unpack_record(&up, "guest", data, len);
+	rc = tree_record(&root, "guest", data, len, stack, GUEST_TREE_STACK, &heap, &strbytes);
 	if (rc)
 		goto out;
-	r = calloc(1, sizeof *r);
+	if (packed) {
+		size_t extra = pack_size(&root, strbytes);
+		r = malloc(sizeof *r + extra);
+		if (r) {
+			memset(r, 0, sizeof *r);
+			r->packed = true;
+			pk = (pack){ (char *)(r + 1), (char *)(r + 1) + extra };
+		}
+	} else {
+		r = calloc(1, sizeof *r);
+	}
 	if (!r) {
 		rc = nomem("guest");
 		goto out;
 	}
 	/* g.id stays zero: the key holds it and the caller fills it in. */
 	r->g.version = PF_GUEST_VERSION;
-	rc = walk(&guest_shape, NULL, &up.data, guest_field, r);
+	gdec d = { r, NULL, packed ? &pk : NULL };
+	rc = walk(&guest_shape, NULL, &root, guest_field, &d);
 	if (rc)
 		goto out;
 	/* The record's counters are the stored truth; the public view shows
@@ -1059,8 +1434,18 @@ int pf_codec_guest_decode(pf_guest_rec **out, const void *data, size_t len)
 	r = NULL;
 out:
 	pf_guest_rec_free(r);
-	msgpack_unpacked_destroy(&up);
+	free(heap);
 	return rc;
+}
+
+int pf_codec_guest_decode(pf_guest_rec **out, const void *data, size_t len)
+{
+	return guest_decode(out, data, len, false);
+}
+
+int pf_codec_guest_decode_packed(pf_guest_rec **out, const void *data, size_t len)
+{
+	return guest_decode(out, data, len, true);
 }
 
 /* ------------------------------------------------------------------ */

@@ -23,7 +23,9 @@
 /**
  * A stored guest: the public view first (pf_guest_free() casts back),
  * then what only the library sees.  Every string and array is separately
- * malloc'd and owned by the record; pf_guest_rec_free() frees them.
+ * malloc'd and owned by the record; pf_guest_rec_free() frees them.  A
+ * `packed` record (pf_codec_guest_decode_packed) is one block instead:
+ * read-only, its strings and arrays inside it, freed as one.
  */
 typedef struct pf_guest_rec {
 	pf_guest g;               /* g.prefs == prefs, g.tags == (const char**)tags */
@@ -34,6 +36,7 @@ typedef struct pf_guest_rec {
 	uint32_t complaints_total;
 	char *complaint_last_category;
 	char *complaint_latest;
+	bool packed;              /* one block: never replace or free a part of it */
 } pf_guest_rec;
 
 void pf_guest_rec_free(pf_guest_rec *r);
@@ -55,6 +58,11 @@ int pf_codec_guest_encode(msgpack_sbuffer *sb, const pf_guest_rec *r);
 /** Decode and validate; PF_ECORRUPT (message names db "guest" and the
  *  field) for anything malformed.  *out is freed with pf_guest_rec_free. */
 int pf_codec_guest_decode(pf_guest_rec **out, const void *data, size_t len);
+
+/** The same checks and record, in one malloc'd block (record, preference
+ *  and tag arrays, strings) for readers that only look at it: a preview,
+ *  pf_guest_get, pf_guest_find.  Freed with pf_guest_rec_free. */
+int pf_codec_guest_decode_packed(pf_guest_rec **out, const void *data, size_t len);
 
 /** Stay record (key holds guest and arrival; the value holds the rest). */
 int pf_codec_stay_encode(msgpack_sbuffer *sb, const pf_stay *s);

@@ -2,16 +2,18 @@
  * event.c — the stored rule book, its per-handle cache, and firing events.
  *
  * Owns pf_rules_load/_load_file/_list/_clear, pf_rule_list_free, pf_event_kind_*,
- * pf_fire, pf_preview and the rules cache (db->rules under db->rules_lock).
+ * pf_fire, pf_preview and the rules cache (db->rules: a reference-counted,
+ * immutable compiled book; db->rules_lock guards only the pointer and
+ * its version, never an evaluation).
  * Calls store.c for transactions, codec.c for records, guest.c/stay.c for
  * the guest and its stays, rules.c to parse and evaluate, prompt.c to
  * store and deliver prompts.
  *
  * The `rule` db holds one record per rule (name -> {order, source}); meta
  * "rules.version" moves on every load.  Each handle caches the parsed book
- * with the version it was built from and rebuilds when the version moves,
- * so a book loaded by another process is seen at the next fire without
- * parsing text per event.
+ * with the version it was built from and swaps in a new one when the
+ * version moves, so a book loaded by another process is seen at the next
+ * fire without parsing text per event.
  */
 #include "event.h"
 #include "error.h"
@@ -176,27 +178,15 @@ fail:
 	return rc;
 }
 
-/*
- * Make db->rules match the book stored in this transaction's snapshot.
- * Caller holds db->rules_lock.  The cache is only ever built from
- * committed data (fire and preview never write rules), so keeping it
- * after a write transaction is retried or aborted is safe.
- */
-static int rules_cache_refresh(MDB_txn *txn, pf_db *db)
+/* Parse the book stored in this transaction's snapshot. */
+static int stored_book_parse(pf_rulebook **out, MDB_txn *txn, pf_db *db)
 {
 	stored_rule *v = NULL;
 	size_t n = 0, total = 0;
 	char *text = NULL;
-	pf_rulebook *rb = NULL;
-	uint64_t version;
 	int rc;
 
-	rc = pf_meta_get_u64(txn, db, RULES_VERSION_KEY, &version);
-	if (rc)
-		return rc;
-	if (version == db->rules_version)
-		return 0;
-
+	*out = NULL;
 	rc = stored_rules_read(&v, &n, txn, db);
 	if (rc)
 		goto out;
@@ -217,22 +207,64 @@ static int rules_cache_refresh(MDB_txn *txn, pf_db *db)
 
 	pf_rule_error perr;
 	memset(&perr, 0, sizeof perr);
-	rc = pf_rulebook_parse(&rb, "<stored rule book>", text, pos, &perr);
-	if (rc == PF_ESYNTAX) {
+	rc = pf_rulebook_parse(out, "<stored rule book>", text, pos, &perr);
+	if (rc == PF_ESYNTAX)
 		rc = pf_fail(PF_ECORRUPT, "the stored rule book does not parse: %s", perr.message);
-		goto out;
-	}
-	if (rc)
-		goto out;
-	pf_rulebook_free(db->rules);
-	db->rules = rb;
-	db->rules_version = version;
-	rb = NULL;
 out:
-	pf_rulebook_free(rb);
 	free(text);
 	stored_rules_free(v, n);
 	return rc;
+}
+
+/*
+ * A reference to the compiled book of this transaction's snapshot, in
+ * *out (NULL: no book was ever loaded); the caller drops it with
+ * pf_rulebook_free.  The compiled book is immutable and reference
+ * counted: rules_lock is held only to compare the cached version and
+ * take a reference, or to swap in a newer book, never while a book is
+ * parsed or evaluated, so threads previewing on one handle run in
+ * parallel, and a book replaced while a thread evaluates it lives until
+ * that thread drops it.  The cache is only ever built from committed data
+ * (fire and preview never write rules), so keeping it after a write
+ * transaction is retried or aborted is safe.
+ */
+static int rules_snapshot(pf_rulebook **out, MDB_txn *txn, pf_db *db)
+{
+	pf_rulebook *rb = NULL;
+	uint64_t version;
+	int rc;
+
+	*out = NULL;
+	rc = pf_meta_get_u64(txn, db, RULES_VERSION_KEY, &version);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&db->rules_lock);
+	bool hit = version == db->rules_version;
+	if (hit)
+		*out = pf_rulebook_ref(db->rules);
+	pthread_mutex_unlock(&db->rules_lock);
+	if (hit)
+		return 0;
+
+	/* Parsed outside the lock; two threads meeting a new version at once
+	 * may both parse it, and the second's copy is dropped. */
+	rc = stored_book_parse(&rb, txn, db);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&db->rules_lock);
+	/* Versions only grow: a reader on an older snapshot uses its own book
+	 * for this call and leaves the newer one cached. */
+	if (version > db->rules_version) {
+		pf_rulebook *old = db->rules;
+		db->rules = pf_rulebook_ref(rb);
+		db->rules_version = version;
+		pthread_mutex_unlock(&db->rules_lock);
+		pf_rulebook_free(old);
+	} else {
+		pthread_mutex_unlock(&db->rules_lock);
+	}
+	*out = rb;
+	return 0;
 }
 
 void pf_rules_cache_free(pf_db *db)
@@ -240,10 +272,11 @@ void pf_rules_cache_free(pf_db *db)
 	if (!db)
 		return;
 	pthread_mutex_lock(&db->rules_lock);
-	pf_rulebook_free(db->rules);
+	pf_rulebook *rb = db->rules;
 	db->rules = NULL;
 	db->rules_version = 0;
 	pthread_mutex_unlock(&db->rules_lock);
+	pf_rulebook_free(rb);
 }
 
 /* ------------------------------------------------------------------ */
@@ -612,24 +645,83 @@ static int prompt_list_new(pf_prompt_list **out, size_t n)
 	return 0;
 }
 
+/*
+ * The matches of one evaluation, staged before the list is built: the
+ * entries and their texts in buffers on prompts_build's stack that move
+ * to the heap only for an unusually long list.  Strings other than the
+ * text are borrowed from the book, which prompts_build holds a reference
+ * to until the list is built.
+ */
+typedef struct staged {
+	const char *rule, *department, *language;
+	pf_priority priority;
+	int64_t within;
+	bool cut;
+	size_t text_off, text_len;
+} staged;
+
+#define STAGE_N 32
+#define STAGE_TEXT 8192
+
+typedef struct stage {
+	staged *e;
+	size_t n, cap;
+	char *text;
+	size_t len, text_cap;
+	staged *e_heap;           /* e once it moved to the heap */
+	char *text_heap;          /* text once it moved */
+} stage;
+
+/* Double a staging buffer, moving it to the heap the first time. */
+static bool stage_grow(void **p, void **heap, size_t *cap, size_t used, size_t elsz)
+{
+	size_t ncap = *cap * 2;
+	void *np = malloc(ncap * elsz);
+	if (!np)
+		return false;
+	memcpy(np, *p, used * elsz);
+	free(*heap);
+	*p = *heap = np;
+	*cap = ncap;
+	return true;
+}
+
+static int stage_match(void *ctx, const pf_match *m)
+{
+	stage *st = ctx;
+	size_t tl = strlen(m->text);
+	if (st->n == st->cap && !stage_grow((void **)&st->e, (void **)&st->e_heap, &st->cap,
+	                                    st->n, sizeof *st->e))
+		return pf_fail(PF_ENOMEM, "out of memory");
+	while (st->text_cap - st->len < tl + 1)
+		if (!stage_grow((void **)&st->text, (void **)&st->text_heap, &st->text_cap,
+		                st->len, 1))
+			return pf_fail(PF_ENOMEM, "out of memory");
+	memcpy(st->text + st->len, m->text, tl + 1);
+	st->e[st->n++] = (staged){ m->rule, m->department, m->language, m->priority,
+	                           m->within, m->cut, st->len, tl };
+	st->len += tl + 1;
+	return 0;
+}
+
 /* Journal text naming the rules whose prompt text was cut: each rule
  * once, in prompt order, joined by ','; a list that would pass CUT_LIST_MAX
  * bytes ends in ",...".  NULL when nothing was cut. */
 #define CUT_LIST_MAX 1024
 
-static int cut_rules_text(char **out, const pf_match_list *ml)
+static int cut_rules_text(char **out, const stage *st)
 {
 	size_t len = 0;
 	char *s = NULL;
 
 	*out = NULL;
-	for (size_t i = 0; i < ml->count; i++) {
-		const pf_match *m = &ml->items[i];
+	for (size_t i = 0; i < st->n; i++) {
+		const staged *m = &st->e[i];
 		bool seen = false;
 		if (!m->cut)
 			continue;
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = ml->items[j].cut && strcmp(ml->items[j].rule, m->rule) == 0;
+			seen = st->e[j].cut && strcmp(st->e[j].rule, m->rule) == 0;
 		if (seen)
 			continue;
 		if (!s && !(s = malloc(CUT_LIST_MAX + 1)))
@@ -649,64 +741,100 @@ static int cut_rules_text(char **out, const pf_match_list *ml)
 	return 0;
 }
 
+/* Copy s (NUL included) to *pos and advance it. */
+static const char *pack_str(char **pos, const char *s, size_t n)
+{
+	char *d = *pos;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	*pos += n + 1;
+	return d;
+}
+
 /*
- * Evaluate the cached rule book over guest `r` for the completed event
- * `ev` and turn the matches into unsaved prompts (zero ids, no seq).
- * rules_lock is held from the refresh until the strings borrowed from the
- * book are copied, so another thread cannot swap the book underneath.
- * If `cut` is not NULL it receives cut_rules_text() (malloc'd, NULL when
- * no text was cut).
+ * The staged matches as one malloc'd block: the pf_prompt_list, its items
+ * right after it, then every string (the event id once, shared by all
+ * items).  pf_prompt_list_free (prompt.c) recognises the block by its
+ * items following the list and frees the one pointer; nothing may free
+ * or reallocate an item or string of it on its own.
+ */
+static int prompt_list_pack(pf_prompt_list **out, const stage *st, const pf_event *ev)
+{
+	const char *eid = ev->id ? ev->id : "";
+	size_t eid_len = strlen(eid);
+	size_t size = sizeof(pf_prompt_list) + st->n * sizeof(pf_prompt) + eid_len + 1;
+	for (size_t i = 0; i < st->n; i++) {
+		const staged *m = &st->e[i];
+		size += strlen(m->department) + strlen(m->rule) + m->text_len + 3;
+		if (m->language)
+			size += strlen(m->language) + 1;
+	}
+	pf_prompt_list *l = malloc(size);
+	if (!l)
+		return pf_fail(PF_ENOMEM, "out of memory");
+	l->count = st->n;
+	l->items = (pf_prompt *)(l + 1);
+	char *pos = (char *)(l->items + st->n);
+	const char *event_id = pack_str(&pos, eid, eid_len);
+	for (size_t i = 0; i < st->n; i++) {
+		const staged *m = &st->e[i];
+		pf_prompt *p = &l->items[i];
+		memset(p, 0, sizeof *p);
+		p->guest = ev->guest;
+		p->event_id = event_id;
+		p->department = pack_str(&pos, m->department, strlen(m->department));
+		p->rule = pack_str(&pos, m->rule, strlen(m->rule));
+		p->text = pack_str(&pos, st->text + m->text_off, m->text_len);
+		p->language = m->language ? pack_str(&pos, m->language, strlen(m->language)) : NULL;
+		p->priority = m->priority;
+		p->status = PF_PROMPT_PENDING;
+		p->created = ev->time;
+		p->due = ev->time + (m->within >= 0 ? m->within
+		                                    : pf_priority_default_within(m->priority));
+	}
+	*out = l;
+	return 0;
+}
+
+/*
+ * Evaluate the rule book of this transaction's snapshot over guest `r`
+ * for the completed event `ev` and turn the matches into unsaved prompts
+ * (zero ids, no seq), returned as one block (prompt_list_pack).  No lock
+ * is held while evaluating: the book is a reference-counted snapshot
+ * (rules_snapshot), dropped once its strings are copied.  If `cut` is not
+ * NULL it receives cut_rules_text() (malloc'd, NULL when no text was cut).
+ * Allocates the list, and nothing else for a usual guest.
  */
 static int prompts_build(pf_prompt_list **out, char **cut, MDB_txn *txn, pf_db *db,
                          const pf_guest_rec *r, const pf_event *ev)
 {
-	pf_match_list *ml = NULL;
-	pf_prompt_list *l = NULL;
+	staged e_stack[STAGE_N];
+	char text_stack[STAGE_TEXT];
+	stage st = { e_stack, 0, STAGE_N, text_stack, 0, STAGE_TEXT, NULL, NULL };
+	pf_rulebook *rb = NULL;
 	pf_view view = { r, ev };
 	int rc;
 
 	*out = NULL;
 	if (cut)
 		*cut = NULL;
-	pthread_mutex_lock(&db->rules_lock);
-	rc = rules_cache_refresh(txn, db);
+	rc = rules_snapshot(&rb, txn, db);
 	if (rc)
 		goto out;
-	rc = pf_rulebook_eval(&ml, db->rules, &view);
+	rc = pf_rulebook_each(rb, &view, stage_match, &st);
 	if (rc)
 		goto out;
-	rc = prompt_list_new(&l, ml->count);
+	rc = prompt_list_pack(out, &st, ev);
 	if (rc)
 		goto out;
-	for (size_t i = 0; i < ml->count; i++) {
-		const pf_match *m = &ml->items[i];
-		pf_prompt *p = &l->items[i];
-		l->count++;
-		p->guest = ev->guest;
-		p->event_id = strdup(ev->id ? ev->id : "");
-		p->department = strdup(m->department);
-		p->rule = strdup(m->rule);
-		p->text = strdup(m->text);
-		p->language = m->language ? strdup(m->language) : NULL;
-		p->priority = m->priority;
-		p->status = PF_PROMPT_PENDING;
-		p->created = ev->time;
-		p->due = ev->time + (m->within >= 0 ? m->within
-		                                    : pf_priority_default_within(m->priority));
-		if (!p->event_id || !p->department || !p->rule || !p->text ||
-		    (m->language && !p->language)) {
-			rc = pf_fail(PF_ENOMEM, "out of memory");
-			goto out;
-		}
+	if (cut && (rc = cut_rules_text(cut, &st))) {
+		pf_prompt_list_free(*out);
+		*out = NULL;
 	}
-	if (cut && (rc = cut_rules_text(cut, ml)))
-		goto out;
-	*out = l;
-	l = NULL;
 out:
-	pthread_mutex_unlock(&db->rules_lock);
-	pf_match_list_free(ml);
-	pf_prompt_list_free(l);
+	pf_rulebook_free(rb);
+	free(st.e_heap);
+	free(st.text_heap);
 	return rc;
 }
 
@@ -1015,7 +1143,8 @@ static int preview_txn(MDB_txn *txn, pf_db *db, void *arg)
 	int rc;
 
 	prompt_list_reset(&a->list);
-	rc = pf_guest_load(&r, txn, db, &a->ev->guest);
+	/* Only read: the record in one block. */
+	rc = pf_guest_load_packed(&r, txn, db, &a->ev->guest);
 	if (rc)
 		goto out;
 	r->g.id = a->ev->guest;

@@ -321,6 +321,20 @@ int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id)
 	return 0;
 }
 
+int pf_guest_load_packed(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id)
+{
+	*out = NULL;
+	MDB_val v;
+	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, "guest");
+	if (rc)
+		return rc;
+	rc = pf_codec_guest_decode_packed(out, v.mv_data, v.mv_size);
+	if (rc)
+		return rc;
+	(*out)->g.id = *id;
+	return 0;
+}
+
 int pf_guest_save(MDB_txn *txn, pf_db *db, const pf_guest_rec *r)
 {
 	msgpack_sbuffer sb;
@@ -844,7 +858,8 @@ struct get_args {
 static int get_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
 	struct get_args *a = arg;
-	return pf_guest_load(&a->r, txn, db, a->id);
+	/* The caller only reads it: one block, freed by pf_guest_free. */
+	return pf_guest_load_packed(&a->r, txn, db, a->id);
 }
 
 int pf_guest_get(pf_guest **out, pf_db *db, const pf_id *id)
@@ -972,7 +987,7 @@ static int find_txn(MDB_txn *txn, pf_db *db, void *arg)
 	}
 	for (size_t i = 0; i < a->nids; i++) {
 		pf_guest_rec *r = NULL;
-		rc = pf_guest_load(&r, txn, db, &a->ids[i]);
+		rc = pf_guest_load_packed(&r, txn, db, &a->ids[i]);
 		if (rc == PF_ENOTFOUND) {
 			char s[PF_ID_STRLEN + 1];
 			pf_id_format(s, &a->ids[i]);

@@ -13,6 +13,10 @@
  *  message) if absent, PF_ECORRUPT if it fails to decode. */
 int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id);
 
+/** pf_guest_load for a reader: the record in one block (a `packed` record,
+ *  see codec.h), which must not be changed; pf_guest_rec_free frees it. */
+int pf_guest_load_packed(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id);
+
 /** Store a guest record (no index maintenance: for changes that do not
  *  touch indexed fields, e.g. preferences and counters). */
 int pf_guest_save(MDB_txn *txn, pf_db *db, const pf_guest_rec *r);

@@ -1030,6 +1030,14 @@ void pf_prompt_list_free(pf_prompt_list *list)
 {
 	if (!list)
 		return;
+	/* A list event.c built as one block (prompt_list_pack: the items
+	 * right after the list, the strings after them) is one pointer.  A
+	 * separately allocated items array never starts exactly where its
+	 * list ends: the allocator keeps its own header or size class there. */
+	if (list->items == (pf_prompt *)(list + 1)) {
+		free(list);
+		return;
+	}
 	if (list->items)
 		for (size_t i = 0; i < list->count; i++)
 			pf_prompt_clear(&list->items[i]);

@@ -7,7 +7,7 @@
  * "always" list); the evaluator (rules_eval.c) turns one in-memory pf_view
  * into matches.  The compiled form is in rules_int.h.
  *
- * Owns pf_rulebook_free, pf_rulebook_count, pf_rulebook_rule_name and
+ * Owns pf_rulebook_ref, pf_rulebook_free, pf_rulebook_count, pf_rulebook_rule_name and
  * pf_rulebook_rule_source, and for the other rules files the arena
  * (pf_rl_arena_*), the scratch arrays (pf_rl_vec_*), the UTF-8 helpers
  * (pf_rl_utf8_*), ASCII case-insensitive comparison (pf_rl_ascii_lower_eq,
@@ -183,6 +183,26 @@ bool pf_rl_ci_eq(const char *a, const char *b)
 	return a && b && pf_rl_ascii_lower_eq(a, strlen(a), b);
 }
 
+/* The hash of an index key (rules_compile.c builds the table, rules_eval.c
+ * looks guests' preferences up in it): FNV-1a over the category, a byte
+ * no category holds, then the value with ASCII letters lower-cased, the
+ * way pf_rl_ci_eq compares values.  val NULL (any value) hashes apart
+ * from every value, the empty one included. */
+uint64_t pf_rl_idx_hash(const char *cat, size_t clen, const char *val, size_t vlen)
+{
+	uint64_t h = 1469598103934665603u;
+	for (size_t i = 0; i < clen; i++)
+		h = (h ^ (unsigned char)cat[i]) * 1099511628211u;
+	h = (h ^ (val ? 0xFFu : 0xFEu)) * 1099511628211u;
+	for (size_t i = 0; val && i < vlen; i++) {
+		unsigned char c = (unsigned char)val[i];
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		h = (h ^ c) * 1099511628211u;
+	}
+	return h ^ (h >> 29);
+}
+
 /* ------------------------------------------------------------------ */
 /* Language tags                                                        */
 /* ------------------------------------------------------------------ */
@@ -222,14 +242,22 @@ bool pf_rl_valid_lang_tag(const char *s, size_t n)
 /* Public: free, inspect                                                */
 /* ------------------------------------------------------------------ */
 
+pf_rulebook *pf_rulebook_ref(pf_rulebook *rb)
+{
+	if (rb)
+		atomic_fetch_add_explicit(&rb->refs, 1, memory_order_relaxed);
+	return rb;
+}
+
 void pf_rulebook_free(pf_rulebook *rb)
 {
 	if (!rb)
 		return;
-	for (int k = 0; k < EV_KINDS; k++) {
-		free(rb->idx[k].always);
-		free(rb->idx[k].bycat);
-	}
+	/* Release: this holder's reads of the book happen before the free;
+	 * the last holder's acquire sees every other holder's. */
+	if (atomic_fetch_sub_explicit(&rb->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	/* The index lives in the arena. */
 	free(rb->rules);
 	arena_free(rb->arena);
 	free(rb);

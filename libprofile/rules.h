@@ -14,9 +14,16 @@
 typedef struct pf_rulebook pf_rulebook;
 
 /** Parse a whole rule book.  On PF_ESYNTAX, err (if not NULL) and
- *  pf_errmsg() hold "name:line:col: message". */
+ *  pf_errmsg() hold "name:line:col: message".  *out holds one reference. */
 int pf_rulebook_parse(pf_rulebook **out, const char *name, const char *text,
                       size_t len, pf_rule_error *err);
+
+/** A parsed book never changes, so threads share it by reference:
+ *  pf_rulebook_ref takes one more (returns rb; NULL is a no-op),
+ *  pf_rulebook_free drops one and frees the book with the last.  Taking
+ *  a reference to a book another thread may be dropping needs the
+ *  caller's own lock (event.c's rules_lock). */
+pf_rulebook *pf_rulebook_ref(pf_rulebook *rb);
 void pf_rulebook_free(pf_rulebook *rb);
 
 size_t pf_rulebook_count(const pf_rulebook *rb);
@@ -62,5 +69,16 @@ typedef struct pf_match_list {
  */
 int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *v);
 void pf_match_list_free(pf_match_list *l);
+
+/**
+ * pf_rulebook_eval without the list: each match, in the same order, is
+ * handed to fn, valid only during the call (its strings are borrowed from
+ * the book and the view).  A non-zero return of fn stops the evaluation
+ * and is returned.  Allocates nothing for a guest of up to PF_PREFS_MAX
+ * preferences whose index keys name up to 256 rules.  The book is only
+ * read: threads may evaluate one book at once.
+ */
+typedef int (*pf_match_fn)(void *ctx, const pf_match *m);
+int pf_rulebook_each(const pf_rulebook *rb, const pf_view *v, pf_match_fn fn, void *ctx);
 
 #endif /* PF_RULES_H */

@@ -2,7 +2,8 @@
  * rules_compile.c — the parser's upper levels and the compiled book:
  * templates ({placeholders} into segments), notify lines (department,
  * priority, `within`, per-language texts), rules (name, events,
- * condition, notify lines, source span), the per-event-kind index, and
+ * condition, notify lines, source span), the per-event-kind index by
+ * (category, value) and by category (compiled once per book), and
  * pf_rulebook_parse, which ties them together.
  *
  * Owns pf_rulebook_parse.  May call rules_parse.c (the lexer, syntax
@@ -94,10 +95,13 @@ static int parse_template(parser *p, tmpl *out)
 	const tok t = p->cur;
 	char *buf = NULL;
 	size_t n = 0, *map = NULL;
-	vec segs = { 0 }, lit = { 0 };
+	/* The parser's scratch, kept from one template to the next: a book
+	 * of hundreds of templates then allocates them a few times only. */
+	vec segs = p->tsegs, lit = p->tlit;
 	int rc;
 
-	if ((rc = pf_rl_decode_string(p, &buf, &n, &map)))
+	segs.n = lit.n = 0;
+	if ((rc = pf_rl_decode_scratch(p, &buf, &n, &map)))
 		return rc;
 #define COL_AT(i) (t.col + pf_rl_utf8_chars(p->s + t.off, map[i] - t.off))
 	if (n == 0) {
@@ -168,10 +172,8 @@ static int parse_template(parser *p, tmpl *out)
 	out->nsegs = segs.n;
 	rc = pf_rl_lex(p);
 out:
-	pf_rl_vec_free(&segs);
-	pf_rl_vec_free(&lit);
-	free(buf);
-	free(map);
+	p->tsegs = segs;
+	p->tlit = lit;
 	return rc;
 }
 
@@ -490,60 +492,206 @@ out:
 /* Index                                                                */
 /* ------------------------------------------------------------------ */
 
-/* A category the guest must have a preference in for c to hold. */
-static const char *required_category(const cond *c)
+/* One key a rule is filed under, before the table is built.  `val` is
+ * the book's spelling: keys compare with ASCII letters lower-cased. */
+typedef struct pend_key {
+	const char *cat, *val;      /* val NULL: any value */
+	size_t clen, vlen;
+	uint32_t rule;
+} pend_key;
+
+static int fold_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-	if (!c)
-		return NULL;
-	if (c->kind == C_PREF)
-		return c->cat;
-	if (c->kind == C_AND) {
-		for (size_t i = 0; i < c->nkids; i++) {
-			const char *r = required_category(c->kids[i]);
-			if (r)
-				return r;
-		}
+	for (size_t i = 0; i < alen && i < blen; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z') x += 32;
+		if (y >= 'A' && y <= 'Z') y += 32;
+		if (x != y)
+			return x < y ? -1 : 1;
 	}
-	return NULL;
+	return (alen > blen) - (alen < blen);
 }
 
-static int idx_cmp(const void *a, const void *b)
+/* Order of keys: category, then "any value" before values, then the
+ * folded value; within a key, rule order. */
+static int pend_key_cmp_key(const pend_key *x, const pend_key *y)
 {
-	const idx_ent *x = a, *y = b;
 	int c = strcmp(x->cat, y->cat);
+	if (c)
+		return c;
+	if (!x->val || !y->val)
+		return (x->val != NULL) - (y->val != NULL);
+	return fold_cmp(x->val, x->vlen, y->val, y->vlen);
+}
+
+static int pend_key_cmp(const void *a, const void *b)
+{
+	const pend_key *x = a, *y = b;
+	int c = pend_key_cmp_key(x, y);
 	if (c)
 		return c;
 	return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
+/*
+ * The keys a guest must hold one of for condition c to hold, appended to
+ * `out` (pend_key, rule left 0): 1 when there is such a set, 0 when c can
+ * hold without any (out is then as it was), PF_ENOMEM.  A preference test
+ * gives (category, v) for each of its values, or (category, any); `and`
+ * the set of one operand, the narrowest: one naming values, then the
+ * fewest keys.  Everything else (`or`, `not`, numbers, tier, tags,
+ * language...) has none: such rules are evaluated for every guest.  (An
+ * `or` could be filed under the union of its operands' keys; the index's
+ * test counts it among the rules always evaluated.)  This is what makes the index exact: a rule not found under
+ * any of a guest's keys cannot hold for that guest.
+ */
+static int cond_keys(const cond *c, vec *out)
+{
+	switch (c->kind) {
+	case C_PREF:
+		for (size_t i = 0; i < (c->nvalues ? c->nvalues : 1); i++) {
+			pend_key *k = pf_rl_vec_push(out, sizeof *k);
+			if (!k)
+				return PF_ENOMEM;
+			k->cat = c->cat;
+			k->clen = strlen(c->cat);
+			k->val = c->nvalues ? c->values[i] : NULL;
+			k->vlen = k->val ? strlen(k->val) : 0;
+		}
+		return 1;
+	case C_AND: {
+		/* Each operand's keys are appended after the best so far and
+		 * either replace it (moved down) or are dropped: no scratch. */
+		size_t start = out->n, best_n = 0;
+		bool best_valued = false;
+		int have = 0;
+		for (size_t i = 0; i < c->nkids; i++) {
+			size_t mark = out->n;
+			int r = cond_keys(c->kids[i], out);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				continue;         /* out->n is still mark */
+			size_t kn = out->n - mark;  /* at least one key */
+			pend_key *kk = (pend_key *)out->p + mark;
+			bool valued = true;
+			for (size_t j = 0; j < kn; j++)
+				valued = valued && kk[j].val != NULL;
+			if (!have || (valued && !best_valued) ||
+			    (valued == best_valued && kn < best_n)) {
+				memmove((pend_key *)out->p + start, kk, kn * sizeof *kk);
+				out->n = start + kn;
+				best_n = kn;
+				best_valued = valued;
+				have = 1;
+			} else {
+				out->n = mark;
+			}
+		}
+		return have;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* The index of one event kind, in the arena (see kind_idx). */
+static int build_kind_index(pf_rulebook *rb, int k)
+{
+	kind_idx *ix = &rb->idx[k];
+	vec pend = { 0 }, always = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; i < rb->nrules; i++) {
+		const rule *ru = &rb->rules[i];
+		if (!(ru->events & (1u << k)))
+			continue;
+		size_t mark = pend.n;
+		int r = ru->when ? cond_keys(ru->when, &pend) : 0;
+		if (r < 0) {
+			rc = pf_rl_oom();
+			goto out;
+		}
+		if (r == 0) {
+			uint32_t *slot = pf_rl_vec_push(&always, sizeof *slot);
+			if (!slot) {
+				rc = pf_rl_oom();
+				goto out;
+			}
+			*slot = (uint32_t)i;
+		}
+		for (size_t j = mark; j < pend.n; j++)
+			((pend_key *)pend.p)[j].rule = (uint32_t)i;
+	}
+	pend_key *pk = pend.p;
+	if (pend.n > 1)
+		qsort(pk, pend.n, sizeof *pk, pend_key_cmp);
+	/* A rule listing a value twice, or `or`-ing one key twice, is filed once. */
+	size_t n = 0, nkeys = 0;
+	for (size_t i = 0; i < pend.n; i++) {
+		if (n && pend_key_cmp(&pk[n - 1], &pk[i]) == 0)
+			continue;
+		if (!n || pend_key_cmp_key(&pk[n - 1], &pk[i]) != 0)
+			nkeys++;
+		pk[n++] = pk[i];
+	}
+	size_t cap = 0;
+	if (nkeys) {
+		cap = 4;
+		while (cap < nkeys * 2)   /* half full at most: probes stay short */
+			cap *= 2;
+	}
+	uint32_t *lists = n ? pf_rl_arena_alloc(&rb->arena, n * sizeof *lists) : NULL;
+	idx_key *keys = cap ? pf_rl_arena_alloc(&rb->arena, cap * sizeof *keys) : NULL;
+	uint32_t *alw = always.n ? pf_rl_arena_memdup(&rb->arena, always.p,
+	                                              always.n * sizeof *alw) : NULL;
+	if ((n && !lists) || (cap && !keys) || (always.n && !alw)) {
+		rc = pf_rl_oom();
+		goto out;
+	}
+	if (cap)
+		memset(keys, 0, cap * sizeof *keys);
+	for (size_t i = 0; i < n;) {
+		size_t e = i;
+		while (e < n && pend_key_cmp_key(&pk[i], &pk[e]) == 0) {
+			lists[e] = pk[e].rule;
+			e++;
+		}
+		char *val = NULL;
+		if (pk[i].val) {
+			if (!(val = pf_rl_arena_strndup(&rb->arena, pk[i].val, pk[i].vlen))) {
+				rc = pf_rl_oom();
+				goto out;
+			}
+			for (char *q = val; *q; q++)
+				if (*q >= 'A' && *q <= 'Z')
+					*q = (char)(*q + 32);
+		}
+		uint64_t h = pf_rl_idx_hash(pk[i].cat, pk[i].clen, val, pk[i].vlen);
+		size_t s = h & (cap - 1);
+		while (keys[s].cat)
+			s = (s + 1) & (cap - 1);
+		keys[s] = (idx_key){ pk[i].cat, val, pk[i].clen, pk[i].vlen, h,
+		                     (uint32_t)i, (uint32_t)(e - i) };
+		i = e;
+	}
+	ix->always = alw;
+	ix->nalways = always.n;
+	ix->keys = keys;
+	ix->nkeys = cap;
+	ix->lists = lists;
+out:
+	pf_rl_vec_free(&pend);
+	pf_rl_vec_free(&always);
+	return rc;
+}
+
 static int build_index(pf_rulebook *rb)
 {
 	for (int k = 0; k < EV_KINDS; k++) {
-		kind_idx *ix = &rb->idx[k];
-		size_t na = 0, nc = 0;
-		for (size_t i = 0; i < rb->nrules; i++) {
-			if (!(rb->rules[i].events & (1u << k)))
-				continue;
-			if (required_category(rb->rules[i].when))
-				nc++;
-			else
-				na++;
-		}
-		ix->always = na ? malloc(na * sizeof *ix->always) : NULL;
-		ix->bycat = nc ? malloc(nc * sizeof *ix->bycat) : NULL;
-		if ((na && !ix->always) || (nc && !ix->bycat))
-			return pf_rl_oom();
-		for (size_t i = 0; i < rb->nrules; i++) {
-			if (!(rb->rules[i].events & (1u << k)))
-				continue;
-			const char *cat = required_category(rb->rules[i].when);
-			if (cat)
-				ix->bycat[ix->nbycat++] = (idx_ent){ cat, (uint32_t)i };
-			else
-				ix->always[ix->nalways++] = (uint32_t)i;
-		}
-		if (ix->nbycat > 1)
-			qsort(ix->bycat, ix->nbycat, sizeof *ix->bycat, idx_cmp);
+		int rc = build_kind_index(rb, k);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -575,6 +723,7 @@ int pf_rulebook_parse(pf_rulebook **out, const char *name, const char *text, siz
 		rc = pf_rl_oom();
 		goto fail;
 	}
+	atomic_init(&rb->refs, 1);
 	p.rb = rb;
 	char *copy = pf_rl_arena_alloc(&rb->arena, len + 1);
 	if (!copy) {
@@ -602,6 +751,10 @@ int pf_rulebook_parse(pf_rulebook **out, const char *name, const char *text, siz
 	rb = NULL;
 fail:
 	free(p.names);
+	pf_rl_vec_free(&p.tsegs);
+	pf_rl_vec_free(&p.tlit);
+	pf_rl_vec_free(&p.tbuf);
+	pf_rl_vec_free(&p.tmap);
 	pf_rulebook_free(rb);
 	return rc;
 }

@@ -9,8 +9,11 @@
  * as "zh-TW": the profile field is free text from a PMS, while the rule
  * book's tags are checked when it is loaded.
  *
- * Owns pf_rulebook_eval, pf_match_list_free and pf_rules_test_eval_count
- * (for the tests).  May call rules.c (pf_rl_vec_*, pf_rl_ci_eq), error.c
+ * Owns pf_rulebook_each (matches handed to a callback, no allocation for
+ * a guest of up to PF_PREFS_MAX preferences whose keys file up to 256
+ * rules), pf_rulebook_eval (the same collected into a list),
+ * pf_match_list_free, and for the tests pf_rules_test_eval_count and
+ * pf_rules_test_full_scan.  May call rules.c (pf_rl_vec_*, pf_rl_ci_eq), error.c
  * (pf_seterr), text.c (pf_utf8_cut, pf_tier_name) and pref.c
  * (pf_guest_rec_pref_find).  Never touches LMDB: event.c assembles the
  * view and stores what comes out.
@@ -371,84 +374,172 @@ static const lang_text *pick_text(const notify *nt, const char *lang)
 	return NULL;
 }
 
-static pf_match *push_match(vec *ms)
+/* Candidate rule numbers: a buffer on the caller's stack that moves to
+ * the heap only for a guest whose keys file more rules than it holds. */
+typedef struct candbuf {
+	uint32_t *p;
+	size_t n, cap;
+	uint32_t *heap;             /* p once it moved; freed by the caller */
+} candbuf;
+
+static bool cand_add(candbuf *b, const uint32_t *src, size_t n)
 {
-	return pf_rl_vec_push(ms, sizeof(pf_match));
+	if (n == 0)               /* src may be NULL (an empty "always" list) */
+		return true;
+	if (n > b->cap - b->n) {
+		size_t cap = b->cap * 2;
+		while (cap - b->n < n)
+			cap *= 2;
+		uint32_t *np = malloc(cap * sizeof *np);
+		if (!np)
+			return false;
+		memcpy(np, b->p, b->n * sizeof *np);
+		free(b->heap);
+		b->p = b->heap = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, src, n * sizeof *src);
+	b->n += n;
+	return true;
 }
 
-static int cand_cmp(const void *a, const void *b)
+/* In-place sort of rule numbers without allocating: insertion sort for
+ * the usual few dozen, heapsort past that. */
+static void sift(uint32_t *a, size_t i, size_t n)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && a[c + 1] > a[c])
+			c++;
+		if (a[i] >= a[c])
+			return;
+		uint32_t t = a[i];
+		a[i] = a[c];
+		a[c] = t;
+		i = c;
+	}
+}
+
+static void sort_u32(uint32_t *a, size_t n)
+{
+	if (n <= 48) {
+		for (size_t i = 1; i < n; i++) {
+			uint32_t x = a[i];
+			size_t j = i;
+			for (; j > 0 && a[j - 1] > x; j--)
+				a[j] = a[j - 1];
+			a[j] = x;
+		}
+		return;
+	}
+	for (size_t i = n / 2; i-- > 0;)
+		sift(a, i, n);
+	for (size_t e = n; e-- > 1;) {
+		uint32_t t = a[0];
+		a[0] = a[e];
+		a[e] = t;
+		sift(a, 0, e);
+	}
+}
+
+/* A stored (lower-cased) key value equal to the guest's, ASCII case
+ * ignored: pf_rl_ci_eq's comparison. */
+static bool fold_eq(const char *key, const char *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)g[i];
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		if ((unsigned char)key[i] != c)
+			return false;
+	}
+	return true;
+}
+
+static const idx_key *idx_find(const kind_idx *ix, const char *cat, size_t clen,
+                               const char *val, size_t vlen)
+{
+	if (!ix->nkeys)
+		return NULL;
+	uint64_t h = pf_rl_idx_hash(cat, clen, val, vlen);
+	size_t mask = ix->nkeys - 1;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		const idx_key *k = &ix->keys[i];
+		if (!k->cat)
+			return NULL;  /* the table is never more than half full */
+		if (k->hash == h && k->clen == clen && k->vlen == vlen &&
+		    (k->val != NULL) == (val != NULL) && memcmp(k->cat, cat, clen) == 0 &&
+		    (!val || fold_eq(k->val, val, vlen)))
+			return k;
+	}
+}
+
+/* Set by the tests: this thread's evaluations then take every rule of the
+ * event kind, the full scan the index must agree with. */
+static _Thread_local bool full_scan;
+
+void pf_rules_test_full_scan(bool on);
+void pf_rules_test_full_scan(bool on)
+{
+	full_scan = on;
 }
 
 /* Rules that can fire for this guest at this kind of event, in book
- * order: the "always" list plus the rules indexed under each of the
- * guest's categories. */
-static int candidates(const kind_idx *ix, const pf_guest_rec *r, uint32_t **out,
-                      size_t *count)
+ * order, each once: the "always" list plus, for each preference, the
+ * rules filed under its category and under its (category, value). */
+static int candidates(const pf_rulebook *rb, int k, const pf_guest_rec *r, candbuf *b)
 {
+	const kind_idx *ix = &rb->idx[k];
 	const pf_pref *prefs = r->g.prefs;
-	size_t np = prefs ? r->g.pref_count : 0, total = ix->nalways;
-	size_t (*ranges)[2] = np ? malloc(np * sizeof *ranges) : NULL;
-	uint32_t *c = NULL;
-	int rc = 0;
+	size_t np = prefs ? r->g.pref_count : 0;
 
-	if (np && !ranges)
+	if (full_scan) {
+		for (uint32_t i = 0; i < rb->nrules; i++)
+			if ((rb->rules[i].events & (1u << k)) && !cand_add(b, &i, 1))
+				return pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
+		return 0;
+	}
+	if (!cand_add(b, ix->always, ix->nalways))
 		return pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
-	for (size_t i = 0; i < np; i++) {
-		size_t lo = 0, hi = ix->nbycat;
-		while (lo < hi) {  /* first entry >= category */
-			size_t mid = lo + (hi - lo) / 2;
-			if (strcmp(ix->bycat[mid].cat, prefs[i].category) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
+	bool sorted = true;  /* one list alone is in order already */
+	for (size_t i = 0; i < np && ix->nkeys; i++) {
+		const char *cat = prefs[i].category, *val = prefs[i].value;
+		size_t clen = strlen(cat);
+		const idx_key *hit[2] = { idx_find(ix, cat, clen, NULL, 0),
+		                          val ? idx_find(ix, cat, clen, val, strlen(val)) : NULL };
+		for (int j = 0; j < 2; j++) {
+			if (!hit[j])
+				continue;
+			if (b->n)
+				sorted = false;
+			if (!cand_add(b, ix->lists + hit[j]->first, hit[j]->n))
+				return pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
 		}
-		size_t e = lo;
-		while (e < ix->nbycat && strcmp(ix->bycat[e].cat, prefs[i].category) == 0)
-			e++;
-		ranges[i][0] = lo;
-		ranges[i][1] = e;
-		total += e - lo;
 	}
-	if (total && !(c = malloc(total * sizeof *c))) {
-		rc = pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
-		goto out;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < ix->nalways; i++)
-		c[n++] = ix->always[i];
-	for (size_t i = 0; i < np; i++)
-		for (size_t j = ranges[i][0]; j < ranges[i][1]; j++)
-			c[n++] = ix->bycat[j].rule;
-	if (n > 1)
-		qsort(c, n, sizeof *c, cand_cmp);
-	size_t u = 0;  /* a category listed twice must not fire a rule twice */
-	for (size_t i = 0; i < n; i++)
-		if (u == 0 || c[u - 1] != c[i])
-			c[u++] = c[i];
-	*out = c;
-	*count = u;
-	c = NULL;
-out:
-	free(c);
-	free(ranges);
-	return rc;
+	if (sorted)
+		return 0;
+	sort_u32(b->p, b->n);
+	size_t u = 0;  /* a rule filed under two of the guest's keys fires once */
+	for (size_t i = 0; i < b->n; i++)
+		if (u == 0 || b->p[u - 1] != b->p[i])
+			b->p[u++] = b->p[i];
+	b->n = u;
+	return 0;
 }
 
-int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *v)
+#define CAND_STACK 256
+
+int pf_rulebook_each(const pf_rulebook *rb, const pf_view *v, pf_match_fn fn, void *ctx)
 {
-	pf_match_list *list = NULL;
-	vec ms = { 0 };
-	uint32_t *cand = NULL;
-	size_t ncand = 0;
-	bool *covered = NULL;
+	uint32_t cstack[CAND_STACK];
+	candbuf cand = { cstack, 0, CAND_STACK, NULL };
+	bool cov_stack[PF_PREFS_MAX];
+	bool *covered = cov_stack, *cov_heap = NULL;
+	pf_match m;
 	int rc = 0;
 
-	if (!out)
-		return pf_seterr(PF_EINVAL, "pf_rulebook_eval: out is NULL");
-	*out = NULL;
 	if (!v || !v->guest || !v->event)
 		return pf_seterr(PF_EINVAL, "pf_rulebook_eval: %s is NULL",
 		                 !v ? "view" : !v->guest ? "view guest" : "view event");
@@ -459,39 +550,33 @@ int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *
 	const pf_guest_rec *r = v->guest;
 	size_t np = r->g.prefs ? r->g.pref_count : 0;
 	eval_count = 0;
-	if (!(list = calloc(1, sizeof *list)) || (np && !(covered = calloc(np, sizeof *covered)))) {
-		rc = pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
-		goto fail;
-	}
+	if (np > PF_PREFS_MAX && !(covered = cov_heap = malloc(np * sizeof *covered)))
+		return pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
+	memset(covered, 0, np * sizeof *covered);
 
-	if (rb && (rc = candidates(&rb->idx[kind - 1], r, &cand, &ncand)))
-		goto fail;
-	for (size_t i = 0; i < ncand; i++) {
-		const rule *ru = &rb->rules[cand[i]];
+	if (rb && (rc = candidates(rb, kind - 1, r, &cand)))
+		goto out;
+	for (size_t i = 0; rb && i < cand.n; i++) {
+		const rule *ru = &rb->rules[cand.p[i]];
 		eval_count++;
 		if (ru->when && !eval_cond(ru->when, v))
 			continue;
 		size_t made = 0;
 		for (size_t j = 0; j < ru->nnotes; j++) {
 			const notify *nt = &ru->notes[j];
-			pf_match *m = push_match(&ms);
-			if (!m) {
-				rc = pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
-				goto fail;
-			}
 			/* Staff read the default text; the guest reads their own
 			 * language when the book has it. */
 			const lang_text *lt = nt->guest_facing ? pick_text(nt, r->g.language) : NULL;
-			if (!render(lt ? &lt->t : &nt->text, v, m->text, &m->cut)) {
-				ms.n--;
+			if (!render(lt ? &lt->t : &nt->text, v, m.text, &m.cut))
 				continue;
-			}
-			m->language = lt ? lt->tag : NULL;
-			m->rule = ru->name;
-			m->department = nt->dept;
-			m->priority = nt->prio;
-			m->within = nt->within;
+			m.language = lt ? lt->tag : NULL;
+			m.rule = ru->name;
+			m.department = nt->dept;
+			m.priority = nt->prio;
+			m.within = nt->within;
 			made++;
+			if ((rc = fn(ctx, &m)))
+				goto out;
 		}
 		if (made)
 			mark_needs(ru->when, v, covered);
@@ -503,13 +588,8 @@ int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *
 		const pf_pref *pr = &r->g.prefs[i];
 		if (pr->kind != PF_NEED || covered[i])
 			continue;
-		pf_match *m = push_match(&ms);
-		if (!m) {
-			rc = pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
-			goto fail;
-		}
-		outbuf o = { m->text, 0, false };
-		m->text[0] = '\0';
+		outbuf o = { m.text, 0, false };
+		m.text[0] = '\0';
 		out_str(&o, "Guest need (");
 		out_str(&o, pr->category ? pr->category : "");
 		out_str(&o, "): ");
@@ -518,24 +598,52 @@ int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *
 			out_str(&o, " \xe2\x80\x94 ");  /* em dash */
 			out_str(&o, pr->note);
 		}
-		m->cut = out_end(&o);
-		m->rule = "need";
-		m->department = "front_desk";
-		m->priority = PF_PRIORITY_HIGH;
-		m->within = -1;
+		m.cut = out_end(&o);
+		m.rule = "need";
+		m.department = "front_desk";
+		m.priority = PF_PRIORITY_HIGH;
+		m.within = -1;
+		m.language = NULL;
+		if ((rc = fn(ctx, &m)))
+			goto out;
 	}
+out:
+	free(cand.heap);
+	free(cov_heap);
+	return rc;
+}
 
+/* pf_rulebook_eval's collector: each match copied onto a growing array. */
+static int collect(void *ctx, const pf_match *m)
+{
+	pf_match *slot = pf_rl_vec_push(ctx, sizeof *slot);
+	if (!slot)
+		return pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
+	*slot = *m;
+	return 0;
+}
+
+int pf_rulebook_eval(pf_match_list **out, const pf_rulebook *rb, const pf_view *v)
+{
+	vec ms = { 0 };
+	int rc;
+
+	if (!out)
+		return pf_seterr(PF_EINVAL, "pf_rulebook_eval: out is NULL");
+	*out = NULL;
+	pf_match_list *list = calloc(1, sizeof *list);
+	if (!list)
+		return pf_seterr(PF_ENOMEM, "pf_rulebook_eval: out of memory");
+	rc = pf_rulebook_each(rb, v, collect, &ms);
+	if (rc) {
+		pf_rl_vec_free(&ms);
+		free(list);
+		return rc;
+	}
 	list->count = ms.n;
 	list->items = ms.p;
-	ms.p = NULL;
 	*out = list;
-	list = NULL;
-fail:
-	pf_rl_vec_free(&ms);
-	free(cand);
-	free(covered);
-	pf_match_list_free(list);
-	return rc;
+	return 0;
 }
 
 void pf_match_list_free(pf_match_list *l)

@@ -15,6 +15,7 @@
 #include "codec.h"
 #include "error.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -113,19 +114,35 @@ typedef struct rule {
 	size_t nnotes;
 } rule;
 
-typedef struct idx_ent {
-	const char *cat;
-	uint32_t rule;
-} idx_ent;
+/*
+ * The index.  Each rule listening to an event kind is filed under the
+ * keys one of which a guest must have for its condition to hold (see
+ * rule_keys() in rules_compile.c): (category, value) for a `pref c = v`
+ * or `in (...)` test, (category, any value) for a test of the category
+ * alone, or nowhere ("always") when no such key exists (ranges, `not`,
+ * tier, ...).  A guest holds at most one preference per category, so
+ * evaluation looks up two keys per preference: a book of 10,000 rules
+ * on values nobody has costs what the rules that can fire cost.
+ */
+typedef struct idx_key {
+	const char *cat;            /* in the arena; NULL: an empty slot */
+	const char *val;            /* ASCII lower-cased (values compare so); NULL: any */
+	size_t clen, vlen;
+	uint64_t hash;              /* idx_hash(cat, val) */
+	uint32_t first, n;          /* the key's rule numbers: lists[first .. first + n), ascending */
+} idx_key;
 
 typedef struct kind_idx {
-	uint32_t *always;           /* rule numbers, ascending */
+	const uint32_t *always;     /* rule numbers, ascending */
 	size_t nalways;
-	idx_ent *bycat;             /* sorted by (category, rule) */
-	size_t nbycat;
+	const idx_key *keys;        /* open-addressing table of nkeys slots (a power of 2) */
+	size_t nkeys;
+	const uint32_t *lists;
 } kind_idx;
 
 struct pf_rulebook {
+	atomic_size_t refs;         /* pf_rulebook_ref / pf_rulebook_free; the book is
+	                               immutable once parsed, so holders share it */
 	arena_blk *arena;
 	const char *text;           /* the source, owned (rule sources point into it) */
 	size_t len;
@@ -160,6 +177,8 @@ typedef struct parser {
 	pf_rule_error *err;
 	uint32_t *names;            /* open-addressing set of rule numbers + 1, by name */
 	size_t names_cap;
+	vec tsegs, tlit;            /* parse_template's scratch, reused */
+	vec tbuf, tmap;             /* pf_rl_decode_scratch's, reused */
 } parser;
 
 /* How the current token reads in an error message; needs a local
@@ -182,6 +201,7 @@ int pf_rl_utf8_chars(const char *s, size_t n);
 bool pf_rl_ascii_lower_eq(const char *a, size_t alen, const char *b);
 bool pf_rl_ci_eq(const char *a, const char *b);
 bool pf_rl_valid_lang_tag(const char *s, size_t n);
+uint64_t pf_rl_idx_hash(const char *cat, size_t clen, const char *val, size_t vlen);
 
 /* rules_parse.c */
 int pf_rl_perr(parser *p, int line, int col, const char *fmt, ...) PF_PRINTF(4, 5);
@@ -192,6 +212,7 @@ bool pf_rl_is_kw(const parser *p, const char *kw);
 const char *pf_rl_found(const parser *p, char *buf, size_t cap);
 int pf_rl_expected(parser *p, const char *what);
 int pf_rl_decode_string(parser *p, char **out, size_t *outlen, size_t **srcmap);
+int pf_rl_decode_scratch(parser *p, char **out, size_t *outlen, size_t **srcmap);
 bool pf_rl_valid_category(const char *s, size_t n);
 bool pf_rl_valid_lower_word(const char *s, size_t n, size_t max);
 bool pf_rl_valid_rule_name(const char *s, size_t n);

@@ -258,6 +258,43 @@ int pf_rl_decode_string(parser *p, char **out, size_t *outlen, size_t **srcmap)
 	return 0;
 }
 
+/* pf_rl_decode_string into the parser's scratch (p->tbuf, p->tmap), which
+ * the next call reuses and pf_rulebook_parse frees: *out and *srcmap are
+ * valid until then and are not freed by the caller. */
+int pf_rl_decode_scratch(parser *p, char **out, size_t *outlen, size_t **srcmap)
+{
+	const tok *t = &p->cur;
+	size_t raw = t->len - 2, n = 0;
+
+	while (p->tbuf.cap < raw + 1 || p->tmap.cap < raw + 1) {
+		size_t cap = p->tbuf.cap > p->tmap.cap ? p->tbuf.cap : p->tmap.cap;
+		cap = cap ? cap * 2 : 256;
+		char *nb = realloc(p->tbuf.p, cap);
+		if (nb) {
+			p->tbuf.p = nb;
+			p->tbuf.cap = cap;
+		}
+		size_t *nm = nb ? realloc(p->tmap.p, cap * sizeof *nm) : NULL;
+		if (!nm)
+			return pf_rl_oom();
+		p->tmap.p = nm;
+		p->tmap.cap = cap;
+	}
+	char *buf = p->tbuf.p;
+	size_t *map = p->tmap.p;
+	for (size_t i = t->off + 1; i < t->off + t->len - 1; i++) {
+		if (p->s[i] == '\\')
+			i++;
+		map[n] = i;
+		buf[n++] = p->s[i];
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	*srcmap = map;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Parser: words and values                                             */
 /* ------------------------------------------------------------------ */

@@ -10,7 +10,9 @@
  * What it checks besides "no race": every call returns 0; every prompt a
  * fire returned was delivered exactly once to the subscriber that was
  * registered for the whole run; the stored prompt count equals what the
- * fires returned; every prompt the acker completed is done.
+ * fires returned; every prompt the acker completed is done; every
+ * preview's prompts come from one rule book, also while the book is
+ * reloaded back to back under previewing threads (the reload storm).
  *
  * Uses only the public API (include/libprofile.h) and pthreads; prints its
  * figures.
@@ -70,6 +72,72 @@ static void on_prompt_transient(const pf_prompt *p, void *payload)
 	(void)payload;
 }
 
+/* Which book each prompt text comes from (1: A, 2: B, 0: neither). */
+static int book_of(const char *t)
+{
+	if (!strncmp(t, "Assign a room on floor ", 23) || !strncmp(t, "Place lily in room ", 19))
+		return 1;
+	if ((!strncmp(t, "Floor ", 6) && strstr(t, ", please")) ||
+	    !strncmp(t, "Fresh lily for room ", 20))
+		return 2;
+	return 0;
+}
+
+/* A preview is computed from one book, the one its snapshot holds: a
+ * prompt from neither book (a freed book's bytes) or prompts from both
+ * (a book swapped mid-evaluation) fail. */
+static void check_one_book(const pf_prompt_list *pl)
+{
+	int book = 0;
+	for (size_t i = 0; pl && i < pl->count; i++) {
+		int b = book_of(pl->items[i].text);
+		if (b == 0 || (book && b != book)) {
+			fprintf(stderr, "threads: preview prompt '%s' is not from %s\n",
+			        pl->items[i].text, book ? "the book of the others" : "a book");
+			atomic_fetch_add(&failures, 1);
+		}
+		book = b;
+	}
+	if (pl && pl->count == 0) {
+		fprintf(stderr, "threads: a preview made no prompt (every guest has a flower)\n");
+		atomic_fetch_add(&failures, 1);
+	}
+}
+
+/* Previews racing a reloader that swaps the book as fast as it can. */
+static atomic_int storm_stop;
+static atomic_long storm_previews, storm_reloads;
+
+static void *storm_preview(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	while (!atomic_load(&storm_stop)) {
+		pf_event ev = PF_EVENT_INIT;
+		ev.kind = PF_EVENT_CHECK_IN;
+		ev.guest = guests[rand_r(&seed) % GUESTS];
+		ev.room = "101";
+		pf_prompt_list *pl = NULL;
+		CHECK(pf_preview(&pl, db, &ev));
+		check_one_book(pl);
+		pf_prompt_list_free(pl);
+		atomic_fetch_add(&storm_previews, 1);
+	}
+	return NULL;
+}
+
+static void *storm_reload(void *arg)
+{
+	(void)arg;
+	pf_rule_error err;
+	for (int i = 0; i < rounds; i++) {
+		const char *b = i % 2 ? BOOK_A : BOOK_B;
+		CHECK(pf_rules_load(db, "storm.rules", b, strlen(b), &err));
+		atomic_fetch_add(&storm_reloads, 1);
+	}
+	atomic_store(&storm_stop, 1);
+	return NULL;
+}
+
 static void *reader(void *arg)
 {
 	unsigned seed = (unsigned)(uintptr_t)arg;
@@ -88,6 +156,7 @@ static void *reader(void *arg)
 		ev.room = "101";
 		pf_prompt_list *pl = NULL;
 		CHECK(pf_preview(&pl, db, &ev));
+		check_one_book(pl);
 		pf_prompt_list_free(pl);
 		CHECK(pf_prompts_pending(&pl, db, "housekeeping"));
 		pf_prompt_list_free(pl);
@@ -213,6 +282,18 @@ int main(int argc, char **argv)
 			done += pl->items[i].status == PF_PROMPT_DONE;
 		pf_prompt_list_free(pl);
 	}
+
+	/* The reload storm: books swapped back to back under two previewing
+	 * threads (the cached book is reference counted, evaluated outside
+	 * any lock). */
+	pthread_t sp[2], sr;
+	for (int i = 0; i < 2; i++)
+		pthread_create(&sp[i], NULL, storm_preview, (void *)(uintptr_t)(i + 7));
+	pthread_create(&sr, NULL, storm_reload, NULL);
+	pthread_join(sr, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(sp[i], NULL);
+
 	int bad = atomic_load(&failures);
 	if (done != atomic_load(&acked)) {
 		fprintf(stderr, "threads: %ld prompts completed, %ld stored as done\n",
@@ -240,5 +321,7 @@ int main(int argc, char **argv)
 	       "%ld previews, %ld reloads; %d failures\n",
 	       atomic_load(&fired), stored, atomic_load(&acked), atomic_load(&reads),
 	       atomic_load(&previews), atomic_load(&reloads), bad);
+	printf("threads: reload storm: %ld previews during %ld back-to-back reloads\n",
+	       atomic_load(&storm_previews), atomic_load(&storm_reloads));
 	return bad ? 1 : 0;
 }
