@@ -92,6 +92,8 @@ typedef struct irow {
 	ipref *prefs;
 	size_t npref, prefcap;
 	int outcome;              /* OUT_*, of the last write attempt */
+	char *why;                /* the last write attempt refused the row before
+	                             writing anything for it: the reason (malloc'd) */
 } irow;
 
 /* The state of one import (import.c); the readers read and set the
@@ -119,6 +121,11 @@ typedef struct imp {
 	char ext_at[AT_MAX];      /* where external ids are, for write-time reasons */
 	char write_why[REASON_MAX]; /* the reason of a row the write refused, when the
 	                             import found it; "" when a library call did */
+	bool unsynced;            /* a batch was committed without its meta sync:
+	                             pf_store_sync before the import returns */
+	/* the "import.row" entry's fields and their text, allocated once */
+	struct pf_journal_field *jfields;
+	struct pf_jguest_text *jtext;
 } imp;
 
 /* ---- import.c: the engine, for the readers ---- */

@@ -79,6 +79,7 @@ void pf_imp_row_clear(irow *r)
 		free(r->prefs[i].note);
 	}
 	free(r->prefs);
+	free(r->why);
 	memset(r, 0, sizeof *r);
 }
 
@@ -418,18 +419,32 @@ int pf_imp_add_pref(irow *r, const char *category, const char *value, int kind,
  * the value); pf_imp_validate then puts the whole row through
  * pf_guest_check itself, which stays the authority.
  */
-static int text_check(char *why, const char *where, const char *field, const char *s,
-                      size_t max, bool required)
+/* Where the value is, built only when it is wrong: the places are
+ * formatted text, and building them for every field of every row cost
+ * more than the checks. */
+typedef struct at_of {
+	const places *w;
+	int kind;
+	const char *category;
+} at_of;
+
+static int text_check(char *why, at_of at, const char *field, const char *s, size_t max,
+                      bool required)
 {
+	char a[AT_MAX];
 	if (!s)
-		return required ? pf_imp_reason(why, "%s: %s is required", where, field) : 0;
+		return required ? pf_imp_reason(why, "%s: %s is required",
+		                                pf_imp_at(a, at.w, at.kind, at.category), field) : 0;
 	size_t len = strnlen(s, max + 1);
 	if (len == 0 && required)
-		return pf_imp_reason(why, "%s: %s is empty", where, field);
+		return pf_imp_reason(why, "%s: %s is empty", pf_imp_at(a, at.w, at.kind, at.category),
+		                     field);
 	if (len > max)
-		return pf_imp_reason(why, "%s: %s is longer than %zu bytes", where, field, max);
+		return pf_imp_reason(why, "%s: %s is longer than %zu bytes",
+		                     pf_imp_at(a, at.w, at.kind, at.category), field, max);
 	if (!pf_utf8_valid(s, len))
-		return pf_imp_reason(why, "%s: %s is not valid UTF-8", where, field);
+		return pf_imp_reason(why, "%s: %s is not valid UTF-8",
+		                     pf_imp_at(a, at.w, at.kind, at.category), field);
 	return 0;
 }
 
@@ -438,25 +453,26 @@ static int optional_check(char *why, const places *w, int kind, const char *s)
 {
 	char a[AT_MAX];
 	const char *field = kind_name(kind);
-	int rc = text_check(why, pf_imp_at(a, w, kind, NULL), field, s, PF_FIELD_MAX, false);
+	int rc = text_check(why, (at_of){ w, kind, NULL }, field, s, PF_FIELD_MAX, false);
 	if (rc)
 		return rc;
 	if (s && !*s)
-		return pf_imp_reason(why, "%s: %s is empty (pass NULL when not known)", a, field);
+		return pf_imp_reason(why, "%s: %s is empty (pass NULL when not known)",
+		                     pf_imp_at(a, w, kind, NULL), field);
 	return 0;
 }
 
 static int name_check(const char *name, const places *w, char *why)
 {
 	char a[AT_MAX];
-	int rc = text_check(why, pf_imp_at(a, w, C_NAME, NULL), "name", name, PF_NAME_MAX, true);
+	int rc = text_check(why, (at_of){ w, C_NAME, NULL }, "name", name, PF_NAME_MAX, true);
 	if (rc)
 		return rc;
 	const char *p = name;
 	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f')
 		p++;
 	if (!*p)
-		return pf_imp_reason(why, "%s: name is blank", a);
+		return pf_imp_reason(why, "%s: name is blank", pf_imp_at(a, w, C_NAME, NULL));
 	return 0;
 }
 
@@ -520,7 +536,6 @@ static int check_tags(const irow *r, const places *w, char *why)
 /* Everything pf_guest_put and pf_pref_set would check, on the row alone. */
 int pf_imp_validate(const irow *r, const places *w, char *why)
 {
-	char a[AT_MAX];
 	int rc;
 	if (!r->name)
 		return pf_imp_reason(why, "missing name");
@@ -554,14 +569,12 @@ int pf_imp_validate(const irow *r, const places *w, char *why)
 		return pf_imp_reason(why, "the row's profile is refused by pf_guest_put");
 	for (size_t i = 0; i < r->npref; i++) {
 		const ipref *p = &r->prefs[i];
-		const char *pa = pf_imp_at(a, w, C_PREF, p->category);
 		/* pf_pref_set's checks of the value and the note; a CSV note
 		 * column is its own place. */
-		if ((rc = text_check(why, pa, "preference value", p->value, PF_VALUE_MAX, true)))
-			return rc;
-		if (w->cols)
-			pa = pf_imp_at(a, w, C_NOTE, p->category);
-		if ((rc = text_check(why, pa, "preference note", p->note, PF_NOTE_MAX, false)))
+		if ((rc = text_check(why, (at_of){ w, C_PREF, p->category }, "preference value",
+		                     p->value, PF_VALUE_MAX, true)) ||
+		    (rc = text_check(why, (at_of){ w, w->cols ? C_NOTE : C_PREF, p->category },
+		                     "preference note", p->note, PF_NOTE_MAX, false)))
 			return rc;
 	}
 	return 0;

@@ -1,5 +1,6 @@
 /*
- * stay.c — stays: pf_stay_add, pf_stay_list_get, and pf_stay_put_txn for
+ * stay.c — stays: pf_stay_add, pf_stay_add_batch, pf_stay_list_get, and
+ * pf_stay_put_txn for
  * event.c (a check-in records its stay in the firing transaction).
  *
  * Owns the `stay` database, alone: it opens cursors on it, builds its keys
@@ -50,7 +51,10 @@ bool pf_stay_key_parse(const void *key, size_t len, pf_id *guest, pf_date *arriv
 	return true;
 }
 
-int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s)
+/* Write stay s of guest r (the record as loaded) and count it in r when
+ * its arrival is new (*is_new); r itself is not saved, so a batch saves
+ * a guest once however many of its stays it writes. */
+static int stay_put(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s, bool *is_new)
 {
 	int rc;
 	/* Cheap, and keeps a bad date out of the key whoever the caller is. */
@@ -67,7 +71,7 @@ int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s)
 	rc = pf_store_get(txn, db, PF_DBI_STAY, key, sizeof key, &old);
 	if (rc && rc != PF_ENOTFOUND)
 		return rc;
-	bool is_new = rc == PF_ENOTFOUND;
+	*is_new = rc == PF_ENOTFOUND;
 
 	msgpack_sbuffer sb;
 	msgpack_sbuffer_init(&sb);
@@ -79,19 +83,23 @@ int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s)
 		goto out;
 	/* Only a new arrival counts: re-sending a reservation must not make
 	 * the guest look like a more frequent visitor. */
-	if (is_new) {
-		if (r->g.stays < UINT32_MAX)
-			r->g.stays++;
-		rc = pf_guest_save(txn, db, r);
-	}
+	if (*is_new && r->g.stays < UINT32_MAX)
+		r->g.stays++;
 out:
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
 
-/* ---------------------------------------------------------------- add */
+int pf_stay_put_txn(MDB_txn *txn, pf_db *db, pf_guest_rec *r, const pf_stay *s)
+{
+	bool is_new = false;
+	int rc = stay_put(txn, db, r, s, &is_new);
+	if (rc == 0 && is_new)
+		rc = pf_guest_save(txn, db, r);
+	return rc;
+}
 
-#define ADD "pf_stay_add"
+/* ---------------------------------------------------------------- add */
 
 static int add_txn(MDB_txn *txn, pf_db *db, void *arg)
 {
@@ -112,21 +120,20 @@ static int check_optional(const char *field, const char *s)
 {
 	int rc = pf_check_text(field, s, PF_FIELD_MAX, false);
 	if (rc == 0 && s && !*s)
-		rc = pf_seterr(PF_EINVAL, ADD ": %s is empty (pass NULL when not known)", field);
+		rc = pf_fail(PF_EINVAL, "%s is empty (pass NULL when not known)", field);
 	return rc;
 }
 
-int pf_stay_add(pf_db *db, const pf_stay *stay)
+/* Everything pf_stay_add checks before it writes, on one stay (messages
+ * through pf_fail, so they name the caller's entry point). */
+static int check_stay(const pf_stay *stay)
 {
-	pf_api_enter("pf_stay_add");
 	int rc;
-	if (!db || !stay)
-		return pf_seterr(PF_EINVAL, ADD ": %s is NULL", db ? "stay" : "db");
 	if (stay->version != PF_STAY_VERSION)
-		return pf_seterr(PF_EINVAL, ADD ": unknown pf_stay version %u (expected %u)",
-		                 stay->version, (unsigned)PF_STAY_VERSION);
+		return pf_fail(PF_EINVAL, "unknown pf_stay version %u (expected %u)",
+		               stay->version, (unsigned)PF_STAY_VERSION);
 	if (pf_id_is_zero(&stay->guest))
-		return pf_seterr(PF_EINVAL, ADD ": guest id is zero (no guest)");
+		return pf_fail(PF_EINVAL, "guest id is zero (no guest)");
 	if ((rc = check_optional("property", stay->property)) ||
 	    (rc = check_optional("room", stay->room)) ||
 	    (rc = pf_check_date("arrival", stay->arrival, true)) ||
@@ -134,12 +141,119 @@ int pf_stay_add(pf_db *db, const pf_stay *stay)
 		return rc;
 	/* departure == arrival is a day-use stay (0 nights). */
 	if (stay->departure < stay->arrival)
-		return pf_seterr(PF_EINVAL, ADD ": departure %ld is before arrival %ld",
-		                 (long)stay->departure, (long)stay->arrival);
+		return pf_fail(PF_EINVAL, "departure %ld is before arrival %ld",
+		               (long)stay->departure, (long)stay->arrival);
 	if (stay->party > PARTY_MAX)
-		return pf_seterr(PF_EINVAL, ADD ": party of %lu is more than %d people",
-		                 (unsigned long)stay->party, PARTY_MAX);
+		return pf_fail(PF_EINVAL, "party of %lu is more than %d people",
+		               (unsigned long)stay->party, PARTY_MAX);
+	return 0;
+}
+
+int pf_stay_add(pf_db *db, const pf_stay *stay)
+{
+	pf_api_enter("pf_stay_add");
+	if (!db || !stay)
+		return pf_fail(PF_EINVAL, "%s is NULL", db ? "stay" : "db");
+	int rc = check_stay(stay);
+	if (rc)
+		return rc;
 	return pf_store_write(db, add_txn, (void *)stay);
+}
+
+/* ---------------------------------------------------------- add batch */
+
+/* The failure being reported, put at index k: "<fn>: stays[k]: <what>"
+ * (the detail pf_fail or a store function left, without its prefix). */
+static int at_index(int rc, size_t k)
+{
+	char detail[512];
+	const char *m = pf_errmsg(), *fn = pf_api_fn();
+	size_t fl = strlen(fn);
+	if (strncmp(m, fn, fl) == 0 && strncmp(m + fl, ": ", 2) == 0)
+		m += fl + 2;
+	snprintf(detail, sizeof detail, "%s", m);
+	return pf_fail(rc, "stays[%zu]: %s", k, detail);
+}
+
+struct batch_args {
+	const pf_stay *stays;
+	size_t n;
+	size_t failed;            /* index of the stay that failed */
+};
+
+/*
+ * The whole batch in one transaction, in the order given, each stay
+ * exactly as pf_stay_add would write it (stay record, counter, "stay.add"
+ * journal entry).  A run of stays of the same guest loads and saves the
+ * guest record once; a later stay of that guest after another guest's
+ * loads it again (it was saved), so the counter stays right in any order.
+ */
+static int batch_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct batch_args *a = arg;
+	pf_guest_rec *r = NULL;
+	bool dirty = false;
+	int rc = 0;
+	size_t k;
+	for (k = 0; k < a->n; k++) {
+		const pf_stay *s = &a->stays[k];
+		if (r && memcmp(&r->g.id, &s->guest, sizeof(pf_id)) != 0) {
+			if (dirty && (rc = pf_guest_save(txn, db, r)))
+				goto fail_prev;
+			pf_guest_rec_free(r);
+			r = NULL;
+			dirty = false;
+		}
+		if (!r && (rc = pf_guest_load(&r, txn, db, &s->guest)))
+			goto fail;
+		bool is_new = false;
+		if ((rc = stay_put(txn, db, r, s, &is_new)) ||
+		    (rc = pf_journal_stay(txn, db, s, is_new, r->g.stays, NULL)))
+			goto fail;
+		dirty |= is_new;
+	}
+	if (r && dirty && (rc = pf_guest_save(txn, db, r))) {
+		k = a->n - 1;
+		goto fail;
+	}
+	pf_guest_rec_free(r);
+	return 0;
+fail_prev:
+	/* Saving the previous guest failed: the last stay written for it. */
+	k--;
+fail:
+	pf_guest_rec_free(r);
+	a->failed = k;
+	/* Map growth is not the batch's fault: pf_store_write retries it. */
+	return rc == PF_EFULL ? rc : at_index(rc, k);
+}
+
+int pf_stay_add_batch(pf_db *db, const pf_stay *stays, size_t n, size_t *failed)
+{
+	pf_api_enter("pf_stay_add_batch");
+	if (failed)
+		*failed = n;   /* no stay to blame (yet) */
+	if (!db)
+		return pf_fail(PF_EINVAL, "db is NULL");
+	if (n == 0)
+		return 0;
+	if (!stays)
+		return pf_fail(PF_EINVAL, "stays is NULL");
+	/* Every stay is checked before the transaction starts: a bad one is
+	 * found without writing anything. */
+	for (size_t k = 0; k < n; k++) {
+		int rc = check_stay(&stays[k]);
+		if (rc) {
+			if (failed)
+				*failed = k;
+			return at_index(rc, k);
+		}
+	}
+	struct batch_args a = { stays, n, n };
+	int rc = pf_store_write(db, batch_txn, &a);
+	if (rc && failed)
+		*failed = a.failed;
+	return rc;
 }
 
 /* --------------------------------------------------------------- list */

@@ -570,7 +570,50 @@ int pf_store_check(pf_db *db)
 	return 0;
 }
 
+/*
+ * Whether the commit about to happen writes the meta page synchronously.
+ * MDB_NOMETASYNC is a flag of the whole environment (LMDB 0.9.24's
+ * mdb_txn_begin ignores MDB_NOSYNC and MDB_NOMETASYNC per transaction:
+ * checked with strace, every commit still syncs), so it is set for the
+ * commit that asked for it and cleared again by the next ordinary commit.
+ * Both happen while the committing thread holds LMDB's write lock (inside
+ * its write transaction), so no other commit of this handle runs with a
+ * flag it did not choose; other processes have their own environment and
+ * flags.  A handle opened with PF_OPEN_NOMETASYNC keeps the flag.
+ */
+static void choose_meta_sync(pf_db *db, bool metasync)
+{
+	bool want = !metasync || (db->opts.flags & PF_OPEN_NOMETASYNC);
+	unsigned int flags = 0;
+	mdb_env_get_flags(db->env, &flags);
+	if (!(flags & MDB_NOMETASYNC) != !want)
+		mdb_env_set_flags(db->env, MDB_NOMETASYNC, want);
+}
+
+static int store_write(pf_db *db, pf_txn_fn fn, void *arg, bool metasync);
+
 int pf_store_write(pf_db *db, pf_txn_fn fn, void *arg)
+{
+	return store_write(db, fn, arg, true);
+}
+
+int pf_store_write_nometasync(pf_db *db, pf_txn_fn fn, void *arg)
+{
+	return store_write(db, fn, arg, false);
+}
+
+int pf_store_sync(pf_db *db)
+{
+	int crc = pf_store_check(db);
+	if (crc)
+		return crc;
+	if (db->opts.flags & PF_OPEN_READONLY)
+		return 0;
+	int mrc = mdb_env_sync(db->env, 1);
+	return mrc ? store_write_err(db, mrc) : 0;
+}
+
+static int store_write(pf_db *db, pf_txn_fn fn, void *arg, bool metasync)
 {
 	int crc = pf_store_check(db);
 	if (crc)
@@ -598,6 +641,7 @@ int pf_store_write(pf_db *db, pf_txn_fn fn, void *arg)
 		int rc = fn(txn, db, arg);
 		bool map_full;
 		if (rc == 0) {
+			choose_meta_sync(db, metasync);
 			mrc = mdb_txn_commit(txn);
 			if (mrc == 0) {
 				pthread_rwlock_unlock(&db->txn_lock);

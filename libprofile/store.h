@@ -136,6 +136,23 @@ typedef int (*pf_txn_fn)(MDB_txn *txn, pf_db *db, void *arg);
  */
 int pf_store_write(pf_db *db, pf_txn_fn fn, void *arg);
 
+/**
+ * pf_store_write for one batch of a bulk load (import.c): the commit
+ * flushes the data pages (one fdatasync) but not the meta page
+ * (MDB_NOMETASYNC for that commit only), so the database stays intact
+ * after a power loss, which may only undo the last such commits.  The
+ * caller makes them durable with pf_store_sync before it returns.  Not
+ * MDB_NOSYNC: LMDB says a system crash can then corrupt the database (the
+ * meta page may reach the disk before the pages it points to, and pages
+ * of the last durable state may be reused).  Ordinary pf_store_write
+ * commits of other threads meanwhile stay fully synchronous.
+ */
+int pf_store_write_nometasync(pf_db *db, pf_txn_fn fn, void *arg);
+
+/** Flush everything committed to disk (mdb_env_sync, forced): 0, or
+ *  PF_EIO / PF_EFULL.  0 on a read-only handle. */
+int pf_store_sync(pf_db *db);
+
 /** Run `fn` in a read-only transaction. */
 int pf_store_read(pf_db *db, pf_txn_fn fn, void *arg);
 

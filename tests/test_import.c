@@ -1,12 +1,34 @@
 /* test_import.c — bulk import from CSV and JSON Lines: mixed good and bad
  * rows (each bad one reported with its line), quoting recovery, idempotent
  * re-import on external_id, batches and their boundaries, progress and
- * stopping early, header errors, the journal, and the external id index. */
+ * stopping early, header errors, the journal, the external id index, and
+ * the syncs: one data flush per batch, one forced sync before the import
+ * returns, ordinary commits fully synchronous again afterwards. */
 #include "helpers.h"
+#include "store.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * The syncs LMDB makes, counted: this executable's fdatasync interposes
+ * for liblmdb.so (Linux LMDB flushes the data file with fdatasync; the
+ * meta page of an ordinary commit is written through an O_DSYNC
+ * descriptor, with no call of its own).  Each test runs in its own
+ * process, so the count is the test's.
+ */
+static unsigned long imp_syncs;
+
+__attribute__((visibility("default"))) int fdatasync(int fd)
+{
+	static int (*real)(int);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "fdatasync");
+	imp_syncs++;
+	return real(fd);
+}
 
 TestSuite(import, .init = db_setup, .fini = db_teardown, .timeout = 60);
 
@@ -662,4 +684,142 @@ Test(import, jsonl_country_key)
 	g = imp_find1("text null");
 	cr_assert(g->country == NULL);
 	pf_guest_free(g);
+}
+
+/* "id,external_id,name,email" rows S-1..S-n (no ids: generated). */
+static const char *imp_rows(const char *name, int n, int conflict_at)
+{
+	size_t cap = 64 + (size_t)n * 96, len = 0;
+	char *t = malloc(cap);
+	cr_assert(t != NULL);
+	len += (size_t)snprintf(t + len, cap - len, "id,external_id,name,email\n");
+	for (int i = 1; i <= n; i++) {
+		if (i == conflict_at)   /* another id with an external id that is taken */
+			len += (size_t)snprintf(t + len, cap - len, "7d9f6a52-3c1e-4b7a-9a51-0c2f1e6d8b11,"
+			                        "S-OWNED,Sync Conflict,c@example.com\n");
+		else
+			len += (size_t)snprintf(t + len, cap - len, ",S-%d,Sync Guest %d,s%d@example.com\n",
+			                        i, i, i);
+	}
+	const char *p = imp_file(name, t, (long)len);
+	free(t);
+	return p;
+}
+
+/* Durable at return: every batch's data pages are flushed when it commits
+ * (MDB_NOMETASYNC keeps the file intact after a power loss), and one
+ * forced sync after the last batch makes the last meta page durable too. */
+Test(import, one_flush_per_batch_and_one_sync_at_the_end)
+{
+	const char *p = imp_rows("sync.csv", 2500, 0);
+	pf_import_options o = PF_IMPORT_OPTIONS_INIT;
+	o.batch_size = 1000;
+	imp_syncs = 0;
+	pf_import_report *rep = imp_csv(p, &o);
+	cr_assert(eq(u64, rep->created, 2500));
+	pf_import_report_free(rep);
+	cr_assert(eq(ulong, imp_syncs, 3 + 1), "%lu syncs for 3 batches", imp_syncs);
+}
+
+/* A row only the stored data refuses (its external id is another
+ * guest's) is set aside inside its batch: the batch commits once with the
+ * other rows instead of being redone one row per transaction. */
+Test(import, a_row_refused_at_write_time_does_not_cost_its_batch)
+{
+	pf_guest o = PF_GUEST_INIT;
+	o.name = "Owner";
+	o.external_id = "S-OWNED";
+	assert_ok(pf_guest_put(tdb, &o));
+	const char *p = imp_rows("conflict.csv", 50, 20);
+	imp_syncs = 0;
+	pf_import_report *rep = imp_csv(p, NULL);
+	cr_assert(eq(u64, rep->rows, 50));
+	cr_assert(eq(u64, rep->created, 49));
+	cr_assert(eq(u64, rep->rejected, 1));
+	cr_assert(imp_has(imp_reject(rep, 21), "belongs to guest"), "%s", imp_reject(rep, 21));
+	pf_import_report_free(rep);
+	cr_assert(eq(ulong, imp_syncs, 1 + 1), "%lu syncs: the batch was redone", imp_syncs);
+	cr_assert(eq(sz, imp_count("c@example.com"), 0));
+	cr_assert(eq(sz, imp_count("s50@example.com"), 1));
+}
+
+/* The import's MDB_NOMETASYNC is for its own commits: the next ordinary
+ * write on the handle syncs its meta page again (and so does a handle
+ * opened with PF_OPEN_NOMETASYNC keep its flag). */
+Test(import, ordinary_commits_after_an_import_are_fully_synchronous)
+{
+	const char *p = imp_rows("after.csv", 10, 0);
+	pf_import_report *rep = imp_csv(p, NULL);
+	pf_import_report_free(rep);
+	(void)add_guest("After Import", NULL, NULL);
+	unsigned int flags = 0;
+	cr_assert(eq(int, mdb_env_get_flags(tdb->env, &flags), 0));
+	cr_assert(eq(u32, flags & MDB_NOMETASYNC, 0), "an ordinary commit ran without its meta sync");
+
+	pf_close(tdb);
+	tdb = NULL;
+	pf_options nm = test_options();
+	nm.flags = PF_OPEN_NOMETASYNC;
+	assert_ok(pf_open(&tdb, tdir, &nm));
+	p = imp_rows("after2.csv", 10, 0);
+	rep = imp_csv(p, NULL);
+	pf_import_report_free(rep);
+	(void)add_guest("After Import Two", NULL, NULL);
+	cr_assert(eq(int, mdb_env_get_flags(tdb->env, &flags), 0));
+	cr_assert(ne(u32, flags & MDB_NOMETASYNC, 0), "PF_OPEN_NOMETASYNC was lost");
+}
+
+/* JSON Lines are read by a one-pass reader when they are simple (strings,
+ * nulls, arrays of strings, a "prefs" object of strings) and by jansson
+ * otherwise.  The same guest written both ways (line 2's consent as an
+ * array, which only jansson reads) must come out the same, escapes and
+ * all; and a simple line with a bad value is reported as jansson's path
+ * reports it. */
+Test(import, jsonl_simple_and_general_lines_read_alike)
+{
+	const char *common =
+		"\"name\":\"Zo\\u00eb \\\"Z\\\" Ng\\t\\ud83d\\ude00\\/x\",\"tier\":\"Gold\","
+		"\"country\":\"prt\",\"language\":\"pt\",\"loyalty_no\":null,\"birth_date\":\"1980-01-31\","
+		"\"tags\":[\"vip\",\" repeat_guest \",\"\"],"
+		"\"prefs\":{\"room.floor\":\"need:high\",\"food.cuisine\":\" dislike:spicy \","
+		"\"drink.tea\":null,\"room.view\":\"  \",\"amenity.pillow\":\"like:foam\\u00e9\"}";
+	char text[2048];
+	snprintf(text, sizeof text,
+	         "{\"external_id\":\"F-1\",\"email\":\"f1@example.com\",\"consent\":\"marketing\",%s}\n"
+	         "{\"external_id\":\"F-2\",\"email\":\"f2@example.com\",\"consent\":[\"marketing\"],%s}\n"
+	         "{\"external_id\":\"F-3\",\"name\":\"Bad Tier\",\"tier\":\"diamond\"}\n"
+	         "{\"external_id\":\"F-4\",\"name\":\"Bad\\u0000Nul\"}\n",
+	         common, common);
+	pf_import_report *rep = imp_jsonl(imp_file("alike.jsonl", text, -1), NULL);
+	cr_assert(eq(u64, rep->created, 2));
+	cr_assert(eq(u64, rep->rejected, 2));
+	cr_assert(imp_has(imp_reject(rep, 3), "field 'tier': 'diamond' is not one of"), "%s",
+	          imp_reject(rep, 3));
+	cr_assert(imp_has(imp_reject(rep, 4), "invalid JSON"), "%s", imp_reject(rep, 4));
+	pf_import_report_free(rep);
+
+	pf_guest *a = imp_find1("f1@example.com"), *b = imp_find1("f2@example.com");
+	cr_assert(eq(str, (char *)a->name, "Zo\xc3\xab \"Z\" Ng\t\xf0\x9f\x98\x80/x"));
+	const pf_guest *g[2] = { a, b };
+	for (int i = 0; i < 2; i++) {
+		cr_assert(eq(str, (char *)g[i]->name, (char *)a->name));
+		cr_assert(eq(int, g[i]->tier, PF_TIER_GOLD));
+		cr_assert(eq(str, (char *)g[i]->country, "PRT"));
+		cr_assert(eq(str, (char *)g[i]->language, "pt"));
+		cr_assert(eq(i32, g[i]->birth_date, 19800131));
+		cr_assert(eq(u32, g[i]->consent, PF_CONSENT_MARKETING));
+		cr_assert(eq(sz, g[i]->tag_count, 2));
+		cr_assert(eq(str, (char *)g[i]->tags[0], "vip"));
+		cr_assert(eq(str, (char *)g[i]->tags[1], "repeat_guest"));
+		cr_assert(eq(sz, g[i]->pref_count, 3));
+		cr_assert(eq(int, imp_pref(g[i], "room.floor")->kind, PF_NEED));
+		cr_assert(eq(str, (char *)imp_pref(g[i], "room.floor")->value, "high"));
+		cr_assert(eq(int, imp_pref(g[i], "food.cuisine")->kind, PF_LIKE),
+		          "a prefix after a blank is part of the value, as before");
+		cr_assert(eq(str, (char *)imp_pref(g[i], "amenity.pillow")->value, "foam\xc3\xa9"));
+	}
+	cr_assert(eq(str, (char *)imp_pref(a, "food.cuisine")->value,
+	             (char *)imp_pref(b, "food.cuisine")->value));
+	pf_guest_free(a);
+	pf_guest_free(b);
 }

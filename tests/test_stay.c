@@ -1,6 +1,7 @@
 /* test_stay.c — stays: recording, listing in arrival order, updating a stay
  * with the same arrival, the guest's stay counter, argument checking and
- * persistence. */
+ * persistence; pf_stay_add_batch (the same writes as single adds, atomic,
+ * the failing index reported). */
 #include "helpers.h"
 
 #include <stdio.h>
@@ -281,4 +282,137 @@ Test(stay, read_only_database_lists_but_refuses_adds)
 	char *snap = s_snapshot(id);
 	cr_assert(eq(str, snap, "20261201-20261205/-/-/0;"));
 	free(snap);
+}
+
+/* ---- pf_stay_add_batch ---- */
+
+/* How many "stay.add" entries the journal holds about `id`. */
+static size_t s_journaled(pf_id id)
+{
+	pf_journal_iterator *it = NULL;
+	const pf_journal_entry *e = NULL;
+	size_t n = 0;
+	assert_ok(pf_journal_iter(&it, tdb, 0, &id));
+	while (pf_journal_next(&e, it) == 0)
+		n += strcmp(e->op, "stay.add") == 0;
+	pf_journal_iterator_free(it);
+	return n;
+}
+
+Test(stay, batch_writes_what_single_adds_would)
+{
+	pf_id a = add_guest("Batch Alpha", NULL, NULL), b = add_guest("Batch Beta", NULL, NULL);
+	pf_id c = add_guest("Single Alpha", NULL, NULL), d = add_guest("Single Beta", NULL, NULL);
+	/* Interleaved guests, an arrival given twice (an update, counted once),
+	 * a day-use stay. */
+	pf_stay v[] = {
+		s_make(a, 20250101, 20250104), s_make(a, 20250301, 20250302),
+		s_make(b, 20250110, 20250111), s_make(a, 20250101, 20250105),
+		s_make(b, 20250210, 20250210), s_make(a, 20250401, 20250403),
+	};
+	v[3].room = "1012";
+	v[4].party = 3;
+	size_t n = sizeof v / sizeof *v, failed = 99;
+	assert_ok(pf_stay_add_batch(tdb, v, n, &failed));
+	cr_assert(eq(sz, failed, n));
+	/* The same stays one pf_stay_add each, on two other guests. */
+	for (size_t i = 0; i < n; i++) {
+		pf_stay s = v[i];
+		s.guest = memcmp(&s.guest, &a, sizeof a) == 0 ? c : d;
+		assert_ok(pf_stay_add(tdb, &s));
+	}
+	char *sa = s_snapshot(a), *sc = s_snapshot(c), *sb = s_snapshot(b), *sd = s_snapshot(d);
+	cr_assert(eq(str, sa, sc));
+	cr_assert(eq(str, sb, sd));
+	cr_assert(eq(str, sa, "20250101-20250105/-/1012/0;20250301-20250302/-/-/0;"
+	                      "20250401-20250403/-/-/0;"));
+	free(sa); free(sb); free(sc); free(sd);
+	cr_assert(eq(u32, s_counter(a), 3));
+	cr_assert(eq(u32, s_counter(a), s_counter(c)));
+	cr_assert(eq(u32, s_counter(b), 2));
+	cr_assert(eq(u32, s_counter(b), s_counter(d)));
+	/* One "stay.add" per stay given, as the single adds journal. */
+	cr_assert(eq(sz, s_journaled(a), 4));
+	cr_assert(eq(sz, s_journaled(a), s_journaled(c)));
+	cr_assert(eq(sz, s_journaled(b), s_journaled(d)));
+	/* Committed durably: still there after a reopen. */
+	db_reopen();
+	cr_assert(eq(u32, s_counter(a), 3));
+}
+
+/* A stay that fails its checks: found before the transaction, nothing
+ * stored, its index reported. */
+Test(stay, batch_with_a_bad_stay_stores_nothing)
+{
+	pf_id a = add_guest("Batch Alpha", NULL, NULL);
+	pf_stay v[] = { s_make(a, 20250101, 20250104), s_make(a, 20250301, 20250302),
+	                s_make(a, 20250410, 20250409) };
+	size_t failed = 0;
+	cr_assert(eq(int, pf_stay_add_batch(tdb, v, 3, &failed), PF_EINVAL));
+	cr_assert(eq(sz, failed, 2));
+	cr_assert(strstr(pf_errmsg(), "pf_stay_add_batch: stays[2]: departure") != NULL, "%s",
+	          pf_errmsg());
+	char *snap = s_snapshot(a);
+	cr_assert(eq(str, snap, ""));
+	free(snap);
+	cr_assert(eq(u32, s_counter(a), 0));
+	cr_assert(eq(sz, s_journaled(a), 0));
+}
+
+/* A stay only the stored data can refuse (its guest does not exist):
+ * found inside the transaction, after earlier stays were written there;
+ * the whole transaction is abandoned. */
+Test(stay, batch_failing_in_the_transaction_stores_nothing)
+{
+	pf_id a = add_guest("Batch Alpha", NULL, NULL), b = add_guest("Batch Beta", NULL, NULL);
+	pf_id ghost;
+	memset(ghost.b, 0x44, sizeof ghost.b);
+	pf_stay v[] = { s_make(a, 20250101, 20250104), s_make(b, 20250301, 20250302),
+	                s_make(ghost, 20250410, 20250412), s_make(a, 20250501, 20250502) };
+	size_t failed = 0;
+	cr_assert(eq(int, pf_stay_add_batch(tdb, v, 4, &failed), PF_ENOTFOUND));
+	cr_assert(eq(sz, failed, 2));
+	cr_assert(strstr(pf_errmsg(), "pf_stay_add_batch: stays[2]: ") != NULL, "%s",
+	          pf_errmsg());
+	char *sa = s_snapshot(a), *sb = s_snapshot(b);
+	cr_assert(eq(str, sa, ""));
+	cr_assert(eq(str, sb, ""));
+	free(sa);
+	free(sb);
+	cr_assert(eq(u32, s_counter(a), 0));
+	cr_assert(eq(u32, s_counter(b), 0));
+	cr_assert(eq(sz, s_journaled(a), 0));
+	cr_assert(eq(sz, s_journaled(b), 0));
+}
+
+Test(stay, batch_arguments)
+{
+	pf_id a = add_guest("Batch Alpha", NULL, NULL);
+	pf_stay s = s_make(a, 20250101, 20250104);
+	size_t failed = 7;
+	assert_ok(pf_stay_add_batch(tdb, NULL, 0, &failed));   /* nothing to do */
+	cr_assert(eq(sz, failed, 0));
+	assert_ok(pf_stay_add_batch(tdb, &s, 1, NULL));
+	cr_assert(eq(u32, s_counter(a), 1));
+	cr_assert(eq(int, pf_stay_add_batch(NULL, &s, 1, &failed), PF_EINVAL));
+	cr_assert(eq(int, pf_stay_add_batch(tdb, NULL, 2, &failed), PF_EINVAL));
+	cr_assert(eq(sz, failed, 2));
+	pf_stay bad = s;
+	bad.version = 0;
+	cr_assert(eq(int, pf_stay_add_batch(tdb, &bad, 1, &failed), PF_EINVAL));
+	cr_assert(eq(sz, failed, 0));
+	cr_assert(strstr(pf_errmsg(), "stays[0]: unknown pf_stay version") != NULL, "%s",
+	          pf_errmsg());
+}
+
+Test(stay, batch_refused_on_a_read_only_database)
+{
+	pf_id a = add_guest("Batch Alpha", NULL, NULL);
+	pf_close(tdb);
+	tdb = NULL;
+	pf_options ro = test_options();
+	ro.flags = PF_OPEN_READONLY;
+	assert_ok(pf_open(&tdb, tdir, &ro));
+	pf_stay s = s_make(a, 20250101, 20250104);
+	cr_assert(eq(int, pf_stay_add_batch(tdb, &s, 1, NULL), PF_EREADONLY));
 }

@@ -214,6 +214,7 @@ typedef struct pf_stay {
 	uint32_t party;
 } pf_stay;
 int pf_stay_add(pf_db *db, const pf_stay *stay);
+int pf_stay_add_batch(pf_db *db, const pf_stay *stays, size_t n, size_t *failed);
 typedef struct pf_stay_list {
 	size_t count;
 	pf_stay *items;

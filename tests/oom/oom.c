@@ -1228,6 +1228,19 @@ static int c_stay_add(struct run *r)
 	return pf_stay_add(r->db, &s);
 }
 
+/* Two guests, an arrival given twice: an allocation failure anywhere
+ * must leave nothing of the batch (it is one transaction). */
+static int c_stay_add_batch(struct run *r)
+{
+	pf_stay v[] = {
+		{ PF_STAY_VERSION, fx.b, "MFM1", "808", 20261201, 20261204, 3 },
+		{ PF_STAY_VERSION, fx.a, NULL, "101", 20261110, 20261112, 1 },
+		{ PF_STAY_VERSION, fx.b, "MFM1", "809", 20261201, 20261205, 2 },
+	};
+	size_t failed;
+	return pf_stay_add_batch(r->db, v, sizeof v / sizeof *v, &failed);
+}
+
 static int c_stay_list(struct run *r)
 {
 	return pf_stay_list_get(&r->stays, r->db, &fx.a);
@@ -1689,6 +1702,7 @@ static const struct oom_case cases[] = {
 	{ "pref del",                    "pf_pref_del", c_pref_del, NULL, 0 },
 	{ "pref list",                   "pf_pref_list_get", c_pref_list, NULL, 0 },
 	{ "stay add",                    "pf_stay_add", c_stay_add, NULL, 0 },
+	{ "stay add batch",              "pf_stay_add_batch", c_stay_add_batch, NULL, 0 },
 	{ "stay list",                   "pf_stay_list_get", c_stay_list, NULL, 0 },
 	{ "rules load",                  "pf_rules_load", c_rules_load, NULL, 0 },
 	{ "rules load file",             "pf_rules_load_file", c_rules_load_file, NULL, 0 },

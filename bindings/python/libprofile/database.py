@@ -7,8 +7,8 @@ import datetime as _dt
 import os
 import threading
 import uuid
-from typing import (Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence,
-                    Tuple, Union)
+from typing import (Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional,
+                    Sequence, Tuple, Union)
 
 from ._callbacks import ClockBox, ClockFn, Subscription
 from ._convert import (IdLike, cstr, date_in, id_in, id_out, path_cstr, pystr,
@@ -641,6 +641,41 @@ class Stays:
             self._db._release()
         return Stay(guest=gid, arrival=arrival, departure=departure, room=room,
                     property=property, party=party)
+
+    def add_many(self, stays: "Iterable[Stay]") -> int:
+        """Record many stays in one transaction (pf_stay_add_batch): each
+        as ``add`` would, one durable commit for all.  Atomic: if one
+        fails nothing is stored, and the exception's ``index`` is the
+        position of the stay that failed (None when no single stay did).
+        Returns how many stays were given."""
+        keep: List[Any] = []
+        items = list(stays)
+        n = len(items)
+        arr = ffi.new("pf_stay[]", max(n, 1))
+        for i, st in enumerate(items):
+            if not isinstance(st, Stay):
+                raise TypeError(f"stays.add_many: item {i} is not a Stay")
+            if st.arrival is None or st.departure is None:
+                raise invalid(f"stays.add_many: item {i}: arrival and departure are required")
+            s = arr[i]
+            s.version = lib.PF_STAY_VERSION
+            ffi.memmove(s.guest.b, to_uuid(st.guest, "guest").bytes, 16)
+            s.property = cstr(st.property, "property", keep)
+            s.room = cstr(st.room, "room", keep)
+            s.arrival = date_in(st.arrival, "arrival")
+            s.departure = date_in(st.departure, "departure")
+            s.party = _party(st.party)
+        failed = ffi.new("size_t *")
+        db = self._db._acquire()
+        try:
+            try:
+                check(lib.pf_stay_add_batch(db, arr, n, failed))
+            except Error as e:
+                e.index = failed[0] if failed[0] < n else None  # type: ignore[attr-defined]
+                raise
+        finally:
+            self._db._release()
+        return n
 
     def list(self, guest: Union[IdLike, Guest]) -> List[Stay]:
         """All stays of a guest in order of arrival."""

@@ -164,3 +164,41 @@ def test_stay_errors(db, guest):
     with pytest.raises(libprofile.NotFound):
         db.stays.list(uuid.uuid4())
     assert db.stays.list(guest) == []
+
+
+def test_stays_add_many(db, guest):
+    other = db.guests.add("Batch Other")
+    n = db.stays.add_many([
+        libprofile.Stay(guest=guest.id, arrival=dt.date(2025, 1, 1),
+                        departure=dt.date(2025, 1, 4), room="12"),
+        libprofile.Stay(guest=other.id, arrival=dt.date(2025, 2, 1),
+                        departure=dt.date(2025, 2, 2), party=2),
+        libprofile.Stay(guest=guest.id, arrival=dt.date(2025, 1, 1),
+                        departure=dt.date(2025, 1, 5)),          # same arrival: an update
+    ])
+    assert n == 3
+    assert [(s.arrival, s.departure) for s in db.stays.list(guest)] == \
+        [(dt.date(2025, 1, 1), dt.date(2025, 1, 5))]
+    assert guest.refresh().stays == 1
+    assert db.stays.list(other)[0].party == 2
+    assert db.stays.add_many([]) == 0
+
+
+def test_stays_add_many_is_atomic(db, guest):
+    good = libprofile.Stay(guest=guest.id, arrival=dt.date(2025, 1, 1),
+                           departure=dt.date(2025, 1, 4))
+    ghost = libprofile.Stay(guest=uuid.uuid4(), arrival=dt.date(2025, 3, 1),
+                            departure=dt.date(2025, 3, 2))
+    with pytest.raises(libprofile.NotFound) as e:
+        db.stays.add_many([good, ghost])
+    assert e.value.index == 1
+    assert "stays[1]" in str(e.value)
+    bad = libprofile.Stay(guest=guest.id, arrival=dt.date(2025, 3, 2),
+                          departure=dt.date(2025, 3, 1))
+    with pytest.raises(libprofile.InvalidInput) as e:
+        db.stays.add_many([good, good, bad])
+    assert e.value.index == 2
+    assert db.stays.list(guest) == []
+    assert guest.refresh().stays == 0
+    with pytest.raises(TypeError):
+        db.stays.add_many([good, "not a stay"])
