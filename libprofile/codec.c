@@ -945,7 +945,8 @@ static int want_str_in(pack *pk, const char *db, const fld *f, const msgpack_obj
 	char *s = pk ? pack_take(pk, n + 1, 1) : malloc(n + 1);
 	if (!s)
 		return nomem(db);
-	memcpy(s, o->via.str.ptr, n);
+	if (n)                    /* an empty string's ptr may be NULL */
+		memcpy(s, o->via.str.ptr, n);
 	s[n] = '\0';
 	if (!pk)
 		xfree(*out);

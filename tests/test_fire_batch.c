@@ -42,7 +42,7 @@ static void seed(pf_db *db, pf_id *ids)
 	pf_rule_error err;
 	assert_ok(pf_rules_load(db, "batch.rules", BOOK, strlen(BOOK), &err));
 	for (int i = 0; i < N; i++) {
-		char name[32], floor[8];
+		char name[32], floor[16];
 		snprintf(name, sizeof name, "Guest %02d", i);
 		pf_guest g = PF_GUEST_INIT;    /* with consent to profiling */
 		g.name = name;

@@ -28,10 +28,9 @@
  *    previews 100,000 random guests; RssAnon and
  *    RssFile are sampled from /proc/self/status every 1000 previews and
  *    the peaks reported with VmHWM.
- *  - stays: there is no bulk stay import; stays are added with
- *    pf_stay_add (one durable commit each) for the first 4000 guests only
- *    (at 1M, all 2.5M stays would take hours); the other guests have none,
- *    on both sides.
+ *  - stays: every guest's 0-5 stays, with pf_stay_add_batch (10,000
+ *    guests' stays a call, one durable commit each); SQLite loads the same
+ *    in one transaction.
  *
  * Usage: bench [--json PATH] [GUESTS]      (GUESTS default 1000000, or
  *        $BENCH_GUESTS); databases go to $TMPDIR (default /tmp) and are
@@ -510,22 +509,36 @@ static void load_book(pf_db *db, int kind, bench_book *b)
 	free(text);
 }
 
+/* Every stay of the first n guests through pf_stay_add_batch, a batch of
+ * up to 10,000 guests' stays per call (one durable commit each). */
 static void load_stays(pf_db *db, uint64_t n, uint64_t *stays, double *secs)
 {
+	enum { GUESTS_PER_BATCH = 10000 };
 	bench_guest g;
-	*stays = 0;
-	double t = now_s();
-	for (uint64_t i = 0; i < n; i++) {
-		gen_guest(i, &g);
-		for (int k = 0; k < g.nstays; k++) {
-			pf_stay st = PF_STAY_INIT;
-			st.guest = g.id;
-			gen_stay(&g, k, &st.arrival, &st.departure);
-			ck(pf_stay_add(db, &st), "pf_stay_add");
-			(*stays)++;
-		}
+	pf_stay *v = malloc(6 * GUESTS_PER_BATCH * sizeof *v);
+	if (!v) {
+		perror("malloc");
+		exit(1);
 	}
-	*secs = now_s() - t;
+	*stays = 0;
+	*secs = 0;
+	for (uint64_t i = 0; i < n; i += GUESTS_PER_BATCH) {
+		size_t m = 0, failed = 0;
+		for (uint64_t j = i; j < n && j < i + GUESTS_PER_BATCH; j++) {
+			gen_guest(j, &g);
+			for (int k = 0; k < g.nstays; k++) {
+				pf_stay st = PF_STAY_INIT;
+				st.guest = g.id;
+				gen_stay(&g, k, &st.arrival, &st.departure);
+				v[m++] = st;
+			}
+		}
+		double t = now_s();          /* the generator is not timed */
+		ck(pf_stay_add_batch(db, v, m, &failed), "pf_stay_add_batch");
+		*secs += now_s() - t;
+		*stays += m;
+	}
+	free(v);
 }
 
 int main(int argc, char **argv)
@@ -655,22 +668,23 @@ int main(int argc, char **argv)
 	rm_rf(csvdir);
 	remove(js); remove(cs); remove(jsN); remove(csN);
 
-	/* stays: no bulk stay API, one pf_stay_add (one durable commit) each */
+	/* stays: every guest's, in batches (pf_stay_add_batch; SQLite: one
+	 * transaction for all) */
 	pf_db *db = lib_open(libdir, 0);
 	sq_db *sq = sq_open(sqfile);
-	uint64_t stayed = N < 4000 ? N : 4000, nst = 0, nst2 = 0;
+	uint64_t stayed = N, nst = 0, nst2 = 0;
 	double st_s;
 	load_stays(db, stayed, &nst, &st_s);
 	t = now_s();
-	sq_load_stays(sq, 0, stayed, 1, &nst2);
+	sq_load_stays(sq, 0, stayed, 0, &nst2);
 	double sq_st = now_s() - t;
-	r = R("stays added (pf_stay_add each)", "stays/s");
+	r = R("stays added (pf_stay_add_batch)", "stays/s");
 	r.median = (double)nst / st_s; r.baseline = (double)nst2 / sq_st; r.ratio = r.median / r.baseline;
 	r.target = ">= 50000/s"; r.holds = r.median >= 50000;
 	static char stnote[160];
-	snprintf(stnote, sizeof stnote, "%llu stays of the first %llu guests; no bulk stay API: one "
-	         "durable commit each; SQLite one transaction each", (unsigned long long)nst,
-	         (unsigned long long)stayed);
+	snprintf(stnote, sizeof stnote, "%llu stays of all %llu guests, 10,000 guests' stays per "
+	         "pf_stay_add_batch (one durable commit each); SQLite: one transaction for all",
+	         (unsigned long long)nst, (unsigned long long)stayed);
 	r.note = stnote;
 	result_emit(&r);
 
