@@ -3,7 +3,8 @@
 between the markers <!-- readme-python:start --> and
 <!-- readme-python:end --> in README.md at the top of the repository.
 
-It is run as a reader would, from the top of a source tree (its paths,
+The ```text block after it is what the README says it prints, and must
+be what it prints.  It is run as a reader would, from the top of a source tree (its paths,
 "bindings/python", "examples/hotel.rules" and its database directory, are
 relative): in a temporary directory holding links to the repository's
 bindings/ and examples/, so the database it creates is thrown away.
@@ -64,3 +65,9 @@ def test_readme_python_example_runs_twice(tmp_path):
     # Found again rather than added; the check-in fired again returns the
     # prompts it made the first time.
     assert second.stdout == first.stdout
+    # What the README says it prints: the ```text block after the example.
+    with open(README, encoding="utf-8") as f:
+        after = f.read().split(END, 1)[1]
+    m = re.search(r"^```text[ \t]*\n(.*?)^```", after, re.S | re.M)
+    assert m, "README.md: no ```text block of the example's output after " + END
+    assert first.stdout == m.group(1), "the README shows other output:\n" + first.stdout
