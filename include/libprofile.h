@@ -133,7 +133,7 @@ extern "C" {
 /** Schema version of the stored data this library writes.  A database
  *  written by a newer schema is refused with PF_EVERSION; one written by
  *  an older schema is upgraded by pf_open() (see there).
- *  Schema 2 (0.3.0): records keyed by one-byte field codes instead of
+ *  Schema 2 (after 0.2.0): records keyed by one-byte field codes instead of
  *  field names; prompt and feedback ids are time-ordered (UUIDv7).
  *  Schema 1: 0.1.0 and 0.2.0. */
 #define PF_SCHEMA_VERSION 2
