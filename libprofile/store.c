@@ -8,7 +8,8 @@
  * db.c, above the modules, makes the pf_db and calls pf_store_prepare,
  * pf_store_open and pf_store_close; the modules read and write through
  * pf_store_read / pf_store_write.  Of struct pf_db this file owns env,
- * dbi, path, txn_lock, pid, nolock and nolock_txnid; it reads the
+ * dbi, path, txn_lock, the read pool, pid, nolock, nolock_txnid and
+ * schema; it reads the
  * options db.c resolved (flags, map sizes) and nothing else of the handle.
  *
  * May call: LMDB, error.c, id.c (big-endian meta values, an id's text in
@@ -358,6 +359,12 @@ int pf_store_open(pf_db *db, pf_store_dir *dir)
 		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory (cannot make a lock)");
 		goto fail;
 	}
+	if (pthread_mutex_init(&db->rpool_lock, NULL) != 0) {
+		pthread_rwlock_destroy(&db->txn_lock);
+		rc = pf_seterr(PF_ENOMEM, "pf_open: out of memory (cannot make a lock)");
+		goto fail;
+	}
+	db->rpool_n = 0;
 	lock_made = true;
 
 	data = join(db->path, "data.mdb");
@@ -452,8 +459,10 @@ fail:
 		rmdir(db->path);   /* nothing created in it yet */
 	free(data);
 	free(lock);
-	if (lock_made)
+	if (lock_made) {
 		pthread_rwlock_destroy(&db->txn_lock);
+		pthread_mutex_destroy(&db->rpool_lock);
+	}
 	free(db->path);
 	db->path = NULL;
 	return rc;
@@ -469,10 +478,16 @@ fail:
  */
 void pf_store_close(pf_db *db)
 {
-	if (db->pid == getpid())
+	if (db->pid == getpid()) {
+		/* The kept read transactions go before their environment. */
+		for (int i = 0; i < db->rpool_n; i++)
+			mdb_txn_abort(db->rpool[i]);
 		mdb_env_close(db->env);
+	}
+	db->rpool_n = 0;
 	db->env = NULL;
 	pthread_rwlock_destroy(&db->txn_lock);
+	pthread_mutex_destroy(&db->rpool_lock);
 	free(db->path);
 	db->path = NULL;
 }
@@ -669,15 +684,46 @@ static int store_write(pf_db *db, pf_txn_fn fn, void *arg, bool metasync)
 	}
 }
 
+/* A kept reset read transaction, or NULL. */
+static MDB_txn *rpool_take(pf_db *db)
+{
+	MDB_txn *txn = NULL;
+	pthread_mutex_lock(&db->rpool_lock);
+	if (db->rpool_n > 0)
+		txn = db->rpool[--db->rpool_n];
+	pthread_mutex_unlock(&db->rpool_lock);
+	return txn;
+}
+
+/* Keep the reset transaction `txn` for the next read, or end it when as
+ * many are kept as the pool holds. */
+static void rpool_give(pf_db *db, MDB_txn *txn)
+{
+	pthread_mutex_lock(&db->rpool_lock);
+	if (db->rpool_n < (int)(sizeof db->rpool / sizeof db->rpool[0])) {
+		db->rpool[db->rpool_n++] = txn;
+		txn = NULL;
+	}
+	pthread_mutex_unlock(&db->rpool_lock);
+	if (txn)
+		mdb_txn_abort(txn);
+}
+
 int pf_store_read(pf_db *db, pf_txn_fn fn, void *arg)
 {
 	int crc = pf_store_check(db);
 	if (crc)
 		return crc;
 	for (;;) {
-		MDB_txn *txn = NULL;
+		MDB_txn *txn = rpool_take(db);
 		pthread_rwlock_rdlock(&db->txn_lock);
-		int mrc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+		int mrc;
+		if (txn && (mrc = mdb_txn_renew(txn)) != 0) {
+			mdb_txn_abort(txn);
+			txn = NULL;
+		}
+		if (!txn)
+			mrc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
 		if (mrc == MDB_MAP_RESIZED) {
 			pthread_rwlock_unlock(&db->txn_lock);
 			int rc = adopt_map_size(db);
@@ -690,8 +736,9 @@ int pf_store_read(pf_db *db, pf_txn_fn fn, void *arg)
 			return pf_lmdb_err(mrc, NULL);
 		}
 		int rc = fn(txn, db, arg);
-		mdb_txn_abort(txn);
+		mdb_txn_reset(txn);
 		pthread_rwlock_unlock(&db->txn_lock);
+		rpool_give(db, txn);
 		/* Without the lock a writer elsewhere may have reused pages this
 		 * read saw: what it found cannot be trusted. */
 		if (db->nolock && (crc = pf_store_check(db)))

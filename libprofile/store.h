@@ -57,6 +57,13 @@ struct pf_db {
 	pid_t pid;
 	bool nolock;
 	uint64_t nolock_txnid;
+	/* Reset read transactions kept for the next reads (PF_STORE_READ_POOL
+	 * at most): renewing one keeps its reader slot, so a read takes
+	 * neither LMDB's process-shared reader mutex nor a malloc.  Under
+	 * rpool_lock, taken for a pointer's move only. */
+	pthread_mutex_t rpool_lock;
+	MDB_txn *rpool[8];
+	int rpool_n;
 	/* The schema version the open found (PF_SCHEMA_VERSION for a new
 	 * database); db.c upgrades an older one before the handle is used. */
 	uint64_t schema;
