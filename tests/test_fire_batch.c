@@ -68,6 +68,15 @@ static pf_event check_in(int i, char *idbuf, size_t cap)
 	return ev;
 }
 
+/* Check-ins of all N guests (their ids in ids[]), fired as one batch on
+ * tdb; out[i] is what events[i] made. */
+static void fire_all(pf_event evs[N], char ids[N][16], pf_prompt_list *out[N])
+{
+	for (int i = 0; i < N; i++)
+		evs[i] = check_in(i, ids[i], sizeof ids[i]);
+	assert_ok(pf_fire_batch(out, tdb, evs, N));
+}
+
 /* What a prompt says, without its id and sequence (those differ between
  * two databases). */
 static void same_prompt(const pf_prompt *a, const pf_prompt *b)
@@ -95,10 +104,8 @@ Test(fire_batch, same_prompts_and_stays_as_pf_fire_one_by_one)
 
 	pf_event evs[N];
 	char ids[N][16];
-	for (int i = 0; i < N; i++)
-		evs[i] = check_in(i, ids[i], sizeof ids[i]);
 	pf_prompt_list *out[N];
-	assert_ok(pf_fire_batch(out, tdb, evs, N));
+	fire_all(evs, ids, out);
 	for (int i = 0; i < N; i++) {
 		pf_prompt_list *one = NULL;
 		pf_event twin_ev = evs[i];
@@ -226,10 +233,8 @@ Test(fire_batch, prompt_ids_increase)
 	seed(tdb, guests);
 	pf_event evs[N];
 	char ids[N][16];
-	for (int i = 0; i < N; i++)
-		evs[i] = check_in(i, ids[i], sizeof ids[i]);
 	pf_prompt_list *out[N];
-	assert_ok(pf_fire_batch(out, tdb, evs, N));
+	fire_all(evs, ids, out);
 	pf_id prev;
 	memset(&prev, 0, sizeof prev);
 	size_t seen = 0;
