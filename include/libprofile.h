@@ -1998,8 +1998,9 @@ PF_EXTERN void pf_string_free(char *s);
  * Each guest created or changed is
  * journaled as "import.row" (actor = the department, ref = the file's
  * base name; fields: line, action created/updated, the profile fields
- * that changed with their old values, and pref/value/kind/note for each
- * preference written); a row that changes nothing journals nothing.
+ * that changed with their old values, and for each preference written
+ * pref (the category), value, kind (only when not "like") and note (when
+ * given)); a row that changes nothing journals nothing.
  *
  * opts->progress, if set, is called after each batch commits (the last
  * call after the final sync) with the
