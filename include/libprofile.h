@@ -1059,7 +1059,8 @@ PF_EXTERN int pf_prompts_pending_page(pf_prompt_list **out, pf_db *db,
 
 /** Open prompts of one department (or of all when `department` is NULL)
  *  whose due time is before `now` (0 = the database clock), earliest
- *  first.  *out is freed with pf_prompt_list_free().  Errors: PF_EINVAL
+ *  first (one department: then highest priority first; all: then by
+ *  prompt id).  *out is freed with pf_prompt_list_free().  Errors: PF_EINVAL
  *  (NULL out/db, a department that is not a lower-case word),
  *  PF_ECORRUPT. */
 PF_EXTERN int pf_prompts_overdue(pf_prompt_list **out, pf_db *db,
