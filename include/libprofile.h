@@ -1059,7 +1059,8 @@ PF_EXTERN int pf_prompts_pending_page(pf_prompt_list **out, pf_db *db,
 
 /** Open prompts of one department (or of all when `department` is NULL)
  *  whose due time is before `now` (0 = the database clock), earliest
- *  first.  *out is freed with pf_prompt_list_free().  Errors: PF_EINVAL
+ *  first (one department: then highest priority first; all: then by
+ *  prompt id).  *out is freed with pf_prompt_list_free().  Errors: PF_EINVAL
  *  (NULL out/db, a department that is not a lower-case word),
  *  PF_ECORRUPT. */
 PF_EXTERN int pf_prompts_overdue(pf_prompt_list **out, pf_db *db,
@@ -1998,8 +1999,9 @@ PF_EXTERN void pf_string_free(char *s);
  * Each guest created or changed is
  * journaled as "import.row" (actor = the department, ref = the file's
  * base name; fields: line, action created/updated, the profile fields
- * that changed with their old values, and pref/value/kind/note for each
- * preference written); a row that changes nothing journals nothing.
+ * that changed with their old values, and for each preference written
+ * pref (the category), value, kind (only when not "like") and note (when
+ * given)); a row that changes nothing journals nothing.
  *
  * opts->progress, if set, is called after each batch commits (the last
  * call after the final sync) with the

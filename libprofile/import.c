@@ -282,7 +282,10 @@ static int journal_row(MDB_txn *txn, imp *im, const irow *r, const pf_guest_rec 
 		shown++;
 		f[n++] = (pf_journal_field){ "pref", p->category };
 		f[n++] = (pf_journal_field){ "value", p->value };
-		f[n++] = (pf_journal_field){ "kind", pf_pref_kind_name(p->kind) };
+		/* "like", the usual kind, goes without saying: a tenth of an
+		 * imported guest's bytes on disk was this field. */
+		if (p->kind != PF_LIKE)
+			f[n++] = (pf_journal_field){ "kind", pf_pref_kind_name(p->kind) };
 		if (p->note)
 			f[n++] = (pf_journal_field){ "note", p->note };
 	}

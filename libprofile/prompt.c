@@ -19,13 +19,14 @@
  *   'o' DEPT '\0' DUE (3 - priority) ID   open work list of DEPT: due
  *                                         ascending, then priority
  *                                         descending
- *   'd' DUE ID                            open prompts of every department,
- *                                         by due (overdue across the hotel)
  *   's' DEPT '\0' be64(seq) -> ID         DEPT's feed, every status, in
  *                                         sequence order
  *   'g' GUEST ID                          every prompt of GUEST (16-byte
  *                                         guest id), every status
- * 'o' and 'd' entries exist while a prompt is pending or acknowledged and
+ * Schema 1 also kept 'd' DUE ID, every department's open prompts by due;
+ * schema 2 reads "overdue across the hotel" from the 'o' lists instead
+ * (one key fewer per prompt) and its upgrade deletes the 'd' keys.
+ * 'o' entries exist while a prompt is pending or acknowledged and
  * go in the transaction that completes or dismisses it
  * (pf_prompt_close_txn).  A 'g' entry is written with the prompt, stays
  * when it closes, and moves when pf_prompt_rewrite changes its guest
@@ -45,7 +46,7 @@
 #include <string.h>
 
 #define Q_OPEN 'o'
-#define Q_DUE 'd'
+#define Q_DUE 'd'                 /* schema 1 only: deleted by the upgrade */
 #define Q_SEQ 's'
 #define Q_GUEST 'g'
 #define GKEY_LEN (1 + 2 * ID_LEN)
@@ -126,14 +127,6 @@ static size_t key_open(unsigned char *k, const pf_prompt *p)
 	return n + ID_LEN;
 }
 
-static size_t key_due(unsigned char *k, const pf_prompt *p)
-{
-	k[0] = Q_DUE;
-	due_put(k + 1, p->due);
-	memcpy(k + 9, p->id.b, ID_LEN);
-	return 9 + ID_LEN;
-}
-
 static size_t key_seq(unsigned char *k, const char *dept, uint64_t seq)
 {
 	size_t n = key_dept(k, Q_SEQ, dept);
@@ -173,10 +166,8 @@ size_t pf_prompt_queue_keys(const pf_prompt *p, pf_queue_keys *out)
 		return 0;
 	out->len[out->n++] = key_seq(out->key[0], p->department, p->seq);
 	out->len[out->n++] = key_guest(out->key[1], &p->guest, &p->id);
-	if (p->status == PF_PROMPT_PENDING || p->status == PF_PROMPT_ACKNOWLEDGED) {
+	if (p->status == PF_PROMPT_PENDING || p->status == PF_PROMPT_ACKNOWLEDGED)
 		out->len[out->n++] = key_open(out->key[2], p);
-		out->len[out->n++] = key_due(out->key[3], p);
-	}
 	return out->n;
 }
 
@@ -219,10 +210,6 @@ static int prompt_store_one(MDB_txn *txn, pf_db *db, const pf_prompt *p)
 		return rc;
 	if (p->status == PF_PROMPT_PENDING || p->status == PF_PROMPT_ACKNOWLEDGED) {
 		n = key_open(k, p);
-		rc = pf_store_put(txn, db, PF_DBI_QUEUE, k, n, "", 0, 0);
-		if (rc)
-			return rc;
-		n = key_due(k, p);
 		rc = pf_store_put(txn, db, PF_DBI_QUEUE, k, n, "", 0, 0);
 	}
 	return rc;
@@ -548,6 +535,70 @@ int pf_prompts_pending_page(pf_prompt_list **out, pf_db *db, const char *departm
 	return scan_run(out, db, &a);
 }
 
+/* Overdue across the hotel, in the order schema 1's 'd' list had. */
+static int by_due_then_id(const void *x, const void *y)
+{
+	const pf_prompt *a = x, *b = y;
+	if (a->due != b->due)
+		return a->due < b->due ? -1 : 1;
+	return memcmp(a->id.b, b->id.b, ID_LEN);
+}
+
+/*
+ * Every department's open list up to `before`, one after the other: the
+ * first 'o' key at or after `next` names a department, its list is read
+ * up to the first prompt due at `before` or later, and the seek goes on
+ * past the department's last key (its name and '\1' sorts after every
+ * 'o' DEPT '\0' ... key).  A handful of departments, so a handful of
+ * seeks; then the whole list is ordered by due time and id.
+ */
+static int overdue_all_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct scan_args *a = arg;
+	unsigned char next[DEPT_KEY_MAX], dept[DEPT_KEY_MAX];
+	size_t nlen = 1;
+	int rc = plist_init(&a->pl);
+	if (rc)
+		return rc;
+	a->txn = txn;
+	a->db = db;
+	next[0] = Q_OPEN;
+	for (;;) {
+		MDB_val k;
+		rc = pf_store_seek(txn, db, PF_DBI_QUEUE, next, nlen, &k);
+		if (rc == PF_ENOTFOUND)
+			break;
+		if (rc)
+			return rc;
+		const unsigned char *kb = k.mv_data;
+		if (k.mv_size < 2 || kb[0] != Q_OPEN)
+			break;
+		const unsigned char *nul = memchr(kb + 1, '\0', k.mv_size - 1);
+		if (!nul || (size_t)(nul - kb) + 1 > sizeof dept)
+			return pf_fail(PF_ECORRUPT, "corrupt 'queue': malformed key");
+		size_t plen = (size_t)(nul - kb) + 1;       /* 'o' DEPT '\0' */
+		memcpy(dept, kb, plen);
+		a->start = dept;
+		a->slen = a->plen = a->due_off = plen;
+		if ((rc = queue_scan(txn, db, dept, plen, plen, scan_collect, a)))
+			return rc;
+		memcpy(next, dept, plen);
+		next[plen - 1] = 1;
+		nlen = plen;
+	}
+	pf_prompt_list *l = a->pl.l;
+	if (l->count > 1)
+		qsort(l->items, l->count, sizeof *l->items, by_due_then_id);
+	return 0;
+}
+
+/* For upgrade.c: schema 1's overdue list ('d' keys) deleted. */
+int pf_prompt_drop_due_index(MDB_txn *txn, pf_db *db)
+{
+	const unsigned char tag = Q_DUE;
+	return pf_store_del_prefix(txn, db, PF_DBI_QUEUE, &tag, 1);
+}
+
 int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department,
                        pf_time now)
 {
@@ -560,12 +611,16 @@ int pf_prompts_overdue(pf_prompt_list **out, pf_db *db, const char *department,
 		now = pf_now(db);
 	struct scan_args a = { start, 0, 0, 0, 0, true, now, 0, NULL, NULL,
 	                       { NULL, 0 } };
-	if (department) {
-		a.slen = a.plen = a.due_off = key_dept(start, Q_OPEN, department);
-	} else {
-		start[0] = Q_DUE;
-		a.slen = a.plen = a.due_off = 1;
+	if (!department) {
+		int rc2 = pf_store_read(db, overdue_all_txn, &a);
+		if (rc2) {
+			plist_reset(&a.pl);
+			return rc2;
+		}
+		*out = a.pl.l;
+		return 0;
 	}
+	a.slen = a.plen = a.due_off = key_dept(start, Q_OPEN, department);
 	return scan_run(out, db, &a);
 }
 
@@ -685,9 +740,6 @@ int pf_prompt_close_txn(MDB_txn *txn, pf_db *db, pf_prompt *p, pf_prompt_status 
 	/* Closed prompts leave the work lists; the feed keeps them.  The keys
 	 * hold department, due, priority and id, none of which changed. */
 	n = key_open(k, p);
-	if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)))
-		return rc;
-	n = key_due(k, p);
 	if ((rc = pf_store_del(txn, db, PF_DBI_QUEUE, k, n, NULL, 0)) ||
 	    (rc = prompt_put(txn, db, p, 0)))
 		return rc;

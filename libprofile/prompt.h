@@ -58,14 +58,13 @@ int64_t pf_priority_default_within(pf_priority p);
 /** The `queue` keys pf_prompt_store() writes for prompt p (prompt.c):
  *  key[0] its department feed entry ('s', value = the prompt id), key[1]
  *  its per-guest entry ('g'), and while p is pending or acknowledged
- *  key[2] its work-list entry ('o') and key[3] its overdue entry ('d').
- *  Returns out->n (2 or 4), or 0 when p's department is missing or too
- *  long for a key. */
+ *  key[2] its work-list entry ('o').  Returns out->n (2 or 3), or 0 when
+ *  p's department is missing or too long for a key. */
 #define PF_QUEUE_KEY_MAX (1 + PF_FIELD_MAX + 1 + 8 + 1 + 16)
 typedef struct pf_queue_keys {
 	size_t n;
-	size_t len[4];
-	unsigned char key[4][PF_QUEUE_KEY_MAX];
+	size_t len[3];
+	unsigned char key[3][PF_QUEUE_KEY_MAX];
 } pf_queue_keys;
 size_t pf_prompt_queue_keys(const pf_prompt *p, pf_queue_keys *out);
 
@@ -80,5 +79,8 @@ int pf_prompt_each_raw(MDB_txn *txn, pf_db *db, pf_store_raw_fn fn, void *ctx);
 /** For upgrade.c: hand every prompt record to fn, which may rewrite it in
  *  place (pf_store_recode); keys do not change. */
 int pf_prompt_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
+
+/** For upgrade.c: delete schema 1's overdue list (the 'd' queue keys). */
+int pf_prompt_drop_due_index(MDB_txn *txn, pf_db *db);
 
 #endif /* PF_PROMPT_H */

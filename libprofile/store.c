@@ -921,6 +921,47 @@ int pf_store_check_free(MDB_txn *txn, pf_db *db, char *why, size_t cap)
 	return rc;
 }
 
+int pf_store_seek(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key, size_t klen,
+                  MDB_val *found)
+{
+	MDB_cursor *cur = NULL;
+	int mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, NULL);
+	MDB_val k = { klen, (void *)key }, v;
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, NULL);
+	*found = k;
+	return 0;
+}
+
+int pf_store_del_prefix(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
+                        size_t plen)
+{
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, NULL);
+	for (;;) {
+		/* A fresh seek after each delete: where LMDB leaves a cursor
+		 * after mdb_cursor_del at a page's end is not a thing to lean on. */
+		MDB_val k = { plen, (void *)prefix }, v;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (mrc || k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if ((mrc = mdb_cursor_del(cur, 0))) {
+			rc = store_write_err(db, mrc);
+			break;
+		}
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, NULL);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 int pf_meta_recode(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen, size_t klen,
                    pf_store_recode_fn fn, void *ctx)
 {

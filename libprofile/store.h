@@ -244,6 +244,16 @@ int pf_store_recode(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix
  *  pf_verify) rather than in the next write. */
 int pf_store_check_free(MDB_txn *txn, pf_db *db, char *why, size_t cap);
 
+/** The first key of `dbi` at or after key (MDB_SET_RANGE) in *found,
+ *  pointing into the map (valid for the transaction); PF_ENOTFOUND past
+ *  the last key. */
+int pf_store_seek(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key, size_t klen,
+                  MDB_val *found);
+
+/** Delete every key of `dbi` that starts with the plen bytes of prefix. */
+int pf_store_del_prefix(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
+                        size_t plen);
+
 /** pf_store_recode over meta records (merge.c's merge records). */
 int pf_meta_recode(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen, size_t klen,
                    pf_store_recode_fn fn, void *ctx);

@@ -6,7 +6,9 @@
  *
  * Schema 1 -> 2: every msgpack record is written again with one-byte
  * field codes for keys instead of the field names (codec.c), about a
- * third smaller.  Keys, and so every index, stay as they are.
+ * third smaller, and the queue's overdue list ('d' keys, one per open
+ * prompt) is deleted: overdue is read from the work lists.  Every other
+ * key stays as it is.
  *
  * May call: store.c (pf_store_write, pf_store_set_schema), codec.c
  * (pf_codec_recode), error.c, and the owners' recode walks: guest.c,
@@ -64,6 +66,8 @@ static int to_schema2(MDB_txn *txn, pf_db *db, void *arg)
 		c->kind = steps[i].kind;
 		rc = steps[i].walk(txn, db, recode_one, c);
 	}
+	if (rc == 0)
+		rc = pf_prompt_drop_due_index(txn, db);
 	if (rc == 0)
 		rc = pf_store_set_schema(txn, db, 2);
 	return rc;

@@ -841,9 +841,8 @@ static int check_event(vctx *v, const MDB_val *key, const MDB_val *val, const ch
 /* prompt, queue                                                        */
 /* ------------------------------------------------------------------ */
 
-static const char *const queue_list[4] = {
+static const char *const queue_list[3] = {
 	"department feed ('s')", "per-guest index ('g')", "open work list ('o')",
-	"overdue list ('d')",
 };
 
 static int check_prompt(vctx *v, const MDB_val *key, const MDB_val *val, const char *kt)
@@ -929,9 +928,15 @@ static int check_queue(vctx *v, const MDB_val *key, const MDB_val *val, const ch
 	case 's': slot = 0; break;
 	case 'g': slot = 1; break;
 	case 'o': slot = 2; break;
-	case 'd': slot = 3; break;
+	case 'd':
+		/* Schema 1's overdue list: read as it is there (a read-only
+		 * handle does not upgrade), gone since. */
+		if (v->db->schema < 2)
+			return 0;
+		return problem(v, PF_DBI_QUEUE, kt, "an overdue-list key ('d'), which schema %llu "
+		               "no longer keeps", (unsigned long long)v->db->schema);
 	default:
-		return problem(v, PF_DBI_QUEUE, kt, "unknown key kind (not 's', 'g', 'o' or 'd')");
+		return problem(v, PF_DBI_QUEUE, kt, "unknown key kind (not 's', 'g' or 'o')");
 	}
 	if (slot == 0) {
 		if (val->mv_size != ID_LEN)
@@ -968,9 +973,9 @@ static int check_queue(vctx *v, const MDB_val *key, const MDB_val *val, const ch
 		             pf_prompt_status_name(p.status) : "in an unknown status",
 		             queue_list[slot]);
 	} else if (!key_eq(qk->key[slot], qk->len[slot], k, len)) {
-		static const char *const what[4] = {
+		static const char *const what[3] = {
 			"another department or sequence number", "another guest",
-			"another department, due time or priority", "another due time",
+			"another department, due time or priority",
 		};
 		rc = problem(v, PF_DBI_QUEUE, kt, "prompt %s has %s", id_text(a, id), what[slot]);
 	}

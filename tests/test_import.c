@@ -538,7 +538,8 @@ Test(import, preference_columns_and_kinds)
 Test(import, each_written_row_is_journaled)
 {
 	const char *p = imp_file("journal.csv",
-		"external_id,name,pref:room.floor\nJ-1,Journal Guest,10\n", -1);
+		"external_id,name,pref:room.floor,need:access.hearing\n"
+		"J-1,Journal Guest,10,visual alarm\n", -1);
 	pf_import_report *rep = imp_csv(p, NULL);
 	pf_import_report_free(rep);
 	pf_guest *g = imp_find1("journal guest");
@@ -549,15 +550,26 @@ Test(import, each_written_row_is_journaled)
 	cr_assert(eq(str, (char *)e->op, "import.row"));
 	cr_assert(eq(str, (char *)e->actor, "import"));
 	cr_assert(eq(str, (char *)e->ref, "journal.csv"));
-	bool line = false, action = false, name = false, pref = false;
+	bool line = false, action = false, name = false, pref = false, need = false;
+	int kinds = 0;
 	for (size_t i = 0; i < e->field_count; i++) {
 		const pf_journal_field *f = &e->fields[i];
 		line |= strcmp(f->name, "line") == 0 && strcmp(f->value, "2") == 0;
 		action |= strcmp(f->name, "action") == 0 && strcmp(f->value, "created") == 0;
 		name |= strcmp(f->name, "name") == 0 && strcmp(f->value, "Journal Guest") == 0;
 		pref |= strcmp(f->name, "pref") == 0 && strcmp(f->value, "room.floor") == 0;
+		/* The need says its kind, right after its value; the like
+		 * (room.floor) does not. */
+		if (strcmp(f->name, "kind") == 0) {
+			kinds++;
+			need |= strcmp(f->value, "need") == 0 && i >= 2 &&
+			        strcmp(e->fields[i - 1].value, "visual alarm") == 0 &&
+			        strcmp(e->fields[i - 2].value, "access.hearing") == 0;
+		}
 	}
 	cr_assert(line && action && name && pref);
+	cr_assert(need, "the need's kind is not journaled after it");
+	cr_assert(eq(int, kinds, 1), "the like's kind was journaled");
 	cr_assert(eq(int, pf_journal_next(&e, it), PF_ITEROVER));
 	pf_journal_iterator_free(it);
 	pf_guest_free(g);

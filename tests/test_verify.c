@@ -449,7 +449,7 @@ Test(verify, missing_queue_entry_is_reported_on_the_prompt)
 	vf_scene(&s);
 	pf_prompt p = vf_prompt(&s.ana_prompt);
 	pf_queue_keys qk;
-	cr_assert(eq(sz, pf_prompt_queue_keys(&p, &qk), 4));
+	cr_assert(eq(sz, pf_prompt_queue_keys(&p, &qk), 3));
 	raw_put(tdb, PF_DBI_QUEUE, qk.key[2], qk.len[2], NULL, 0);
 	pf_prompt_clear(&p);
 	vf_expect_one("prompt", vf_key("prompt", &s.ana_prompt), "open work list");
@@ -478,15 +478,15 @@ Test(verify, closed_prompt_left_in_a_work_list_is_reported)
 	pf_prompt p = vf_prompt(&s.done_prompt);
 	pf_queue_keys qk;
 	p.status = PF_PROMPT_PENDING;              /* the keys an open prompt has */
-	cr_assert(eq(sz, pf_prompt_queue_keys(&p, &qk), 4));
+	cr_assert(eq(sz, pf_prompt_queue_keys(&p, &qk), 3));
 	pf_prompt_clear(&p);
-	raw_put(tdb, PF_DBI_QUEUE, qk.key[3], qk.len[3], "", 0);
+	raw_put(tdb, PF_DBI_QUEUE, qk.key[2], qk.len[2], "", 0);
 	char gs[PF_ID_STRLEN + 1];
 	pf_id_format(gs, &s.done_prompt);
 	pf_verify_report *r = vf_run();
 	cr_assert(eq(sz, r->count, 1));
 	cr_assert(eq(str, (char *)r->items[0].database, "queue"));
-	cr_assert(strstr(r->items[0].key, gs) && r->items[0].key[0] == 'd');
+	cr_assert(strstr(r->items[0].key, gs) && r->items[0].key[0] == 'o');
 	cr_assert(strstr(r->items[0].problem, "is done") != NULL, "%s", r->items[0].problem);
 	pf_verify_report_free(r);
 }
