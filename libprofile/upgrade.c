@@ -12,7 +12,8 @@
  *
  * May call: store.c (pf_store_write, pf_store_set_schema), codec.c
  * (pf_codec_recode), error.c, and the owners' recode walks: guest.c,
- * stay.c, event.c, prompt.c, feedback.c, journal.c, merge.c.
+ * stay.c, event.c, prompt.c (and its pf_prompt_drop_due_index),
+ * feedback.c, journal.c, merge.c.
  */
 #include "upgrade.h"
 #include "error.h"
