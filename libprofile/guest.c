@@ -306,14 +306,18 @@ int pf_guest_index_keys(const pf_guest_rec *r, pf_index_keys *out)
 
 /* ------------------------------------------------ in-transaction helpers */
 
-int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id)
+typedef int (*guest_decoder)(pf_guest_rec **out, const void *data, size_t len);
+
+/* The stored guest `id`, decoded by `decode` (per field, or packed). */
+static int guest_load_with(guest_decoder decode, pf_guest_rec **out, MDB_txn *txn,
+                           pf_db *db, const pf_id *id)
 {
 	*out = NULL;
 	MDB_val v;
 	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, "guest");
 	if (rc)
 		return rc;
-	rc = pf_codec_guest_decode(out, v.mv_data, v.mv_size);
+	rc = decode(out, v.mv_data, v.mv_size);
 	if (rc)
 		return rc;
 	/* The key holds the id, not the value. */
@@ -321,18 +325,14 @@ int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id)
 	return 0;
 }
 
+int pf_guest_load(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id)
+{
+	return guest_load_with(pf_codec_guest_decode, out, txn, db, id);
+}
+
 int pf_guest_load_packed(pf_guest_rec **out, MDB_txn *txn, pf_db *db, const pf_id *id)
 {
-	*out = NULL;
-	MDB_val v;
-	int rc = pf_store_get_id(txn, db, PF_DBI_GUEST, id, &v, "guest");
-	if (rc)
-		return rc;
-	rc = pf_codec_guest_decode_packed(out, v.mv_data, v.mv_size);
-	if (rc)
-		return rc;
-	(*out)->g.id = *id;
-	return 0;
+	return guest_load_with(pf_codec_guest_decode_packed, out, txn, db, id);
 }
 
 int pf_guest_save(MDB_txn *txn, pf_db *db, const pf_guest_rec *r)
