@@ -286,12 +286,13 @@ typedef struct pf_options {
 	                               PF_EFULL (nothing stored changes); 0 = 1 TiB.  Caps
 	                               the disk a kiosk's copy may take. */
 
-	/* version 3: a hotel chain (see "A hotel chain" below) */
+	/* version 3: a hotel chain */
 	const char *property;     /**< this property's name in its chain: 1 to
 	                               PF_PROPERTY_MAX bytes of a-z, 0-9, '-' and '_'
-	                               ("macau").  Stored the first time it is given; a
-	                               later open under another name is refused; NULL
-	                               uses the stored name, or none.  Copied. */
+	                               ("macau").  Stored by the first writable open
+	                               that gives it; an open under another name is
+	                               refused (PF_EINVAL); NULL uses the stored name,
+	                               or none.  See pf_property(). */
 } pf_options;
 
 #define PF_OPTIONS_INIT { PF_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, NULL }
@@ -2235,167 +2236,18 @@ PF_EXTERN void pf_verify_report_free(pf_verify_report *report);
 
 
 /* ------------------------------------------------------------------ */
-/* A hotel chain: the change feed, apply and digest                     */
+/* A hotel chain: the property name                                     */
 /* ------------------------------------------------------------------ */
-/*
- * Every property of a chain keeps its own database and works alone; the
- * properties exchange changes to bring their shared state together.  The
- * core library does no networking: it offers the feed of this property's
- * own changes, an idempotent apply of another property's changes, and a
- * digest that is equal at two properties exactly when they hold the same
- * shared state.  libprofile-sync (libprofile_sync.h) carries the feed
- * over NATS JetStream; any other transport can use these calls.
- *
- * Shared: guest profiles (every field and consent), preferences, stays,
- * feedback with its resolution and follow-up, merges and unmerges,
- * "not a duplicate" marks and erasures.  Local: the rule book, events,
- * prompts and department queues.  A database records changes only once
- * it has a property name (pf_options.property); naming an existing
- * database makes one change per stored guest, so its history joins the
- * chain.
- *
- * Every change carries a hybrid logical clock stamp (Kulkarni et al.,
- * 2014): the database clock's seconds and a counter, never behind a
- * stamp this property has seen, so causality survives clock drift.
- * Conflicts resolve on (stamp, property name):
- *  - each profile field separately, the later write winning;
- *  - each preference category: the later like/dislike wins, and a stated
- *    need is kept against a like or dislike made without knowledge of it
- *    (a property that saw the need and replaced it replaces it
- *    everywhere); "times observed" is counted per property and summed;
- *  - a stay (guest, arrival) and a feedback record as a whole, the later
- *    write winning;
- *  - an erasure wins over every change to that guest: changes made
- *    elsewhere before the erasure was heard of are discarded on arrival,
- *    and the guest is never recreated.  The erasure carries no personal
- *    data;
- *  - a merge travels: a change to the duplicate that arrives after the
- *    merge lands on the kept profile; an unmerge travels too.
- * A change stamped more than PF_CHAIN_AHEAD_MAX seconds ahead of this
- * property's clock is refused (counted in pf_apply_report.refused; the
- * property's later changes still apply), so one broken clock cannot win
- * every conflict.
- */
 
-/** Longest property name, in bytes. */
+/** Longest property name (pf_options.property), in bytes. */
 #define PF_PROPERTY_MAX 32
 
-/** How far ahead of this property's clock a remote change may be
- *  stamped, in seconds (15 minutes). */
-#define PF_CHAIN_AHEAD_MAX 900
-
-/** Size of pf_digest()'s digest in bytes. */
-#define PF_DIGEST_SIZE 32
-
-/** Most changes pf_changes_read() returns at once. */
-#define PF_CHANGES_MAX 10000
-
-/** The property name of `db` into *out (owned by the handle, valid until
- *  pf_close), or NULL when it has none.  Errors: PF_EINVAL (NULL). */
+/**
+ * The property name of `db` into *out: the one stored in the database
+ * (pf_options.property), owned by the handle and valid until pf_close(),
+ * or NULL when it has none.  Errors: PF_EINVAL (NULL argument).
+ */
 PF_EXTERN int pf_property(const char **out, pf_db *db);
-
-/** One change as bytes: opaque to the caller, to be carried unchanged to
- *  another property's pf_changes_apply(). */
-typedef struct pf_change {
-	uint64_t seq;               /**< its number at its origin: 1, 2, ... */
-	const unsigned char *data;
-	size_t len;
-} pf_change;
-
-/** Changes read by pf_changes_read(); owns everything it points to. */
-typedef struct pf_change_list {
-	size_t count;
-	pf_change *items;
-} pf_change_list;
-
-/**
- * Read this property's own changes numbered after `after`, oldest first,
- * at most `max` (1 to PF_CHANGES_MAX).  The list may be empty.  Changes
- * stay readable for as long as the database lives (they are the outbox).
- * *out is freed with pf_change_list_free().  Errors: PF_EINVAL (NULL, max
- * out of range, no property name), PF_ENOMEM, PF_EIO.
- */
-PF_EXTERN int pf_changes_read(pf_change_list **out, pf_db *db, uint64_t after, size_t max);
-
-/** Free a list of pf_changes_read().  NULL is a no-op. */
-PF_EXTERN void pf_change_list_free(pf_change_list *list);
-
-/** The number of this property's last change (0: none yet) into *seq.
- *  Errors: PF_EINVAL (NULL, no property name). */
-PF_EXTERN int pf_changes_last(uint64_t *seq, pf_db *db);
-
-/**
- * The origin property and number of a change's bytes, without applying
- * it: `origin` receives the NUL-terminated name.  Errors: PF_EINVAL
- * (NULL), PF_ECORRUPT (not a change: the message says which part).
- */
-PF_EXTERN int pf_change_origin(char origin[PF_PROPERTY_MAX + 1], uint64_t *seq,
-                               const void *data, size_t len);
-
-/** What pf_changes_apply() did with the changes it was given. */
-typedef struct pf_apply_report {
-	size_t applied;     /**< changes applied now */
-	size_t duplicates;  /**< already applied before (no-ops) */
-	size_t discarded;   /**< about a guest erased here: dropped (erasure wins) */
-	size_t refused;     /**< stamped more than PF_CHAIN_AHEAD_MAX ahead: dropped */
-	size_t own;         /**< this property's own changes coming back: no-ops */
-	size_t waiting;     /**< not applied: an earlier change of their origin is
-	                         missing; give them again after it */
-} pf_apply_report;
-
-/**
- * Apply `n` changes from other properties in one write transaction, in
- * the order given.  A change numbered at or below its origin's high-water
- * mark is a duplicate; one numbered more than one past it waits (nothing
- * is done with it; it is counted in `waiting`); otherwise it is applied
- * and the mark moves to its number in the same transaction, so each
- * change is applied exactly once, and each property's changes in their
- * order, whatever the transport redelivers.  The result does not depend
- * on how changes of different origins interleave.  Applying writes no
- * change of this property's own and makes no prompts.
- * Errors (nothing is applied): PF_EINVAL (NULL, no property name),
- * PF_ECORRUPT (a change that does not decode: "changes[i]: ..."),
- * PF_EFULL, PF_ENOMEM, PF_EIO.  On error *report is zeroed.
- */
-PF_EXTERN int pf_changes_apply(pf_apply_report *report, pf_db *db, const pf_change *changes,
-                               size_t n);
-
-/** The number of the last change of `origin` applied here (this
- *  property's own name: its last change) into *seq; 0 when none.
- *  Errors: PF_EINVAL (NULL, a malformed name). */
-PF_EXTERN int pf_chain_mark(uint64_t *seq, pf_db *db, const char *origin);
-
-/** Record that this property's changes up to `seq` are published (the
- *  transport's own bookkeeping, kept in the database so a restart does
- *  not publish twice; republishing is harmless anyway).  Errors:
- *  PF_EINVAL (NULL, seq beyond the last change). */
-PF_EXTERN int pf_chain_set_published(pf_db *db, uint64_t seq);
-
-/** The last published change (pf_chain_set_published) into *seq. */
-PF_EXTERN int pf_chain_published(uint64_t *seq, pf_db *db);
-
-/**
- * Rejoin a chain from a copy of another property's database (restored
- * with pf_backup() of that property): give this copy the name `property`
- * of the property that was away.  Its changes already in the copy count
- * as its own history: its numbering continues after them, and the
- * transport resumes from each origin's high-water mark.  Only a database
- * with another property's name may rejoin under a new one.  Errors:
- * PF_EINVAL (NULL, malformed name, the same name, a database without a
- * property name), PF_EIO.
- */
-PF_EXTERN int pf_chain_rejoin(pf_db *db, const char *property);
-
-/**
- * A digest of the shared state into out: every profile field, preference
- * (value, kind, department, count), stay, feedback record (without the
- * prompts and due times each property makes for itself), merge,
- * "not a duplicate" mark and erasure, in a fixed order.  Two properties
- * with equal digests hold the same shared state (a 256-bit hash of it).
- * One read pass over the shared data.  Errors: PF_EINVAL (NULL),
- * PF_ENOMEM, PF_EIO.
- */
-PF_EXTERN int pf_digest(unsigned char out[PF_DIGEST_SIZE], pf_db *db);
 
 #ifdef __cplusplus
 }

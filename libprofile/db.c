@@ -8,7 +8,11 @@
  * Of struct pf_db it owns opts, dev, ino, the tz pointer and the two
  * module mutexes (rules_lock, sub_lock: made here, destroyed here).
  *
- * May call: store.c (pf_store_prepare/_open/_close/_abandon), upgrade.c
+ * Also the property name (pf_property): meta "property", read at open,
+ * written by the first writable open that gives one.
+ *
+ * May call: store.c (pf_store_prepare/_open/_close/_abandon, a read and a
+ * write transaction and meta get/put for the property name), upgrade.c
  * (pf_upgrade, when the store found an older schema), tz.c,
  * error.c, text.c (date checks), and the teardown of the modules that
  * keep per-handle state: event.c (pf_rules_cache_free) and prompt.c
@@ -107,7 +111,9 @@ const char *pf_version(int *major, int *minor, int *patch)
  * fields are only ever appended, so older callers pass a shorter struct. */
 static size_t options_size(unsigned int version)
 {
-	return version == 1 ? offsetof(pf_options, timezone) : sizeof(pf_options);
+	if (version == 1)
+		return offsetof(pf_options, timezone);
+	return version == 2 ? offsetof(pf_options, property) : sizeof(pf_options);
 }
 
 int pf_options_init(pf_options *opts, unsigned int version)
@@ -129,6 +135,81 @@ pf_time pf_now(pf_db *db)
 	if (db && db->opts.clock)
 		return db->opts.clock(db->opts.clock_payload);
 	return (pf_time)time(NULL);
+}
+
+/* ---------------------------------------------------------- property */
+
+#define PROPERTY_KEY "property"
+
+struct property_args {
+	const char *want;         /* the caller's name, or NULL */
+	char *have;               /* db->property: the stored one, "" = none */
+	bool store;               /* set by the read: want must be written */
+};
+
+static int property_read(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct property_args *a = arg;
+	MDB_val v;
+	int rc = pf_meta_get(txn, db, PROPERTY_KEY, strlen(PROPERTY_KEY), &v);
+	if (rc == PF_ENOTFOUND) {
+		a->have[0] = '\0';
+		a->store = a->want != NULL;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (v.mv_size == 0 || v.mv_size > PF_PROPERTY_MAX)
+		return pf_seterr(PF_ECORRUPT, "pf_open: meta \"property\" holds %zu bytes "
+		                 "(expected 1 to %d): restore from backup", v.mv_size,
+		                 PF_PROPERTY_MAX);
+	memcpy(a->have, v.mv_data, v.mv_size);
+	a->have[v.mv_size] = '\0';
+	if (a->want && strcmp(a->want, a->have) != 0)
+		return pf_seterr(PF_EINVAL, "pf_open: this database belongs to property '%s'; "
+		                 "it cannot be opened as '%s' (a property's name is fixed when "
+		                 "it is first given)", a->have, a->want);
+	return 0;
+}
+
+static int property_write(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct property_args *a = arg;
+	/* Read again inside the write: another process may have named it. */
+	int rc = property_read(txn, db, a);
+	if (rc || !a->store)
+		return rc;
+	rc = pf_meta_put(txn, db, PROPERTY_KEY, strlen(PROPERTY_KEY), a->want, strlen(a->want), 0);
+	if (rc == 0)
+		snprintf(a->have, PF_PROPERTY_MAX + 1, "%s", a->want);
+	return rc;
+}
+
+/* The stored property name into db->property; the caller's is stored by
+ * the first writable open that gives one and must match it afterwards. */
+static int property_setup(pf_db *db, const char *want, bool readonly)
+{
+	struct property_args a = { want, db->property, false };
+	int rc = pf_store_read(db, property_read, &a);
+	if (rc == 0 && a.store) {
+		if (readonly)
+			return pf_seterr(PF_EINVAL, "pf_open: cannot name the property '%s' on a "
+			                 "read-only open (the name is stored by a writable one)", want);
+		rc = pf_store_write(db, property_write, &a);
+	}
+	if (rc)
+		return rc;
+	db->opts.property = db->property[0] ? db->property : NULL;
+	return 0;
+}
+
+int pf_property(const char **out, pf_db *db)
+{
+	pf_api_enter("pf_property");
+	if (!out || !db)
+		return pf_seterr(PF_EINVAL, "pf_property: %s is NULL", out ? "db" : "out");
+	*out = db->property[0] ? db->property : NULL;
+	return 0;
 }
 
 /* ---------------------------------------------------------- open, close */
@@ -158,6 +239,12 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 		memcpy(&o, opts, options_size(opts->version));
 	o.version = PF_OPTIONS_VERSION;
 	bool readonly = (o.flags & PF_OPEN_READONLY) != 0;
+	/* Like the zone, a malformed name is refused before anything is made
+	 * on disk; the caller's string is not kept (db->property is). */
+	const char *want_property = o.property;
+	o.property = NULL;
+	if (want_property && (rc = pf_check_property("property", want_property)))
+		return rc;
 	if (o.map_size == 0)
 		o.map_size = DEFAULT_MAP_SIZE;
 	if (o.max_map_size && o.map_size > o.max_map_size)
@@ -216,6 +303,13 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 			pf_close(db);
 			return pf_seterr(rc, "%s", why);
 		}
+	}
+	rc = property_setup(db, want_property, readonly);
+	if (rc) {
+		char why[512];
+		snprintf(why, sizeof why, "%s", pf_errmsg());
+		pf_close(db);
+		return pf_seterr(rc, "%s", why);
 	}
 
 	*out = db;

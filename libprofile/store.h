@@ -72,6 +72,8 @@ struct pf_db {
 	 * written by none), and the directory's identity in the registry of
 	 * open directories (one handle per directory per process). */
 	pf_options opts;
+	char property[PF_PROPERTY_MAX + 1];   /* meta "property"; "" = none.
+	                                         opts.property points here */
 	dev_t dev;
 	ino_t ino;
 

@@ -143,6 +143,25 @@ int pf_check_word(const char *field, const char *s)
 	return 0;
 }
 
+int pf_check_property(const char *field, const char *s)
+{
+	if (!s)
+		return pf_fail(PF_EINVAL, "%s is required", field);
+	size_t len = strnlen(s, PF_PROPERTY_MAX + 1);
+	if (len == 0)
+		return pf_fail(PF_EINVAL, "%s is empty", field);
+	if (len > PF_PROPERTY_MAX)
+		return pf_fail(PF_EINVAL, "%s is longer than %d bytes", field, PF_PROPERTY_MAX);
+	bool ok = (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9');
+	for (size_t i = 1; ok && i < len; i++)
+		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		     s[i] == '_';
+	if (!ok)
+		return pf_fail(PF_EINVAL, "%s '%s' is not a property name (a-z, 0-9, '-', '_': "
+		               "e.g. macau)", field, quotable(s));
+	return 0;
+}
+
 int pf_check_category(const char *s)
 {
 	if (!s)

@@ -32,6 +32,11 @@ int pf_check_text(const char *field, const char *s, size_t max,
  *  departments, tags.  Returns 0 or PF_EINVAL. */
 int pf_check_word(const char *field, const char *s);
 
+/** Check a property name (pf_options.property): 1 to PF_PROPERTY_MAX
+ *  bytes of a-z, 0-9, '-' and '_', starting with a letter or digit.
+ *  Returns 0 or PF_EINVAL naming `field`. */
+int pf_check_property(const char *field, const char *s);
+
 /** True if `s` is three upper-case ASCII letters (the form of an ISO
  *  3166-1 alpha-3 country code, "MAC").  Whether the code is assigned is
  *  not checked: the standard adds codes, and a stored code must keep

@@ -532,6 +532,18 @@ static int check_meta(vctx *v, const MDB_val *key, const MDB_val *val, const cha
 			               "way round)");
 		return rc == SKIP ? 0 : rc;
 	}
+	if (key_eq(k, len, "property", strlen("property"))) {
+		char name[PF_PROPERTY_MAX + 1];
+		size_t n = val->mv_size;
+		if (n == 0 || n > PF_PROPERTY_MAX)
+			return problem(v, PF_DBI_META, kt, "a property name of %zu bytes (expected 1 "
+			               "to %d)", n, PF_PROPERTY_MAX);
+		memcpy(name, val->mv_data, n);
+		name[n] = '\0';
+		if (pf_check_property("property", name))
+			return problem(v, PF_DBI_META, kt, "not a property name (a-z, 0-9, '-', '_')");
+		return 0;
+	}
 	return problem(v, PF_DBI_META, kt, "unknown key");
 }
 

@@ -96,8 +96,11 @@ typedef struct pf_options {
 	int business_day_end;
 	int complaint_cutoff;
 	size_t max_map_size;
+	const char *property;
 } pf_options;
 int pf_options_init(pf_options *opts, unsigned int version);
+#define PF_PROPERTY_MAX ...
+int pf_property(const char **out, pf_db *db);
 int pf_open(pf_db **out, const char *path, const pf_options *opts);
 void pf_close(pf_db *db);
 pf_time pf_now(pf_db *db);

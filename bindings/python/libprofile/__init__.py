@@ -29,9 +29,10 @@ Example::
 
 Objects:
     open(path, clock=None, readonly=False, map_size=0, max_map_size=0, timezone=None,
-         utc_offset_minutes=0, business_day_end=None, complaint_cutoff=None)
+         utc_offset_minutes=0, business_day_end=None, complaint_cutoff=None,
+         property=None)
          -> Database
-    Database: .guests (add, get_or_add, get, find, update), .stays (add, list),
+    Database: .property, .guests (add, get_or_add, get, find, update), .stays (add, list),
         .rules (load, load_file, list), .prompts (pending, overdue, get,
         seq, since), fire(), preview(), subscribe(), now(), close(),
         journal(since=0, guest=None), journal_last_seq(), journal_trim(),

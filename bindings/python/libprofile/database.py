@@ -63,7 +63,8 @@ class Database:
                  nometasync: bool = False, timezone: Optional[str] = None,
                  utc_offset_minutes: int = 0, business_day_end: Any = None,
                  complaint_cutoff: Any = None, max_map_size: int = 0,
-                 nordahead: bool = False) -> None:
+                 nordahead: bool = False,
+                 property: Optional[str] = None) -> None:
         self._ptr: Any = None
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -94,6 +95,9 @@ class Database:
                       (lib.PF_OPEN_NORDAHEAD if nordahead else 0))
         # The hotel's business day (complaint due times): see feedback.py.
         opts.timezone = cstr(timezone, "timezone", keep)
+        # The property's name in a hotel chain: stored by the first writable
+        # open that gives it, refused afterwards under another name.
+        opts.property = cstr(property, "property", keep)
         if isinstance(utc_offset_minutes, bool) or not isinstance(utc_offset_minutes, int):
             raise TypeError("utc_offset_minutes must be an int")
         if not -18 * 60 <= utc_offset_minutes <= 18 * 60:
@@ -846,11 +850,28 @@ class Prompts:
                                      seq)
 
 
+def _property_name(self: Database) -> Optional[str]:
+    """This property's name in its hotel chain (open(property=...)), or None."""
+    ptr = self._acquire()
+    try:
+        out = ffi.new("const char **")
+        check(lib.pf_property(out, ptr))
+        return None if out[0] == ffi.NULL else ffi.string(out[0]).decode()
+    finally:
+        self._release()
+
+
+# Set after the class body: inside it, the name would hide the builtin
+# `property` from the decorators that follow it.
+Database.property = property(_property_name)  # type: ignore[attr-defined]
+
+
 def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False,
          map_size: int = 0, nometasync: bool = False, timezone: Optional[str] = None,
          utc_offset_minutes: int = 0, business_day_end: Any = None,
          complaint_cutoff: Any = None, max_map_size: int = 0,
-         nordahead: bool = False) -> Database:
+         nordahead: bool = False,
+         property: Optional[str] = None) -> Database:
     """Open (creating it unless `readonly`) the database in directory `path`.
 
     clock: a callable returning the current time as an aware datetime or
@@ -863,6 +884,10 @@ def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False
         last commit, never corrupt.
     nordahead: no kernel readahead (kiosks reading a few random profiles
         of a large database keep only the pages they touch resident).
+    property: this property's name in a hotel chain ("macau"): stored by
+        the first writable open that gives it; opening under another name
+        raises InvalidArgument.  None uses the stored name, or none
+        (Database.property tells which).
     timezone: the hotel's IANA time zone ("Asia/Macau"), or None with
         utc_offset_minutes (east of UTC; default 0): complaints are due by
         the end of the local business day.
@@ -879,4 +904,4 @@ def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False
                     nometasync=nometasync, timezone=timezone,
                     utc_offset_minutes=utc_offset_minutes,
                     business_day_end=business_day_end, complaint_cutoff=complaint_cutoff,
-                    max_map_size=max_map_size, nordahead=nordahead)
+                    max_map_size=max_map_size, nordahead=nordahead, property=property)
