@@ -291,6 +291,16 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	if (rc)
 		goto fail;
 
+	/* The property name before the upgrade: an open that fails after
+	 * the upgrade committed would have changed the database. */
+	rc = property_setup(db, want_property, readonly);
+	if (rc) {
+		char why[512];
+		snprintf(why, sizeof why, "%s", pf_errmsg());
+		pf_close(db);
+		return pf_seterr(rc, "%s", why);
+	}
+
 	/* A database an older library wrote is brought up to this schema
 	 * now, in one transaction.  A read-only handle reads it as it is:
 	 * every decoder still reads the older form. */
@@ -304,14 +314,6 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 			return pf_seterr(rc, "%s", why);
 		}
 	}
-	rc = property_setup(db, want_property, readonly);
-	if (rc) {
-		char why[512];
-		snprintf(why, sizeof why, "%s", pf_errmsg());
-		pf_close(db);
-		return pf_seterr(rc, "%s", why);
-	}
-
 	*out = db;
 	return 0;
 
