@@ -186,12 +186,13 @@ static int property_write(MDB_txn *txn, pf_db *db, void *arg)
 }
 
 /* The stored property name into db->property; the caller's is stored by
- * the first writable open that gives one and must match it afterwards. */
-static int property_setup(pf_db *db, const char *want, bool readonly)
+ * the first writable open that gives one and must match it afterwards.
+ * With `read_only_now` the name is checked but not yet written. */
+static int property_setup(pf_db *db, const char *want, bool readonly, bool read_only_now)
 {
 	struct property_args a = { want, db->property, false };
 	int rc = pf_store_read(db, property_read, &a);
-	if (rc == 0 && a.store) {
+	if (rc == 0 && a.store && !read_only_now) {
 		if (readonly)
 			return pf_seterr(PF_EINVAL, "pf_open: cannot name the property '%s' on a "
 			                 "read-only open (the name is stored by a writable one)", want);
@@ -291,9 +292,12 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	if (rc)
 		goto fail;
 
-	/* The property name before the upgrade: an open that fails after
-	 * the upgrade committed would have changed the database. */
-	rc = property_setup(db, want_property, readonly);
+	/* The property name is checked before the upgrade (an open refused
+	 * after the upgrade committed would have changed the database); a new
+	 * name for an older database is written after it, so a failed
+	 * upgrade leaves the database as it was, unnamed. */
+	bool upgrading = db->schema < PF_SCHEMA_VERSION && !readonly;
+	rc = property_setup(db, want_property, readonly, upgrading);
 	if (rc) {
 		char why[512];
 		snprintf(why, sizeof why, "%s", pf_errmsg());
@@ -308,6 +312,13 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 		rc = pf_upgrade(db);
 		if (rc) {
 			/* pf_close undoes the open whole; the message is kept. */
+			char why[512];
+			snprintf(why, sizeof why, "%s", pf_errmsg());
+			pf_close(db);
+			return pf_seterr(rc, "%s", why);
+		}
+		if (want_property && !db->property[0] &&
+		    (rc = property_setup(db, want_property, readonly, false))) {
 			char why[512];
 			snprintf(why, sizeof why, "%s", pf_errmsg());
 			pf_close(db);

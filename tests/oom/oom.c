@@ -1089,6 +1089,18 @@ static int c_open_upgrade(struct run *r)
 	return pf_open(&r->opened, db_dir, &o);
 }
 
+/* Names an unnamed database: the one open that writes the name. */
+static int c_open_property(struct run *r)
+{
+	pf_options o = fx_options(0);
+	o.property = "macau";
+	int rc = pf_open(&r->opened, db_dir, &o);
+	const char *name = NULL;
+	if (rc == 0 && (rc = pf_property(&name, r->opened)) == 0)
+		dg_s(&r->acc, name);
+	return rc;
+}
+
 static int c_open_readonly(struct run *r)
 {
 	pf_options o = fx_options(PF_OPEN_READONLY);
@@ -1687,6 +1699,7 @@ static const struct oom_case cases[] = {
 	{ "open, fixed offset",          "pf_open", c_open_offset, NULL, C_NODB },
 	{ "open, creating",              "pf_open", c_open_create, NULL, C_NODB | C_NEWDIR },
 	{ "open schema 1 (upgrade)",     "pf_open", c_open_upgrade, NULL, C_NODB | C_SCHEMA1 },
+	{ "open, naming the property",   "pf_open pf_property", c_open_property, NULL, C_NODB },
 	{ "guest put (create)",          "pf_guest_put", c_guest_put_new, NULL, 0 },
 	{ "guest put (update)",          "pf_guest_put", c_guest_put_update, NULL, 0 },
 	{ "guest update",                "pf_guest_update", c_guest_update, NULL, 0 },
