@@ -2249,6 +2249,26 @@ PF_EXTERN void pf_verify_report_free(pf_verify_report *report);
  */
 PF_EXTERN int pf_property(const char **out, pf_db *db);
 
+/** Size of pf_digest()'s digest, in bytes. */
+#define PF_DIGEST_SIZE 32
+
+/**
+ * A digest of the state the properties of a chain share into `out`: a
+ * SHA-256 over every guest profile (each field, tags, consent, counters),
+ * its preferences (category, value, kind, department, staff, note,
+ * count, first and last seen), its stays, and every feedback record
+ * (without the prompts it made and its due time, which each property
+ * works out in its own zone), in key order.  Left out, because each
+ * property keeps them for itself: rules, events, prompts and queues, the
+ * journal, and the profiles' created/updated times.  Equal digests mean
+ * the same shared state; any difference in it changes the digest.  Use it
+ * to compare two properties, or a backup with its source.  One read
+ * transaction over the guest, stay and feedback databases.
+ * Errors: PF_EINVAL (NULL argument), PF_ECORRUPT (a record that does not
+ * decode: the message names it), PF_ENOMEM, PF_EBUSY (no reader slot).
+ */
+PF_EXTERN int pf_digest(unsigned char out[PF_DIGEST_SIZE], pf_db *db);
+
 #ifdef __cplusplus
 }
 #endif

@@ -101,6 +101,8 @@ typedef struct pf_options {
 int pf_options_init(pf_options *opts, unsigned int version);
 #define PF_PROPERTY_MAX ...
 int pf_property(const char **out, pf_db *db);
+#define PF_DIGEST_SIZE ...
+int pf_digest(unsigned char out[], pf_db *db);
 int pf_open(pf_db **out, const char *path, const pf_options *opts);
 void pf_close(pf_db *db);
 pf_time pf_now(pf_db *db);

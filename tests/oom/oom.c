@@ -1624,6 +1624,16 @@ static int c_export_csv(struct run *r)
 	return pf_export_csv(r->db, out_csv);
 }
 
+static int c_digest(struct run *r)
+{
+	unsigned char d[PF_DIGEST_SIZE];
+	int rc = pf_digest(d, r->db);
+	if (rc == 0)
+		for (size_t i = 0; i < sizeof d; i++)
+			dg_u(&r->acc, d[i]);
+	return rc;
+}
+
 /* Functions that must make no allocation at all: run together, they
  * show it (any allocation would be failed in the first run). */
 static int c_pure(struct run *r)
@@ -1770,6 +1780,7 @@ static const struct oom_case cases[] = {
 	{ "import JSONL",                "pf_import_jsonl", c_import_jsonl, NULL, 0 },
 	{ "export JSONL",                "pf_export_jsonl", c_export_jsonl, NULL, 0 },
 	{ "export CSV",                  "pf_export_csv", c_export_csv, NULL, 0 },
+	{ "digest",                      "pf_digest", c_digest, NULL, 0 },
 	{ "pure functions (24)",         "pf_version pf_strerror pf_errmsg pf_id_format "
 	  "pf_id_parse pf_id_is_zero pf_date_make pf_options_init pf_now pf_tier_name "
 	  "pf_tier_parse pf_pref_kind_name pf_event_kind_name pf_event_kind_parse "

@@ -32,7 +32,7 @@ Objects:
          utc_offset_minutes=0, business_day_end=None, complaint_cutoff=None,
          property=None)
          -> Database
-    Database: .property, .guests (add, get_or_add, get, find, update), .stays (add, list),
+    Database: .property, digest(), .guests (add, get_or_add, get, find, update), .stays (add, list),
         .rules (load, load_file, list), .prompts (pending, overdue, get,
         seq, since), fire(), preview(), subscribe(), now(), close(),
         journal(since=0, guest=None), journal_last_seq(), journal_trim(),

@@ -861,6 +861,21 @@ def _property_name(self: Database) -> Optional[str]:
         self._release()
 
 
+def _digest(self: Database) -> bytes:
+    """A digest (32 bytes, SHA-256) of the state the properties of a chain
+    share: profiles, preferences, stays, feedback.  Equal digests mean the
+    same shared state (see pf_digest in libprofile.h for what counts)."""
+    ptr = self._acquire()
+    try:
+        out = ffi.new("unsigned char[]", lib.PF_DIGEST_SIZE)
+        check(lib.pf_digest(out, ptr))
+        return bytes(ffi.buffer(out, lib.PF_DIGEST_SIZE))
+    finally:
+        self._release()
+
+
+Database.digest = _digest  # type: ignore[attr-defined]
+
 # Set after the class body: inside it, the name would hide the builtin
 # `property` from the decorators that follow it.
 Database.property = property(_property_name)  # type: ignore[attr-defined]

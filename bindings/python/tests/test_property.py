@@ -30,3 +30,17 @@ def test_malformed_names_are_refused(tmp_path, name):
     with pytest.raises(libprofile.InvalidInput, match="property"):
         libprofile.open(str(path), property=name)
     assert not path.exists()
+
+
+def test_digest_is_equal_for_a_backup_and_follows_shared_changes(db_path, tmp_path, clock):
+    copy = str(tmp_path / "copy")
+    with libprofile.open(db_path, clock=clock, property="macau") as db:
+        g = db.guests.add("Chan Tai Man", email="chan@example.mo")
+        g.prefs.set("room.floor", "10", observed_by="front_desk")
+        db.backup(copy)
+        d = db.digest()
+        assert isinstance(d, bytes) and len(d) == 32
+    with libprofile.open(copy, clock=clock) as b:
+        assert b.digest() == d
+        b.guests.get(g.id).prefs.set("amenity.flower", "lily", observed_by="housekeeping")
+        assert b.digest() != d
