@@ -83,10 +83,14 @@ int pf_upgrade(pf_db *db)
 	if (db->schema < 2)
 		rc = pf_store_write(db, to_schema2, &c);
 	msgpack_sbuffer_destroy(&c.sb);
-	if (rc)
+	if (rc) {
+		/* A copy: the message is written into the buffer pf_errmsg() reads. */
+		char why[512];
+		snprintf(why, sizeof why, "%s", pf_errmsg());
 		return pf_fail(rc, "cannot upgrade '%s' from schema %llu to %d: %s "
 		               "(nothing changed; the database is still schema %llu)", db->path,
-		               (unsigned long long)db->schema, PF_SCHEMA_VERSION, pf_errmsg(),
+		               (unsigned long long)db->schema, PF_SCHEMA_VERSION, why,
 		               (unsigned long long)db->schema);
+	}
 	return 0;
 }
