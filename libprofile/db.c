@@ -215,6 +215,16 @@ int pf_property(const char **out, pf_db *db)
 
 /* ---------------------------------------------------------- open, close */
 
+/* A failure once the store is open: pf_close undoes the open whole, and
+ * the failure's message (which closing may overwrite) is kept. */
+static int close_failed(pf_db *db, int rc)
+{
+	char why[512];
+	snprintf(why, sizeof why, "%s", pf_errmsg());
+	pf_close(db);
+	return pf_seterr(rc, "%s", why);
+}
+
 int pf_open(pf_db **out, const char *path, const pf_options *opts)
 {
 	pf_api_enter("pf_open");
@@ -298,32 +308,18 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	 * upgrade leaves the database as it was, unnamed. */
 	bool upgrading = db->schema < PF_SCHEMA_VERSION && !readonly;
 	rc = property_setup(db, want_property, readonly, upgrading);
-	if (rc) {
-		char why[512];
-		snprintf(why, sizeof why, "%s", pf_errmsg());
-		pf_close(db);
-		return pf_seterr(rc, "%s", why);
-	}
+	if (rc)
+		return close_failed(db, rc);
 
 	/* A database an older library wrote is brought up to this schema
 	 * now, in one transaction.  A read-only handle reads it as it is:
 	 * every decoder still reads the older form. */
-	if (db->schema < PF_SCHEMA_VERSION && !readonly) {
+	if (upgrading) {
 		rc = pf_upgrade(db);
-		if (rc) {
-			/* pf_close undoes the open whole; the message is kept. */
-			char why[512];
-			snprintf(why, sizeof why, "%s", pf_errmsg());
-			pf_close(db);
-			return pf_seterr(rc, "%s", why);
-		}
-		if (want_property && !db->property[0] &&
-		    (rc = property_setup(db, want_property, readonly, false))) {
-			char why[512];
-			snprintf(why, sizeof why, "%s", pf_errmsg());
-			pf_close(db);
-			return pf_seterr(rc, "%s", why);
-		}
+		if (rc == 0 && want_property && !db->property[0])
+			rc = property_setup(db, want_property, readonly, false);
+		if (rc)
+			return close_failed(db, rc);
 	}
 	*out = db;
 	return 0;
