@@ -125,16 +125,26 @@ bool pf_country_valid(const char *s)
 	return s[3] == '\0';
 }
 
-int pf_check_word(const char *field, const char *s)
+/* The length of a required name of 1 to `max` bytes into *len, or
+ * PF_EINVAL naming `field` (missing, empty, too long). */
+static int check_name_length(const char *field, const char *s, size_t max, size_t *len)
 {
 	if (!s)
 		return pf_fail(PF_EINVAL, "%s is required", field);
-	size_t len = strnlen(s, PF_FIELD_MAX + 1);
-	if (len == 0)
+	*len = strnlen(s, max + 1);
+	if (*len == 0)
 		return pf_fail(PF_EINVAL, "%s is empty", field);
-	if (len > PF_FIELD_MAX)
-		return pf_fail(PF_EINVAL, "%s is longer than %d bytes", field,
-		                 PF_FIELD_MAX);
+	if (*len > max)
+		return pf_fail(PF_EINVAL, "%s is longer than %zu bytes", field, max);
+	return 0;
+}
+
+int pf_check_word(const char *field, const char *s)
+{
+	size_t len;
+	int rc = check_name_length(field, s, PF_FIELD_MAX, &len);
+	if (rc)
+		return rc;
 	bool ok = s[0] >= 'a' && s[0] <= 'z';
 	for (size_t i = 1; ok && i < len; i++)
 		ok = is_lower_word_char((unsigned char)s[i]);
@@ -145,13 +155,10 @@ int pf_check_word(const char *field, const char *s)
 
 int pf_check_property(const char *field, const char *s)
 {
-	if (!s)
-		return pf_fail(PF_EINVAL, "%s is required", field);
-	size_t len = strnlen(s, PF_PROPERTY_MAX + 1);
-	if (len == 0)
-		return pf_fail(PF_EINVAL, "%s is empty", field);
-	if (len > PF_PROPERTY_MAX)
-		return pf_fail(PF_EINVAL, "%s is longer than %d bytes", field, PF_PROPERTY_MAX);
+	size_t len;
+	int rc = check_name_length(field, s, PF_PROPERTY_MAX, &len);
+	if (rc)
+		return rc;
 	bool ok = (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9');
 	for (size_t i = 1; ok && i < len; i++)
 		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
