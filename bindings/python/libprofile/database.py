@@ -395,6 +395,18 @@ class Database:
         return journal_trim(self, before_seq)
 
     # ---------------------------------------------------------- data lifecycle
+    def digest(self) -> bytes:
+        """A digest (32 bytes, SHA-256) of the state the properties of a chain
+        share: profiles, preferences, stays, feedback.  Equal digests mean the
+        same shared state (see pf_digest in libprofile.h for what counts)."""
+        ptr = self._acquire()
+        try:
+            out = ffi.new("unsigned char[]", lib.PF_DIGEST_SIZE)
+            check(lib.pf_digest(out, ptr))
+            return bytes(ffi.buffer(out, lib.PF_DIGEST_SIZE))
+        finally:
+            self._release()
+
     def backup(self, dest: PathLike) -> None:
         """A consistent hot copy into directory `dest` (new or empty),
         while other processes keep writing.  Restore by opening the copy.
@@ -861,21 +873,6 @@ def _property_name(self: Database) -> Optional[str]:
         self._release()
 
 
-def _digest(self: Database) -> bytes:
-    """A digest (32 bytes, SHA-256) of the state the properties of a chain
-    share: profiles, preferences, stays, feedback.  Equal digests mean the
-    same shared state (see pf_digest in libprofile.h for what counts)."""
-    ptr = self._acquire()
-    try:
-        out = ffi.new("unsigned char[]", lib.PF_DIGEST_SIZE)
-        check(lib.pf_digest(out, ptr))
-        return bytes(ffi.buffer(out, lib.PF_DIGEST_SIZE))
-    finally:
-        self._release()
-
-
-Database.digest = _digest  # type: ignore[attr-defined]
-
 # Set after the class body: inside it, the name would hide the builtin
 # `property` from the decorators that follow it.
 Database.property = property(_property_name)  # type: ignore[attr-defined]
@@ -901,7 +898,7 @@ def open(path: PathLike, clock: Optional[ClockFn] = None, readonly: bool = False
         of a large database keep only the pages they touch resident).
     property: this property's name in a hotel chain ("macau"): stored by
         the first writable open that gives it; opening under another name
-        raises InvalidArgument.  None uses the stored name, or none
+        raises InvalidInput.  None uses the stored name, or none
         (Database.property tells which).
     timezone: the hotel's IANA time zone ("Asia/Macau"), or None with
         utc_offset_minutes (east of UTC; default 0): complaints are due by
