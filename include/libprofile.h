@@ -2269,6 +2269,163 @@ PF_EXTERN int pf_property(const char **out, pf_db *db);
  */
 PF_EXTERN int pf_digest(unsigned char out[PF_DIGEST_SIZE], pf_db *db);
 
+
+/* ------------------------------------------------------------------ */
+/* A hotel chain: the change feed and the apply step                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A database opened with a property name (pf_options.property) records
+ * every change to the shared state (profiles, preferences, stays,
+ * feedback, merges and unmerges, erasures) as a *change*: an opaque,
+ * self-describing byte string that names its origin property and its
+ * sequence number there (1, 2, 3... per property), and carries each
+ * changed value with a hybrid logical clock stamp (physical seconds of
+ * the pf_options clock, shifted left 20 bits, plus a counter; Kulkarni
+ * et al. 2014).  The change is written in the same transaction as the
+ * mutation, so the change log is the outbox: nothing needs the network.
+ * A transport (libprofile-sync, or the caller's own) publishes a
+ * property's changes with pf_changes_read() and hands every other
+ * property's changes to pf_changes_apply().
+ *
+ * Conflicts resolve the same way at every property, whatever the order
+ * in which changes arrive: each profile field is its own register, and
+ * the later stamp (then the greater property name) wins; a preference is
+ * one register per category for a need and one for a like or dislike, and
+ * a need is kept over a like or dislike made concurrently; a preference's
+ * "times observed" and a profile's counters are per-property counters
+ * summed across the chain; a stay (guest, arrival) and a feedback record
+ * are each one register.  An erasure wins over everything: changes to an
+ * erased guest are discarded on arrival and the guest never reappears; it
+ * travels as the guest's id alone.  A merge travels as an alias from the
+ * duplicate to the kept profile, so a change made elsewhere to the
+ * duplicate lands on the kept one; an unmerge removes the alias.  The
+ * rule book, events, prompts and queues stay local to each property.
+ * A database without a property name records no changes.
+ */
+
+/** A remote stamp more than this many seconds ahead of the local clock
+ *  is refused (reported in pf_apply_report.refused and applied later,
+ *  once the local clock has caught up), so one broken clock cannot win
+ *  every conflict. */
+#define PF_CHAIN_AHEAD_MAX 900
+
+/** Most changes pf_changes_read() returns, and pf_changes_apply() takes,
+ *  in one call. */
+#define PF_CHANGES_MAX 10000
+
+/** One change, as pf_changes_read() returns it or a transport received
+ *  it. */
+typedef struct pf_change {
+	uint64_t seq;             /**< its sequence number at its origin */
+	const unsigned char *data;
+	size_t len;
+} pf_change;
+
+/** A list of changes; pf_change_list_free() frees it and its bytes. */
+typedef struct pf_change_list {
+	size_t count;
+	pf_change *items;
+} pf_change_list;
+
+/**
+ * The changes this property made after sequence number `after`, oldest
+ * first, at most `max` (1 to PF_CHANGES_MAX), into *out (empty when
+ * there are none).  Free it with pf_change_list_free().  Changes of
+ * other properties are never returned.
+ * Errors: PF_EINVAL (NULL argument, max out of range, or the database has
+ * no property name), PF_ENOMEM, PF_ECORRUPT, PF_EBUSY.
+ */
+PF_EXTERN int pf_changes_read(pf_change_list **out, pf_db *db, uint64_t after, size_t max);
+
+/** Free a pf_change_list and its bytes.  NULL is a no-op. */
+PF_EXTERN void pf_change_list_free(pf_change_list *list);
+
+/**
+ * This property's last change sequence number into *seq (0 when it has
+ * made none).  Errors: PF_EINVAL (NULL argument or no property name),
+ * PF_EBUSY.
+ */
+PF_EXTERN int pf_changes_last(uint64_t *seq, pf_db *db);
+
+/**
+ * The origin property of a change into `origin` (NUL-terminated) and its
+ * sequence number there into *seq, without a database: a transport names
+ * the message with them (libprofile-sync: subject and Nats-Msg-Id).
+ * Errors: PF_EINVAL (NULL argument), PF_ECORRUPT (not a change).
+ */
+PF_EXTERN int pf_change_origin(char origin[PF_PROPERTY_MAX + 1], uint64_t *seq,
+                               const unsigned char *data, size_t len);
+
+/** What pf_changes_apply() did with the changes it was given. */
+typedef struct pf_apply_report {
+	size_t applied;           /**< new changes applied (also the waiting
+	                               ones they released) */
+	size_t duplicates;        /**< already applied: no effect */
+	size_t discarded;         /**< applied, but about an erased guest: no effect */
+	size_t refused;           /**< stamped more than PF_CHAIN_AHEAD_MAX seconds
+	                               ahead: kept back, not applied */
+	size_t own;               /**< this property's own changes: no effect */
+	size_t waiting;           /**< kept until the changes before them at their
+	                               origin arrive (not yet applied) */
+} pf_apply_report;
+
+/**
+ * Apply `n` changes of other properties (0 to PF_CHANGES_MAX, in any
+ * order, duplicates allowed) in one write transaction, which also records
+ * each origin's high-water mark, so a redelivered change is a no-op and
+ * each origin's changes take effect in their order: a change whose
+ * predecessors have not arrived waits (stored) until they do.  The result
+ * depends only on the set of changes applied, never on their order; a
+ * transport may acknowledge the changes once this returns 0.  `report`
+ * may be NULL.  Nothing is applied when it fails.
+ * Errors: PF_EINVAL (NULL argument, n too large, or no property name),
+ * PF_ECORRUPT (a change that does not decode: the message names its index
+ * in the array; nothing is applied), PF_EREADONLY, PF_EFULL, PF_ENOMEM,
+ * PF_EIO.
+ */
+PF_EXTERN int pf_changes_apply(pf_db *db, const pf_change *changes, size_t n,
+                               pf_apply_report *report);
+
+/**
+ * The high-water mark of `origin` into *seq: the sequence number up to
+ * which its changes have been applied here (this property's own last
+ * change for its own name; 0 for an origin never heard of).
+ * Errors: PF_EINVAL (NULL argument, bad property name), PF_EBUSY.
+ */
+PF_EXTERN int pf_chain_mark(uint64_t *seq, pf_db *db, const char *origin);
+
+/**
+ * A transport's cursor over this property's own changes: the sequence
+ * number up to which they have been published, stored in the database
+ * (pf_chain_set_published) so a restart publishes only what is new.
+ * Errors: PF_EINVAL (NULL argument, no property name, or a sequence
+ * number beyond pf_changes_last()), PF_EREADONLY, PF_EFULL, PF_EBUSY.
+ */
+PF_EXTERN int pf_chain_published(uint64_t *seq, pf_db *db);
+PF_EXTERN int pf_chain_set_published(pf_db *db, uint64_t seq);
+
+/**
+ * Make a database restored from another property's backup the database
+ * of `property`, a property that has been away longer than the transport
+ * keeps messages (or lost its own database).  The backup keeps the shared
+ * state it holds and its high-water marks; this property's own sequence
+ * continues after the highest of its changes the backup had applied, the
+ * backup's own change log is dropped (its origin still publishes it), and
+ * the epoch (pf_chain_epoch) is incremented so the transport reads its
+ * stream again from the start (its changes after the backup's marks
+ * apply; the rest are duplicates).  `db` must be opened writable without
+ * pf_options.property.
+ * Errors: PF_EINVAL (NULL argument, bad property name), PF_EREADONLY,
+ * PF_EFULL, PF_EBUSY.
+ */
+PF_EXTERN int pf_chain_rejoin(pf_db *db, const char *property);
+
+/** The rejoin epoch of this database into *epoch (0 until the first
+ *  pf_chain_rejoin()); a transport names its position with it.
+ *  Errors: PF_EINVAL, PF_EBUSY. */
+PF_EXTERN int pf_chain_epoch(uint64_t *epoch, pf_db *db);
+
 #ifdef __cplusplus
 }
 #endif
