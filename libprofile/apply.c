@@ -84,68 +84,145 @@ static int scrub_feedback(MDB_txn *txn, pf_db *db, const pf_id *fid)
 	return rc;
 }
 
-int pf_chain_tombstone(MDB_txn *txn, pf_db *db, const pf_id *id, uint64_t hlc)
+/* Erase one guest's registers: its tombstone keeps the alias register (no
+ * personal data), so the erased guest's feedback sits under the same
+ * profile everywhere, whenever a merge of it arrives. */
+static int tombstone_one(MDB_txn *txn, pf_db *db, const pf_id *m, uint64_t hlc)
+{
+	unsigned char k[1 + ID_LEN];
+	pf_cguest mg;
+	int rc = pf_cguest_load(txn, db, m, &mg);
+	if (rc)
+		return rc;
+	if (rc == 0)
+		rc = pf_chain_del(txn, db, k, pf_chain_key(k, 'g', m));
+	if (rc == 0)
+		rc = pf_chain_tombstone_put(txn, db, m, hlc, &mg.alias);
+	pf_cguest_clear(&mg);
+	if (rc == 0)
+		rc = pf_chain_drop_profile(txn, db, m);
+	/* The feedback stored under the person is written again (as the
+	 * erasure leaves it: anonymised). */
+	pf_id *fids = NULL;
+	size_t nf = 0;
+	if (rc == 0)
+		rc = pf_feedback_ids_of_guest(txn, db, m, &fids, &nf);
+	for (size_t f = 0; rc == 0 && f < nf; f++)
+		rc = pf_chain_materialize_feedback(txn, db, &fids[f]);
+	free(fids);
+	return rc;
+}
+
+/* Every feedback register of a guest in ids[0..n): its personal text goes
+ * (the register's own guest decides, never where the record is stored,
+ * so every property strips the same registers). */
+struct scrub_walk {
+	const pf_id *ids;
+	size_t n;
+	pf_id *hit;
+	size_t nhit, cap;
+};
+
+static int scrub_seen(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct scrub_walk *w = ctx;
+	const unsigned char *p = v->mv_data;
+	if (k->mv_size != 1 + (size_t)ID_LEN || v->mv_size < 10 || (size_t)p[8] + 9 > v->mv_size)
+		return pf_fail(PF_ECORRUPT, "corrupt record in 'chain': a feedback register");
+	pf_feedback_rec r;
+	int rc = pf_codec_feedback_decode(&r, p + 9 + p[8], v->mv_size - 9 - p[8]);
+	if (rc)
+		return rc;
+	bool mine = false;
+	for (size_t i = 0; i < w->n && !mine; i++)
+		mine = memcmp(w->ids[i].b, r.f.guest.b, ID_LEN) == 0;
+	pf_feedback_rec_clear(&r);
+	if (!mine)
+		return 0;
+	if (w->nhit == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 16;
+		pf_id *h = realloc(w->hit, cap * sizeof *h);
+		if (!h)
+			return pf_fail(PF_ENOMEM, "out of memory");
+		w->hit = h;
+		w->cap = cap;
+	}
+	memcpy(w->hit[w->nhit++].b, (const unsigned char *)k->mv_data + 1, ID_LEN);
+	return 0;
+}
+
+static int scrub_all(MDB_txn *txn, pf_db *db, const pf_id *ids, size_t n)
+{
+	struct scrub_walk w = { ids, n, NULL, 0, 0 };
+	int rc = pf_chain_each_from(txn, db, "f", 1, 1, scrub_seen, &w);
+	for (size_t i = 0; rc == 0 && i < w.nhit; i++)
+		if ((rc = scrub_feedback(txn, db, &w.hit[i])) == 0)
+			rc = pf_chain_materialize_feedback(txn, db, &w.hit[i]);
+	free(w.hit);
+	return rc;
+}
+
+int pf_chain_erase_set(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id **ids, size_t *n)
 {
 	pf_chain_group g;
+	*ids = NULL;
+	*n = 0;
 	int rc = pf_chain_group_load(txn, db, id, &g, true);
 	if (rc)
 		return rc;
-	for (size_t i = 0; rc == 0 && i < g.n; i++) {
-		unsigned char k[1 + ID_LEN];
-		const pf_id *m = &g.ids[i];
-		pf_cguest *mg = &g.members[i];
-		if (mg->alias.set && mg->alias.len == (size_t)ID_LEN) {
-			pf_id t;
-			memcpy(t.b, mg->alias.val, ID_LEN);
-			rc = pf_chain_alias_index(txn, db, &t, NULL, m);
-		}
-		/* The tombstone keeps the alias register (no personal data), so
-		 * the erased guest's feedback sits under the same profile
-		 * everywhere, whenever the merge arrives. */
-		if (rc == 0)
-			rc = pf_store_del(txn, db, PF_DBI_CHAIN, k, pf_chain_key(k, 'g', m), NULL, 0);
-		if (rc == 0)
-			rc = pf_chain_tombstone_put(txn, db, m, hlc, &mg->alias);
-		if (rc == 0)
-			rc = pf_store_del_prefix(txn, db, PF_DBI_CHAIN, k, pf_chain_key(k, 'a', m));
-		if (rc == 0)
-			rc = pf_chain_drop_profile(txn, db, m);
-		/* The feedback stored under the person (anonymised by the
-		 * erasure) keeps no personal text in its register either. */
-		pf_id *fids = NULL;
-		size_t nf = 0;
-		if (rc == 0)
-			rc = pf_feedback_ids_of_guest(txn, db, m, &fids, &nf);
-		for (size_t f = 0; rc == 0 && f < nf; f++)
-			if ((rc = scrub_feedback(txn, db, &fids[f])) == 0)
-				rc = pf_chain_materialize_feedback(txn, db, &fids[f]);
-		free(fids);
+	if (!(*ids = malloc((g.n ? g.n : 1) * sizeof **ids)))
+		rc = pf_fail(PF_ENOMEM, "out of memory");
+	else {
+		*ids[0] = *id;
+		*n = 1;
+		for (size_t i = 0; i < g.n; i++)
+			if (memcmp(g.ids[i].b, id->b, ID_LEN) != 0)
+				(*ids)[(*n)++] = g.ids[i];
 	}
 	pf_chain_group_clear(&g);
 	return rc;
 }
 
+int pf_chain_tombstone(MDB_txn *txn, pf_db *db, const pf_id *ids, size_t n, uint64_t hlc,
+                       pf_id *roots, size_t *nroots)
+{
+	int rc = 0;
+	*nroots = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		bool erased;
+		pf_id root;
+		if ((rc = pf_chain_erased(txn, db, &ids[i], &erased)) || erased)
+			continue;
+		/* The profile the guest's data lived in loses it. */
+		if ((rc = pf_chain_root(txn, db, &ids[i], &root)))
+			break;
+		if (memcmp(root.b, ids[i].b, ID_LEN) != 0)
+			roots[(*nroots)++] = root;
+		rc = tombstone_one(txn, db, &ids[i], hlc);
+	}
+	return rc ? rc : scrub_all(txn, db, ids, n);
+}
+
 static int apply_erase(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cchange *c)
 {
-	bool erased;
-	int rc = pf_chain_erased(txn, db, &c->id, &erased);
-	if (rc || erased)
-		return rc;
-	/* The profile the guest's data lived in loses it: rewrite that root. */
-	pf_id root;
-	if ((rc = pf_chain_root(txn, db, &c->id, &root)))
-		return rc;
+	/* The person itself, as this property holds it (prompts, journal...). */
 	pf_guest_rec *r = NULL;
-	bool found;
-	if ((rc = pf_guest_load_if(&r, txn, db, &c->id, &found)))
-		return rc;
+	bool found, erased;
+	int rc = pf_chain_erased(txn, db, &c->id, &erased);
+	if (rc == 0 && !erased)
+		rc = pf_guest_load_if(&r, txn, db, &c->id, &found);
 	pf_guest_rec_free(r);
-	if (found && (rc = pf_erase_guest_txn(txn, db, &c->id)))
-		return rc;
-	if ((rc = pf_chain_tombstone(txn, db, &c->id, c->hlc)))
-		return rc;
-	if (memcmp(root.b, c->id.b, ID_LEN) != 0)
-		rc = idset_add(&a->guests, &root);
+	if (rc == 0 && !erased && found)
+		rc = pf_erase_guest_txn(txn, db, &c->id);
+	pf_id *roots = rc ? NULL : malloc(c->nerased * sizeof *roots);
+	size_t nroots = 0;
+	if (rc == 0 && !roots)
+		rc = pf_fail(PF_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = pf_chain_tombstone(txn, db, c->erased, c->nerased, c->hlc, roots, &nroots);
+	for (size_t i = 0; rc == 0 && i < nroots; i++)
+		rc = idset_add(&a->guests, &roots[i]);
+	free(roots);
 	return rc;
 }
 
@@ -168,16 +245,21 @@ static int apply_guest(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cchang
 		if (!c->g.alias.set || (rc = pf_chain_tombstone_get(txn, db, &c->id, &when, &al)))
 			return rc;
 		if (!al.set || pf_stamp_cmp(&al.st, &c->g.alias.st) < 0) {
-			if (al.set && al.len == (size_t)ID_LEN) {
+			pf_id nt;
+			bool had = al.set && al.len == (size_t)ID_LEN;
+			bool has = c->g.alias.len == (size_t)ID_LEN;
+			if (had) {
 				memcpy(old.b, al.val, ID_LEN);
 				rc = idset_add(&a->guests, &old);
 			}
+			if (has)
+				memcpy(nt.b, c->g.alias.val, ID_LEN);
 			if (rc == 0)
 				rc = pf_chain_tombstone_put(txn, db, &c->id, when, &c->g.alias);
-			if (rc == 0 && c->g.alias.len == (size_t)ID_LEN) {
-				memcpy(old.b, c->g.alias.val, ID_LEN);
-				rc = idset_add(&a->guests, &old);
-			}
+			if (rc == 0)
+				rc = pf_chain_alias_index(txn, db, had ? &old : NULL, has ? &nt : NULL, &c->id);
+			if (rc == 0 && has)
+				rc = idset_add(&a->guests, &nt);
 			if (rc == 0)
 				rc = idset_add(&a->guests, &c->id);
 			/* its feedback follows the alias */
@@ -201,12 +283,6 @@ static int apply_guest(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cchang
 		rc = idset_add(&a->guests, &old);
 	if (rc == 0)
 		rc = idset_add(&a->guests, &c->id);
-	/* Merged into an erased profile: erased too, so that whatever comes
-	 * later (an unmerge) finds it erased here as everywhere. */
-	bool gone = false;
-	if (rc == 0 && changed && (rc = pf_chain_root(txn, db, &c->id, &root)) == 0 &&
-	    (rc = pf_chain_erased(txn, db, &root, &gone)) == 0 && gone)
-		rc = pf_chain_tombstone(txn, db, &c->id, c->hlc);
 	return rc;
 }
 
@@ -217,10 +293,7 @@ static int apply_feedback(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cch
 	if (rc)
 		return rc;
 	bool erased = false;
-	pf_id root;
-	if ((rc = pf_chain_erased(txn, db, &r.f.guest, &erased)) == 0 && !erased &&
-	    (rc = pf_chain_root(txn, db, &r.f.guest, &root)) == 0)
-		rc = pf_chain_erased(txn, db, &root, &erased);
+	rc = pf_chain_erased(txn, db, &r.f.guest, &erased);
 	if (rc == 0 && erased)
 		a->rep.discarded++;    /* kept, but only as erasure leaves it */
 	pf_creg cur;
@@ -279,8 +352,8 @@ static size_t wait_key(unsigned char *k, const char *origin, uint64_t seq)
 static int wait_put(MDB_txn *txn, pf_db *db, const pf_cchange *c, const pf_change *raw)
 {
 	unsigned char k[10 + PF_PROPERTY_MAX];
-	return pf_store_put(txn, db, PF_DBI_CHAIN, k, wait_key(k, c->origin, c->seq), raw->data,
-	                    raw->len, 0);
+	return pf_chain_put(txn, db, k, wait_key(k, c->origin, c->seq), raw->data,
+	                    raw->len);
 }
 
 /* Apply origin's waiting changes that now follow its mark. */
@@ -294,7 +367,7 @@ static int drain(MDB_txn *txn, pf_db *db, struct apply *a, const char *origin)
 		unsigned char k[10 + PF_PROPERTY_MAX];
 		size_t kl = wait_key(k, origin, mark + 1);
 		MDB_val v;
-		rc = pf_store_get(txn, db, PF_DBI_CHAIN, k, kl, &v);
+		rc = pf_chain_get(txn, db, k, kl, &v);
 		if (rc == PF_ENOTFOUND)
 			return 0;
 		if (rc)
@@ -306,7 +379,7 @@ static int drain(MDB_txn *txn, pf_db *db, struct apply *a, const char *origin)
 		pf_cchange_clear(&c);
 		if (rc == 1)
 			return 0;
-		if (rc || (rc = pf_store_del(txn, db, PF_DBI_CHAIN, k, kl, NULL, 0)))
+		if (rc || (rc = pf_chain_del(txn, db, k, kl)))
 			return rc;
 	}
 }
@@ -375,12 +448,12 @@ static int apply_txn(MDB_txn *txn, pf_db *db, void *arg)
 	/* Changes kept back earlier (too far ahead then) may fit now. */
 	struct origins o = { .n = 0 };
 	if (rc == 0)
-		rc = pf_store_each_prefix(txn, db, PF_DBI_CHAIN, "p", 1, origin_seen, &o);
+		rc = pf_chain_each_from(txn, db, "p", 1, 1, origin_seen, &o);
 	for (size_t i = 0; rc == 0 && i < o.n; i++)
 		rc = drain(txn, db, a, o.names[i]);
 	o.n = o.waiting = 0;
 	if (rc == 0)
-		rc = pf_store_each_prefix(txn, db, PF_DBI_CHAIN, "p", 1, origin_seen, &o);
+		rc = pf_chain_each_from(txn, db, "p", 1, 1, origin_seen, &o);
 	a->rep.waiting = o.waiting;
 	/* Then the records: feedback first (the complaint counts follow from
 	 * it), then each touched profile's root. */
@@ -433,12 +506,13 @@ int pf_changes_apply(pf_db *db, const pf_change *changes, size_t n, pf_apply_rep
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!changes[i].data ||
-		    pf_cchange_decode(&a.c[i], changes[i].data, changes[i].len)) {
+		rc = changes[i].data ? pf_cchange_decode(&a.c[i], changes[i].data, changes[i].len)
+		                     : PF_ECORRUPT;
+		if (rc == PF_ECORRUPT)
 			rc = pf_fail(PF_ECORRUPT, "changes[%zu] is not a change (damaged in transit, "
 			             "or from another program)", i);
+		if (rc)
 			goto out;
-		}
 		a.order[i] = i;
 	}
 	if (n > 1) {

@@ -82,6 +82,17 @@ typedef struct pf_cguest {
 } pf_cguest;
 
 /* ---- chain_reg.c: stamps, registers, their codec and join ---- */
+/* A msgpack packer into an sbuffer that remembers a failed write (out of
+ * memory), which msgpack-c's own sbuffer writer leaves unseen. */
+typedef struct pf_cpack {
+	msgpack_packer pk;
+	msgpack_sbuffer *sb;
+	int err;
+} pf_cpack;
+void pf_cpack_init(pf_cpack *p, msgpack_sbuffer *sb);
+/* 0, or PF_ENOMEM (message set) when a write failed. */
+int pf_cpack_done(const pf_cpack *p);
+
 int pf_stamp_cmp(const pf_stamp *a, const pf_stamp *b);
 void pf_creg_clear(pf_creg *r);
 int pf_creg_set(pf_creg *r, const pf_stamp *st, const void *val, size_t len);
@@ -108,11 +119,24 @@ typedef struct pf_cchange {
 	int kind;
 	pf_id id;
 	pf_cguest g;              /* kind 'g' */
-	pf_creg fb;               /* kind 'f': guest(16) + feedback blob */
+	pf_creg fb;               /* kind 'f': the feedback blob */
+	pf_id *erased;            /* kind 'x': every guest it erases (id first) */
+	size_t nerased;
 } pf_cchange;
 int pf_cchange_encode(msgpack_sbuffer *sb, const pf_cchange *c);
 int pf_cchange_decode(pf_cchange *c, const void *data, size_t len);
 void pf_cchange_clear(pf_cchange *c);
+
+/* The chain database (chain_reg.c owns the handle; the others their key
+ * ranges): get, put, delete, delete a prefix, walk from `start` while
+ * keys begin with its first plen bytes. */
+int pf_chain_get(MDB_txn *txn, pf_db *db, const void *key, size_t klen, MDB_val *val);
+int pf_chain_put(MDB_txn *txn, pf_db *db, const void *key, size_t klen, const void *val,
+                 size_t vlen);
+int pf_chain_del(MDB_txn *txn, pf_db *db, const void *key, size_t klen);
+int pf_chain_del_prefix(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen);
+int pf_chain_each_from(MDB_txn *txn, pf_db *db, const void *start, size_t slen, size_t plen,
+                       pf_store_raw_fn fn, void *ctx);
 
 /* Keys of the chain database. */
 size_t pf_chain_key(unsigned char *k, char tag, const pf_id *id);
@@ -141,6 +165,9 @@ int pf_cfeedback_store(MDB_txn *txn, pf_db *db, const pf_id *id, const pf_creg *
 /* The profile the registers make for id: its root (after aliases), and
  * the guests merged into that root. */
 int pf_chain_root(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *root);
+/* The same, and whether a guest on the way there (id, those it was merged
+ * into, the root) is erased: its data is then erased too. */
+int pf_chain_path_erased(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *root, bool *erased);
 /* The registers of root's group: root and every guest merged into it
  * (members[0] is root), each one's own, and `joined`, their join (the
  * alias register left out).  With `descendants`, every guest whose alias
@@ -185,10 +212,13 @@ int pf_chain_observe(MDB_txn *txn, pf_db *db, uint64_t hlc);
  * merges and erasures) for the commit hook. */
 void pf_chain_note(pf_db *db, const char *op, const pf_id *guest, const pf_id *object,
                    const char *keep);
-/* db.c: install the hooks when the database has a property name
- * (pf_chain_ready then reports a failed allocation), and remove them. */
-void pf_chain_setup(pf_db *db);
-int pf_chain_ready(pf_db *db);
+/* db.c: install the hooks when the database has a property name, or is
+ * being given one (`naming`; pf_chain_ready then reports a failed
+ * allocation), and remove them. */
+void pf_chain_setup(pf_db *db, bool naming);
+int pf_chain_ready(pf_db *db, bool naming);
+/* The seeding's work inside the naming's transaction (db.c). */
+int pf_chain_seed_txn(MDB_txn *txn, pf_db *db);
 /* Once per database: every profile and feedback record it held before it
  * was named is recorded as changes (a write transaction). */
 int pf_chain_seed(pf_db *db);
@@ -207,8 +237,14 @@ int pf_chain_mark_put(MDB_txn *txn, pf_db *db, const char *origin, uint64_t seq)
 int pf_chain_rejoin_txn(MDB_txn *txn, pf_db *db, const char *property);
 
 /* ---- apply.c ---- */
-/* Erase guest id's registers (and those of the guests merged into it),
- * keep a tombstone, and strip its feedback registers of personal text. */
-int pf_chain_tombstone(MDB_txn *txn, pf_db *db, const pf_id *id, uint64_t hlc);
+/* The guests an erasure of id takes: id and every guest whose alias
+ * leads through it (malloc'd; id first). */
+int pf_chain_erase_set(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id **ids, size_t *n);
+/* Erase the registers of ids[0..n) (those not erased yet), keep their
+ * tombstones, strip their feedback registers of personal text and drop
+ * their stored profiles; roots (room for n) receives the profiles they
+ * had been merged into, which must be rewritten. */
+int pf_chain_tombstone(MDB_txn *txn, pf_db *db, const pf_id *ids, size_t n, uint64_t hlc,
+                       pf_id *roots, size_t *nroots);
 
 #endif /* PF_CHAIN_H */

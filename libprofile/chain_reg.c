@@ -19,6 +19,27 @@
 #define ID_LEN ((int)sizeof(pf_id))
 #define REC_V 1
 
+static int cpack_write(void *data, const char *buf, size_t len)
+{
+	pf_cpack *p = data;
+	int r = msgpack_sbuffer_write(p->sb, buf, len);
+	if (r)
+		p->err = r;
+	return r;
+}
+
+void pf_cpack_init(pf_cpack *p, msgpack_sbuffer *sb)
+{
+	p->sb = sb;
+	p->err = 0;
+	msgpack_packer_init(&p->pk, p, cpack_write);
+}
+
+int pf_cpack_done(const pf_cpack *p)
+{
+	return p->err ? pf_fail(PF_ENOMEM, "out of memory") : 0;
+}
+
 int pf_stamp_cmp(const pf_stamp *a, const pf_stamp *b)
 {
 	if (a->hlc != b->hlc)
@@ -282,10 +303,10 @@ static void pack_cguest(msgpack_packer *pk, const pf_cguest *g)
 
 int pf_cguest_encode(msgpack_sbuffer *sb, const pf_cguest *g)
 {
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	pack_cguest(&pk, g);
-	return sb->data || sb->size == 0 ? 0 : pf_fail(PF_ENOMEM, "out of memory");
+	pf_cpack cp;
+	pf_cpack_init(&cp, sb);
+	pack_cguest(&cp.pk, g);
+	return pf_cpack_done(&cp);
 }
 
 /* Decoding trusts nothing: every shape and length is checked. */
@@ -363,7 +384,7 @@ static int unpack_cguest(pf_cguest *g, const msgpack_object *o)
 		BAD("preferences or stays");
 	uint32_t np = a[3].via.array.size, ns = a[4].via.array.size;
 	if (np && !(g->prefs = calloc(np, sizeof *g->prefs)))
-		BAD("out of memory");
+		{ rc = pf_fail(PF_ENOMEM, "out of memory"); goto out; }
 	for (uint32_t i = 0; i < np; i++) {
 		const msgpack_object *p = &a[3].via.array.ptr[i];
 		pf_cpref *cp = &g->prefs[i];
@@ -375,7 +396,7 @@ static int unpack_cguest(pf_cguest *g, const msgpack_object *o)
 		g->npref = i + 1;
 		const msgpack_object_str *s = &p->via.array.ptr[0].via.str;
 		if (!(cp->category = strndup(s->ptr, s->size)))
-			BAD("out of memory");
+			{ rc = pf_fail(PF_ENOMEM, "out of memory"); goto out; }
 		if (i && strcmp(g->prefs[i - 1].category, cp->category) >= 0)
 			BAD("preferences out of order");
 		if ((rc = unpack_reg(&cp->need, &p->via.array.ptr[1])) ||
@@ -397,7 +418,7 @@ static int unpack_cguest(pf_cguest *g, const msgpack_object *o)
 		}
 	}
 	if (ns && !(g->stays = calloc(ns, sizeof *g->stays)))
-		BAD("out of memory");
+		{ rc = pf_fail(PF_ENOMEM, "out of memory"); goto out; }
 	for (uint32_t i = 0; i < ns; i++) {
 		const msgpack_object *s = &a[4].via.array.ptr[i];
 		int64_t arr;
@@ -424,7 +445,10 @@ int pf_cguest_decode(pf_cguest *g, const void *data, size_t len)
 	size_t off = 0;
 	int rc;
 	memset(g, 0, sizeof *g);
-	if (msgpack_unpack_next(&u, data, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
+	msgpack_unpack_return ur = msgpack_unpack_next(&u, data, len, &off);
+	if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
+		rc = pf_fail(PF_ENOMEM, "out of memory");
+	else if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
 		rc = pf_fail(PF_ECORRUPT, "corrupt chain record: not msgpack");
 	else
 		rc = unpack_cguest(g, &u.data);
@@ -436,26 +460,33 @@ void pf_cchange_clear(pf_cchange *c)
 {
 	pf_cguest_clear(&c->g);
 	pf_creg_clear(&c->fb);
+	free(c->erased);
+	c->erased = NULL;
+	c->nerased = 0;
 }
 
 int pf_cchange_encode(msgpack_sbuffer *sb, const pf_cchange *c)
 {
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 7);
-	msgpack_pack_uint8(&pk, REC_V);
-	pack_str(&pk, c->origin);
-	msgpack_pack_uint64(&pk, c->seq);
-	msgpack_pack_uint64(&pk, c->hlc);
-	msgpack_pack_uint8(&pk, (uint8_t)c->kind);
-	msgpack_pack_bin_with_body(&pk, c->id.b, ID_LEN);
+	pf_cpack cp;
+	pf_cpack_init(&cp, sb);
+	msgpack_packer *pk = &cp.pk;
+	msgpack_pack_array(pk, 7);
+	msgpack_pack_uint8(pk, REC_V);
+	pack_str(pk, c->origin);
+	msgpack_pack_uint64(pk, c->seq);
+	msgpack_pack_uint64(pk, c->hlc);
+	msgpack_pack_uint8(pk, (uint8_t)c->kind);
+	msgpack_pack_bin_with_body(pk, c->id.b, ID_LEN);
 	if (c->kind == PF_CHANGE_GUEST)
-		pack_cguest(&pk, &c->g);
+		pack_cguest(pk, &c->g);
 	else if (c->kind == PF_CHANGE_FEEDBACK)
-		pack_reg(&pk, &c->fb);
-	else
-		msgpack_pack_nil(&pk);
-	return sb->data ? 0 : pf_fail(PF_ENOMEM, "out of memory");
+		pack_reg(pk, &c->fb);
+	else {
+		msgpack_pack_array(pk, (uint32_t)c->nerased);
+		for (size_t i = 0; i < c->nerased; i++)
+			msgpack_pack_bin_with_body(pk, c->erased[i].b, ID_LEN);
+	}
+	return pf_cpack_done(&cp);
 }
 
 int pf_cchange_decode(pf_cchange *c, const void *data, size_t len)
@@ -465,8 +496,13 @@ int pf_cchange_decode(pf_cchange *c, const void *data, size_t len)
 	size_t off = 0;
 	int rc = 0;
 	memset(c, 0, sizeof *c);
-	if (!data || msgpack_unpack_next(&u, data, len, &off) != MSGPACK_UNPACK_SUCCESS ||
-	    off != len)
+	msgpack_unpack_return ur = data ? msgpack_unpack_next(&u, data, len, &off)
+	                                : MSGPACK_UNPACK_PARSE_ERROR;
+	if (ur == MSGPACK_UNPACK_NOMEM_ERROR) {
+		rc = pf_fail(PF_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
 		BAD("a change that is not msgpack");
 	const msgpack_object *o = &u.data;
 	if (!is_arr(o, 7))
@@ -487,7 +523,21 @@ int pf_cchange_decode(pf_cchange *c, const void *data, size_t len)
 		rc = unpack_reg(&c->fb, &a[6]);
 		if (rc == 0 && (!c->fb.set || c->fb.len <= (size_t)ID_LEN))
 			BAD("a feedback change");
-	} else if (c->kind != PF_CHANGE_ERASE || a[6].type != MSGPACK_OBJECT_NIL)
+	} else if (c->kind == PF_CHANGE_ERASE && a[6].type == MSGPACK_OBJECT_ARRAY &&
+	           a[6].via.array.size >= 1 && a[6].via.array.size <= 4096) {
+		uint32_t n = a[6].via.array.size;
+		if (!(c->erased = malloc(n * sizeof *c->erased)))
+			{ rc = pf_fail(PF_ENOMEM, "out of memory"); goto out; }
+		for (uint32_t i = 0; i < n; i++) {
+			const msgpack_object *o = &a[6].via.array.ptr[i];
+			if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != ID_LEN)
+				BAD("an erasure's guests");
+			memcpy(c->erased[i].b, o->via.bin.ptr, ID_LEN);
+		}
+		c->nerased = n;
+		if (memcmp(c->erased[0].b, c->id.b, ID_LEN) != 0)
+			BAD("an erasure's guests");
+	} else
 		BAD("a change of an unknown kind");
 out:
 	msgpack_unpacked_destroy(&u);
@@ -680,4 +730,33 @@ int pf_chain_tombstone_get(MDB_txn *txn, pf_db *db, const pf_id *id, uint64_t *h
 	return pf_creg_set(alias, &st, p + 17 + pl, rest);
 bad:
 	return pf_fail(PF_ECORRUPT, "corrupt record in 'chain': a tombstone");
+}
+
+/* The chain database for the other chain files, which own key ranges of
+ * it (chain.h) but reach it only through these. */
+int pf_chain_get(MDB_txn *txn, pf_db *db, const void *key, size_t klen, MDB_val *val)
+{
+	return pf_store_get(txn, db, PF_DBI_CHAIN, key, klen, val);
+}
+
+int pf_chain_put(MDB_txn *txn, pf_db *db, const void *key, size_t klen, const void *val,
+                 size_t vlen)
+{
+	return pf_store_put(txn, db, PF_DBI_CHAIN, key, klen, val, vlen, 0);
+}
+
+int pf_chain_del(MDB_txn *txn, pf_db *db, const void *key, size_t klen)
+{
+	return pf_store_del(txn, db, PF_DBI_CHAIN, key, klen, NULL, 0);
+}
+
+int pf_chain_del_prefix(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen)
+{
+	return pf_store_del_prefix(txn, db, PF_DBI_CHAIN, prefix, plen);
+}
+
+int pf_chain_each_from(MDB_txn *txn, pf_db *db, const void *start, size_t slen, size_t plen,
+                       pf_store_raw_fn fn, void *ctx)
+{
+	return pf_store_each_from(txn, db, PF_DBI_CHAIN, start, slen, plen, fn, ctx);
 }

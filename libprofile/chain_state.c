@@ -39,37 +39,34 @@ static void pack_opt_str(msgpack_packer *pk, const char *s)
 		msgpack_pack_nil(pk);
 }
 
-static int done(msgpack_sbuffer *sb)
-{
-	return sb->data ? 0 : pf_fail(PF_ENOMEM, "out of memory");
-}
 
 int pf_chain_field_blob(msgpack_sbuffer *sb, const pf_guest_rec *r, int field)
 {
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	pf_cpack cp;
+	pf_cpack_init(&cp, sb);
+	msgpack_packer *pk = &cp.pk;
 	const pf_guest *g = &r->g;
 	switch (field) {
-	case PF_CF_NAME: pack_opt_str(&pk, g->name); break;
-	case PF_CF_EMAIL: pack_opt_str(&pk, g->email); break;
-	case PF_CF_PHONE: pack_opt_str(&pk, g->phone); break;
-	case PF_CF_LANGUAGE: pack_opt_str(&pk, g->language); break;
-	case PF_CF_LOYALTY: pack_opt_str(&pk, g->loyalty_no); break;
-	case PF_CF_EXTERNAL: pack_opt_str(&pk, g->external_id); break;
-	case PF_CF_COUNTRY: pack_opt_str(&pk, g->country); break;
-	case PF_CF_BIRTH: msgpack_pack_int64(&pk, g->birth_date); break;
-	case PF_CF_TIER: msgpack_pack_int64(&pk, g->tier); break;
-	case PF_CF_CONSENT: msgpack_pack_uint64(&pk, g->consent); break;
+	case PF_CF_NAME: pack_opt_str(pk, g->name); break;
+	case PF_CF_EMAIL: pack_opt_str(pk, g->email); break;
+	case PF_CF_PHONE: pack_opt_str(pk, g->phone); break;
+	case PF_CF_LANGUAGE: pack_opt_str(pk, g->language); break;
+	case PF_CF_LOYALTY: pack_opt_str(pk, g->loyalty_no); break;
+	case PF_CF_EXTERNAL: pack_opt_str(pk, g->external_id); break;
+	case PF_CF_COUNTRY: pack_opt_str(pk, g->country); break;
+	case PF_CF_BIRTH: msgpack_pack_int64(pk, g->birth_date); break;
+	case PF_CF_TIER: msgpack_pack_int64(pk, g->tier); break;
+	case PF_CF_CONSENT: msgpack_pack_uint64(pk, g->consent); break;
 	case PF_CF_TAGS:
-		msgpack_pack_array(&pk, (uint32_t)g->tag_count);
+		msgpack_pack_array(pk, (uint32_t)g->tag_count);
 		for (size_t i = 0; i < g->tag_count; i++)
-			pack_opt_str(&pk, g->tags[i]);
+			pack_opt_str(pk, g->tags[i]);
 		break;
-	case PF_CF_COMPLAINT_CATEGORY: pack_opt_str(&pk, r->complaint_last_category); break;
-	case PF_CF_COMPLAINT_LATEST: pack_opt_str(&pk, r->complaint_latest); break;
-	case PF_CF_NOT_SATISFIED: msgpack_pack_int64(&pk, g->not_satisfied_at); break;
+	case PF_CF_COMPLAINT_CATEGORY: pack_opt_str(pk, r->complaint_last_category); break;
+	case PF_CF_COMPLAINT_LATEST: pack_opt_str(pk, r->complaint_latest); break;
+	case PF_CF_NOT_SATISFIED: msgpack_pack_int64(pk, g->not_satisfied_at); break;
 	}
-	return done(sb);
+	return pf_cpack_done(&cp);
 }
 
 static void pack_pref_body(msgpack_packer *pk, const pf_pref *p)
@@ -84,21 +81,23 @@ static void pack_pref_body(msgpack_packer *pk, const pf_pref *p)
 
 int pf_chain_need_blob(msgpack_sbuffer *sb, const pf_pref *p)
 {
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 6);
-	pack_pref_body(&pk, p);
-	return done(sb);
+	pf_cpack cp;
+	pf_cpack_init(&cp, sb);
+	msgpack_packer *pk = &cp.pk;
+	msgpack_pack_array(pk, 6);
+	pack_pref_body(pk, p);
+	return pf_cpack_done(&cp);
 }
 
 int pf_chain_like_blob(msgpack_sbuffer *sb, const pf_pref *p)
 {
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 7);
-	msgpack_pack_uint8(&pk, (uint8_t)p->kind);
-	pack_pref_body(&pk, p);
-	return done(sb);
+	pf_cpack cp;
+	pf_cpack_init(&cp, sb);
+	msgpack_packer *pk = &cp.pk;
+	msgpack_pack_array(pk, 7);
+	msgpack_pack_uint8(pk, (uint8_t)p->kind);
+	pack_pref_body(pk, p);
+	return pf_cpack_done(&cp);
 }
 
 size_t pf_chain_count_key(unsigned char *k, size_t cap, const pf_pref *p)
@@ -132,8 +131,10 @@ static int unpack_blob(msgpack_unpacked *u, const pf_creg *r)
 {
 	size_t off = 0;
 	msgpack_unpacked_init(u);
-	if (msgpack_unpack_next(u, (const char *)r->val, r->len, &off) != MSGPACK_UNPACK_SUCCESS ||
-	    off != r->len)
+	msgpack_unpack_return ur = msgpack_unpack_next(u, (const char *)r->val, r->len, &off);
+	if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
+		return pf_fail(PF_ENOMEM, "out of memory");
+	if (ur != MSGPACK_UNPACK_SUCCESS || off != r->len)
 		return PF_ECORRUPT;
 	return 0;
 }
@@ -282,9 +283,12 @@ static bool alias_of(const pf_cguest *g, pf_id *target)
 	return true;
 }
 
+static int root_of(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *root, bool *erased);
+
 /* An erased guest's tombstone: be64 stamp, then the id it had been merged
  * into, if it had. */
-static int tombstone_alias(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *target, bool *has)
+static int tombstone_alias(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *target, bool *has,
+                           bool *erased)
 {
 	pf_creg al;
 	uint64_t when;
@@ -292,6 +296,7 @@ static int tombstone_alias(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *targ
 	int rc = pf_chain_tombstone_get(txn, db, id, &when, &al);
 	if (rc == PF_ENOTFOUND)
 		return 0;
+	*erased = rc == 0;
 	if (rc == 0 && al.len == (size_t)ID_LEN) {
 		memcpy(target->b, al.val, ID_LEN);
 		*has = true;
@@ -301,6 +306,19 @@ static int tombstone_alias(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *targ
 }
 
 int pf_chain_root(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *root)
+{
+	return root_of(txn, db, id, root, NULL);
+}
+
+int pf_chain_path_erased(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *root, bool *erased)
+{
+	*erased = false;
+	return root_of(txn, db, id, root, erased);
+}
+
+/* root of id; with `erased`, whether a guest on the way (id, the guests
+ * it was merged into, the root) is erased. */
+static int root_of(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *root, bool *erased)
 {
 	pf_id path[GROUP_MAX];
 	size_t n = 0;
@@ -329,8 +347,13 @@ int pf_chain_root(MDB_txn *txn, pf_db *db, const pf_id *id, pf_id *root)
 		pf_id next;
 		bool has = alias_of(&g, &next);
 		pf_cguest_clear(&g);
-		if (!has && (rc = tombstone_alias(txn, db, &cur, &next, &has)))
-			return rc;
+		if (!has) {
+			bool er = false;
+			if ((rc = tombstone_alias(txn, db, &cur, &next, &has, &er)))
+				return rc;
+			if (erased && er)
+				*erased = true;
+		}
 		if (!has) {
 			*root = cur;
 			return 0;
@@ -391,13 +414,17 @@ int pf_chain_group_load(MDB_txn *txn, pf_db *db, const pf_id *root, pf_chain_gro
 	}
 	g->ids[0] = *root;
 	g->n = 1;
+	bool dead[GROUP_MAX];
+	dead[0] = g->erased;
 	/* Breadth first over the alias index; a member counts only when its
-	 * own root is `root` (a cycle's other members point elsewhere). */
+	 * own root is `root` (a cycle's other members point elsewhere).  A
+	 * guest merged into an erased one is dead: it has no profile and its
+	 * registers count for nothing (the erasure took what was merged). */
 	for (size_t i = 0; rc == 0 && i < g->n; i++) {
 		unsigned char pre[1 + ID_LEN];
 		pf_chain_key(pre, 'a', &g->ids[i]);
 		struct collect c = { .n = 0 };
-		rc = pf_store_each_prefix(txn, db, PF_DBI_CHAIN, pre, sizeof pre, collect_one, &c);
+		rc = pf_chain_each_from(txn, db, pre, sizeof pre, sizeof pre, collect_one, &c);
 		if (rc == 1)
 			rc = 0;
 		for (size_t j = 0; rc == 0 && j < c.n; j++) {
@@ -405,8 +432,8 @@ int pf_chain_group_load(MDB_txn *txn, pf_db *db, const pf_id *root, pf_chain_gro
 			if (has_id(g->ids, g->n, &c.found[j]))
 				continue;
 			bool er;
-			if ((rc = pf_chain_erased(txn, db, &c.found[j], &er)) || er)
-				continue;
+			if ((rc = pf_chain_erased(txn, db, &c.found[j], &er)))
+				break;
 			if (!descendants && (rc = pf_chain_root(txn, db, &c.found[j], &r)))
 				break;
 			if (!descendants && memcmp(r.b, root->b, ID_LEN) != 0)
@@ -416,14 +443,14 @@ int pf_chain_group_load(MDB_txn *txn, pf_db *db, const pf_id *root, pf_chain_gro
 				             "merged into one", GROUP_MAX);
 				break;
 			}
+			dead[g->n] = er || dead[i];
 			g->ids[g->n++] = c.found[j];
 		}
 	}
-	/* An erased root's group has its members (whose profiles must go)
-	 * but no registers. */
-	for (size_t i = 0; rc == 0 && !g->erased && i < g->n; i++)
-		rc = pf_cguest_load(txn, db, &g->ids[i], &g->members[i]);
-	for (size_t i = 0; rc == 0 && !g->erased && i < g->n; i++)
+	for (size_t i = 0; rc == 0 && i < g->n; i++)
+		if (!dead[i])
+			rc = pf_cguest_load(txn, db, &g->ids[i], &g->members[i]);
+	for (size_t i = 0; rc == 0 && i < g->n; i++)
 		rc = pf_cguest_join(&g->joined, &g->members[i], NULL);
 	pf_creg_clear(&g->joined.alias);
 	if (rc)
@@ -599,6 +626,23 @@ static int complaint_counts(MDB_txn *txn, pf_db *db, const pf_id *root, pf_guest
 	return rc;
 }
 
+/* The complaint counts of a stored profile brought up to date with the
+ * feedback stored under it (after feedback moved to or from it). */
+static int recount(MDB_txn *txn, pf_db *db, const pf_id *guest)
+{
+	pf_guest_rec *r = NULL;
+	bool found;
+	int rc = pf_guest_load_if(&r, txn, db, guest, &found);
+	if (rc || !found)
+		return rc;
+	uint32_t open = r->complaints_open, total = r->complaints_total;
+	if ((rc = complaint_counts(txn, db, guest, r)) == 0 &&
+	    (open != r->complaints_open || total != r->complaints_total))
+		rc = pf_guest_save(txn, db, r);
+	pf_guest_rec_free(r);
+	return rc;
+}
+
 /* Feedback stored under `from` whose register says it belongs elsewhere
  * (an alias came or went) is moved to where it belongs. */
 static int repoint_feedback(MDB_txn *txn, pf_db *db, const pf_id *from)
@@ -632,7 +676,7 @@ int pf_chain_materialize(MDB_txn *txn, pf_db *db, const pf_id *root)
 	int rc = pf_chain_group_load(txn, db, root, &g, false);
 	if (rc)
 		return rc;
-	for (size_t i = 1; rc == 0 && !g.erased && i < g.n; i++)
+	for (size_t i = 1; rc == 0 && i < g.n; i++)
 		if ((rc = pf_chain_drop_profile(txn, db, &g.ids[i])) == 0)
 			rc = repoint_feedback(txn, db, &g.ids[i]);
 	if (rc == 0)
@@ -645,8 +689,6 @@ int pf_chain_materialize(MDB_txn *txn, pf_db *db, const pf_id *root)
 		goto out;
 	if (!nr) {
 		rc = pf_chain_drop_profile(txn, db, root);
-		for (size_t i = 1; rc == 0 && g.erased && i < g.n; i++)
-			rc = pf_chain_drop_profile(txn, db, &g.ids[i]);
 		goto out;
 	}
 	if ((rc = complaint_counts(txn, db, root, nr)))
@@ -694,10 +736,7 @@ int pf_chain_materialize_feedback(MDB_txn *txn, pf_db *db, const pf_id *id)
 		goto out;
 	pf_id root;
 	bool erased = false;
-	if ((rc = pf_chain_root(txn, db, &s.f.guest, &root)) ||
-	    (rc = pf_chain_erased(txn, db, &root, &erased)))
-		goto out;
-	if (!erased && (rc = pf_chain_erased(txn, db, &s.f.guest, &erased)))
+	if ((rc = pf_chain_path_erased(txn, db, &s.f.guest, &root, &erased)))
 		goto out;
 	if (erased && (rc = pf_feedback_rec_anonymise(&s)))
 		goto out;
@@ -715,6 +754,10 @@ int pf_chain_materialize_feedback(MDB_txn *txn, pf_db *db, const pf_id *id)
 	} else
 		goto out;
 	rc = pf_feedback_replace(txn, db, id, &s, have_old ? &old : NULL);
+	if (rc == 0)
+		rc = recount(txn, db, &s.f.guest);
+	if (rc == 0 && have_old && memcmp(old.f.guest.b, s.f.guest.b, ID_LEN) != 0)
+		rc = recount(txn, db, &old.f.guest);
 out:
 	pf_feedback_rec_clear(&s);
 	pf_feedback_rec_clear(&old);

@@ -177,7 +177,7 @@ static int emit(MDB_txn *txn, pf_db *db, pf_cchange *c)
 	k[0] = 'c';
 	pf_be64_put(k + 1, c->seq);
 	if ((rc = pf_cchange_encode(&sb, c)) == 0 &&
-	    (rc = pf_store_put(txn, db, PF_DBI_CHAIN, k, sizeof k, sb.data, sb.size, 0)) == 0)
+	    (rc = pf_chain_put(txn, db, k, sizeof k, sb.data, sb.size)) == 0)
 		rc = pf_chain_put_u64(txn, db, "seq", c->seq);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
@@ -436,10 +436,10 @@ static bool seen(const pf_id *ids, size_t n, const pf_id *id)
 static int precommit(MDB_txn *txn, pf_db *db)
 {
 	struct pf_chain_txn *c = db->chain;
-	if (c->applying || c->n == 0)
-		return 0;
 	if (c->failed)
 		return pf_fail(PF_ENOMEM, "out of memory");
+	if (c->applying || c->n == 0)
+		return 0;
 	commit cm = { .n = 0 };
 	pf_id *roots = NULL;
 	size_t nroots = 0;
@@ -449,13 +449,25 @@ static int precommit(MDB_txn *txn, pf_db *db)
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
 		const note *nt = &c->notes[i];
 		if (nt->kind == NOTE_ERASE) {
+			/* The erasure names every guest it takes (those merged into
+			 * this one, here and now), so that everywhere erases the same. */
 			pf_cchange x;
 			memset(&x, 0, sizeof x);
 			x.kind = PF_CHANGE_ERASE;
 			x.id = nt->guest;
 			x.hlc = cm.st.hlc;
-			if ((rc = pf_chain_tombstone(txn, db, &nt->guest, cm.st.hlc)) == 0)
+			pf_id *roots = NULL;
+			size_t nroots = 0;
+			if ((rc = pf_chain_erase_set(txn, db, &nt->guest, &x.erased, &x.nerased)) == 0 &&
+			    !(roots = malloc(x.nerased * sizeof *roots)))
+				rc = pf_fail(PF_ENOMEM, "out of memory");
+			if (rc == 0)
+				rc = pf_chain_tombstone(txn, db, x.erased, x.nerased, cm.st.hlc, roots,
+				                        &nroots);
+			if (rc == 0)
 				rc = emit(txn, db, &x);
+			free(roots);
+			free(x.erased);
 		} else if ((nt->kind == NOTE_MERGE || nt->kind == NOTE_UNMERGE) &&
 		           memcmp(nt->guest.b, nt->keep.b, ID_LEN) != 0) {
 			pf_cguest *d = delta_for(&cm, &nt->guest, &rc);
@@ -519,9 +531,9 @@ static int precommit(MDB_txn *txn, pf_db *db)
 	return rc;
 }
 
-void pf_chain_setup(pf_db *db)
+void pf_chain_setup(pf_db *db, bool naming)
 {
-	if (db->chain || !db->property[0] || (db->opts.flags & PF_OPEN_READONLY))
+	if (db->chain || (!db->property[0] && !naming) || (db->opts.flags & PF_OPEN_READONLY))
 		return;
 	struct pf_chain_txn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -531,9 +543,9 @@ void pf_chain_setup(pf_db *db)
 	db->precommit = precommit;
 }
 
-int pf_chain_ready(pf_db *db)
+int pf_chain_ready(pf_db *db, bool naming)
 {
-	if (db->property[0] && !(db->opts.flags & PF_OPEN_READONLY) && !db->chain)
+	if ((db->property[0] || naming) && !(db->opts.flags & PF_OPEN_READONLY) && !db->chain)
 		return pf_seterr(PF_ENOMEM, "pf_open: out of memory");
 	return 0;
 }
@@ -605,7 +617,7 @@ static int read_txn(MDB_txn *txn, pf_db *db, void *arg)
 	unsigned char start[9];
 	start[0] = 'c';
 	pf_be64_put(start + 1, a->after + 1);
-	int rc = pf_store_each_from(txn, db, PF_DBI_CHAIN, start, sizeof start, 1, read_one, a);
+	int rc = pf_chain_each_from(txn, db, start, sizeof start, 1, read_one, a);
 	return rc == 1 ? 0 : rc;
 }
 
@@ -717,7 +729,7 @@ int pf_chain_mark_get(MDB_txn *txn, pf_db *db, const char *origin, uint64_t *seq
 	k[0] = 'w';
 	memcpy(k + 1, origin, n);
 	*seq = 0;
-	int rc = pf_store_get(txn, db, PF_DBI_CHAIN, k, n + 1, &v);
+	int rc = pf_chain_get(txn, db, k, n + 1, &v);
 	if (rc == PF_ENOTFOUND)
 		return 0;
 	if (rc)
@@ -737,7 +749,7 @@ int pf_chain_mark_put(MDB_txn *txn, pf_db *db, const char *origin, uint64_t seq)
 	k[0] = 'w';
 	memcpy(k + 1, origin, n);
 	pf_be64_put(b, seq);
-	return pf_store_put(txn, db, PF_DBI_CHAIN, k, n + 1, b, 8, 0);
+	return pf_chain_put(txn, db, k, n + 1, b, 8);
 }
 
 struct mark_args {
@@ -803,14 +815,14 @@ int pf_chain_rejoin_txn(MDB_txn *txn, pf_db *db, const char *property)
 		k[0] = 'w';
 		memcpy(k + 1, db->property, on);
 		pf_be64_put(b, theirs);
-		rc = pf_store_put(txn, db, PF_DBI_CHAIN, k, on + 1, b, 8, 0);
+		rc = pf_chain_put(txn, db, k, on + 1, b, 8);
 	}
 	k[0] = 'w';
 	memcpy(k + 1, property, n);
 	if (rc == 0)
-		rc = pf_store_del(txn, db, PF_DBI_CHAIN, k, n + 1, NULL, 0);
+		rc = pf_chain_del(txn, db, k, n + 1);
 	if (rc == 0)
-		rc = pf_store_del_prefix(txn, db, PF_DBI_CHAIN, "c", 1);
+		rc = pf_chain_del_prefix(txn, db, "c", 1);
 	if (rc == 0)
 		rc = pf_chain_put_u64(txn, db, "seq", mine);
 	if (rc == 0)
@@ -851,9 +863,10 @@ static int seed_feedback(void *ctx, const MDB_val *k, const MDB_val *v)
 	return db->chain->failed ? pf_fail(PF_ENOMEM, "out of memory") : 0;
 }
 
-static int seed_txn(MDB_txn *txn, pf_db *db, void *arg)
+int pf_chain_seed_txn(MDB_txn *txn, pf_db *db)
 {
-	(void)arg;
+	if (!db->chain)
+		return 0;
 	uint64_t seeded;
 	int rc = pf_chain_get_u64(txn, db, "seeded", &seeded);
 	if (rc || seeded)
@@ -862,6 +875,12 @@ static int seed_txn(MDB_txn *txn, pf_db *db, void *arg)
 	    (rc = pf_feedback_each_raw(txn, db, seed_feedback, db)))
 		return rc;
 	return pf_chain_put_u64(txn, db, "seeded", 1);
+}
+
+static int seed_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	(void)arg;
+	return pf_chain_seed_txn(txn, db);
 }
 
 static int seeded_txn(MDB_txn *txn, pf_db *db, void *arg)

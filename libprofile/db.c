@@ -183,6 +183,10 @@ static int property_write(MDB_txn *txn, pf_db *db, void *arg)
 	rc = pf_meta_put(txn, db, PROPERTY_KEY, strlen(PROPERTY_KEY), a->want, strlen(a->want), 0);
 	if (rc == 0)
 		snprintf(a->have, PF_PROPERTY_MAX + 1, "%s", a->want);
+	/* What the database already holds joins the chain's change feed in
+	 * the same transaction (change.c), so naming is all or nothing. */
+	if (rc == 0)
+		rc = pf_chain_seed_txn(txn, db);
 	return rc;
 }
 
@@ -232,8 +236,8 @@ int pf_chain_rejoin(pf_db *db, const char *property)
 		return rc;
 	snprintf(db->property, sizeof db->property, "%s", property);
 	db->opts.property = db->property;
-	pf_chain_setup(db);
-	return pf_chain_ready(db);
+	pf_chain_setup(db, false);
+	return pf_chain_ready(db, false);
 }
 
 int pf_property(const char **out, pf_db *db)
@@ -339,6 +343,9 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	 * name for an older database is written after it, so a failed
 	 * upgrade leaves the database as it was, unnamed. */
 	bool upgrading = db->schema < PF_SCHEMA_VERSION && !readonly;
+	pf_chain_setup(db, want_property != NULL);
+	if ((rc = pf_chain_ready(db, want_property != NULL)))
+		return close_failed(db, rc);
 	rc = property_setup(db, want_property, readonly, upgrading);
 	if (rc)
 		return close_failed(db, rc);
@@ -355,8 +362,9 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 	}
 	/* A named property records its changes for the chain (change.c);
 	 * what it held before it was named joins the feed once. */
-	pf_chain_setup(db);
-	if ((rc = pf_chain_ready(db)) || (rc = pf_chain_seed(db)))
+	if (!db->property[0])
+		pf_chain_teardown(db);
+	else if ((rc = pf_chain_seed(db)))
 		return close_failed(db, rc);
 	*out = db;
 	return 0;

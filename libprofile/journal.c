@@ -4,7 +4,7 @@
  * data.  Owns the `journal` db and meta "seq.journal"; the public reader
  * (pf_journal_iter/next/last_seq), retention (pf_journal_trim) and the
  * erasure rewrite other layers call.  Uses store.c, codec.c, text.c, and
- * chain.c's pf_chain_note (what each entry touched, for replication).
+ * change.c's pf_chain_note (what each entry touched, for replication).
  *
  * `journal` keys:
  *   be64(seq)                      -> journal record (codec.c)

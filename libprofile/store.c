@@ -244,17 +244,13 @@ static int open_dbis(pf_db *db, bool readonly, bool existing)
 	if (rc)
 		return pf_lmdb_err(rc, "pf_open: cannot begin a transaction");
 	for (int i = 0; i < PF_DBI_COUNT; i++) {
+		if (i == PF_DBI_CHAIN)
+			continue;         /* after the schema: see below */
 		bool must_exist = readonly || (existing && i == PF_DBI_META);
 		unsigned flags = must_exist ? 0 : MDB_CREATE;
 		if (i == PF_DBI_CONTACT)
 			flags |= MDB_DUPSORT;
 		rc = mdb_dbi_open(txn, pf_dbi_names[i], flags, &db->dbi[i]);
-		if (rc == MDB_NOTFOUND && readonly && i == PF_DBI_CHAIN) {
-			/* made by an older version: a read-only handle reads it as empty */
-			db->chain_missing = true;
-			rc = 0;
-			continue;
-		}
 		if (rc == MDB_NOTFOUND && existing && i == PF_DBI_META) {
 			rc = pf_seterr(PF_ECORRUPT, "pf_open: '%s' holds data but no 'meta' database: "
 			               "damaged, or not a libprofile database: restore from backup",
@@ -301,6 +297,18 @@ static int open_dbis(pf_db *db, bool readonly, bool existing)
 			goto fail;
 	}
 	db->schema = schema;
+	/* The chain database came with version 0.3 of schema 2: an older
+	 * database gets it with its upgrade (pf_store_add_missing, in the
+	 * upgrade's transaction), a current one now; a read-only handle
+	 * reads a missing one as empty. */
+	rc = mdb_dbi_open(txn, pf_dbi_names[PF_DBI_CHAIN],
+	                  readonly || schema < PF_SCHEMA_VERSION ? 0 : MDB_CREATE,
+	                  &db->dbi[PF_DBI_CHAIN]);
+	db->chain_missing = rc == MDB_NOTFOUND;
+	if (rc && rc != MDB_NOTFOUND) {
+		rc = pf_lmdb_err(rc, "pf_open: cannot open a named database");
+		goto fail;
+	}
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc)
@@ -660,6 +668,7 @@ static int store_write(pf_db *db, pf_txn_fn fn, void *arg, bool metasync)
 			return pf_lmdb_err(mrc, NULL);
 		}
 
+		db->chain_created = false;
 		if (db->txn_begin)
 			db->txn_begin(db);
 		int rc = fn(txn, db, arg);
@@ -670,6 +679,8 @@ static int store_write(pf_db *db, pf_txn_fn fn, void *arg, bool metasync)
 			choose_meta_sync(db, metasync);
 			mrc = mdb_txn_commit(txn);
 			if (mrc == 0) {
+				if (db->chain_created)
+					db->chain_missing = false;
 				pthread_rwlock_unlock(&db->txn_lock);
 				return 0;
 			}
@@ -979,6 +990,17 @@ int pf_meta_recode(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen, siz
                    pf_store_recode_fn fn, void *ctx)
 {
 	return pf_store_recode(txn, db, PF_DBI_META, prefix, plen, klen, fn, ctx);
+}
+
+int pf_store_add_missing(MDB_txn *txn, pf_db *db)
+{
+	if (!db->chain_missing)
+		return 0;
+	int rc = mdb_dbi_open(txn, pf_dbi_names[PF_DBI_CHAIN], MDB_CREATE, &db->dbi[PF_DBI_CHAIN]);
+	if (rc)
+		return pf_lmdb_err(rc, "cannot create a named database");
+	db->chain_created = true;     /* usable once the transaction commits */
+	return 0;
 }
 
 int pf_store_set_schema(MDB_txn *txn, pf_db *db, uint64_t version)

@@ -101,8 +101,10 @@ struct pf_db {
 	int (*precommit)(MDB_txn *txn, pf_db *db);
 	void (*txn_begin)(pf_db *db);
 	struct pf_chain_txn *chain;
-	bool chain_missing;       /* read-only open of a database made before
-	                             the chain database existed */
+	bool chain_missing;       /* store.c: the database predates the chain
+	                             database (read as empty until an upgrade
+	                             creates it; chain_created: in this write) */
+	bool chain_created;
 };
 
 /** The directory pf_open was given, as pf_store_prepare found it. */
@@ -281,6 +283,10 @@ int pf_store_del_prefix(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *pr
 /** pf_store_recode over meta records (merge.c's merge records). */
 int pf_meta_recode(MDB_txn *txn, pf_db *db, const void *prefix, size_t plen, size_t klen,
                    pf_store_recode_fn fn, void *ctx);
+
+/** Create, in the upgrade's transaction `txn`, the named databases an
+ *  older database lacks (`chain`). */
+int pf_store_add_missing(MDB_txn *txn, pf_db *db);
 
 /** Record that the database is now at schema `version` (an upgrade's last
  *  step, in its transaction). */

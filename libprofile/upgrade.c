@@ -10,7 +10,7 @@
  * prompt) is deleted: overdue is read from the work lists.  Every other
  * key stays as it is.
  *
- * May call: store.c (pf_store_write, pf_store_set_schema), codec.c
+ * May call: store.c (pf_store_write, pf_store_add_missing, pf_store_set_schema), codec.c
  * (pf_codec_recode), error.c, and the owners' recode walks: guest.c,
  * stay.c, event.c, prompt.c (and its pf_prompt_drop_due_index),
  * feedback.c, journal.c, merge.c.
@@ -69,6 +69,8 @@ static int to_schema2(MDB_txn *txn, pf_db *db, void *arg)
 	}
 	if (rc == 0)
 		rc = pf_prompt_drop_due_index(txn, db);
+	if (rc == 0)
+		rc = pf_store_add_missing(txn, db);
 	if (rc == 0)
 		rc = pf_store_set_schema(txn, db, 2);
 	return rc;

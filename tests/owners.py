@@ -29,6 +29,7 @@ which this script also checks for the databases it names):
     QUEUE      prompt.c
     FEEDBACK   feedback.c
     JOURNAL    journal.c
+    CHAIN      chain_reg.c (the other chain files own key ranges: chain.h)
 
 store.c opens every database by name (the environment is its job), so it
 may name every PF_DBI_*; store.h declares them.  PF_DBI_COUNT and
@@ -55,6 +56,7 @@ OWNER = {
     "QUEUE": "prompt.c",
     "FEEDBACK": "feedback.c",
     "JOURNAL": "journal.c",
+    "CHAIN": "chain_reg.c",
 }
 
 # Files that may name every database: the environment.
