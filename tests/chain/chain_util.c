@@ -42,10 +42,10 @@ static pf_time prop_clock(void *payload)
 	return chain_clock_now() + p->skew;
 }
 
-static int open_db(chain_prop *p, unsigned int flags)
+static int open_db(chain_prop *p, unsigned int flags, int named)
 {
 	pf_options o = PF_OPTIONS_INIT;
-	o.property = (flags & PF_OPEN_READONLY) ? NULL : p->name;
+	o.property = (flags & PF_OPEN_READONLY) || !named ? NULL : p->name;
 	o.clock = prop_clock;
 	o.clock_payload = p;
 	o.flags = flags;
@@ -69,7 +69,7 @@ int chain_open(chain *c, int n, const char *const *names, const pf_time *skews,
 		if (!mkdtemp(p->dir))
 			return PF_EIO;
 		c->n = i + 1;
-		int rc = open_db(p, 0);
+		int rc = open_db(p, 0, 1);
 		if (rc == 0)
 			rc = pf_sync_open(&p->sync, p->db, url, name, NULL);
 		if (rc != 0)
@@ -123,10 +123,15 @@ int chain_reopen(chain *c, int i, unsigned int flags)
 	chain_disconnect(c, i);
 	pf_close(c->p[i].db);
 	c->p[i].db = NULL;
-	int rc = open_db(&c->p[i], flags);
+	int rc = open_db(&c->p[i], flags, 1);
 	if (rc == 0 && had)
 		rc = chain_connect(c, i);
 	return rc;
+}
+
+int chain_open_unnamed(chain *c, int i)
+{
+	return open_db(&c->p[i], 0, 0);
 }
 
 int chain_round(chain *c, int i, pf_sync_counts *counts)

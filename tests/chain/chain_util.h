@@ -50,6 +50,10 @@ int chain_connect(chain *c, int i);
 /** Close and reopen property i's database (and its pf_sync if it had one). */
 int chain_reopen(chain *c, int i, unsigned int flags);
 
+/** Open property i's directory (its db must be closed) with its clock
+ *  but without a property name (for pf_chain_rejoin). */
+int chain_open_unnamed(chain *c, int i);
+
 /** One round at property i (0 when it is disconnected). */
 int chain_round(chain *c, int i, pf_sync_counts *counts);
 /** Rounds at every connected property until a full pass moves nothing,

@@ -278,3 +278,50 @@ Test(jetstream, the_background_thread_carries_changes)
 	cr_assert(eq(int, pf_sync_stop(ch.p[1].sync), 0));
 	cr_assert(eq(int, pf_sync_round(ch.p[1].sync, 0, NULL), 0), "%s", pf_errmsg());
 }
+
+Test(jetstream, a_property_restored_from_another_reads_the_stream_again)
+{
+	pf_id g = put_guest(ch.p[1].db, "Ho Ka Yan", "ho@example.mo");
+	pf_id g2 = put_guest(ch.p[0].db, "Chan Tai Man", "chan@example.mo");
+	quiet();
+	/* Lisbon makes one more change that Macau never sees, then loses its
+	 * database. */
+	like(ch.p[1].db, &g, "room.view", "sea");
+	cr_assert(eq(int, pf_sync_round(ch.p[1].sync, 0, NULL), 0), "%s", pf_errmsg());
+	chain_disconnect(&ch, 1);
+	pf_close(ch.p[1].db);
+	ch.p[1].db = NULL;
+	chain_rm_tree(ch.p[1].dir);
+
+	/* Lisbon again, from Macau's backup. */
+	cr_assert(eq(int, pf_backup(ch.p[0].db, ch.p[1].dir), 0), "%s", pf_errmsg());
+	cr_assert(eq(int, chain_open_unnamed(&ch, 1), 0), "%s", pf_errmsg());
+	cr_assert(eq(int, pf_chain_rejoin(ch.p[1].db, "lisbon"), 0), "%s", pf_errmsg());
+	uint64_t epoch = 0;
+	cr_assert(eq(int, pf_chain_epoch(&epoch, ch.p[1].db), 0));
+	cr_assert(eq(u64, epoch, 1));
+	cr_assert(eq(int, chain_connect(&ch, 1), 0), "%s", pf_errmsg());
+
+	/* Its new consumer "lisbon_e1" starts at the stream's beginning. */
+	natsConnection *nc = NULL;
+	cr_assert(eq(int, natsConnection_ConnectTo(&nc, srv.url), NATS_OK));
+	jsCtx *js = NULL;
+	cr_assert(eq(int, natsConnection_JetStream(&js, nc, NULL), NATS_OK));
+	jsConsumerInfo *ci = NULL;
+	cr_assert(eq(int, js_GetConsumerInfo(&ci, js, "PF_grand", "lisbon_e1", NULL, NULL), NATS_OK));
+	jsConsumerInfo_Destroy(ci);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+
+	quiet();
+	digests_equal();
+	pf_pref *p = NULL;
+	cr_assert(eq(int, pf_pref_get(&p, ch.p[1].db, &g, "room.view"), 0), "%s", pf_errmsg());
+	pf_pref_free(p);
+	/* And its own sequence goes on: a new change reaches Macau. */
+	like(ch.p[1].db, &g2, "amenity.flower", "lily");
+	quiet();
+	cr_assert(eq(int, pf_pref_get(&p, ch.p[0].db, &g2, "amenity.flower"), 0), "%s", pf_errmsg());
+	pf_pref_free(p);
+	digests_equal();
+}
