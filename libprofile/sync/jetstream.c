@@ -358,16 +358,25 @@ static const char *status_of(natsMsg *m)
  * request has its own reply subject, so a late answer to an earlier one
  * never ends this one; messages it delivered are kept all the same.
  */
-int js_fetch(pf_sync *s, const char *fn, int batch, natsMsgList *out)
+int js_fetch_ask(pf_sync *s, const char *fn, int batch, char reply[SYNC_REPLY_MAX])
+{
+	char body[64];
+	snprintf(reply, SYNC_REPLY_MAX, "%s.%llu", s->inbox, (unsigned long long)++s->req_no);
+	int blen = snprintf(body, sizeof body, "{\"batch\":%d,\"no_wait\":true}", batch);
+	natsStatus st = natsConnection_PublishRequest(s->nc, s->next_subj, reply, body, blen);
+	if (st == NATS_OK)
+		return 0;
+	s->need_setup = 1;
+	return unreachable(s, fn, st);
+}
+
+int js_fetch_take(pf_sync *s, const char *fn, int batch, const char *reply, natsMsgList *out)
 {
 	memset(out, 0, sizeof *out);
 	natsMsg **msgs = calloc((size_t)batch, sizeof *msgs);
 	if (!msgs)
 		return sync_fail(PF_ENOMEM, fn, "out of memory");
-	char reply[sizeof s->inbox + 24], body[64];
-	snprintf(reply, sizeof reply, "%s.%llu", s->inbox, (unsigned long long)++s->req_no);
-	int blen = snprintf(body, sizeof body, "{\"batch\":%d,\"no_wait\":true}", batch);
-	natsStatus st = natsConnection_PublishRequest(s->nc, s->next_subj, reply, body, blen);
+	natsStatus st = NATS_OK;
 	int count = 0, rc = 0;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -424,6 +433,14 @@ int js_fetch(pf_sync *s, const char *fn, int batch, natsMsgList *out)
 	out->Msgs = msgs;
 	out->Count = count;
 	return 0;
+}
+
+int js_fetch(pf_sync *s, const char *fn, int batch, natsMsgList *out)
+{
+	char reply[SYNC_REPLY_MAX];
+	memset(out, 0, sizeof *out);
+	int rc = js_fetch_ask(s, fn, batch, reply);
+	return rc ? rc : js_fetch_take(s, fn, batch, reply, out);
 }
 
 int js_settle(pf_sync *s, const char *fn, natsMsgList *list, int ack)

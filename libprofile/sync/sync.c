@@ -214,27 +214,21 @@ static int push(pf_sync *s, const char *fn, size_t max, pf_sync_counts *c)
 	return 0;
 }
 
-/* One fetched batch applied and settled; *got is how many were fetched. */
-static int pull_batch(pf_sync *s, const char *fn, int batch, pf_sync_counts *c, int *got)
+/* Apply one fetched batch and settle it (acknowledged after the commit,
+ * handed back if it failed); frees the list. */
+static int apply_batch(pf_sync *s, const char *fn, natsMsgList *ml, pf_sync_counts *c)
 {
-	natsMsgList ml;
-	*got = 0;
-	int rc = js_fetch(s, fn, batch, &ml);
-	if (rc != 0 || ml.Count == 0)
-		return rc;
-	*got = ml.Count;
-	c->pulled += (size_t)ml.Count;
-
-	pf_change *ch = malloc((size_t)ml.Count * sizeof *ch);
+	c->pulled += (size_t)ml->Count;
+	pf_change *ch = malloc((size_t)ml->Count * sizeof *ch);
 	if (!ch) {
-		js_settle(s, fn, &ml, 0);
-		natsMsgList_Destroy(&ml);
+		js_settle(s, fn, ml, 0);
+		natsMsgList_Destroy(ml);
 		return sync_fail(PF_ENOMEM, fn, "out of memory");
 	}
 	size_t n = 0;
-	for (int i = 0; i < ml.Count; i++) {
-		const unsigned char *d = (const unsigned char *)natsMsg_GetData(ml.Msgs[i]);
-		size_t len = (size_t)natsMsg_GetDataLength(ml.Msgs[i]);
+	for (int i = 0; i < ml->Count; i++) {
+		const unsigned char *d = (const unsigned char *)natsMsg_GetData(ml->Msgs[i]);
+		size_t len = (size_t)natsMsg_GetDataLength(ml->Msgs[i]);
 		char origin[PF_PROPERTY_MAX + 1];
 		uint64_t seq = 0;
 		/* Something on our subjects that is not a change (another
@@ -249,40 +243,67 @@ static int pull_batch(pf_sync *s, const char *fn, int batch, pf_sync_counts *c, 
 	}
 	pf_apply_report rep;
 	memset(&rep, 0, sizeof rep);
-	rc = n ? pf_changes_apply(s->db, ch, n, &rep) : 0;
+	int rc = n ? pf_changes_apply(s->db, ch, n, &rep) : 0;
 	free(ch);
 	if (rc != 0) {
 		rc = sync_fail_core(rc, fn);
 		/* Not applied: handed back to the server for the next round. */
 		char keep[SYNC_ERRMSG_CAP];
 		snprintf(keep, sizeof keep, "%s", pf_errmsg());
-		js_settle(s, fn, &ml, 0);
+		js_settle(s, fn, ml, 0);
 		errmsg_write(keep);
-		natsMsgList_Destroy(&ml);
+		natsMsgList_Destroy(ml);
 		return rc;
 	}
 	add_report(&c->apply, &rep);
 	/* Committed: from now on a redelivery is a duplicate, so a lost
 	 * acknowledgement costs nothing but a second look. */
-	rc = js_settle(s, fn, &ml, 1);
-	natsMsgList_Destroy(&ml);
+	rc = js_settle(s, fn, ml, 1);
+	natsMsgList_Destroy(ml);
 	return rc;
 }
 
+/* Batches until the consumer has no more or `max` were fetched.  The
+ * next batch is asked for before this one is applied, so the server
+ * delivers it while the core commits. */
 static int pull(pf_sync *s, const char *fn, size_t max, pf_sync_counts *c)
 {
 	size_t left = max;
-	while (left > 0) {
-		int batch = left < SYNC_FETCH_BATCH ? (int)left : SYNC_FETCH_BATCH;
-		int got = 0;
-		int rc = pull_batch(s, fn, batch, c, &got);
-		if (rc != 0)
+	int batch = left < SYNC_FETCH_BATCH ? (int)left : SYNC_FETCH_BATCH;
+	char reply[SYNC_REPLY_MAX], next_reply[SYNC_REPLY_MAX];
+	int rc = js_fetch_ask(s, fn, batch, reply);
+	while (rc == 0) {
+		natsMsgList ml;
+		rc = js_fetch_take(s, fn, batch, reply, &ml);
+		if (rc != 0 || ml.Count == 0)
 			return rc;
-		if (got < batch)
-			return 0;
+		int got = ml.Count;
 		left -= (size_t)got;
+		int next = got == batch && left > 0 ? (left < SYNC_FETCH_BATCH ? (int)left : SYNC_FETCH_BATCH) : 0;
+		int asked = next ? js_fetch_ask(s, fn, next, next_reply) : -1;
+		rc = apply_batch(s, fn, &ml, c);
+		if (rc != 0) {
+			if (asked == 0) {
+				/* The batch asked for in advance goes back too. */
+				char keep[SYNC_ERRMSG_CAP];
+				snprintf(keep, sizeof keep, "%s", pf_errmsg());
+				natsMsgList nl;
+				if (js_fetch_take(s, fn, next, next_reply, &nl) == 0 && nl.Count > 0) {
+					js_settle(s, fn, &nl, 0);
+					natsMsgList_Destroy(&nl);
+				}
+				errmsg_write(keep);
+			}
+			return rc;
+		}
+		if (!next)
+			return 0;
+		if (asked != 0)
+			return asked;
+		batch = next;
+		memcpy(reply, next_reply, sizeof reply);
 	}
-	return 0;
+	return rc;
 }
 
 int sync_round(pf_sync *s, const char *fn, size_t max, pf_sync_counts *counts)

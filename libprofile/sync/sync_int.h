@@ -123,7 +123,12 @@ int js_check_connected(pf_sync *s, const char *fn);
  * not counted even if acknowledged). */
 int js_publish(pf_sync *s, const char *fn, const pf_change *changes, size_t n, size_t *acked);
 /* Fetch up to `batch` messages the consumer has now, never waiting for
- * new ones (PF_EIO if the server does not answer in timeout_ms). */
+ * new ones (PF_EIO if the server does not answer in timeout_ms):
+ * js_fetch_ask sends the request (its reply subject into `reply`),
+ * js_fetch_take collects its answer; js_fetch does both. */
+#define SYNC_REPLY_MAX 96
+int js_fetch_ask(pf_sync *s, const char *fn, int batch, char reply[SYNC_REPLY_MAX]);
+int js_fetch_take(pf_sync *s, const char *fn, int batch, const char *reply, natsMsgList *out);
 int js_fetch(pf_sync *s, const char *fn, int batch, natsMsgList *out);
 /* Acknowledge (ack != 0) or hand back for redelivery (ack == 0, "-NAK")
  * every message of the list, then flush them to the server. */

@@ -325,3 +325,27 @@ Test(jetstream, a_property_restored_from_another_reads_the_stream_again)
 	pf_pref_free(p);
 	digests_equal();
 }
+
+/* More than one batch (1,000): the batch asked for in advance while the
+ * first was being applied goes back to the server too. */
+Test(jetstream, a_failed_apply_hands_back_every_batch_it_fetched)
+{
+	pf_id last = {{0}};
+	char name[64];
+	for (int i = 0; i < 2500; i++) {
+		snprintf(name, sizeof name, "Guest %d", i);
+		last = put_guest(ch.p[0].db, name, NULL);
+	}
+	pf_sync_counts k;
+	cr_assert(eq(int, pf_sync_round(ch.p[0].sync, 0, &k), 0), "%s", pf_errmsg());
+	cr_assert(eq(sz, k.pushed, 2500));
+	cr_assert(eq(int, chain_reopen(&ch, 1, PF_OPEN_READONLY), 0), "%s", pf_errmsg());
+	cr_assert(eq(int, pf_sync_round(ch.p[1].sync, 0, &k), PF_EREADONLY), "%s", pf_errmsg());
+	cr_assert(eq(int, chain_reopen(&ch, 1, 0), 0), "%s", pf_errmsg());
+	cr_assert(eq(int, pf_sync_round(ch.p[1].sync, 0, &k), 0), "%s", pf_errmsg());
+	cr_assert(eq(sz, k.pulled, 2500));
+	cr_assert(eq(sz, k.apply.applied, 2500));
+	cr_assert(has_guest(ch.p[1].db, &last));
+	quiet();
+	digests_equal();
+}
