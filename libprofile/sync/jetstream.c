@@ -302,9 +302,20 @@ int js_publish(pf_sync *s, const char *fn, const pf_change *changes, size_t n, s
 	struct timespec dl;
 	deadline_after(&dl, timeout_ms(s) + 500);
 	pthread_mutex_lock(&s->pub_lock);
+	int lost = 0;
 	while (s->pub_answered < sent) {
-		if (pthread_cond_timedwait(&s->pub_cond, &s->pub_lock, &dl) == ETIMEDOUT)
+		struct timespec slice, now;
+		deadline_after(&slice, SYNC_WAIT_SLICE_MS);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec >= dl.tv_nsec))
 			break;
+		if (slice.tv_sec > dl.tv_sec || (slice.tv_sec == dl.tv_sec && slice.tv_nsec > dl.tv_nsec))
+			slice = dl;
+		if (pthread_cond_timedwait(&s->pub_cond, &s->pub_lock, &slice) == ETIMEDOUT &&
+		    natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED) {
+			lost = 1;  /* what is unanswered now is answered after the reconnect, or never */
+			break;
+		}
 	}
 	size_t k = 0;
 	while (k < sent && flags[k] == 1)
@@ -335,7 +346,7 @@ int js_publish(pf_sync *s, const char *fn, const pf_change *changes, size_t n, s
 		return unreachable(s, fn, send_err);
 	if (pub_err != NATS_OK)
 		return refused(s, fn, "a change", pub_err, pub_jerr);
-	return unreachable(s, fn, NATS_TIMEOUT);
+	return unreachable(s, fn, lost ? NATS_CONNECTION_DISCONNECTED : NATS_TIMEOUT);
 }
 
 /* A status message ("NATS/1.0 404 No Messages"): no data, a Status header. */
@@ -390,7 +401,15 @@ int js_fetch_take(pf_sync *s, const char *fn, int batch, const char *reply, nats
 			break;
 		}
 		natsMsg *m = NULL;
-		st = natsSubscription_NextMsg(&m, s->sub, left);
+		/* In slices, so that a connection lost meanwhile ends the wait. */
+		st = natsSubscription_NextMsg(&m, s->sub, left < SYNC_WAIT_SLICE_MS ? left : SYNC_WAIT_SLICE_MS);
+		if (st == NATS_TIMEOUT) {
+			if (natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED) {
+				st = NATS_OK;
+				continue;
+			}
+			st = NATS_CONNECTION_DISCONNECTED;
+		}
 		if (st != NATS_OK)
 			break;
 		const char *status = status_of(m);

@@ -53,6 +53,9 @@
 /* The server drops a republished message id within this window; later
  * duplicates are caught by the core's high-water marks instead. */
 #define SYNC_DUPLICATES_S 120
+/* Waits for the server are cut in slices of this many ms, to notice a
+ * lost connection without waiting out timeout_ms. */
+#define SYNC_WAIT_SLICE_MS 50
 /* Asynchronous publishes in flight at once. */
 #define SYNC_PUB_INFLIGHT 4096
 

@@ -349,3 +349,31 @@ Test(jetstream, a_failed_apply_hands_back_every_batch_it_fetched)
 	quiet();
 	digests_equal();
 }
+
+Test(jetstream, the_background_thread_rides_out_a_server_restart)
+{
+	cr_assert(eq(int, pf_sync_start(ch.p[0].sync, 20), 0), "%s", pf_errmsg());
+	cr_assert(eq(int, pf_sync_start(ch.p[1].sync, 20), 0), "%s", pf_errmsg());
+	cr_assert(eq(int, natsd_stop(&srv), 0));
+	pf_id g = put_guest(ch.p[0].db, "Chan Tai Man", "chan@example.mo");
+	pf_sync_stats st;
+	for (int i = 0; i < 100; i++) {
+		cr_assert(eq(int, pf_sync_stats_get(ch.p[0].sync, &st), 0));
+		if (st.failed_rounds > 0)
+			break;
+		usleep(10000);
+	}
+	cr_assert(ge(u64, st.failed_rounds, 1), "no round failed within 1 s of the server going away");
+	cr_assert(eq(int, st.last_error, PF_EIO));
+	cr_assert(not(has_guest(ch.p[1].db, &g)));
+	cr_assert(eq(int, natsd_restart(&srv), 0));
+	int seen = 0;
+	for (int i = 0; i < 1000 && !seen; i++) {
+		seen = has_guest(ch.p[1].db, &g);
+		if (!seen)
+			usleep(10000);
+	}
+	cr_assert(seen, "the change did not arrive within 10 s of the restart");
+	pf_sync_close(ch.p[0].sync);  /* closes a running thread too */
+	ch.p[0].sync = NULL;
+}
