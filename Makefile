@@ -5,6 +5,8 @@
 #   make check      run every test suite (C with Criterion, Python with pytest)
 #   make check-asan the C tests under AddressSanitizer + UBSan (leaks included)
 #   make bench      benchmarks; they print their figures
+#   make check-chain / bench-chain   libprofile-sync's long run and figures
+#                   (libprofile/sync/sync.mk; its short tests are in check)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make WERROR=0   the same targets with warnings not fatal (-Werror is
 #                   on by default, and always in CI: .ci/run)
