@@ -171,8 +171,11 @@ examples: $(EXAMPLES)
 $(BUILD)/%: examples/%.c examples/cli.h $(STATIC) include/libprofile.h
 	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $< $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
 
-$(BUILD)/frontdesk: $(FRONTDESK_SRCS) $(FRONTDESK_HDRS) examples/cli.h $(STATIC) include/libprofile.h
-	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $(FRONTDESK_SRCS) $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
+# frontdesk's `sync` (chain.c) links libprofile-sync and NATS's C client.
+$(BUILD)/frontdesk: $(FRONTDESK_SRCS) $(FRONTDESK_HDRS) examples/cli.h $(BUILD)/libprofile-sync.a $(STATIC) \
+                    include/libprofile.h include/libprofile_sync.h
+	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $(FRONTDESK_SRCS) \
+	  $(BUILD)/libprofile-sync.a $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libnats 2>/dev/null) -lpthread
 
 demo: deps
 	@$(MAKE) --no-print-directory _demo

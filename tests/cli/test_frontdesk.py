@@ -29,7 +29,7 @@ COMMANDS = [
     "overdue", "ack", "done", "dismiss", "complaint", "compliment", "suggestion",
     "feedback", "update", "resolve", "followup", "report", "duplicates",
     "not-duplicate", "merge", "unmerge", "erase", "compact", "backup", "consent",
-    "retention", "help",
+    "retention", "sync", "digest", "help",
 ]
 
 
