@@ -183,6 +183,15 @@ demo: deps
 _demo: _all
 	@BUILD=$(BUILD) sh examples/demo.sh
 
+# The two-hotel scene: Macau and Lisbon synced through a nats-server of
+# the demo's own (loopback, temporary directory; examples/chain/).
+.PHONY: demo-chain _demo-chain
+demo-chain: deps
+	@$(MAKE) --no-print-directory _demo-chain
+
+_demo-chain: _all
+	@BUILD=$(BUILD) sh examples/chain/demo_chain.sh
+
 # The kiosk page (examples/kiosk_web) on a demo database of its own,
 # $(BUILD)/kiosk-web/ (guests booked to arrive today): open
 # http://127.0.0.1:$(KIOSK_PORT)/ and try zw@example.com with RES-88101.
