@@ -46,6 +46,9 @@ TEST_PKGS := criterion
 DEB_PKGS  := build-essential pkg-config liblmdb-dev lmdb-utils libmsgpack-dev uuid-dev \
              libutf8proc-dev libjansson-dev libcsv-dev tzdata libcriterion-dev \
              python3-dev python3-cffi python3-pytest
+# libprofile-sync (libprofile/sync/sync.mk): libnats, and the server its
+# tests start on a loopback port.
+DEB_PKGS  += nats-server libnats-dev
 # The browser tests (tests/web, `make _check-web`): headless Chromium driven
 # by Selenium, and a CJK font so that their screenshots show the Chinese page.
 WEB_DEB_PKGS := chromium chromium-driver python3-selenium fonts-wqy-microhei
@@ -114,6 +117,8 @@ deps:
 	command -v $(PKG_CONFIG) >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	[ -f /usr/include/csv.h ] || missing="$$missing libcsv-dev"; \
 	[ -d /usr/share/zoneinfo/Asia ] || missing="$$missing tzdata"; \
+	$(PKG_CONFIG) --exists libnats 2>/dev/null || missing="$$missing libnats-dev"; \
+	command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing="$$missing nats-server"; \
 	$(PYTHON) -c 'import cffi, pytest' >/dev/null 2>&1 || missing="$$missing python3-cffi/pytest"; \
 	[ -f /usr/include/python3*/Python.h ] 2>/dev/null || ls /usr/include/python3*/Python.h >/dev/null 2>&1 || missing="$$missing python3-dev"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -227,6 +232,7 @@ check: deps
 	@$(MAKE) --no-print-directory _check-crash-short
 	@$(MAKE) --no-print-directory _check-stress-short
 	@$(MAKE) --no-print-directory _check-corrupt-short
+	@$(MAKE) --no-print-directory _check-chain-short
 	@$(MAKE) --no-print-directory _check-cli
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory _check-web
@@ -329,3 +335,4 @@ clean:
 -include tests/crash/Makefile.inc
 -include tests/stress/Makefile.inc
 -include tests/corrupt/Makefile.inc
+include libprofile/sync/sync.mk
