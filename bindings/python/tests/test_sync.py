@@ -5,7 +5,6 @@ These need the optional extension libprofile._sync.  Where libprofile-sync
 is not built at all (build/libprofile-sync.so missing) they are skipped;
 where it is built, a missing extension or nats-server is a failure."""
 
-import datetime as dt
 import importlib
 import os
 
