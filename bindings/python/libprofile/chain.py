@@ -270,12 +270,12 @@ class Sync:
     def __init__(self, db: "Database", url: str, chain: str,
                  timeout_ms: Optional[int] = None, max_age: int = 0,
                  replicas: int = 0) -> None:
+        self._ptr: Any = None
+        self._lock = threading.Lock()
+        self._running = False
+        self._db = db
         mod = _sync_module()
         self._mod = mod
-        self._db = db
-        self._lock = threading.Lock()
-        self._ptr: Any = None
-        self._running = False
         self.url = url
         self.chain = chain
         keep: List[Any] = []
