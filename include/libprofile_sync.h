@@ -80,6 +80,11 @@ PF_EXTERN int pf_sync_open(pf_sync **out, pf_db *db, const char *url, const char
  * `max` messages), acknowledging them after the commit.  `counts` may be
  * NULL.  `max` 0 means PF_CHANGES_MAX.  Changes published before a
  * failure stay published; the rest are published by the next round.
+ * A fetched batch that pf_changes_apply() refuses (a read-only database,
+ * a full disk) is handed back to the server ("-NAK") and fetched again by
+ * a later round; a message on the chain's subjects that is not a change
+ * is acknowledged and skipped.  A round never waits for new messages: it
+ * takes what the stream holds and returns.
  * Errors: PF_EIO (the server went away or timed out), PF_EINVAL (the
  * background thread runs), and those of pf_changes_read/apply.
  */
@@ -88,8 +93,10 @@ PF_EXTERN int pf_sync_round(pf_sync *s, size_t max, pf_sync_counts *counts);
 /**
  * Run rounds in a background thread: whenever this property has new
  * changes, and every `interval_ms` (1 to 60000) to pull; a failed round
- * (server away) is retried at the next interval.  Errors: PF_EINVAL
- * (already running, bad interval), PF_ENOMEM.
+ * (server away) is retried at the next interval.  The thread looks for
+ * new local changes every 2 ms (or every interval, if shorter): one
+ * short read transaction.  Errors: PF_EINVAL (already running, bad
+ * interval), PF_ENOMEM.
  */
 PF_EXTERN int pf_sync_start(pf_sync *s, int interval_ms);
 

@@ -23,14 +23,20 @@ static int timeout_ms(const pf_sync *s)
 	return s->opts.timeout_ms > 0 ? s->opts.timeout_ms : 2000;
 }
 
-/* libnats' own detail when it has one, else the status text. */
+/* libnats' own detail when it has one (without its "(file.c:123): "),
+ * else the status text. */
 static const char *nats_text(natsStatus st)
 {
 	natsStatus last = NATS_OK;
 	const char *t = nats_GetLastError(&last);
-	if (t && *t && last == st)
-		return t;
-	return natsStatus_GetText(st);
+	if (!t || !*t || last != st)
+		return natsStatus_GetText(st);
+	if (t[0] == '(') {
+		const char *end = strstr(t, "): ");
+		if (end)
+			t = end + 3;
+	}
+	return *t ? t : natsStatus_GetText(st);
 }
 
 static int unreachable(pf_sync *s, const char *fn, natsStatus st)
@@ -208,15 +214,22 @@ int js_setup(pf_sync *s, const char *fn)
 	if (rc == 0)
 		rc = setup_consumer(s, fn);
 	if (rc == 0 && !s->sub) {
-		jsSubOptions so;
-		jsSubOptions_Init(&so);
-		so.Stream = s->stream;
-		so.Consumer = s->durable;
-		jsErrCode jerr = 0;
-		natsStatus st = js_PullSubscribe(&s->sub, s->js, s->filter, s->durable, NULL, &so, &jerr);
+		natsInbox *inbox = NULL;
+		natsStatus st = natsInbox_Create(&inbox);
+		if (st == NATS_OK) {
+			snprintf(s->inbox, sizeof s->inbox, "%s", (const char *)inbox);
+			natsInbox_Destroy(inbox);
+			char wild[sizeof s->inbox + 4];
+			snprintf(wild, sizeof wild, "%s.*", s->inbox);
+			st = natsConnection_SubscribeSync(&s->sub, s->nc, wild);
+		}
+		if (st == NATS_OK)
+			/* No limit of our own: a batch is at most SYNC_FETCH_BATCH. */
+			st = natsSubscription_SetPendingLimits(s->sub, -1, -1);
 		if (st != NATS_OK) {
+			natsSubscription_Destroy(s->sub);
 			s->sub = NULL;
-			rc = refused(s, fn, "the pull subscription", st, jerr);
+			rc = unreachable(s, fn, st);
 		}
 	}
 	if (rc == 0)
@@ -322,31 +335,102 @@ int js_publish(pf_sync *s, const char *fn, const pf_change *changes, size_t n, s
 	return unreachable(s, fn, NATS_TIMEOUT);
 }
 
+/* A status message ("NATS/1.0 404 No Messages"): no data, a Status header. */
+static const char *status_of(natsMsg *m)
+{
+	const char *v = NULL;
+	if (natsMsg_GetDataLength(m) > 0)
+		return NULL;
+	if (natsMsgHeader_Get(m, "Status", &v) != NATS_OK)
+		return NULL;
+	return v;
+}
+
+/*
+ * Our own pull request, {"batch":N,"no_wait":true} without "expires":
+ * the server sends what the consumer has now and a 404 when that was
+ * less than N, at once.  (libnats 3.4.1's fetch always adds "expires",
+ * with which nats-server 2.9 holds the request until it expires when
+ * there is nothing: every quiet round would wait out a timeout.)  Each
+ * request has its own reply subject, so a late answer to an earlier one
+ * never ends this one; messages it delivered are kept all the same.
+ */
 int js_fetch(pf_sync *s, const char *fn, int batch, natsMsgList *out)
 {
 	memset(out, 0, sizeof *out);
-	jsFetchRequest req;
-	jsFetchRequest_Init(&req);
-	req.Batch = batch;
-	req.NoWait = true;     /* what the stream holds now: never wait for more */
-	req.Expires = MS_TO_NS(timeout_ms(s));
-	natsStatus st = natsSubscription_FetchRequest(out, s->sub, &req);
-	if (st == NATS_OK)
-		return 0;
-	memset(out, 0, sizeof *out);
-	if (st == NATS_NOT_FOUND)  /* 404: nothing for us */
-		return 0;
-	if (st == NATS_NO_MEMORY)
+	natsMsg **msgs = calloc((size_t)batch, sizeof *msgs);
+	if (!msgs)
 		return sync_fail(PF_ENOMEM, fn, "out of memory");
-	s->need_setup = 1;
-	return unreachable(s, fn, st);
+	char reply[sizeof s->inbox + 24], body[64];
+	snprintf(reply, sizeof reply, "%s.%llu", s->inbox, (unsigned long long)++s->req_no);
+	int blen = snprintf(body, sizeof body, "{\"batch\":%d,\"no_wait\":true}", batch);
+	natsStatus st = natsConnection_PublishRequest(s->nc, s->next_subj, reply, body, blen);
+	int count = 0, rc = 0;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (st == NATS_OK && count < batch) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		int64_t left = timeout_ms(s) - ((int64_t)(t.tv_sec - t0.tv_sec) * 1000 +
+		                                (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0) {
+			st = NATS_TIMEOUT;
+			break;
+		}
+		natsMsg *m = NULL;
+		st = natsSubscription_NextMsg(&m, s->sub, left);
+		if (st != NATS_OK)
+			break;
+		const char *status = status_of(m);
+		if (!status) {
+			msgs[count++] = m;
+			continue;
+		}
+		int mine = strcmp(natsMsg_GetSubject(m), reply) == 0;
+		if (mine && (strncmp(status, "404", 3) == 0 || strncmp(status, "408", 3) == 0)) {
+			natsMsg_Destroy(m);
+			break;    /* that was all */
+		}
+		if (mine && strncmp(status, "100", 3) != 0) {
+			const char *desc = NULL;
+			natsMsgHeader_Get(m, "Description", &desc);
+			s->need_setup = 1;
+			rc = sync_fail(PF_EIO, fn, "the NATS server at %s did not deliver (consumer %s): %.3s %s",
+			               s->where, s->durable, status,
+			               strncmp(status, "503", 3) == 0 ? "no JetStream responder" :
+			               desc ? desc : "");
+			natsMsg_Destroy(m);
+			break;
+		}
+		natsMsg_Destroy(m);  /* an earlier request's end, or a heartbeat */
+	}
+	if (rc == 0 && st != NATS_OK) {
+		s->need_setup = 1;
+		rc = st == NATS_NO_MEMORY ? sync_fail(PF_ENOMEM, fn, "out of memory") : unreachable(s, fn, st);
+	}
+	if (rc != 0 && count > 0) {
+		/* Delivered but not to be applied: the server redelivers them. */
+		natsMsgList l = { msgs, count };
+		natsMsgList_Destroy(&l);
+		return rc;
+	}
+	if (count == 0) {
+		free(msgs);
+		return rc;
+	}
+	out->Msgs = msgs;
+	out->Count = count;
+	return 0;
 }
 
 int js_settle(pf_sync *s, const char *fn, natsMsgList *list, int ack)
 {
 	natsStatus first = NATS_OK;
 	for (int i = 0; i < list->Count; i++) {
-		natsStatus st = ack ? natsMsg_Ack(list->Msgs[i], NULL) : natsMsg_Nak(list->Msgs[i], NULL);
+		const char *to = natsMsg_GetReply(list->Msgs[i]);
+		if (!to)
+			continue;
+		natsStatus st = natsConnection_Publish(s->nc, to, ack ? "+ACK" : "-NAK", 4);
 		if (st != NATS_OK && first == NATS_OK)
 			first = st;
 	}
@@ -361,8 +445,6 @@ void js_close(pf_sync *s)
 {
 	if (s->nc && natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED)
 		natsConnection_FlushTimeout(s->nc, timeout_ms(s));
-	/* Destroy, never Unsubscribe: the durable consumer stays on the
-	 * server with its position. */
 	natsSubscription_Destroy(s->sub);
 	s->sub = NULL;
 	jsCtx_Destroy(s->js);

@@ -150,6 +150,7 @@ int pf_sync_open(pf_sync **out, pf_db *db, const char *url, const char *chain,
 		snprintf(s->durable, sizeof s->durable, "%s_e%llu", property, (unsigned long long)epoch);
 	else
 		snprintf(s->durable, sizeof s->durable, "%s", property);
+	snprintf(s->next_subj, sizeof s->next_subj, "$JS.API.CONSUMER.MSG.NEXT.%s.%s", s->stream, s->durable);
 	describe(s);
 
 	rc = js_connect(s, fn);

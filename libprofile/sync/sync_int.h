@@ -72,7 +72,10 @@ struct pf_sync {
 	natsOptions *nopts;
 	natsConnection *nc;
 	jsCtx *js;
-	natsSubscription *sub;
+	natsSubscription *sub;    /* our pull requests' replies: <inbox>.<n> */
+	char inbox[64];
+	char next_subj[PF_CHAIN_NAME_MAX + PF_PROPERTY_MAX + 64];  /* $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable> */
+	unsigned long long req_no;
 	int need_setup;           /* check the stream and consumer again next round */
 
 	/* The publish in progress (jetstream.c): acknowledgements arrive on
@@ -119,10 +122,11 @@ int js_check_connected(pf_sync *s, const char *fn);
  * the first, that the server acknowledged (those after a failure are
  * not counted even if acknowledged). */
 int js_publish(pf_sync *s, const char *fn, const pf_change *changes, size_t n, size_t *acked);
-/* Fetch up to `batch` messages without waiting for new ones. */
+/* Fetch up to `batch` messages the consumer has now, never waiting for
+ * new ones (PF_EIO if the server does not answer in timeout_ms). */
 int js_fetch(pf_sync *s, const char *fn, int batch, natsMsgList *out);
-/* Acknowledge (ack != 0) or hand back for redelivery (ack == 0) every
- * message of the list, then flush them to the server. */
+/* Acknowledge (ack != 0) or hand back for redelivery (ack == 0, "-NAK")
+ * every message of the list, then flush them to the server. */
 int js_settle(pf_sync *s, const char *fn, natsMsgList *list, int ack);
 /* Drain nothing, close and free the libnats objects. */
 void js_close(pf_sync *s);
