@@ -15,6 +15,7 @@
 #
 #   BUILD=build        where frontdesk was built (or FRONTDESK=path)
 #   NATS_SERVER=path   the nats-server binary (Debian package nats-server)
+# shellcheck disable=SC1010  # "done" below is a frontdesk command, not the keyword
 set -e
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,7 +43,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # -p -1: the kernel picks a free port; the server's log says which.
-"$NATS_SERVER" -js -a 127.0.0.1 -p -1 -sd "$work/jetstream" >"$work/nats.log" 2>&1 &
+: >"$work/nats.log"     # there before the loop below reads it
+"$NATS_SERVER" -js -a 127.0.0.1 -p -1 -sd "$work/jetstream" >>"$work/nats.log" 2>&1 &
 nats_pid=$!
 port=
 tries=0
@@ -74,6 +76,12 @@ at() {
 }
 say() { echo; echo "== $* =="; }
 
+# The ids (first column) of Lisbon's open prompts for DEPT whose line
+# matches the awk regex PATTERN, one a line.
+prompt_ids() {
+	lisbon prompts "$1" | awk -v pat="$2" 'NR > 1 && $0 ~ pat { print $1 }'
+}
+
 echo "The chain '$CHAIN' syncs through nats-server on $NATS"
 
 at 2026-03-10T08:00:00Z "Macau: Zhuang Wei arrives for his first stay with the chain"
@@ -102,6 +110,9 @@ lisbon show zw@example.com
 at 2026-11-20T08:30:00Z "Lisbon: Zhuang Wei books three nights"
 lisbon reserve zw@example.com RES-LIS-2201 --arrival 2026-11-23 --departure 2026-11-26 \
 	--party 1 --property LIS1
+
+at 2026-11-20T08:40:00Z "Lisbon: the front desk blocks a room on the 10th floor"
+for id in $(prompt_ids front_desk "floor 10"); do lisbon done "$id" ana; done
 
 at 2026-11-23T15:00:00Z "Lisbon: he checks in"
 lisbon checkin zw@example.com CHK-LIS-2201 --room 1004 --arrival 2026-11-23 \

@@ -71,7 +71,7 @@ def test_macau_pushes_and_lisbon_pulls(scene):
 
 def test_lisbon_knows_the_macau_preferences(scene):
     show = scene.split("Lisbon's desk has never met him, but knows him", 1)[1]
-    show = show.split("====", 1)[0]
+    show = show.split("\n====", 1)[0]
     for value in ("lily", "room.floor", "chili_oil"):
         assert value in show, show
 
@@ -85,7 +85,7 @@ def test_lisbon_front_desk_housekeeping_and_restaurant_prompts(scene):
 
 
 def test_the_check_in_welcomes_him_back(scene):
-    checkin = scene.split("Lisbon: he checks in", 1)[1].split("====", 1)[0]
+    checkin = scene.split("Lisbon: he checks in", 1)[1].split("\n====", 1)[0]
     assert "Welcome back, Zhuang Wei: stay number 2" in checkin
     assert "First stay" not in checkin
 

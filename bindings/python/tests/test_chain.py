@@ -102,8 +102,8 @@ def test_apply_in_shuffled_order_with_duplicates_gives_equal_digests(macau, lisb
     assert lisbon.digest() == macau.digest()
     at_lisbon = lisbon.guests.get(g.id)
     assert at_lisbon.name == "Zhuang Wei"
-    assert at_lisbon.prefs["amenity.flower"].value == "lily"
-    assert at_lisbon.prefs["room.floor"].value == "10"
+    assert at_lisbon.prefs["amenity.flower"] == "lily"
+    assert at_lisbon.prefs["room.floor"] == "10"
     assert at_lisbon.stays == 1
     # Lisbon applied Macau's changes; it made none of its own.
     assert lisbon.changes_last() == 0
@@ -154,9 +154,9 @@ def test_both_directions_converge(macau, lisbon, clock):
     lisbon.apply(from_macau)
     macau.apply(list(reversed(from_lisbon)))
     assert macau.digest() == lisbon.digest()
-    assert macau.guests.get(g.id).prefs["pillow.type"].value == "buckwheat"
-    floor = macau.guests.get(g.id).prefs["room.floor"].value
-    assert floor in ("12", "3") and lisbon.guests.get(g.id).prefs["room.floor"].value == floor
+    assert macau.guests.get(g.id).prefs["pillow.type"] == "buckwheat"
+    floor = macau.guests.get(g.id).prefs["room.floor"]
+    assert floor in ("12", "3") and lisbon.guests.get(g.id).prefs["room.floor"] == floor
 
 
 def test_a_change_that_does_not_decode_applies_nothing(macau, lisbon):

@@ -70,7 +70,7 @@ def test_a_preference_recorded_in_macau_reaches_lisbon(server, macau, lisbon):
     r = lisbon.sync(server.url, chain="grand", timeout_ms=5000)
     assert r.pushed == 0
     assert r.pulled == made and r.apply.applied == made and r.applied == made
-    assert lisbon.guests.get(g.id).prefs["amenity.flower"].value == "lily"
+    assert lisbon.guests.get(g.id).prefs["amenity.flower"] == "lily"
     assert lisbon.digest() == macau.digest()
 
     # Nothing new: a round moves nothing; Macau sees no own changes pulled
@@ -85,7 +85,7 @@ def test_a_preference_recorded_in_macau_reaches_lisbon(server, macau, lisbon):
     assert lisbon.sync(server.url, chain="grand", timeout_ms=5000).pushed == 1
     r = macau.sync(server.url, chain="grand", timeout_ms=5000)
     assert r.apply.applied == 1
-    assert macau.guests.get(g.id).prefs["pillow.type"].value == "buckwheat"
+    assert macau.guests.get(g.id).prefs["pillow.type"] == "buckwheat"
     assert macau.digest() == lisbon.digest()
 
 
@@ -140,7 +140,7 @@ def test_an_unreachable_server_is_a_clear_error_and_loses_nothing(tmp_path, maca
     with natsd.NatsServer(tmp_path) as server:
         assert macau.sync(server.url, chain="grand", timeout_ms=5000).pushed == made
         assert lisbon.sync(server.url, chain="grand", timeout_ms=5000).applied == made
-    assert lisbon.guests.get(g.id).prefs["room.floor"].value == "10"
+    assert lisbon.guests.get(g.id).prefs["room.floor"] == "10"
 
 
 @needs_sync
