@@ -106,6 +106,28 @@ def test_a_syncer_keeps_its_connection_and_counts(server, macau, lisbon):
 
 
 @needs_sync
+def test_background_rounds_publish_new_changes(server, macau, lisbon, clock):
+    # The library's thread calls into the database, and so into the
+    # Python clock of the fixture, from a thread Python did not start.
+    import time
+    with macau.syncer(server.url, chain="grand", timeout_ms=5000) as m:
+        m.start(interval_ms=50)
+        g = macau.guests.add("Zhuang Wei", email="zw@example.com")
+        g.prefs.set("room.floor", "10", observed_by="front_desk")
+        deadline = time.monotonic() + 20
+        while m.stats().pushed < macau.changes_last() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        m.stop()
+        assert m.stats().pushed == macau.changes_last()
+        assert macau.published() == macau.changes_last()
+        with pytest.raises(libprofile.InvalidInput):
+            m.start(interval_ms=0)
+    r = lisbon.sync(server.url, chain="grand", timeout_ms=5000)
+    assert r.applied == macau.changes_last()
+    assert lisbon.guests.get(g.id).prefs["room.floor"] == "10"
+
+
+@needs_sync
 def test_closing_the_database_closes_its_syncer(server, tmp_path, clock):
     db = libprofile.open(str(tmp_path / "macau"), clock=clock, property="macau")
     s = db.syncer(server.url, chain="grand", timeout_ms=5000)
