@@ -125,6 +125,9 @@ int js_connect(pf_sync *s, const char *fn)
 	jsOptions_Init(&jo);
 	jo.Wait = timeout_ms(s);
 	jo.PublishAsync.MaxPending = SYNC_PUB_INFLIGHT;
+	/* With that many in flight, a publish waits for acknowledgements to
+	 * make room; as long as for any other answer, not libnats' 200 ms. */
+	jo.PublishAsync.StallWait = timeout_ms(s);
 	jo.PublishAsync.AckHandler = on_puback;
 	jo.PublishAsync.AckHandlerClosure = s;
 	st = natsConnection_JetStream(&s->js, s->nc, &jo);

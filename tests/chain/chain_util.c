@@ -78,7 +78,7 @@ int chain_open(chain *c, int n, const char *const *names, const pf_time *skews,
 	return 0;
 }
 
-static void rm_tree(const char *path)
+void chain_rm_tree(const char *path)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -99,7 +99,7 @@ void chain_close(chain *c)
 		pf_close(c->p[i].db);
 		c->p[i].db = NULL;
 		if (c->p[i].dir[0])
-			rm_tree(c->p[i].dir);
+			chain_rm_tree(c->p[i].dir);
 	}
 	c->n = 0;
 }

@@ -58,6 +58,9 @@ int chain_sync_quiet(chain *c, int max_passes);
  *  With `which`: the first property whose digest differs from property 0's. */
 int chain_digests_equal(chain *c, int *which);
 
+/** rm -rf a test's own directory. */
+void chain_rm_tree(const char *path);
+
 /** Wall-clock seconds since some fixed point (CLOCK_MONOTONIC). */
 double chain_seconds(void);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -87,12 +88,17 @@ static int spawn(natsd *d)
 	snprintf(store, sizeof store, "%s/store", d->dir);
 	snprintf(log, sizeof log, "%s/server.log", d->dir);
 	int before = ready_count(d);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "natsd: fork: %s\n", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
+		/* A test that crashes takes its server with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (fd >= 0) {
 			dup2(fd, 1);

@@ -82,6 +82,7 @@ Test(jetstream, open_refuses_a_database_without_a_property_name)
 	cr_assert(eq(str, (char *)pf_errmsg(), "pf_sync_open: the database has no property name; "
 	             "open it with pf_options.property"));
 	pf_close(db);
+	chain_rm_tree(dir);
 	/* And bad arguments. */
 	cr_assert(eq(int, pf_sync_open(&s, ch.p[0].db, srv.url, "Grand Hotels", NULL), PF_EINVAL));
 	cr_assert(strstr(pf_errmsg(), "bad chain name") != NULL, "%s", pf_errmsg());
