@@ -27,6 +27,7 @@
 #include "event.h"
 #include "prompt.h"
 #include "upgrade.h"
+#include "chain.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -204,6 +205,37 @@ static int property_setup(pf_db *db, const char *want, bool readonly, bool read_
 	return 0;
 }
 
+struct rejoin_args {
+	const char *property;
+};
+
+static int rejoin_txn(MDB_txn *txn, pf_db *db, void *arg)
+{
+	struct rejoin_args *a = arg;
+	int rc = pf_chain_rejoin_txn(txn, db, a->property);
+	if (rc == 0)
+		rc = pf_meta_put(txn, db, PROPERTY_KEY, strlen(PROPERTY_KEY), a->property,
+		                 strlen(a->property), 0);
+	return rc;
+}
+
+int pf_chain_rejoin(pf_db *db, const char *property)
+{
+	pf_api_enter("pf_chain_rejoin");
+	if (!db || !property)
+		return pf_seterr(PF_EINVAL, "pf_chain_rejoin: %s is NULL", db ? "property" : "db");
+	int rc = pf_check_property("property", property);
+	if (rc)
+		return rc;
+	struct rejoin_args a = { property };
+	if ((rc = pf_store_write(db, rejoin_txn, &a)))
+		return rc;
+	snprintf(db->property, sizeof db->property, "%s", property);
+	db->opts.property = db->property;
+	pf_chain_setup(db);
+	return pf_chain_ready(db);
+}
+
 int pf_property(const char **out, pf_db *db)
 {
 	pf_api_enter("pf_property");
@@ -321,6 +353,11 @@ int pf_open(pf_db **out, const char *path, const pf_options *opts)
 		if (rc)
 			return close_failed(db, rc);
 	}
+	/* A named property records its changes for the chain (change.c);
+	 * what it held before it was named joins the feed once. */
+	pf_chain_setup(db);
+	if ((rc = pf_chain_ready(db)) || (rc = pf_chain_seed(db)))
+		return close_failed(db, rc);
 	*out = db;
 	return 0;
 
@@ -350,6 +387,7 @@ void pf_close(pf_db *db)
 		return;
 	pf_rules_cache_free(db);
 	pf_subs_free(db);
+	pf_chain_teardown(db);
 	bool own = db->pid == getpid();
 	pf_store_close(db);
 	if (own)

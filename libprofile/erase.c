@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "merge.h"
 #include "feedback.h"
+#include "erase.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,11 @@ out:
 	free(people);
 	pf_guest_rec_free(r);
 	return rc;
+}
+
+int pf_erase_guest_txn(MDB_txn *txn, pf_db *db, const pf_id *guest)
+{
+	return erase_txn(txn, db, (void *)guest);
 }
 
 int pf_guest_erase(pf_db *db, const pf_id *guest)

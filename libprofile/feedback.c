@@ -1074,6 +1074,17 @@ int pf_feedback_move_guest(MDB_txn *txn, pf_db *db, const pf_id *from, const pf_
 	return 0;
 }
 
+int pf_feedback_rec_anonymise(pf_feedback_rec *rec)
+{
+	pf_feedback *f = &rec->f;
+	if (pf_str_set(&f->text, ERASED) || pf_str_set(&f->recorded_by, ERASED) ||
+	    (f->resolution && pf_str_set(&f->resolution, ERASED)) ||
+	    (f->resolved_by && pf_str_set(&f->resolved_by, ERASED)) ||
+	    (f->outcome_by && pf_str_set(&f->outcome_by, ERASED)))
+		return pf_fail(PF_ENOMEM, "out of memory");
+	return 0;
+}
+
 int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
 {
 	pf_id *ids = NULL;
@@ -1085,17 +1096,37 @@ int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest)
 		pf_feedback_rec rec;
 		if ((rc = pf_feedback_load(txn, db, &ids[i], &rec)))
 			break;
-		pf_feedback *f = &rec.f;
-		if (pf_str_set(&f->text, ERASED) || pf_str_set(&f->recorded_by, ERASED) ||
-		    (f->resolution && pf_str_set(&f->resolution, ERASED)) ||
-		    (f->resolved_by && pf_str_set(&f->resolved_by, ERASED)) ||
-		    (f->outcome_by && pf_str_set(&f->outcome_by, ERASED)))
-			rc = pf_fail(PF_ENOMEM, "out of memory");
-		else
+		if ((rc = pf_feedback_rec_anonymise(&rec)) == 0)
 			rc = rec_put(txn, db, &ids[i], &rec);
 		pf_feedback_rec_clear(&rec);
 	}
 	free(ids);
+	return rc;
+}
+
+int pf_feedback_ids_of_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
+                             size_t *n)
+{
+	return guest_feedback_ids(txn, db, guest, ids, n);
+}
+
+int pf_feedback_replace(MDB_txn *txn, pf_db *db, const pf_id *id, const pf_feedback_rec *nr,
+                        const pf_feedback_rec *old)
+{
+	unsigned char k[IDX_LEN];
+	int rc = 0;
+	bool same_key = old && memcmp(old->f.guest.b, nr->f.guest.b, ID_LEN) == 0 &&
+	                old->f.recorded_at == nr->f.recorded_at;
+	if (old && !same_key) {
+		idx_key(k, &old->f.guest, old->f.recorded_at, id);
+		rc = pf_store_del(txn, db, PF_DBI_FEEDBACK, k, sizeof k, NULL, 0);
+	}
+	if (rc == 0)
+		rc = rec_put(txn, db, id, nr);
+	if (rc == 0 && !same_key) {
+		idx_key(k, &nr->f.guest, nr->f.recorded_at, id);
+		rc = pf_store_put(txn, db, PF_DBI_FEEDBACK, k, sizeof k, "", 0, 0);
+	}
 	return rc;
 }
 

@@ -35,6 +35,21 @@ int pf_feedback_set_guest(MDB_txn *txn, pf_db *db, const pf_id *feedback,
  *  The guest id (a random UUID) and the index stay. */
 int pf_feedback_erase_guest(MDB_txn *txn, pf_db *db, const pf_id *guest);
 
+/** What erasure leaves of a feedback record: its texts and staff names
+ *  replaced by "[erased]" (in place; PF_ENOMEM). */
+int pf_feedback_rec_anonymise(pf_feedback_rec *rec);
+
+/** The ids of the feedback stored under `guest` (its index), oldest
+ *  first, in *ids (malloc'd, *n of them). */
+int pf_feedback_ids_of_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
+                             size_t *n);
+
+/** Store nr as feedback `id` (old: the record it replaces, or NULL for a
+ *  new one), moving its per-guest index key when guest or time changed
+ *  (chain_state.c: a record another property wrote). */
+int pf_feedback_replace(MDB_txn *txn, pf_db *db, const pf_id *id, const pf_feedback_rec *nr,
+                        const pf_feedback_rec *old);
+
 /** The per-guest index key of feedback `id` recorded at `at` for
  *  `guest` in the `feedback` db (feedback.c). */
 #define PF_FEEDBACK_INDEX_KEY_LEN (1 + 16 + 8 + 16)

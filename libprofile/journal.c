@@ -3,7 +3,8 @@
  * the transaction that makes it, so the journal never disagrees with the
  * data.  Owns the `journal` db and meta "seq.journal"; the public reader
  * (pf_journal_iter/next/last_seq), retention (pf_journal_trim) and the
- * erasure rewrite other layers call.  Uses store.c, codec.c, text.c.
+ * erasure rewrite other layers call.  Uses store.c, codec.c, text.c, and
+ * chain.c's pf_chain_note (what each entry touched, for replication).
  *
  * `journal` keys:
  *   be64(seq)                      -> journal record (codec.c)
@@ -19,6 +20,7 @@
 #include "id.h"
 #include "store.h"
 #include "codec.h"
+#include "chain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +149,17 @@ int pf_journal_append(MDB_txn *txn, pf_db *db, const pf_jentry *e)
 	j.ref = e->ref;
 	j.fields = e->fields;
 	j.field_count = e->field_count;
-	return entry_put(txn, db, &j);
+	if ((rc = entry_put(txn, db, &j)))
+		return rc;
+	if (db->chain) {
+		/* The replicated state the entry's write touched (chain.h). */
+		const char *keep = NULL;
+		for (size_t i = 0; i < e->field_count; i++)
+			if (strcmp(e->fields[i].name, "keep") == 0)
+				keep = e->fields[i].value;
+		pf_chain_note(db, e->op, &e->guest, &e->object, keep);
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -43,6 +43,7 @@ const char *const pf_dbi_names[PF_DBI_COUNT] = {
 	[PF_DBI_EVENT] = "event",     [PF_DBI_PROMPT] = "prompt",
 	[PF_DBI_QUEUE] = "queue",     [PF_DBI_FEEDBACK] = "feedback",
 	[PF_DBI_JOURNAL] = "journal",
+	[PF_DBI_CHAIN] = "chain",
 };
 
 static int store_write_err(pf_db *db, int mrc);
@@ -248,6 +249,12 @@ static int open_dbis(pf_db *db, bool readonly, bool existing)
 		if (i == PF_DBI_CONTACT)
 			flags |= MDB_DUPSORT;
 		rc = mdb_dbi_open(txn, pf_dbi_names[i], flags, &db->dbi[i]);
+		if (rc == MDB_NOTFOUND && readonly && i == PF_DBI_CHAIN) {
+			/* made by an older version: a read-only handle reads it as empty */
+			db->chain_missing = true;
+			rc = 0;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND && existing && i == PF_DBI_META) {
 			rc = pf_seterr(PF_ECORRUPT, "pf_open: '%s' holds data but no 'meta' database: "
 			               "damaged, or not a libprofile database: restore from backup",
@@ -653,7 +660,11 @@ static int store_write(pf_db *db, pf_txn_fn fn, void *arg, bool metasync)
 			return pf_lmdb_err(mrc, NULL);
 		}
 
+		if (db->txn_begin)
+			db->txn_begin(db);
 		int rc = fn(txn, db, arg);
+		if (rc == 0 && db->precommit)
+			rc = db->precommit(txn, db);
 		bool map_full;
 		if (rc == 0) {
 			choose_meta_sync(db, metasync);
@@ -774,6 +785,8 @@ int pf_store_get(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *key,
                  size_t klen, MDB_val *val)
 {
 	MDB_val k = { klen, (void *)key };
+	if (dbi == PF_DBI_CHAIN && db->chain_missing)
+		return PF_ENOTFOUND;
 	int rc = mdb_get(txn, db->dbi[dbi], &k, val);
 	if (rc == MDB_NOTFOUND)
 		return PF_ENOTFOUND;
@@ -973,6 +986,35 @@ int pf_store_set_schema(MDB_txn *txn, pf_db *db, uint64_t version)
 	int rc = pf_meta_put_u64(txn, db, "schema", version);
 	if (rc == 0)
 		db->schema = version;
+	return rc;
+}
+
+int pf_store_each_prefix(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
+                         size_t plen, pf_store_raw_fn fn, void *ctx)
+{
+	return pf_store_each_from(txn, db, dbi, prefix, plen, plen, fn, ctx);
+}
+
+int pf_store_each_from(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *start,
+                       size_t slen, size_t plen, pf_store_raw_fn fn, void *ctx)
+{
+	if (dbi == PF_DBI_CHAIN && db->chain_missing)
+		return 0;
+	MDB_cursor *cur = NULL;
+	int rc = 0, mrc = mdb_cursor_open(txn, db->dbi[dbi], &cur);
+	if (mrc)
+		return pf_lmdb_err(mrc, NULL);
+	MDB_val k = { slen, (void *)start }, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, start, plen) != 0)
+			break;
+		if ((rc = fn(ctx, &k, &v)))
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = pf_lmdb_err(mrc, pf_dbi_names[dbi]);
 	return rc;
 }
 

@@ -30,6 +30,7 @@ enum pf_dbi {
 	PF_DBI_QUEUE,    /* department work lists, see prompt.c */
 	PF_DBI_FEEDBACK,
 	PF_DBI_JOURNAL,
+	PF_DBI_CHAIN,    /* a chain's registers and changes, see chain.h */
 	PF_DBI_COUNT
 };
 
@@ -91,6 +92,17 @@ struct pf_db {
 	 * makes and destroys the mutex */
 	pthread_mutex_t sub_lock;
 	struct pf_sub *subs;
+
+	/* the chain files (chain.h), set up by pf_chain_setup when the
+	 * database has a property name: store.c calls precommit before every
+	 * write transaction's commit (a non-zero return aborts it) and
+	 * txn_begin when one begins; journal.c notes each entry through
+	 * pf_chain_note into `chain`. */
+	int (*precommit)(MDB_txn *txn, pf_db *db);
+	void (*txn_begin)(pf_db *db);
+	struct pf_chain_txn *chain;
+	bool chain_missing;       /* read-only open of a database made before
+	                             the chain database existed */
 };
 
 /** The directory pf_open was given, as pf_store_prepare found it. */
@@ -224,6 +236,16 @@ typedef int (*pf_store_raw_fn)(void *ctx, const MDB_val *key, const MDB_val *val
  *  owners' read-only walks are built on).  A non-zero return of fn stops
  *  the walk and is returned. */
 int pf_store_each(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, pf_store_raw_fn fn, void *ctx);
+
+/** The records of `dbi` whose key starts with prefix[0..plen), in key
+ *  order, until fn returns non-zero (which is returned).  fn must not
+ *  write to `dbi`. */
+int pf_store_each_prefix(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *prefix,
+                         size_t plen, pf_store_raw_fn fn, void *ctx);
+/** The same from the key `start` (slen bytes) on, while keys start with
+ *  its first plen bytes. */
+int pf_store_each_from(MDB_txn *txn, pf_db *db, enum pf_dbi dbi, const void *start,
+                       size_t slen, size_t plen, pf_store_raw_fn fn, void *ctx);
 
 /** A record's new value in a pf_store_recode walk: set out to bytes that
  *  stay valid until the next call, or leave out->mv_size 0 to keep it. */
