@@ -205,7 +205,8 @@ static const struct command commands[] = {
 	 "figures remain right.  Prints how many profiles were examined and\n"
 	 "anonymised."},
 	{"sync", cmd_sync, 0,
-	 "sync --nats URL --chain NAME [--follow [--interval MS]] [--timeout MS] [--max N]",
+	 "sync --nats URL --chain NAME [--follow [--interval MS]] [--timeout MS]\n"
+	 "                 [--max N]",
 	 "Exchange this property's changes with the other properties of hotel chain\n"
 	 "NAME through the NATS server at URL (nats://HOST:PORT, with JetStream):\n"
 	 "publish the profiles, preferences, stays and feedback changed here since\n"
@@ -332,7 +333,8 @@ void usage(FILE *f)
 "  retention DAYS [--by ACTOR] anonymise profiles with no stay for DAYS days\n"
 "\n"
 "Hotel chain (the database named with --property)\n"
-"  sync --nats URL --chain NAME [--follow [--interval MS]] [--timeout MS] [--max N]\n"
+"  sync --nats URL --chain NAME [--follow [--interval MS]] [--timeout MS]\n"
+"       [--max N]\n"
 "                              exchange changes with the chain's other properties\n"
 "                              over NATS: once, or until Ctrl-C with --follow\n"
 "  digest                      digest of the shared state: equal at two properties\n"
