@@ -337,7 +337,7 @@ void usage(FILE *f)
 "       [--max N]\n"
 "                              exchange changes with the chain's other properties\n"
 "                              over NATS: once, or until Ctrl-C with --follow\n"
-"  digest                      digest of the shared state: equal at two properties\n"
+"  digest                      the shared state's digest: equal at two properties\n"
 "                              when they hold the same guests\n"
 "\n"
 "GUEST is a guest id, or an e-mail, phone, loyalty number or name that\n"
