@@ -173,3 +173,22 @@ int chain_digests_equal(chain *c, int *which)
 	}
 	return 1;
 }
+
+void chain_report(chain *c, FILE *f)
+{
+	for (int i = 0; i < c->n; i++) {
+		uint64_t last = 0, pub = 0;
+		pf_changes_last(&last, c->p[i].db);
+		pf_chain_published(&pub, c->p[i].db);
+		unsigned char d[PF_DIGEST_SIZE];
+		pf_digest(d, c->p[i].db);
+		fprintf(f, "%-8s last %llu published %llu digest %02x%02x%02x%02x marks:", c->p[i].name,
+		        (unsigned long long)last, (unsigned long long)pub, d[0], d[1], d[2], d[3]);
+		for (int j = 0; j < c->n; j++) {
+			uint64_t m = 0;
+			pf_chain_mark(&m, c->p[i].db, c->p[j].name);
+			fprintf(f, " %s=%llu", c->p[j].name, (unsigned long long)m);
+		}
+		fprintf(f, "\n");
+	}
+}

@@ -9,6 +9,8 @@
 
 #include "libprofile_sync.h"
 
+#include <stdio.h>
+
 #define CHAIN_MAX 8
 
 /* 2026-11-23 09:00:00 UTC, where the chain's clock starts. */
@@ -57,6 +59,9 @@ int chain_sync_quiet(chain *c, int max_passes);
 /** 1 when every property's pf_digest is the same (else 0; -1 on error).
  *  With `which`: the first property whose digest differs from property 0's. */
 int chain_digests_equal(chain *c, int *which);
+
+/** Each property's last change, published cursor, digest and marks. */
+void chain_report(chain *c, FILE *f);
 
 /** rm -rf a test's own directory. */
 void chain_rm_tree(const char *path);
