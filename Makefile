@@ -178,14 +178,26 @@ examples: $(EXAMPLES)
 $(BUILD)/%: examples/%.c examples/cli.h $(STATIC) include/libprofile.h
 	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $< $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
 
-$(BUILD)/frontdesk: $(FRONTDESK_SRCS) $(FRONTDESK_HDRS) examples/cli.h $(STATIC) include/libprofile.h
-	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $(FRONTDESK_SRCS) $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
+# frontdesk's `sync` (chain.c) links libprofile-sync and NATS's C client.
+$(BUILD)/frontdesk: $(FRONTDESK_SRCS) $(FRONTDESK_HDRS) examples/cli.h $(BUILD)/libprofile-sync.a $(STATIC) \
+                    include/libprofile.h include/libprofile_sync.h
+	$(CC) -std=c11 $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -Iinclude $(CFLAGS) -o $@ $(FRONTDESK_SRCS) \
+	  $(BUILD)/libprofile-sync.a $(STATIC) $(ALL_LDFLAGS) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libnats 2>/dev/null) -lpthread
 
 demo: deps
 	@$(MAKE) --no-print-directory _demo
 
 _demo: _all
 	@BUILD=$(BUILD) sh examples/demo.sh
+
+# The two-hotel scene: Macau and Lisbon synced through a nats-server of
+# the demo's own (loopback, temporary directory; examples/chain/).
+.PHONY: demo-chain _demo-chain
+demo-chain: deps
+	@$(MAKE) --no-print-directory _demo-chain
+
+_demo-chain: _all
+	@BUILD=$(BUILD) sh examples/chain/demo_chain.sh
 
 # The kiosk page (examples/kiosk_web) on a demo database of its own,
 # $(BUILD)/kiosk-web/ (guests booked to arrive today): open

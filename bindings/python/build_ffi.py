@@ -103,6 +103,40 @@ int pf_options_init(pf_options *opts, unsigned int version);
 int pf_property(const char **out, pf_db *db);
 #define PF_DIGEST_SIZE ...
 int pf_digest(unsigned char out[], pf_db *db);
+
+/* ---- a hotel chain: the change feed and the apply step (wrapped by
+ *      libprofile/chain.py) */
+#define PF_CHAIN_AHEAD_MAX ...
+#define PF_CHANGES_MAX ...
+typedef struct pf_change {
+	uint64_t seq;
+	const unsigned char *data;
+	size_t len;
+} pf_change;
+typedef struct pf_change_list {
+	size_t count;
+	pf_change *items;
+} pf_change_list;
+int pf_changes_read(pf_change_list **out, pf_db *db, uint64_t after, size_t max);
+void pf_change_list_free(pf_change_list *list);
+int pf_changes_last(uint64_t *seq, pf_db *db);
+int pf_change_origin(char origin[], uint64_t *seq,
+                     const unsigned char *data, size_t len);
+typedef struct pf_apply_report {
+	size_t applied;
+	size_t duplicates;
+	size_t discarded;
+	size_t refused;
+	size_t own;
+	size_t waiting;
+} pf_apply_report;
+int pf_changes_apply(pf_db *db, const pf_change *changes, size_t n,
+                     pf_apply_report *report);
+int pf_chain_mark(uint64_t *seq, pf_db *db, const char *origin);
+int pf_chain_published(uint64_t *seq, pf_db *db);
+int pf_chain_set_published(pf_db *db, uint64_t seq);
+int pf_chain_rejoin(pf_db *db, const char *property);
+int pf_chain_epoch(uint64_t *epoch, pf_db *db);
 int pf_open(pf_db **out, const char *path, const pf_options *opts);
 void pf_close(pf_db *db);
 pf_time pf_now(pf_db *db);

@@ -4,7 +4,8 @@
  * PROMPT and FEEDBACK arguments, prompt lists, and every command's entry
  * point (cmd_NAME, one per command, listed by file).
  *
- * frontdesk may call only the public API (libprofile.h) and the helpers it
+ * frontdesk may call only the public API (libprofile.h, and chain.c
+ * libprofile_sync.h) and the helpers it
  * shares with kiosk (../cli.h, in its several-files mode: common.c holds
  * their definitions).  Every file of frontdesk includes this header first.
  */
@@ -230,5 +231,9 @@ int cmd_backup(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_verify(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_consent(pf_db *db, const struct command *cmd, int argc, char **argv);
 int cmd_retention(pf_db *db, const struct command *cmd, int argc, char **argv);
+
+/* chain.c: a hotel chain (libprofile-sync over NATS), the shared digest */
+int cmd_sync(pf_db *db, const struct command *cmd, int argc, char **argv);
+int cmd_digest(pf_db *db, const struct command *cmd, int argc, char **argv);
 
 #endif

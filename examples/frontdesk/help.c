@@ -204,6 +204,25 @@ static const struct command commands[] = {
 	 "tags and preferences are removed; the id, stays and counters stay so the\n"
 	 "figures remain right.  Prints how many profiles were examined and\n"
 	 "anonymised."},
+	{"sync", cmd_sync, 0,
+	 "sync --nats URL --chain NAME [--follow [--interval MS]] [--timeout MS]\n"
+	 "                 [--max N]",
+	 "Exchange this property's changes with the other properties of hotel chain\n"
+	 "NAME through the NATS server at URL (nats://HOST:PORT, with JetStream):\n"
+	 "publish the profiles, preferences, stays and feedback changed here since\n"
+	 "the last sync (at most --max), then apply what the others published, and\n"
+	 "print \"pushed N, pulled M, applied K\" with what the rest were.  --follow\n"
+	 "keeps syncing in the background, whenever something changes here and every\n"
+	 "--interval MS (default 1000) to pull, printing the totals as they change,\n"
+	 "until Ctrl-C or SIGTERM.  --timeout bounds the connect and each request\n"
+	 "(default 2000 ms).  The database needs a property name (the global\n"
+	 "--property option, stored the first time); a server that cannot be\n"
+	 "reached is an error, and nothing is lost: the next sync catches up."},
+	{"digest", cmd_digest, PF_OPEN_READONLY, "digest",
+	 "Print the SHA-256 digest (64 hex digits) of the state the properties of a\n"
+	 "chain share: guest profiles, preferences, stays and feedback, but not the\n"
+	 "rule book, prompts or journal, which each property keeps for itself.  Two\n"
+	 "properties that print the same digest hold the same guests."},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -234,7 +253,7 @@ void command_help(const struct command *cmd)
 void usage(FILE *f)
 {
 	fputs(
-"usage: " PROG " [-d DIR] COMMAND [ARGS]\n"
+"usage: " PROG " [-d DIR] [--property NAME] COMMAND [ARGS]\n"
 "       " PROG " help [COMMAND]        (or " PROG " COMMAND --help)\n"
 "       " PROG " --version\n"
 "\n"
@@ -313,6 +332,14 @@ void usage(FILE *f)
 "                              change consent (journaled)\n"
 "  retention DAYS [--by ACTOR] anonymise profiles with no stay for DAYS days\n"
 "\n"
+"Hotel chain (the database named with --property)\n"
+"  sync --nats URL --chain NAME [--follow [--interval MS]] [--timeout MS]\n"
+"       [--max N]\n"
+"                              exchange changes with the chain's other properties\n"
+"                              over NATS: once, or until Ctrl-C with --follow\n"
+"  digest                      the shared state's digest: equal at two properties\n"
+"                              when they hold the same guests\n"
+"\n"
 "GUEST is a guest id, or an e-mail, phone, loyalty number or name that\n"
 "matches exactly one guest.  PROMPT is a prompt id or the last 6 or more\n"
 "hex digits of an open one, as `prompts` shows them; FEEDBACK likewise, as\n"
@@ -325,6 +352,10 @@ void usage(FILE *f)
 "\n"
 "Options\n"
 "  -d DIR       the database directory (else $PF_DB: one of them is required)\n"
+"  --property NAME\n"
+"               this property's name in its hotel chain (a-z, 0-9, - and _):\n"
+"               stored by the first command that writes, refused if the\n"
+"               database already has another\n"
 "  -h, --help   this help; `" PROG " help COMMAND` describes one command\n"
 "  --version    which libprofile this " PROG " is built with\n"
 "\n"

@@ -1,5 +1,6 @@
 /*
- * main.c — frontdesk's entry point: the global options (-d, --version, -h),
+ * main.c — frontdesk's entry point: the global options (-d, --property,
+ * --version, -h),
  * the environment (PF_DB, PF_NOW, PF_TZ), opening the database for the
  * command, and checked output (a write that fails makes the run fail).
  *
@@ -51,6 +52,7 @@ static int run(int argc, char **argv)
 	pf_options opts = PF_OPTIONS_INIT;
 	pf_time fixed_now = 0;
 	pf_db *db = NULL;
+	const char *property = NULL;   /* the hotel chain's name for this property */
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -66,6 +68,12 @@ static int run(int argc, char **argv)
 			dir = argv[++i];
 		} else if (!strncmp(argv[i], "-d", 2) && argv[i][2]) {
 			dir = argv[i] + 2;
+		} else if (!strcmp(argv[i], "--property")) {
+			if (i + 1 == argc)
+				return usage_error(NULL, "option --property needs a name");
+			property = argv[++i];
+		} else if (!strncmp(argv[i], "--property=", 11)) {
+			property = argv[i] + 11;
 		} else if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
@@ -92,6 +100,7 @@ static int run(int argc, char **argv)
 		                         "seconds, not '%s'", now_env);
 	if (use_pf_tz(&opts, getenv("PF_TZ")))
 		return 2;
+	opts.property = property;
 	/* No default directory: a front desk that silently opened (and
 	 * created) ./demo-db would record real guests in the wrong place. */
 	if (!dir || !dir[0])

@@ -29,7 +29,7 @@ COMMANDS = [
     "overdue", "ack", "done", "dismiss", "complaint", "compliment", "suggestion",
     "feedback", "update", "resolve", "followup", "report", "duplicates",
     "not-duplicate", "merge", "unmerge", "erase", "compact", "backup", "consent",
-    "retention", "help",
+    "retention", "sync", "digest", "help",
 ]
 
 
@@ -176,7 +176,7 @@ def test_version_names_the_library(cwd):
 
 def check_command_help(cmd, out):
     """usage, a blank line, then one paragraph saying what it does."""
-    assert out.startswith(f"usage: frontdesk {cmd} ") or out == f"usage: frontdesk {cmd}\n"
+    assert out.startswith((f"usage: frontdesk {cmd} ", f"usage: frontdesk {cmd}\n\n"))
     parts = out.rstrip("\n").split("\n\n")
     assert len(parts) == 2, out                   # usage, then one paragraph
     assert len(parts[1].split()) >= 5, out        # a sentence, not a stub

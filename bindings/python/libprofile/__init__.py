@@ -40,6 +40,15 @@ Objects:
         quality_report(from_, to, daily=False) -> QualityReport (a dict;
         .html() is the dashboard page)
         backup(dest), compact(dest), retention_run(days, actor=None)
+    A hotel chain (open(..., property="macau")): db.changes(after=0,
+        max=1000) -> [Change (seq, origin, data)], changes_last(),
+        apply(changes) -> ApplyReport (applied, duplicates, discarded,
+        refused, own, waiting), chain_mark(origin), published(),
+        set_published(seq), epoch(), rejoin(property); change_origin(data);
+        db.sync(url, chain="grand", max=0, timeout_ms=None) -> SyncReport
+        (pushed, pulled, apply) and db.syncer(url, chain) -> Sync (round,
+        start, stop, stats, close), which need the optional extension
+        libprofile._sync (SyncUnavailable without it)
     db.guests also: duplicates(), not_duplicate(), merge(), unmerge(),
         erase(), set_consent(); Duplicate, RetentionReport
     Feedback (a value record: kind, status, due, outcome...)
@@ -59,7 +68,7 @@ Errors are subclasses of Error, with .code (the library's PF_E* code) and
 .message (its detail): NotFound (also KeyError), InvalidInput (also
 ValueError), RuleSyntaxError (.line, .column), Exists, Corrupt, Full, Busy,
 ReadOnly, PermissionDenied, VersionError,
-IOFailure, OutOfMemory, and Closed for any
+IOFailure, OutOfMemory, SyncUnavailable (no libprofile._sync), and Closed for any
 operation that reaches a database after it was closed.  Values already
 read stay readable after close, like a row fetched from sqlite3: a Guest's
 attributes and its preferences as last read, a Prompt's attributes, and
@@ -70,7 +79,7 @@ from . import _native
 from .database import Database, Guests, Prompts, Rules, Stays, open
 from .errors import (Busy, Closed, Corrupt, Error, Exists, Full, InvalidInput,
                      IOFailure, NotFound, OutOfMemory, PermissionDenied,
-                     ReadOnly, RuleSyntaxError, VersionError)
+                     ReadOnly, RuleSyntaxError, SyncUnavailable, VersionError)
 from .guest import (FIND_LIMIT, PREF_KINDS, TIERS, Consent, Guest, GuestList, Pref,
                     PrefIterator, Prefs, Stay)
 from .prompt import EVENT_KINDS, PRIORITIES, STATUSES, Prompt, Rule
@@ -80,6 +89,8 @@ from .lifecycle import DUPLICATE_REASONS, Duplicate, RetentionReport
 from .feedback import (FEEDBACK_KINDS, FEEDBACK_STATUSES, OUTCOMES, Feedback,
                        FeedbackBook)
 from .report_html import QualityReport
+from .chain import (CHAIN_AHEAD_MAX, CHANGES_MAX, ApplyReport, Change, Sync, SyncReport,
+                    SyncStats, change_origin)
 # _callbacks also registers the extern "Python" functions with cffi.
 from ._callbacks import Subscription
 
@@ -123,6 +134,8 @@ __all__ = [
     "Duplicate", "RetentionReport", "DUPLICATE_REASONS",
     "Feedback", "FeedbackBook", "FEEDBACK_KINDS", "FEEDBACK_STATUSES", "OUTCOMES",
     "QualityReport",
+    "Change", "ApplyReport", "SyncReport", "SyncStats", "Sync", "change_origin",
+    "CHANGES_MAX", "CHAIN_AHEAD_MAX", "SyncUnavailable",
     "Error", "NotFound", "Exists", "InvalidInput", "OutOfMemory", "IOFailure",
     "Corrupt", "Full", "Busy", "RuleSyntaxError", "VersionError", "ReadOnly",
     "PermissionDenied", "Closed",

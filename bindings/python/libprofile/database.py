@@ -7,6 +7,7 @@ import datetime as _dt
 import os
 import threading
 import uuid
+import weakref
 from typing import (Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional,
                     Sequence, Tuple, Union)
 
@@ -19,6 +20,8 @@ from .feedback import FeedbackBook, business_minute, quality_report as _quality_
 from .guest import Consent, Guest, GuestList, Stay, _c_guest, _c_update, _guest_data
 from .dataio import ImportReport, ProgressFn, export_file, export_guest, import_file
 from .journal import JournalIterator, journal_last_seq, journal_trim
+from . import chain as _chain
+from .chain import ApplyReport, Change, Sync, SyncReport
 from . import lifecycle as _lifecycle
 from .lifecycle import Duplicate, RetentionReport
 from .prompt import PRIORITIES, Prompt, Rule, prompt_from_c, prompts_from_list
@@ -71,6 +74,8 @@ class Database:
         self._active = 0
         self._tls = threading.local()
         self._subs: List[Subscription] = []
+        # Open Sync objects (chain.py), closed before the database is.
+        self._syncs: "weakref.WeakSet[Any]" = weakref.WeakSet()
         self._clock_handle: Any = None
         self.path = os.fspath(path)
         self.readonly = bool(readonly)
@@ -140,6 +145,20 @@ class Database:
 
     def _release(self) -> None:
         self._tls.depth -= 1
+        self._unpin()
+
+    def _pin(self) -> Any:
+        """Keep the pf_db pointer valid beyond one call, for an object that
+        holds it (a Sync, whose C thread uses it): as _acquire(), but not
+        counted as a call in progress on this thread.  close() closes
+        those objects first; each calls _unpin()."""
+        with self._lock:
+            if self._ptr is None:
+                raise Closed(None, f"libprofile: database {self.path!r} is closed")
+            self._active += 1
+            return self._ptr
+
+    def _unpin(self) -> None:
         with self._lock:
             self._active -= 1
             if self._active == 0:
@@ -151,6 +170,8 @@ class Database:
         if getattr(self._tls, "depth", 0):
             raise Error(None, "libprofile: cannot close the database from "
                         "inside a callback")
+        for s in list(self._syncs):
+            s.close()
         with self._lock:
             ptr, self._ptr = self._ptr, None
             if ptr is None:
@@ -406,6 +427,91 @@ class Database:
             return bytes(ffi.buffer(out, lib.PF_DIGEST_SIZE))
         finally:
             self._release()
+
+    # ---------------------------------------------------------- hotel chain
+    def changes(self, after: int = 0, max: int = 1000) -> List[Change]:
+        """This property's own changes with a sequence number above `after`,
+        oldest first, at most `max` (1 to CHANGES_MAX): a list of
+        :class:`~libprofile.Change` (seq, origin, data; ``bytes(change)``
+        is the data another property's :meth:`apply` takes).  Every change
+        to the shared state (profiles, preferences, stays, feedback, merges,
+        erasures) is recorded in the transaction that makes it, but only by
+        a database with a property name: InvalidInput without one."""
+        return _chain.changes(self, after, max)
+
+    def changes_last(self) -> int:
+        """Sequence number of this property's newest change (0: none yet).
+        InvalidInput without a property name."""
+        return _chain.changes_last(self)
+
+    def apply(self, changes: Iterable[Any]) -> ApplyReport:
+        """Apply other properties' changes (bytes, or Change objects; in any
+        order, duplicates allowed, at most CHANGES_MAX) in one transaction,
+        all or nothing.  The result depends only on the set of changes
+        applied, never on their order: a change whose predecessors at its
+        origin have not arrived waits until they do.  Returns an
+        :class:`~libprofile.ApplyReport` (applied, duplicates, discarded,
+        refused, own, waiting).  Raises Corrupt for bytes that are not a
+        change (nothing is applied), InvalidInput without a property name."""
+        return _chain.apply(self, changes)
+
+    def chain_mark(self, origin: str) -> int:
+        """The sequence number up to which `origin`'s changes have been
+        applied here (this property's last change for its own name; 0 for
+        a property never heard of)."""
+        return _chain.chain_mark(self, origin)
+
+    def published(self) -> int:
+        """A transport's cursor, stored in the database: the sequence number
+        up to which this property's changes have been published."""
+        return _chain.published(self)
+
+    def set_published(self, seq: int) -> None:
+        """Move the published cursor (see :meth:`published`); InvalidInput
+        beyond :meth:`changes_last`."""
+        _chain.set_published(self, seq)
+
+    def epoch(self) -> int:
+        """The rejoin epoch (0 until the first :meth:`rejoin`)."""
+        return _chain.epoch(self)
+
+    def rejoin(self, property: str) -> None:
+        """Make this database, restored from another property's backup, the
+        database of `property` (a property away for longer than the
+        transport keeps messages, or one that lost its own database).  The
+        shared state and high-water marks are kept, `property`'s own
+        sequence continues after the highest of its changes applied here,
+        and the epoch is incremented so the transport reads the chain's
+        stream again.  The database must be opened writable without
+        ``property=``; afterwards :attr:`property` is `property`."""
+        _chain.rejoin(self, property)
+
+    def sync(self, url: str, chain: str = "grand", max: int = 0,
+             timeout_ms: Optional[int] = None) -> SyncReport:
+        """One round of libprofile-sync with the NATS server at `url`
+        ("nats://127.0.0.1:4222") for the hotel chain `chain`: publish this
+        property's unpublished changes (at most `max`; 0 = CHANGES_MAX),
+        then fetch and apply every other property's new ones.  Returns a
+        :class:`~libprofile.SyncReport` (pushed, pulled, apply).
+        `timeout_ms` bounds the connect and each request (None: 2000).
+
+        Needs the optional extension ``libprofile._sync``
+        (SyncUnavailable says how to build it) and a database with a
+        property name (InvalidInput otherwise).  A server that cannot be
+        reached raises IOFailure naming it; nothing is lost, the next
+        round catches up.  For repeated or background rounds keep one
+        connection with :meth:`syncer`."""
+        return _chain.sync(self, url, chain, max, timeout_ms)
+
+    def syncer(self, url: str, chain: str = "grand", timeout_ms: Optional[int] = None,
+               max_age: int = 0, replicas: int = 0) -> Sync:
+        """A :class:`~libprofile.Sync` connected to `url` for `chain`:
+        ``round()``, ``start(interval_ms)`` / ``stop()`` (rounds in a
+        background thread), ``stats()``, ``close()``.  `max_age` (seconds;
+        0 = 30 days) and `replicas` apply when this call creates the
+        chain's stream.  Closing the database closes it first."""
+        return Sync(self, url, chain, timeout_ms=timeout_ms, max_age=max_age,
+                    replicas=replicas)
 
     def backup(self, dest: PathLike) -> None:
         """A consistent hot copy into directory `dest` (new or empty),

@@ -22,7 +22,7 @@ from ._native import ffi, lib
 __all__ = [
     "Error", "NotFound", "Exists", "InvalidInput", "OutOfMemory", "IOFailure",
     "Corrupt", "Full", "Busy", "RuleSyntaxError", "VersionError", "ReadOnly",
-    "Closed",
+    "Closed", "SyncUnavailable",
 ]
 
 
@@ -133,6 +133,12 @@ class RuleSyntaxError(Error):
 class Closed(Error):
     """The object's database was closed.  Raised by the binding, never by
     the library, so ``code`` is None."""
+
+
+class SyncUnavailable(Error, ImportError):
+    """Syncing was asked for but the optional extension libprofile._sync
+    (libprofile-sync, over NATS) is not built; the message says how to
+    build it.  Raised by the binding, so ``code`` is None."""
 
 
 _CLASS_BY_CODE = {

@@ -120,7 +120,7 @@ def test_pip_install_never_reuses_an_earlier_build(tmp_path):
     # clone would be.
     src = tmp_path / "src"
     shutil.copytree(PY_DIR, src, ignore=shutil.ignore_patterns(
-        "_libprofile*", "build", "*.egg-info", "__pycache__", ".pytest_cache"))
+        "_libprofile*", "_sync*", "build", "*.egg-info", "__pycache__", ".pytest_cache"))
     include = os.path.join(REPO, "include")
     lib_a, lib_b = _library_copy(tmp_path / "lib-a"), _library_copy(tmp_path / "lib-b")
     empty = tmp_path / "empty"
