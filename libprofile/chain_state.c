@@ -234,7 +234,9 @@ static int pref_from(pf_pref *p, const char *category, const pf_creg *reg, bool 
 	int rc = unpack_blob(&u, reg);
 	const msgpack_object *o = &u.data;
 	memset(p, 0, sizeof *p);
-	if (rc || o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != (need ? 6u : 7u)) {
+	if (rc)
+		goto out;
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != (need ? 6u : 7u)) {
 		rc = PF_ECORRUPT;
 		goto out;
 	}
