@@ -237,44 +237,29 @@ static int apply_guest(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cchang
 	if (rc)
 		return rc;
 	pf_id root, old;
+	bool had, changed;
 	if (erased) {
-		a->rep.discarded++;
 		/* Only its alias register counts: where its feedback belongs. */
-		pf_creg al;
-		uint64_t when;
-		if (!c->g.alias.set || (rc = pf_chain_tombstone_get(txn, db, &c->id, &when, &al)))
+		a->rep.discarded++;
+		if ((rc = pf_chain_absorb(txn, db, &c->id, &c->g, &old, &had, &changed)) || !changed)
 			return rc;
-		if (!al.set || pf_stamp_cmp(&al.st, &c->g.alias.st) < 0) {
-			pf_id nt;
-			bool had = al.set && al.len == (size_t)ID_LEN;
-			bool has = c->g.alias.len == (size_t)ID_LEN;
-			if (had) {
-				memcpy(old.b, al.val, ID_LEN);
-				rc = idset_add(&a->guests, &old);
-			}
-			if (has)
-				memcpy(nt.b, c->g.alias.val, ID_LEN);
-			if (rc == 0)
-				rc = pf_chain_tombstone_put(txn, db, &c->id, when, &c->g.alias);
-			if (rc == 0)
-				rc = pf_chain_alias_index(txn, db, had ? &old : NULL, has ? &nt : NULL, &c->id);
-			if (rc == 0 && has)
-				rc = idset_add(&a->guests, &nt);
-			if (rc == 0)
-				rc = idset_add(&a->guests, &c->id);
-			/* its feedback follows the alias */
-			pf_id *fids = NULL;
-			size_t nf = 0;
-			if (rc == 0)
-				rc = pf_feedback_ids_of_guest(txn, db, &c->id, &fids, &nf);
-			for (size_t f = 0; rc == 0 && f < nf; f++)
-				rc = idset_add(&a->feedback, &fids[f]);
-			free(fids);
+		if (had)
+			rc = idset_add(&a->guests, &old);
+		if (rc == 0 && c->g.alias.len == (size_t)ID_LEN) {
+			memcpy(root.b, c->g.alias.val, ID_LEN);
+			rc = idset_add(&a->guests, &root);
 		}
-		pf_creg_clear(&al);
+		if (rc == 0)
+			rc = idset_add(&a->guests, &c->id);
+		pf_id *fids = NULL;
+		size_t nf = 0;
+		if (rc == 0)
+			rc = pf_feedback_ids_of_guest(txn, db, &c->id, &fids, &nf);
+		for (size_t f = 0; rc == 0 && f < nf; f++)
+			rc = idset_add(&a->feedback, &fids[f]);
+		free(fids);
 		return rc;
 	}
-	bool had, changed;
 	/* The root before: a guest merged elsewhere leaves it. */
 	if ((rc = pf_chain_root(txn, db, &c->id, &root)) || (rc = idset_add(&a->guests, &root)) ||
 	    (rc = pf_chain_absorb(txn, db, &c->id, &c->g, &old, &had, &changed)))

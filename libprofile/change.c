@@ -189,8 +189,35 @@ int pf_chain_absorb(MDB_txn *txn, pf_db *db, const pf_id *id, const pf_cguest *d
                     pf_id *old_target, bool *had_old, bool *alias_changed)
 {
 	pf_cguest g;
-	int rc = pf_cguest_load(txn, db, id, &g);
+	bool erased;
+	*alias_changed = *had_old = false;
+	int rc = pf_chain_erased(txn, db, id, &erased);
 	if (rc)
+		return rc;
+	if (erased) {
+		/* Only the alias register of an erased guest lives on, in its
+		 * tombstone: where its feedback belongs. */
+		pf_creg al;
+		uint64_t when;
+		if (!d->alias.set || (rc = pf_chain_tombstone_get(txn, db, id, &when, &al)))
+			return rc;
+		if (!al.set || pf_stamp_cmp(&al.st, &d->alias.st) < 0) {
+			pf_id nt;
+			bool has = d->alias.len == (size_t)ID_LEN;
+			*had_old = al.set && al.len == (size_t)ID_LEN;
+			if (*had_old)
+				memcpy(old_target->b, al.val, ID_LEN);
+			if (has)
+				memcpy(nt.b, d->alias.val, ID_LEN);
+			*alias_changed = true;
+			if ((rc = pf_chain_tombstone_put(txn, db, id, when, &d->alias)) == 0)
+				rc = pf_chain_alias_index(txn, db, *had_old ? old_target : NULL,
+				                          has ? &nt : NULL, id);
+		}
+		pf_creg_clear(&al);
+		return rc;
+	}
+	if ((rc = pf_cguest_load(txn, db, id, &g)))
 		return rc;
 	*had_old = g.alias.set && g.alias.len == (size_t)ID_LEN;
 	if (*had_old)

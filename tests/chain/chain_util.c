@@ -98,7 +98,7 @@ void chain_close(chain *c)
 		c->p[i].sync = NULL;
 		pf_close(c->p[i].db);
 		c->p[i].db = NULL;
-		if (c->p[i].dir[0])
+		if (c->p[i].dir[0] && !getenv("CHAIN_KEEP"))
 			chain_rm_tree(c->p[i].dir);
 	}
 	c->n = 0;
