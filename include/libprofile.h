@@ -189,6 +189,14 @@ PF_EXTERN const char *pf_strerror(int code);
  */
 PF_EXTERN const char *pf_errmsg(void);
 
+/**
+ * Set this thread's pf_errmsg() to `text` (copied, cut to 511 bytes;
+ * NULL clears it), for libraries built on libprofile, so that their
+ * callers read one message whichever library failed (libprofile-sync
+ * reports through it).  Cannot fail.
+ */
+PF_EXTERN void pf_errmsg_set(const char *text);
+
 /* ------------------------------------------------------------------ */
 /* Basic types and limits                                               */
 /* ------------------------------------------------------------------ */
@@ -2366,8 +2374,13 @@ typedef struct pf_apply_report {
 	size_t refused;           /**< stamped more than PF_CHAIN_AHEAD_MAX seconds
 	                               ahead: kept back, not applied */
 	size_t own;               /**< this property's own changes: no effect */
-	size_t waiting;           /**< kept until the changes before them at their
-	                               origin arrive (not yet applied) */
+	size_t waiting;           /**< changes held after this call (of this call
+	                               and earlier ones) until the changes before
+	                               them at their origin arrive, or their stamp
+	                               fits the clock: not yet applied.  Staying
+	                               above 0 after every round means the stream
+	                               no longer holds what they wait for: rejoin
+	                               (pf_chain_rejoin) */
 } pf_apply_report;
 
 /**

@@ -37,6 +37,11 @@ const char *pf_errmsg(void)
 	return last_error;
 }
 
+void pf_errmsg_set(const char *text)
+{
+	snprintf(last_error, sizeof last_error, "%s", text ? text : "");
+}
+
 int pf_seterr(int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -14,12 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* See sync_int.h ("Error messages") for why we write into the buffer
- * pf_errmsg() returns. */
+/* The message goes where the core's go (pf_errmsg_set). */
 static void errmsg_write(const char *text)
 {
-	char *buf = (char *)pf_errmsg();
-	snprintf(buf, SYNC_ERRMSG_CAP, "%s", text);
+	pf_errmsg_set(text);
 }
 
 int sync_fail(int code, const char *fn, const char *fmt, ...)

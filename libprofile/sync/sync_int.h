@@ -15,17 +15,11 @@
  * libnats; never the core's private headers.
  *
  * Error messages.  libprofile_sync.h promises that the detail of a failed
- * call is pf_errmsg(), the core's thread-local message.  The core does not
- * export a way to set it: pf_seterr()/pf_fail() live in libprofile/error.h
- * and are hidden in libprofile.so (-fvisibility=hidden), and compiling
- * error.c into this library would give it a second buffer that the
- * caller's pf_errmsg() never reads.  So sync_fail() writes into the buffer
- * pf_errmsg() returns: error.c keeps it as a non-const _Thread_local
- * char[512] of the calling thread, and returns exactly that array.  We
- * write at most SYNC_ERRMSG_CAP bytes (less than the core's size), and
- * only here.  If the core ever exports a setter, sync_fail() is the one
- * place to change; tests/chain/test_jetstream.c checks the messages
- * arrive through pf_errmsg().
+ * call is pf_errmsg(), the core's thread-local message: sync_fail() sets
+ * it with the core's public pf_errmsg_set() (compiling error.c into this
+ * library would give it a second buffer the caller's pf_errmsg() never
+ * reads).  tests/chain/test_jetstream.c checks the messages arrive
+ * through pf_errmsg().
  */
 #ifndef PF_SYNC_INT_H
 #define PF_SYNC_INT_H
