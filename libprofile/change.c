@@ -468,9 +468,9 @@ static int precommit(MDB_txn *txn, pf_db *db)
 	if (c->applying || c->n == 0)
 		return 0;
 	commit cm = { .n = 0 };
-	pf_id *roots = NULL;
-	size_t nroots = 0;
-	int rc = pf_chain_tick(txn, db, &cm.st);
+	pf_id *roots = NULL, *leave = malloc(c->n * sizeof *leave);
+	size_t nroots = 0, nleave = 0;
+	int rc = leave ? pf_chain_tick(txn, db, &cm.st) : pf_fail(PF_ENOMEM, "out of memory");
 
 	/* Erasures, merges and unmerges first: they decide the roots. */
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
@@ -504,10 +504,17 @@ static int precommit(MDB_txn *txn, pf_db *db)
 				rc = pf_creg_set(&d->alias, &cm.st, nt->keep.b, ID_LEN);
 			else
 				rc = pf_creg_set(&d->alias, &cm.st, NULL, 0);
-			pf_id old;
+			pf_id old, before;
 			bool had, changed;
 			if (rc == 0)
+				rc = pf_chain_root(txn, db, &nt->guest, &before);
+			if (rc == 0)
 				rc = pf_chain_absorb(txn, db, &nt->guest, d, &old, &had, &changed);
+			/* The profile the guest leaves (merged into it elsewhere) is
+			 * written again from its registers, without a diff: its stored
+			 * record still holds what the guest brought. */
+			if (rc == 0 && !seen(leave, nleave, &before) && nleave < c->n)
+				leave[nleave++] = before;
 		}
 	}
 	/* Feedback before profiles: the complaint counts follow from it. */
@@ -540,6 +547,11 @@ static int precommit(MDB_txn *txn, pf_db *db)
 		if (rc == 0)
 			rc = pf_chain_materialize(txn, db, &roots[i]);
 	}
+	for (size_t i = 0; rc == 0 && i < nleave; i++) {
+		pf_id r;
+		if ((rc = pf_chain_root(txn, db, &leave[i], &r)) == 0 && !seen(roots, nroots, &r))
+			rc = pf_chain_materialize(txn, db, &r);
+	}
 	for (size_t i = 0; rc == 0 && i < cm.n; i++) {
 		if (pf_cguest_empty(&cm.d[i].g))
 			continue;
@@ -555,6 +567,7 @@ static int precommit(MDB_txn *txn, pf_db *db)
 		pf_cguest_clear(&cm.d[i].g);
 	free(cm.d);
 	free(roots);
+	free(leave);
 	return rc;
 }
 

@@ -397,11 +397,14 @@ static uint32_t rnd(void)
 static const char *const CATS[] = { "flowers", "room.floor", "diet", "pillow" };
 static const char *const VALS[] = { "lily", "10", "sichuan", "soft", "rose", "12" };
 
+static pf_id merges[NPROP][64];
+static size_t nmerges[NPROP];
+
 static void random_ops(int i, pf_id *ids, size_t *nids, int ops)
 {
 	for (int k = 0; k < ops; k++) {
 		P[i].clock += 1 + rnd() % 3;
-		uint32_t op = rnd() % 10;
+		uint32_t op = rnd() % 11;
 		if (*nids < 3 || op == 0) {
 			char name[32];
 			snprintf(name, sizeof name, "Guest %s %d", NAMES[i], k);
@@ -435,7 +438,7 @@ static void random_ops(int i, pf_id *ids, size_t *nids, int ops)
 			s.departure = s.arrival + 2;
 			s.property = NAMES[i];
 			rc = pf_stay_add(P[i].db, &s);
-		} else if (op == 8) {
+		} else if (op == 8 || op == 10) {
 			pf_feedback fb = PF_FEEDBACK_INIT;
 			fb.guest = *g;
 			fb.department = "housekeeping";
@@ -445,12 +448,28 @@ static void random_ops(int i, pf_id *ids, size_t *nids, int ops)
 			rc = pf_feedback_add(P[i].db, &fb, NULL);
 		} else if (rnd() % 4 == 0) {
 			rc = pf_guest_erase(P[i].db, g);
+		} else if (rnd() % 3 == 0 && nmerges[i]) {
+			/* undo one of this property's merges */
+			size_t k = rnd() % nmerges[i];
+			rc = pf_guest_unmerge(P[i].db, &merges[i][k]);
+			merges[i][k] = merges[i][--nmerges[i]];
+			if (rc == PF_ENOTFOUND)
+				rc = 0;
+		} else if (rnd() % 2 == 0) {
+			/* resolve a complaint of this guest */
+			pf_feedback_list *l = NULL;
+			if (pf_feedback_list_get(&l, P[i].db, g, NULL) == 0 && l->count)
+				rc = pf_feedback_resolve(P[i].db, &l->items[rnd() % l->count].id, "ana",
+				                         "new towels");
+			pf_feedback_list_free(l);
 		} else {
 			pf_id other = ids[rnd() % *nids], m;
 			if (memcmp(other.b, g->b, sizeof other.b) != 0 &&
 			    pf_guest_get(&got, P[i].db, &other) == 0) {
 				pf_guest_free(got);
 				rc = pf_guest_merge(&m, P[i].db, g, &other);
+				if (rc == 0 && nmerges[i] < 64)
+					merges[i][nmerges[i]++] = m;
 			}
 		}
 		cr_assert(rc == 0 || rc == PF_EINVAL || rc == PF_EEXIST, "op %u at %s: %s", op,

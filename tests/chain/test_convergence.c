@@ -103,9 +103,8 @@ static const pf_id *pick(int parity)
 /*
  * One random operation at property `at`.  `apart`: merges and unmerges
  * only among the even guests, feedback and erasures only among the odd
- * ones.  Together on the same guests they do not yet converge in the
- * core (the disabled test at the end); apart, the run still has every
- * kind of change, only not on the same guests.
+ * ones (each kind of change alone); otherwise all of them meet on the
+ * same few guests.
  */
 static int random_op(int at, int i, int apart)
 {
@@ -435,7 +434,7 @@ Test(convergence, erasing_the_kept_profile_after_a_merge_agrees)
 }
 
 /* Property A unmerges while B erases the kept profile. */
-Test(convergence, core_an_unmerge_racing_the_erasure_of_the_kept_profile)
+Test(convergence, an_unmerge_racing_the_erasure_of_the_kept_profile)
 {
 	pf_id x, y, m;
 	two_guests(&x, &y);
@@ -446,16 +445,10 @@ Test(convergence, core_an_unmerge_racing_the_erasure_of_the_kept_profile)
 	settle_and_compare();
 }
 
-/* A known divergence of the core's apply step (every change reaches
- * every property, the high-water marks are equal, the digests are not):
- * with many merges, unmerges, erasures and complaints on the same few
- * guests, one property in a few runs keeps a kept profile as its own
- * merge or unmerge left it.  Disabled until the core fixes it; run with
- * --filter 'convergence/core_*' after removing .disabled.  Seen: a kept
- * profile's complaints_open/complaints_total different at one property
- * (20/20 at macau, 17/17 at kyoto); after the core's fix of 14:46 UTC,
- * a kept profile's preference count (4 at macau, 3 at lisbon and kyoto). */
-Test(convergence, core_random_merges_and_complaints_on_the_same_guests, .disabled = true)
+/* Merges, unmerges, erasures and complaints on the same few guests (an
+ * unmerge at one property of a duplicate another merged elsewhere: the
+ * profile it leaves is written again). */
+Test(convergence, merges_complaints_and_erasures_on_the_same_guests)
 {
 	run(0);
 }
