@@ -847,8 +847,7 @@ int pf_chain_rejoin_txn(MDB_txn *txn, pf_db *db, const char *property)
 	    (rc = pf_chain_get_u64(txn, db, "seq", &theirs)) ||
 	    (rc = pf_chain_get_u64(txn, db, "epoch", &epoch)))
 		return rc;
-	if (db->property[0] && strcmp(db->property, property) != 0 &&
-	    (rc = pf_chain_mark_put(txn, db, db->property, 0)) == 0) {
+	if (db->property[0] && strcmp(db->property, property) != 0) {
 		/* the backup's own name becomes an origin like any other */
 		unsigned char b[8];
 		size_t on = strlen(db->property);
