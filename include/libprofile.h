@@ -2264,7 +2264,8 @@ PF_EXTERN int pf_property(const char **out, pf_db *db);
  * A digest of the state the properties of a chain share into `out`: a
  * SHA-256 over every guest profile (each field, tags, consent, counters),
  * its preferences (category, value, kind, department, staff, note,
- * count, first and last seen), its stays, and every feedback record
+ * count, first and last seen), its not-duplicate marks
+ * (pf_guest_not_duplicate), its stays, and every feedback record
  * (without the prompts it made and its due time, which each property
  * works out in its own zone), in key order.  Left out, because each
  * property keeps them for itself: rules, events, prompts and queues, the

@@ -12,7 +12,8 @@
  * erasure tombstones).
  * May call: chain_reg.c, chain_state.c, change.c (marks, clock, absorb,
  * the hook's switch), store.c, codec.c, guest.c, feedback.c, erase.c
- * (an erasure made elsewhere), error.c, id.c.
+ * (an erasure made elsewhere), merge.c (not-duplicate marks), error.c,
+ * id.c.
  */
 #include "chain.h"
 #include "error.h"
@@ -20,6 +21,7 @@
 #include "guest.h"
 #include "feedback.h"
 #include "erase.h"
+#include "merge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +103,8 @@ static int tombstone_one(MDB_txn *txn, pf_db *db, const pf_id *m, uint64_t hlc)
 	pf_cguest_clear(&mg);
 	if (rc == 0)
 		rc = pf_chain_drop_profile(txn, db, m);
+	if (rc == 0)
+		rc = pf_merge_forget_marks(txn, db, m);
 	/* The feedback stored under the person is written again (as the
 	 * erasure leaves it: anonymised). */
 	pf_id *fids = NULL;
@@ -205,15 +209,14 @@ int pf_chain_tombstone(MDB_txn *txn, pf_db *db, const pf_id *ids, size_t n, uint
 
 static int apply_erase(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cchange *c)
 {
-	/* The person itself, as this property holds it (prompts, journal...). */
-	pf_guest_rec *r = NULL;
-	bool found, erased;
-	int rc = pf_chain_erased(txn, db, &c->id, &erased);
-	if (rc == 0 && !erased)
-		rc = pf_guest_load_if(&r, txn, db, &c->id, &found);
-	pf_guest_rec_free(r);
-	if (rc == 0 && !erased && found)
-		rc = pf_erase_guest_txn(txn, db, &c->id);
+	/* Each profile it names, as this property holds it (prompts, journal,
+	 * merge records...), and nothing more: local merges are not followed. */
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < c->nerased; i++) {
+		bool erased;
+		if ((rc = pf_chain_erased(txn, db, &c->erased[i], &erased)) == 0 && !erased)
+			rc = pf_erase_profile_txn(txn, db, &c->erased[i]);
+	}
 	pf_id *roots = rc ? NULL : malloc(c->nerased * sizeof *roots);
 	size_t nroots = 0;
 	if (rc == 0 && !roots)
@@ -268,6 +271,12 @@ static int apply_guest(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cchang
 		rc = idset_add(&a->guests, &old);
 	if (rc == 0)
 		rc = idset_add(&a->guests, &c->id);
+	/* Not-duplicate marks, stored both ways (with a guest not erased). */
+	for (size_t i = 0; rc == 0 && i < c->g.nmark; i++) {
+		bool gone;
+		if ((rc = pf_chain_erased(txn, db, &c->g.marks[i], &gone)) == 0 && !gone)
+			rc = pf_merge_mark_put(txn, db, &c->id, &c->g.marks[i]);
+	}
 	return rc;
 }
 

@@ -79,6 +79,9 @@ typedef struct pf_cguest {
 	size_t npref;
 	pf_cstay *stays;          /* sorted by arrival */
 	size_t nstay;
+	pf_id *marks;             /* "not a duplicate of": a set that only grows
+	                             (an erasure takes it whole), sorted */
+	size_t nmark;
 } pf_cguest;
 
 /* ---- chain_reg.c: stamps, registers, their codec and join ---- */
@@ -108,6 +111,8 @@ int pf_cguest_join(pf_cguest *dst, const pf_cguest *src, bool *alias_changed);
 pf_cpref *pf_cguest_pref(pf_cguest *g, const char *category, bool create, int *rc);
 pf_cstay *pf_cguest_stay(pf_cguest *g, pf_date arrival, bool create, int *rc);
 int pf_ccount_set(pf_cpref *p, const pf_stamp *st, const void *key, size_t klen, int64_t n);
+/* Add `other` to g's not-duplicate marks (no effect when there); *added. */
+int pf_cguest_mark(pf_cguest *g, const pf_id *other, bool *added);
 
 /* A change: [1, origin, seq, hlc, kind, id, body]. */
 #define PF_CHANGE_GUEST 'g'

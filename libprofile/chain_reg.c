@@ -96,12 +96,13 @@ void pf_cguest_clear(pf_cguest *g)
 	for (size_t i = 0; i < g->nstay; i++)
 		pf_creg_clear(&g->stays[i].r);
 	free(g->stays);
+	free(g->marks);
 	memset(g, 0, sizeof *g);
 }
 
 bool pf_cguest_empty(const pf_cguest *g)
 {
-	if (g->alias.set || g->npref || g->nstay)
+	if (g->alias.set || g->npref || g->nstay || g->nmark)
 		return false;
 	for (int i = 0; i < PF_CF_COUNT; i++)
 		if (g->f[i].set)
@@ -170,6 +171,31 @@ pf_cstay *pf_cguest_stay(pf_cguest *g, pf_date arrival, bool create, int *rc)
 	ns[lo].arrival = arrival;
 	g->nstay++;
 	return &ns[lo];
+}
+
+int pf_cguest_mark(pf_cguest *g, const pf_id *other, bool *added)
+{
+	size_t lo = 0, hi = g->nmark;
+	*added = false;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = memcmp(g->marks[mid].b, other->b, ID_LEN);
+		if (c == 0)
+			return 0;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	pf_id *nm = realloc(g->marks, (g->nmark + 1) * sizeof *nm);
+	if (!nm)
+		return pf_fail(PF_ENOMEM, "out of memory");
+	g->marks = nm;
+	memmove(&nm[lo + 1], &nm[lo], (g->nmark - lo) * sizeof *nm);
+	nm[lo] = *other;
+	g->nmark++;
+	*added = true;
+	return 0;
 }
 
 int pf_ccount_set(pf_cpref *p, const pf_stamp *st, const void *key, size_t klen, int64_t n)
@@ -241,6 +267,10 @@ int pf_cguest_join(pf_cguest *dst, const pf_cguest *src, bool *alias_changed)
 		if (ds)
 			rc = join_reg(&ds->r, &src->stays[i].r, NULL);
 	}
+	for (size_t i = 0; rc == 0 && i < src->nmark; i++) {
+		bool added;
+		rc = pf_cguest_mark(dst, &src->marks[i], &added);
+	}
 	return rc;
 }
 
@@ -272,7 +302,7 @@ static void pack_reg(msgpack_packer *pk, const pf_creg *r)
 
 static void pack_cguest(msgpack_packer *pk, const pf_cguest *g)
 {
-	msgpack_pack_array(pk, 5);
+	msgpack_pack_array(pk, 6);
 	msgpack_pack_uint8(pk, REC_V);
 	pack_reg(pk, &g->alias);
 	msgpack_pack_array(pk, PF_CF_COUNT);
@@ -299,6 +329,9 @@ static void pack_cguest(msgpack_packer *pk, const pf_cguest *g)
 		msgpack_pack_int32(pk, g->stays[i].arrival);
 		pack_reg(pk, &g->stays[i].r);
 	}
+	msgpack_pack_array(pk, (uint32_t)g->nmark);
+	for (size_t i = 0; i < g->nmark; i++)
+		msgpack_pack_bin_with_body(pk, g->marks[i].b, ID_LEN);
 }
 
 int pf_cguest_encode(msgpack_sbuffer *sb, const pf_cguest *g)
@@ -367,7 +400,7 @@ static int unpack_cguest(pf_cguest *g, const msgpack_object *o)
 {
 	int rc = 0;
 	memset(g, 0, sizeof *g);
-	if (!is_arr(o, 5))
+	if (!is_arr(o, 6))
 		BAD("not a guest's registers");
 	const msgpack_object *a = o->via.array.ptr;
 	uint64_t v;
@@ -430,6 +463,18 @@ static int unpack_cguest(pf_cguest *g, const msgpack_object *o)
 		if (i && g->stays[i - 1].arrival >= g->stays[i].arrival)
 			BAD("stays out of order");
 		if ((rc = unpack_reg(&g->stays[i].r, &s->via.array.ptr[1])))
+			goto out;
+	}
+	if (a[5].type != MSGPACK_OBJECT_ARRAY)
+		BAD("not-duplicate marks");
+	for (uint32_t i = 0; i < a[5].via.array.size; i++) {
+		const msgpack_object *m = &a[5].via.array.ptr[i];
+		pf_id id;
+		bool added;
+		if (m->type != MSGPACK_OBJECT_BIN || m->via.bin.size != ID_LEN)
+			BAD("a not-duplicate mark");
+		memcpy(id.b, m->via.bin.ptr, ID_LEN);
+		if ((rc = pf_cguest_mark(g, &id, &added)))
 			goto out;
 	}
 out:

@@ -17,7 +17,8 @@
  * Owns the 'c', 'w' and 'm' keys of the `chain` database, and the note
  * buffer journal.c fills (struct pf_chain_txn).
  * May call: chain_reg.c, chain_state.c, store.c, codec.c, guest.c (load),
- * stay.c (walk), feedback.c (load), error.c, id.c, text.c.
+ * stay.c (walk), feedback.c (load), merge.c (not-duplicate marks),
+ * error.c, id.c, text.c.
  */
 #include "chain.h"
 #include "error.h"
@@ -26,6 +27,7 @@
 #include "guest.h"
 #include "stay.h"
 #include "feedback.h"
+#include "merge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,7 @@
 #define ID_LEN ((int)sizeof(pf_id))
 
 enum { NOTE_GUEST = 'G', NOTE_FEEDBACK = 'F', NOTE_ERASE = 'E', NOTE_MERGE = 'M',
-       NOTE_UNMERGE = 'U' };
+       NOTE_UNMERGE = 'U', NOTE_MARK = 'N' };
 
 typedef struct note {
 	char kind;
@@ -71,6 +73,8 @@ void pf_chain_note(pf_db *db, const char *op, const pf_id *guest, const pf_id *o
 		nt.object = *object;
 	} else if (strcmp(op, "guest.erase") == 0) {
 		nt.kind = NOTE_ERASE;
+	} else if (strcmp(op, "guest.not_duplicate") == 0) {
+		nt.kind = NOTE_MARK;
 	} else if ((strcmp(op, "guest.merge") == 0 || strcmp(op, "guest.unmerge") == 0) && keep) {
 		nt.kind = op[6] == 'm' ? NOTE_MERGE : NOTE_UNMERGE;
 		if (pf_id_parse(&nt.keep, keep))
@@ -517,6 +521,31 @@ static int precommit(MDB_txn *txn, pf_db *db)
 				leave[nleave++] = before;
 		}
 	}
+	/* Not-duplicate marks: those stored and not yet in the registers. */
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		const note *nt = &c->notes[i];
+		if (nt->kind != NOTE_MARK)
+			continue;
+		pf_id *others = NULL;
+		size_t no = 0;
+		pf_cguest have;
+		pf_cguest *d = delta_for(&cm, &nt->guest, &rc);
+		if (!d || (rc = pf_merge_marks_of(txn, db, &nt->guest, &others, &no)))
+			break;
+		if ((rc = pf_cguest_load(txn, db, &nt->guest, &have)) == 0) {
+			for (size_t k = 0; rc == 0 && k < no; k++) {
+				bool added;
+				if ((rc = pf_cguest_mark(&have, &others[k], &added)) == 0 && added)
+					rc = pf_cguest_mark(d, &others[k], &added);
+			}
+			pf_cguest_clear(&have);
+		}
+		free(others);
+		pf_id old;
+		bool had, changed;
+		if (rc == 0 && d->nmark)
+			rc = pf_chain_absorb(txn, db, &nt->guest, d, &old, &had, &changed);
+	}
 	/* Feedback before profiles: the complaint counts follow from it. */
 	for (size_t i = 0; rc == 0 && i < c->n; i++)
 		if (c->notes[i].kind == NOTE_FEEDBACK)
@@ -537,6 +566,16 @@ static int precommit(MDB_txn *txn, pf_db *db)
 		}
 	}
 	for (size_t i = 0; rc == 0 && i < nroots; i++) {
+		/* Its feedback first: a write to the profile may have changed it
+		 * without a note of its own (retention strips its texts). */
+		pf_id *fids = NULL;
+		size_t nf = 0;
+		rc = pf_feedback_ids_of_guest(txn, db, &roots[i], &fids, &nf);
+		for (size_t f = 0; rc == 0 && f < nf; f++)
+			rc = diff_feedback(txn, db, &fids[f], &cm.st);
+		free(fids);
+		if (rc)
+			break;
 		pf_cguest *d = delta_for(&cm, &roots[i], &rc);
 		if (!d || (rc = diff_guest(txn, db, &roots[i], &cm.st, d)))
 			break;

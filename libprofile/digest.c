@@ -1,15 +1,17 @@
 /*
  * digest.c — pf_digest: one SHA-256 over the state the properties of a
- * chain share (profiles, preferences, stays, feedback), so two
- * properties, a backup and its source, or a database before and after a
- * maintenance step can be compared by 32 bytes.  What each property
+ * chain share (profiles, preferences, not-duplicate marks, stays,
+ * feedback), so two properties, a backup and its source, or a database
+ * before and after a maintenance step can be compared by 32 bytes.  What each property
  * keeps for itself (rules, events, prompts, queues, the journal, the
  * profile's created/updated stamps, a complaint's prompts and its due
  * time, which follow the property's own zone) is left out.
  *
- * Owns no database: one read transaction over guest, stay and feedback.
+ * Owns no database: one read transaction over guest, stay, feedback and
+ * merge.c's marks in meta.
  * May call: store.c (the read), guest.c (walk), stay.c (walk), feedback.c
- * (raw walk), codec.c (stay and feedback decoders), sha256.c, error.c.
+ * (raw walk), merge.c (a guest's not-duplicate marks), codec.c (stay and
+ * feedback decoders), sha256.c, error.c.
  */
 #include "error.h"
 #include "store.h"
@@ -17,8 +19,10 @@
 #include "guest.h"
 #include "stay.h"
 #include "feedback.h"
+#include "merge.h"
 #include "sha256.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define DIGEST "pf_digest"
@@ -108,7 +112,13 @@ static int guest_one(void *ctx, const pf_guest_rec *r)
 		put_u64(&w->h, 'F', (uint64_t)p->first_seen);
 		put_u64(&w->h, 'L', (uint64_t)p->last_seen);
 	}
-	return pf_stays_each(w->txn, w->db, &g->id, 0, stay_one, w);
+	pf_id *marks = NULL;
+	size_t nmarks = 0;
+	int rc = pf_merge_marks_of(w->txn, w->db, &g->id, &marks, &nmarks);
+	for (size_t i = 0; rc == 0 && i < nmarks; i++)
+		put_id(&w->h, 'M', &marks[i]);
+	free(marks);
+	return rc ? rc : pf_stays_each(w->txn, w->db, &g->id, 0, stay_one, w);
 }
 
 static int feedback_one(void *ctx, const MDB_val *k, const MDB_val *v)

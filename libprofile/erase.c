@@ -13,7 +13,8 @@
  *
  * Owns no database: every record is reached through its owner's
  * functions.  Calls store.c (transactions only), codec.c, text.c,
- * guest.c, stay.c, merge.c, prompt.c, feedback.c, journal.c.
+ * guest.c, stay.c, merge.c, prompt.c, feedback.c, journal.c, and
+ * change.c's pf_chain_note (the profiles an erasure takes, for a chain).
  */
 #include "error.h"
 #include "text.h"
@@ -26,6 +27,7 @@
 #include "merge.h"
 #include "feedback.h"
 #include "erase.h"
+#include "chain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +125,10 @@ static int erase_txn(MDB_txn *txn, pf_db *db, void *arg)
 	if ((rc = erase_traces(txn, db, guest, &people, &npeople)) ||
 	    (rc = erase_prompts(txn, db, people, npeople, &nprompts)))
 		goto out;
+	/* A chain's other properties erase each profile this person had here
+	 * (change.c names them in the erasure it sends). */
+	for (size_t i = 1; i < npeople; i++)
+		pf_chain_note(db, "guest.erase", &people[i], &people[i], NULL);
 
 	char merged[24], stays[24], prompts[24];
 	snprintf(merged, sizeof merged, "%zu", npeople - 1);
@@ -139,9 +145,25 @@ out:
 	return rc;
 }
 
-int pf_erase_guest_txn(MDB_txn *txn, pf_db *db, const pf_id *guest)
+int pf_erase_profile_txn(MDB_txn *txn, pf_db *db, const pf_id *guest)
 {
-	return erase_txn(txn, db, (void *)guest);
+	pf_guest_rec *r = NULL;
+	bool found;
+	size_t nstays = 0, nprompts = 0;
+	int rc = pf_guest_load_if(&r, txn, db, guest, &found);
+	if (rc == 0 && found && (rc = pf_guest_reindex(txn, db, r, NULL)) == 0 &&
+	    (rc = pf_guest_del_record(txn, db, guest)) == 0)
+		rc = pf_stays_delete(txn, db, guest, &nstays);
+	pf_guest_rec_free(r);
+	if (rc == 0)
+		rc = pf_merge_forget_profile(txn, db, guest);
+	if (rc == 0)
+		rc = pf_feedback_erase_guest(txn, db, guest);
+	if (rc == 0)
+		rc = pf_journal_erase_guest(txn, db, guest);
+	if (rc == 0)
+		rc = erase_prompts(txn, db, guest, 1, &nprompts);
+	return rc;
 }
 
 int pf_guest_erase(pf_db *db, const pf_id *guest)

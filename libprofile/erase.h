@@ -8,10 +8,11 @@
 
 #include "store.h"
 
-/** pf_guest_erase's work inside `txn`: the guest (which must exist:
- *  PF_ENOTFOUND otherwise), its indexes, stays, the texts of its prompts
- *  and feedback, its journal entries and merge records (apply.c: an
- *  erasure made at another property of the chain). */
-int pf_erase_guest_txn(MDB_txn *txn, pf_db *db, const pf_id *guest);
+/** An erasure made at another property of the chain (apply.c), for one
+ *  profile exactly: its record, indexes and stays if it has them here,
+ *  its merge records and not-duplicate marks, the texts of its feedback,
+ *  journal entries and prompts.  Profiles merged into it here are not
+ *  followed: the erasure names every profile it takes. */
+int pf_erase_profile_txn(MDB_txn *txn, pf_db *db, const pf_id *guest);
 
 #endif /* PF_ERASE_H */

@@ -951,8 +951,59 @@ static int forget_marks(MDB_txn *txn, pf_db *db, const pf_id *g)
 	return rc;
 }
 
+static int forget_person(MDB_txn *txn, pf_db *db, const pf_id *guest, bool follow, pf_id **ids,
+                         size_t *n);
+
+int pf_merge_forget_marks(MDB_txn *txn, pf_db *db, const pf_id *guest)
+{
+	return forget_marks(txn, db, guest);
+}
+
+int pf_merge_marks_of(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **others, size_t *n)
+{
+	keyvec ks = KEYVEC_INIT;
+	unsigned char p[ND_KEY_LEN];
+	size_t plen = pair_key(p, PF_META_NOT_DUP, guest, NULL);
+	*others = NULL;
+	*n = 0;
+	int rc = prefix_keys(txn, db, p, plen, &ks);
+	if (rc == 0 && ks.n && !(*others = malloc(ks.n * sizeof **others)))
+		rc = pf_seterr(PF_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < ks.n; i++)
+		if (KV(ks, i)->len == ND_KEY_LEN)
+			memcpy((*others)[(*n)++].b, KV(ks, i)->data + plen, ID_LEN);
+	keyvec_free(&ks);
+	return rc;
+}
+
+int pf_merge_mark_put(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id *b)
+{
+	unsigned char k[ND_KEY_LEN];
+	int rc = pf_meta_put(txn, db, k, pair_key(k, PF_META_NOT_DUP, a, b), "", 0, 0);
+	if (rc == 0)
+		rc = pf_meta_put(txn, db, k, pair_key(k, PF_META_NOT_DUP, b, a), "", 0, 0);
+	return rc;
+}
+
 int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **ids,
                           size_t *n)
+{
+	return forget_person(txn, db, guest, true, ids, n);
+}
+
+int pf_merge_forget_profile(MDB_txn *txn, pf_db *db, const pf_id *guest)
+{
+	pf_id *ids = NULL;
+	size_t n = 0;
+	int rc = forget_person(txn, db, guest, false, &ids, &n);
+	free(ids);
+	return rc;
+}
+
+/* pf_merge_forget_guest; with `follow` false only `guest` itself: its
+ * merge records go, the other profiles they name stay. */
+static int forget_person(MDB_txn *txn, pf_db *db, const pf_id *guest, bool follow, pf_id **ids,
+                         size_t *n)
 {
 	pf_idvec people = { NULL, 0, 0 };
 	keyvec ks = KEYVEC_INIT;
@@ -987,8 +1038,8 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 			}
 			if (rc)
 				goto out;
-			if ((rc = pf_idvec_add_unique(&people, &m.keep)) ||
-			    (rc = pf_idvec_add_unique(&people, &m.dup)) ||
+			if ((follow && (rc = pf_idvec_add_unique(&people, &m.keep))) ||
+			    (follow && (rc = pf_idvec_add_unique(&people, &m.dup))) ||
 			    (rc = pf_meta_del(txn, db, key, merge_key(key, &mid))) ||
 			    (rc = merge_links(txn, db, &mid, &m.keep, &m.dup, false))) {
 				pf_merge_rec_clear(&m);

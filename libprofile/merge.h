@@ -35,6 +35,18 @@ int pf_merge_forget_guest(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **i
 
 /** For upgrade.c: hand every merge record to fn, which may rewrite it in
  *  place (pf_store_recode); keys do not change. */
+/* The same for one profile only (apply.c: an erasure made at another
+ * property names every profile it takes): its merge records and marks go,
+ * the profiles they name stay. */
+int pf_merge_forget_profile(MDB_txn *txn, pf_db *db, const pf_id *guest);
+
+/* Not-duplicate marks for the chain (change.c, apply.c, digest.c): the
+ * guests marked with `guest` (*others malloc'd, in key order), a mark
+ * stored both ways (no journal entry), and every mark of a guest gone. */
+int pf_merge_marks_of(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_id **others, size_t *n);
+int pf_merge_mark_put(MDB_txn *txn, pf_db *db, const pf_id *a, const pf_id *b);
+int pf_merge_forget_marks(MDB_txn *txn, pf_db *db, const pf_id *guest);
+
 int pf_merge_recode(MDB_txn *txn, pf_db *db, pf_store_recode_fn fn, void *ctx);
 
 #endif /* PF_MERGE_H */

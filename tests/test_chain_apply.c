@@ -387,6 +387,26 @@ Test(chain_apply, a_change_to_the_duplicate_lands_on_the_kept_profile)
 	pf_guest_free(got);
 }
 
+Test(chain_apply, a_not_duplicate_mark_travels)
+{
+	pf_id a = guest_at(0, "Chan Tai Man", "chan@example.mo");
+	pf_id b = guest_at(0, "Chan Tai-man", "tm.chan@example.mo");
+	sync_all(2);
+	assert_ok(pf_guest_not_duplicate(P[1].db, &a, &b));
+	unsigned char d0[PF_DIGEST_SIZE], d1[PF_DIGEST_SIZE];
+	digest_of(P[0].db, d0);
+	digest_of(P[1].db, d1);
+	cr_assert(memcmp(d0, d1, sizeof d0) != 0, "the mark is in the digest");
+	sync_all(2);
+	assert_same(0, 1);
+	pf_duplicate_list *l = NULL;
+	assert_ok(pf_guest_duplicates(&l, P[0].db, &a));
+	for (size_t i = 0; i < l->count; i++)
+		cr_assert(memcmp(l->items[i].guest.b, b.b, sizeof b.b) != 0,
+		          "Macau still suggests the pair Lisbon marked");
+	pf_duplicate_list_free(l);
+}
+
 Test(chain_apply, a_database_without_a_name_refuses)
 {
 	pf_close(P[3].db);
@@ -481,6 +501,13 @@ static void random_ops(int i, pf_id *ids, size_t *nids, int ops)
 			merges[i][k] = merges[i][--nmerges[i]];
 			if (rc == PF_ENOTFOUND)
 				rc = 0;
+		} else if (rnd() % 3 == 0) {
+			pf_id other = ids[rnd() % *nids];
+			if (memcmp(other.b, g->b, sizeof other.b) != 0 &&
+			    pf_guest_get(&got, P[i].db, &other) == 0) {
+				pf_guest_free(got);
+				rc = pf_guest_not_duplicate(P[i].db, g, &other);
+			}
 		} else if (rnd() % 2 == 0) {
 			/* resolve a complaint of this guest */
 			pf_feedback_list *l = NULL;
