@@ -18,7 +18,7 @@
  * buffer journal.c fills (struct pf_chain_txn).
  * May call: chain_reg.c, chain_state.c, store.c, codec.c, guest.c (load),
  * stay.c (walk), feedback.c (load), merge.c (not-duplicate marks),
- * error.c, id.c, text.c.
+ * error.c, id.c, text.c, vec.c.
  */
 #include "chain.h"
 #include "error.h"
@@ -28,6 +28,7 @@
 #include "stay.h"
 #include "feedback.h"
 #include "merge.h"
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -472,9 +473,10 @@ static int precommit(MDB_txn *txn, pf_db *db)
 	if (c->applying || c->n == 0)
 		return 0;
 	commit cm = { .n = 0 };
-	pf_id *roots = NULL, *leave = malloc(c->n * sizeof *leave);
-	size_t nroots = 0, nleave = 0;
-	int rc = leave ? pf_chain_tick(txn, db, &cm.st) : pf_fail(PF_ENOMEM, "out of memory");
+	pf_id *roots = NULL;
+	size_t nroots = 0;
+	pf_idvec leave = { NULL, 0, 0 };   /* profiles to write again, without a diff */
+	int rc = pf_chain_tick(txn, db, &cm.st);
 
 	/* Erasures, merges and unmerges first: they decide the roots. */
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
@@ -487,17 +489,20 @@ static int precommit(MDB_txn *txn, pf_db *db)
 			x.kind = PF_CHANGE_ERASE;
 			x.id = nt->guest;
 			x.hlc = cm.st.hlc;
-			pf_id *roots = NULL;
-			size_t nroots = 0;
+			pf_id *was_in = NULL;      /* profiles they were merged into */
+			size_t nwas = 0;
 			if ((rc = pf_chain_erase_set(txn, db, &nt->guest, &x.erased, &x.nerased)) == 0 &&
-			    !(roots = malloc(x.nerased * sizeof *roots)))
+			    !(was_in = malloc(x.nerased * sizeof *was_in)))
 				rc = pf_fail(PF_ENOMEM, "out of memory");
 			if (rc == 0)
-				rc = pf_chain_tombstone(txn, db, x.erased, x.nerased, cm.st.hlc, roots,
-				                        &nroots);
+				rc = pf_chain_tombstone(txn, db, x.erased, x.nerased, cm.st.hlc, was_in,
+				                        &nwas);
+			for (size_t k = 0; rc == 0 && k < nwas; k++)
+				if (pf_idvec_add_unique(&leave, &was_in[k]))
+					rc = pf_fail(PF_ENOMEM, "out of memory");
 			if (rc == 0)
 				rc = emit(txn, db, &x);
-			free(roots);
+			free(was_in);
 			free(x.erased);
 		} else if ((nt->kind == NOTE_MERGE || nt->kind == NOTE_UNMERGE) &&
 		           memcmp(nt->guest.b, nt->keep.b, ID_LEN) != 0) {
@@ -517,8 +522,8 @@ static int precommit(MDB_txn *txn, pf_db *db)
 			/* The profile the guest leaves (merged into it elsewhere) is
 			 * written again from its registers, without a diff: its stored
 			 * record still holds what the guest brought. */
-			if (rc == 0 && !seen(leave, nleave, &before) && nleave < c->n)
-				leave[nleave++] = before;
+			if (rc == 0 && pf_idvec_add_unique(&leave, &before))
+				rc = pf_fail(PF_ENOMEM, "out of memory");
 		}
 	}
 	/* Not-duplicate marks: those stored and not yet in the registers. */
@@ -586,9 +591,9 @@ static int precommit(MDB_txn *txn, pf_db *db)
 		if (rc == 0)
 			rc = pf_chain_materialize(txn, db, &roots[i]);
 	}
-	for (size_t i = 0; rc == 0 && i < nleave; i++) {
+	for (size_t i = 0; rc == 0 && i < leave.n; i++) {
 		pf_id r;
-		if ((rc = pf_chain_root(txn, db, &leave[i], &r)) == 0 && !seen(roots, nroots, &r))
+		if ((rc = pf_chain_root(txn, db, &leave.ids[i], &r)) == 0 && !seen(roots, nroots, &r))
 			rc = pf_chain_materialize(txn, db, &r);
 	}
 	for (size_t i = 0; rc == 0 && i < cm.n; i++) {
@@ -606,7 +611,7 @@ static int precommit(MDB_txn *txn, pf_db *db)
 		pf_cguest_clear(&cm.d[i].g);
 	free(cm.d);
 	free(roots);
-	free(leave);
+	pf_idvec_free(&leave);
 	return rc;
 }
 
