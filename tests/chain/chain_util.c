@@ -2,6 +2,7 @@
  * chain_util.c — a hotel chain in one process (chain_util.h).
  */
 #include "chain_util.h"
+#include "natsd.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -78,17 +79,22 @@ int chain_open(chain *c, int n, const char *const *names, const pf_time *skews,
 	return 0;
 }
 
-void chain_rm_tree(const char *path)
+unsigned chain_rnd(uint64_t *state, unsigned n)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		execlp("rm", "rm", "-rf", path, (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0) {
-		int st;
-		waitpid(pid, &st, 0);
-	}
+	uint64_t x = *state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return (unsigned)(x % n);
+}
+
+const pf_id *chain_pick(const pf_id *ids, int n, int parity, uint64_t *state)
+{
+	if (parity < 0 || n < 2)
+		return &ids[chain_rnd(state, (unsigned)n)];
+	unsigned half = (unsigned)(n - parity + 1) / 2;
+	return &ids[2 * chain_rnd(state, half) + (unsigned)parity];
 }
 
 void chain_close(chain *c)
@@ -99,7 +105,7 @@ void chain_close(chain *c)
 		pf_close(c->p[i].db);
 		c->p[i].db = NULL;
 		if (c->p[i].dir[0] && !getenv("CHAIN_KEEP"))
-			chain_rm_tree(c->p[i].dir);
+			natsd_rm_tree(c->p[i].dir);
 	}
 	c->n = 0;
 }

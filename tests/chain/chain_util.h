@@ -67,8 +67,13 @@ int chain_digests_equal(chain *c, int *which);
 /** Each property's last change, published cursor, digest and marks. */
 void chain_report(chain *c, FILE *f);
 
-/** rm -rf a test's own directory. */
-void chain_rm_tree(const char *path);
+/** A small deterministic generator: 0..n-1 from *state (xorshift), so a
+ *  random run is the same every time. */
+unsigned chain_rnd(uint64_t *state, unsigned n);
+
+/** One of ids[0..n) drawn with *state: of the given parity (0 even
+ *  index, 1 odd; -1 any). */
+const pf_id *chain_pick(const pf_id *ids, int n, int parity, uint64_t *state);
 
 /** Wall-clock seconds since some fixed point (CLOCK_MONOTONIC). */
 double chain_seconds(void);

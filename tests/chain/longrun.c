@@ -43,10 +43,7 @@ static void fail(const char *what, int rc)
 static uint64_t rng = 0x10e9a11u;
 static unsigned rnd(unsigned n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
+	return chain_rnd(&rng, n);
 }
 
 #define MAX_GUESTS 20000
@@ -64,10 +61,7 @@ static int mixed;
 /* A guest of the given parity (0 even, 1 odd, -1 any). */
 static const pf_id *pick(int parity)
 {
-	if (mixed || parity < 0 || nguests < 2)
-		return &guests[rnd((unsigned)nguests)];
-	unsigned half = (unsigned)(nguests - parity + 1) / 2;
-	return &guests[2 * rnd(half) + (unsigned)parity];
+	return chain_pick(guests, nguests, mixed ? -1 : parity, &rng);
 }
 
 static int op(pf_db *db, int i)

@@ -193,7 +193,7 @@ int natsd_stop(natsd *d)
 	return natsd_kill(d);
 }
 
-static void rm_tree(const char *path)
+void natsd_rm_tree(const char *path)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -210,6 +210,6 @@ void natsd_destroy(natsd *d)
 {
 	natsd_stop(d);
 	if (d->dir[0])
-		rm_tree(d->dir);
+		natsd_rm_tree(d->dir);
 	d->dir[0] = 0;
 }

@@ -32,4 +32,7 @@ void natsd_destroy(natsd *d);
 /** A loopback URL on which nothing listens (a free port, not bound). */
 void natsd_dead_url(char *out, size_t n);
 
+/* rm -rf path (the server's store, a test's databases), waited for. */
+void natsd_rm_tree(const char *path);
+
 #endif

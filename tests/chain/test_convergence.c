@@ -39,14 +39,11 @@ static void down(void)
 
 TestSuite(convergence, .init = up, .fini = down, .timeout = 120);
 
-/* A small deterministic generator (the run is the same every time). */
+/* The run is the same every time (chain_rnd). */
 static uint64_t rng = 0x5eed2026u;
 static unsigned rnd(unsigned n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
+	return chain_rnd(&rng, n);
 }
 
 #define MAX_GUESTS 400
@@ -94,10 +91,7 @@ static const char *const langs[] = { "zh", "pt", "en", "ja" };
  * and erasures (see `apart` below); everyone takes the rest. */
 static const pf_id *pick(int parity)
 {
-	if (parity < 0 || nguests < 2)
-		return &guests[rnd((unsigned)nguests)];
-	unsigned half = (unsigned)(nguests - parity + 1) / 2;
-	return &guests[2 * rnd(half) + (unsigned)parity];
+	return chain_pick(guests, nguests, parity, &rng);
 }
 
 /*

@@ -82,7 +82,7 @@ Test(jetstream, open_refuses_a_database_without_a_property_name)
 	cr_assert(eq(str, (char *)pf_errmsg(), "pf_sync_open: the database has no property name; "
 	             "open it with pf_options.property"));
 	pf_close(db);
-	chain_rm_tree(dir);
+	natsd_rm_tree(dir);
 	/* And bad arguments. */
 	cr_assert(eq(int, pf_sync_open(&s, ch.p[0].db, srv.url, "Grand Hotels", NULL), PF_EINVAL));
 	cr_assert(strstr(pf_errmsg(), "bad chain name") != NULL, "%s", pf_errmsg());
@@ -291,7 +291,7 @@ Test(jetstream, a_property_restored_from_another_reads_the_stream_again)
 	chain_disconnect(&ch, 1);
 	pf_close(ch.p[1].db);
 	ch.p[1].db = NULL;
-	chain_rm_tree(ch.p[1].dir);
+	natsd_rm_tree(ch.p[1].dir);
 
 	/* Lisbon again, from Macau's backup. */
 	cr_assert(eq(int, pf_backup(ch.p[0].db, ch.p[1].dir), 0), "%s", pf_errmsg());
