@@ -13,7 +13,7 @@
  * May call: chain_reg.c, chain_state.c, change.c (marks, clock, absorb,
  * the hook's switch), store.c, codec.c, guest.c, feedback.c, erase.c
  * (an erasure made elsewhere), merge.c (not-duplicate marks), error.c,
- * id.c.
+ * id.c, vec.c.
  */
 #include "chain.h"
 #include "error.h"
@@ -22,6 +22,7 @@
 #include "feedback.h"
 #include "erase.h"
 #include "merge.h"
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,35 +30,13 @@
 #define ID_LEN ((int)sizeof(pf_id))
 #define APPLY "pf_changes_apply"
 
-typedef struct idset {
-	pf_id *ids;
-	size_t n, cap;
-} idset;
-
-static int idset_add(idset *s, const pf_id *id)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (memcmp(s->ids[i].b, id->b, ID_LEN) == 0)
-			return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		pf_id *n = realloc(s->ids, cap * sizeof *n);
-		if (!n)
-			return pf_fail(PF_ENOMEM, "out of memory");
-		s->ids = n;
-		s->cap = cap;
-	}
-	s->ids[s->n++] = *id;
-	return 0;
-}
-
 struct apply {
 	const pf_change *in;
 	pf_cchange *c;            /* decoded, in the caller's order */
 	size_t *order;            /* by origin, then sequence */
 	size_t n;
 	pf_apply_report rep;
-	idset guests, feedback;
+	pf_idvec guests, feedback;  /* what the changes touched */
 	uint64_t limit;           /* stamps above this are refused */
 };
 
@@ -224,7 +203,7 @@ static int apply_erase(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cchang
 	if (rc == 0)
 		rc = pf_chain_tombstone(txn, db, c->erased, c->nerased, c->hlc, roots, &nroots);
 	for (size_t i = 0; rc == 0 && i < nroots; i++)
-		rc = idset_add(&a->guests, &roots[i]);
+		rc = pf_idvec_add_unique(&a->guests, &roots[i]);
 	free(roots);
 	return rc;
 }
@@ -247,30 +226,30 @@ static int apply_guest(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cchang
 		if ((rc = pf_chain_absorb(txn, db, &c->id, &c->g, &old, &had, &changed)) || !changed)
 			return rc;
 		if (had)
-			rc = idset_add(&a->guests, &old);
+			rc = pf_idvec_add_unique(&a->guests, &old);
 		if (rc == 0 && c->g.alias.len == (size_t)ID_LEN) {
 			memcpy(root.b, c->g.alias.val, ID_LEN);
-			rc = idset_add(&a->guests, &root);
+			rc = pf_idvec_add_unique(&a->guests, &root);
 		}
 		if (rc == 0)
-			rc = idset_add(&a->guests, &c->id);
+			rc = pf_idvec_add_unique(&a->guests, &c->id);
 		pf_id *fids = NULL;
 		size_t nf = 0;
 		if (rc == 0)
 			rc = pf_feedback_ids_of_guest(txn, db, &c->id, &fids, &nf);
 		for (size_t f = 0; rc == 0 && f < nf; f++)
-			rc = idset_add(&a->feedback, &fids[f]);
+			rc = pf_idvec_add_unique(&a->feedback, &fids[f]);
 		free(fids);
 		return rc;
 	}
 	/* The root before: a guest merged elsewhere leaves it. */
-	if ((rc = pf_chain_root(txn, db, &c->id, &root)) || (rc = idset_add(&a->guests, &root)) ||
+	if ((rc = pf_chain_root(txn, db, &c->id, &root)) || (rc = pf_idvec_add_unique(&a->guests, &root)) ||
 	    (rc = pf_chain_absorb(txn, db, &c->id, &c->g, &old, &had, &changed)))
 		return rc;
 	if (changed && had)
-		rc = idset_add(&a->guests, &old);
+		rc = pf_idvec_add_unique(&a->guests, &old);
 	if (rc == 0)
-		rc = idset_add(&a->guests, &c->id);
+		rc = pf_idvec_add_unique(&a->guests, &c->id);
 	/* Not-duplicate marks, stored both ways (with a guest not erased). */
 	for (size_t i = 0; rc == 0 && i < c->g.nmark; i++) {
 		bool gone;
@@ -301,9 +280,9 @@ static int apply_feedback(MDB_txn *txn, pf_db *db, struct apply *a, const pf_cch
 		pf_creg_clear(&cur);
 	}
 	if (rc == 0)
-		rc = idset_add(&a->feedback, &c->id);
+		rc = pf_idvec_add_unique(&a->feedback, &c->id);
 	if (rc == 0)
-		rc = idset_add(&a->guests, &r.f.guest);
+		rc = pf_idvec_add_unique(&a->guests, &r.f.guest);
 	pf_feedback_rec_clear(&r);
 	return rc;
 }
@@ -453,15 +432,15 @@ static int apply_txn(MDB_txn *txn, pf_db *db, void *arg)
 	 * it), then each touched profile's root. */
 	for (size_t i = 0; rc == 0 && i < a->feedback.n; i++)
 		rc = pf_chain_materialize_feedback(txn, db, &a->feedback.ids[i]);
-	idset roots = { 0 };
+	pf_idvec roots = { NULL, 0, 0 };
 	for (size_t i = 0; rc == 0 && i < a->guests.n; i++) {
 		pf_id r;
 		if ((rc = pf_chain_root(txn, db, &a->guests.ids[i], &r)) == 0)
-			rc = idset_add(&roots, &r);
+			rc = pf_idvec_add_unique(&roots, &r);
 	}
 	for (size_t i = 0; rc == 0 && i < roots.n; i++)
 		rc = pf_chain_materialize(txn, db, &roots.ids[i]);
-	free(roots.ids);
+	pf_idvec_free(&roots);
 	return rc;
 }
 
@@ -526,7 +505,7 @@ out:
 		pf_cchange_clear(&a.c[i]);
 	free(a.c);
 	free(a.order);
-	free(a.guests.ids);
-	free(a.feedback.ids);
+	pf_idvec_free(&a.guests);
+	pf_idvec_free(&a.feedback);
 	return rc;
 }

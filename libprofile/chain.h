@@ -191,6 +191,16 @@ void pf_chain_group_clear(pf_chain_group *g);
 /* The sum over the group of the counters of category that count key. */
 int64_t pf_chain_group_count(const pf_chain_group *g, const char *category,
                              const void *key, size_t klen);
+/* A guest's stored stays as stored (value bytes malloc'd), in arrival
+ * order, into *out (a pf_vec of pf_chain_stay; pf_chain_stays_free). */
+typedef struct pf_chain_stay {
+	pf_date arrival;
+	unsigned char *val;
+	size_t len;
+} pf_chain_stay;
+struct pf_vec;
+int pf_chain_stays_stored(MDB_txn *txn, pf_db *db, const pf_id *guest, struct pf_vec *out);
+void pf_chain_stays_free(struct pf_vec *v);
 /* Remove guest id's stored profile, its indexes and stays, if it has one. */
 int pf_chain_drop_profile(MDB_txn *txn, pf_db *db, const pf_id *id);
 /* Blobs of a profile's parts as registers hold them. */

@@ -7,11 +7,12 @@
  * Owns the codec of the `chain` database's 'g' records and of changes,
  * and the record's load/store ('g', 'x', 'a', 'm' keys).
  * May call: store.c (get/put/del on the chain database), error.c, id.c,
- * msgpack-c.
+ * vec.c (the sorted-array search), msgpack-c.
  */
 #include "chain.h"
 #include "error.h"
 #include "id.h"
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -114,19 +115,30 @@ bool pf_cguest_empty(const pf_cguest *g)
 /* Lookup and insertion                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Comparators for pf_sorted_find (vec.c): key, then the array's item. */
+static int cmp_category(const void *key, const void *item)
+{
+	return strcmp(key, ((const pf_cpref *)item)->category);
+}
+
+static int cmp_arrival(const void *key, const void *item)
+{
+	pf_date a = *(const pf_date *)key, b = ((const pf_cstay *)item)->arrival;
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_id(const void *key, const void *item)
+{
+	return memcmp(key, item, ID_LEN);
+}
+
 pf_cpref *pf_cguest_pref(pf_cguest *g, const char *category, bool create, int *rc)
 {
-	size_t lo = 0, hi = g->npref;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(g->prefs[mid].category, category);
-		if (c == 0)
-			return &g->prefs[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	bool found;
+	size_t lo = pf_sorted_find(g->prefs, g->npref, sizeof *g->prefs, category, cmp_category,
+	                           &found);
+	if (found)
+		return &g->prefs[lo];
 	if (!create)
 		return NULL;
 	pf_cpref *np = realloc(g->prefs, (g->npref + 1) * sizeof *np);
@@ -148,16 +160,11 @@ pf_cpref *pf_cguest_pref(pf_cguest *g, const char *category, bool create, int *r
 
 pf_cstay *pf_cguest_stay(pf_cguest *g, pf_date arrival, bool create, int *rc)
 {
-	size_t lo = 0, hi = g->nstay;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (g->stays[mid].arrival == arrival)
-			return &g->stays[mid];
-		if (g->stays[mid].arrival < arrival)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	bool found;
+	size_t lo = pf_sorted_find(g->stays, g->nstay, sizeof *g->stays, &arrival, cmp_arrival,
+	                           &found);
+	if (found)
+		return &g->stays[lo];
 	if (!create)
 		return NULL;
 	pf_cstay *ns = realloc(g->stays, (g->nstay + 1) * sizeof *ns);
@@ -175,18 +182,11 @@ pf_cstay *pf_cguest_stay(pf_cguest *g, pf_date arrival, bool create, int *rc)
 
 int pf_cguest_mark(pf_cguest *g, const pf_id *other, bool *added)
 {
-	size_t lo = 0, hi = g->nmark;
+	bool found;
+	size_t lo = pf_sorted_find(g->marks, g->nmark, sizeof *g->marks, other->b, cmp_id, &found);
 	*added = false;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = memcmp(g->marks[mid].b, other->b, ID_LEN);
-		if (c == 0)
-			return 0;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (found)
+		return 0;
 	pf_id *nm = realloc(g->marks, (g->nmark + 1) * sizeof *nm);
 	if (!nm)
 		return pf_fail(PF_ENOMEM, "out of memory");

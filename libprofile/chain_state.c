@@ -11,7 +11,7 @@
  * records the registers describe, through their owners.
  * May call: chain_reg.c, store.c, codec.c, guest.c (load, save, reindex),
  * stay.c (walk, raw put/del), feedback.c (load, replace, walk of a
- * guest's ids), tz.c (a complaint's due time), error.c, id.c.
+ * guest's ids), tz.c (a complaint's due time), error.c, id.c, vec.c.
  */
 #include "chain.h"
 #include "error.h"
@@ -20,6 +20,7 @@
 #include "stay.h"
 #include "feedback.h"
 #include "tz.h"
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -556,36 +557,43 @@ int pf_chain_drop_profile(MDB_txn *txn, pf_db *db, const pf_id *id)
 	return rc;
 }
 
-struct stay_walk {
-	pf_date *arr;
-	size_t n, cap;
-};
-
-static int stay_seen(void *ctx, pf_date arrival, const MDB_val *v)
+static int stay_stored(void *ctx, pf_date arrival, const MDB_val *v)
 {
-	(void)v;
-	struct stay_walk *w = ctx;
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 16;
-		pf_date *a = realloc(w->arr, cap * sizeof *a);
-		if (!a)
-			return pf_fail(PF_ENOMEM, "out of memory");
-		w->arr = a;
-		w->cap = cap;
-	}
-	w->arr[w->n++] = arrival;
+	pf_vec *w = ctx;
+	pf_chain_stay *st;
+	if (pf_vec_push_zero(w, (void **)&st))
+		return pf_fail(PF_ENOMEM, "out of memory");
+	st->arrival = arrival;
+	if (!(st->val = malloc(v->mv_size ? v->mv_size : 1)))
+		return pf_fail(PF_ENOMEM, "out of memory");
+	memcpy(st->val, v->mv_data, v->mv_size);
+	st->len = v->mv_size;
 	return 0;
+}
+
+int pf_chain_stays_stored(MDB_txn *txn, pf_db *db, const pf_id *guest, pf_vec *out)
+{
+	*out = (pf_vec)PF_VEC_INIT(sizeof(pf_chain_stay));
+	return pf_stays_each(txn, db, guest, 0, stay_stored, out);
+}
+
+void pf_chain_stays_free(pf_vec *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(((pf_chain_stay *)pf_vec_at(v, i))->val);
+	pf_vec_free(v);
 }
 
 static int write_stays(MDB_txn *txn, pf_db *db, const pf_id *root, const pf_cguest *j)
 {
-	struct stay_walk w = { 0 };
-	int rc = pf_stays_each(txn, db, root, 0, stay_seen, &w);
+	pf_vec w;
+	int rc = pf_chain_stays_stored(txn, db, root, &w);
 	for (size_t i = 0; rc == 0 && i < w.n; i++) {
 		int r0 = 0;
-		pf_cstay *s = pf_cguest_stay((pf_cguest *)j, w.arr[i], false, &r0);
+		pf_date arrival = ((pf_chain_stay *)pf_vec_at(&w, i))->arrival;
+		pf_cstay *s = pf_cguest_stay((pf_cguest *)j, arrival, false, &r0);
 		if (!s || !alive(&s->r))
-			rc = pf_stay_del(txn, db, root, w.arr[i]);
+			rc = pf_stay_del(txn, db, root, arrival);
 	}
 	for (size_t i = 0; rc == 0 && i < j->nstay; i++) {
 		const pf_cstay *s = &j->stays[i];
@@ -601,7 +609,7 @@ static int write_stays(MDB_txn *txn, pf_db *db, const pf_id *root, const pf_cgue
 		}
 		rc = pf_stay_put_raw(txn, db, root, s->arrival, s->r.val, s->r.len);
 	}
-	free(w.arr);
+	pf_chain_stays_free(&w);
 	return rc;
 }
 

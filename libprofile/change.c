@@ -260,48 +260,6 @@ static int dead_reg(pf_creg *dst, const pf_creg *have, const pf_stamp *st)
 	return pf_creg_set(dst, st, NULL, 0);
 }
 
-struct stays_actual {
-	pf_date *arr;
-	unsigned char **val;
-	size_t *len;
-	size_t n, cap;
-};
-
-static int stay_actual(void *ctx, pf_date arrival, const MDB_val *v)
-{
-	struct stays_actual *s = ctx;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 8;
-		pf_date *a = realloc(s->arr, cap * sizeof *a);
-		if (a)
-			s->arr = a;
-		unsigned char **vv = realloc(s->val, cap * sizeof *vv);
-		if (vv)
-			s->val = vv;
-		size_t *l = realloc(s->len, cap * sizeof *l);
-		if (l)
-			s->len = l;
-		if (!a || !vv || !l)
-			return pf_fail(PF_ENOMEM, "out of memory");
-		s->cap = cap;
-	}
-	if (!(s->val[s->n] = malloc(v->mv_size ? v->mv_size : 1)))
-		return pf_fail(PF_ENOMEM, "out of memory");
-	memcpy(s->val[s->n], v->mv_data, v->mv_size);
-	s->len[s->n] = v->mv_size;
-	s->arr[s->n++] = arrival;
-	return 0;
-}
-
-static void stays_actual_free(struct stays_actual *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->val[i]);
-	free(s->val);
-	free(s->arr);
-	free(s->len);
-}
-
 /* The differences between the stored profile of root and its registers,
  * as registers stamped st in *d. */
 static int diff_guest(MDB_txn *txn, pf_db *db, const pf_id *root, const pf_stamp *st,
@@ -310,7 +268,7 @@ static int diff_guest(MDB_txn *txn, pf_db *db, const pf_id *root, const pf_stamp
 	pf_chain_group g;
 	pf_guest_rec *a = NULL;
 	bool found = false;
-	struct stays_actual sa = { 0 };
+	pf_vec sa = PF_VEC_INIT(sizeof(pf_chain_stay));
 	msgpack_sbuffer sb;
 	msgpack_sbuffer_init(&sb);
 	int rc = pf_chain_group_load(txn, db, root, &g, false);
@@ -379,20 +337,22 @@ static int diff_guest(MDB_txn *txn, pf_db *db, const pf_id *root, const pf_stamp
 	}
 	/* Stays. */
 	if (rc == 0)
-		rc = pf_stays_each(txn, db, root, 0, stay_actual, &sa);
+		rc = pf_chain_stays_stored(txn, db, root, &sa);
 	for (size_t i = 0; rc == 0 && i < sa.n; i++) {
 		int r0 = 0;
-		pf_cstay *js = pf_cguest_stay(j, sa.arr[i], false, &r0);
-		if (js && pf_creg_is(&js->r, sa.val[i], sa.len[i]))
+		const pf_chain_stay *a_s = pf_vec_at(&sa, i);
+		pf_cstay *js = pf_cguest_stay(j, a_s->arrival, false, &r0);
+		if (js && pf_creg_is(&js->r, a_s->val, a_s->len))
 			continue;
-		pf_cstay *ds = pf_cguest_stay(d, sa.arr[i], true, &rc);
+		pf_cstay *ds = pf_cguest_stay(d, a_s->arrival, true, &rc);
 		if (ds)
-			rc = pf_creg_set(&ds->r, st, sa.val[i], sa.len[i]);
+			rc = pf_creg_set(&ds->r, st, a_s->val, a_s->len);
 	}
 	for (size_t i = 0; rc == 0 && i < j->nstay; i++) {
 		bool stored = false;
 		for (size_t k = 0; k < sa.n && !stored; k++)
-			stored = sa.arr[k] == j->stays[i].arrival;
+			stored = ((const pf_chain_stay *)pf_vec_at(&sa, k))->arrival ==
+			         j->stays[i].arrival;
 		if (stored || !j->stays[i].r.set || !j->stays[i].r.len)
 			continue;
 		pf_cstay *ds = pf_cguest_stay(d, j->stays[i].arrival, true, &rc);
@@ -400,7 +360,7 @@ static int diff_guest(MDB_txn *txn, pf_db *db, const pf_id *root, const pf_stamp
 			rc = pf_creg_set(&ds->r, st, NULL, 0);
 	}
 out:
-	stays_actual_free(&sa);
+	pf_chain_stays_free(&sa);
 	msgpack_sbuffer_destroy(&sb);
 	pf_guest_rec_free(a);
 	pf_chain_group_clear(&g);
