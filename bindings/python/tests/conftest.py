@@ -72,3 +72,19 @@ rule sichuan-food
 def rules(db):
     db.rules.load(FLOOR_RULES, name="test.rules")
     return db.rules
+
+
+# Two properties of one chain (test_chain.py, test_sync.py).
+
+@pytest.fixture
+def macau(tmp_path, clock):
+    d = libprofile.open(str(tmp_path / "macau"), clock=clock, property="macau")
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def lisbon(tmp_path, clock):
+    d = libprofile.open(str(tmp_path / "lisbon"), clock=clock, property="lisbon")
+    yield d
+    d.close()

@@ -10,19 +10,6 @@ import pytest
 import libprofile
 
 
-@pytest.fixture
-def macau(tmp_path, clock):
-    d = libprofile.open(str(tmp_path / "macau"), clock=clock, property="macau")
-    yield d
-    d.close()
-
-
-@pytest.fixture
-def lisbon(tmp_path, clock):
-    d = libprofile.open(str(tmp_path / "lisbon"), clock=clock, property="lisbon")
-    yield d
-    d.close()
-
 
 def record_zhuang_wei(db):
     """The Macau scene: a guest, three preferences, a stay."""

@@ -43,19 +43,6 @@ def server(tmp_path):
         yield s
 
 
-@pytest.fixture
-def macau(tmp_path, clock):
-    d = libprofile.open(str(tmp_path / "macau"), clock=clock, property="macau")
-    yield d
-    d.close()
-
-
-@pytest.fixture
-def lisbon(tmp_path, clock):
-    d = libprofile.open(str(tmp_path / "lisbon"), clock=clock, property="lisbon")
-    yield d
-    d.close()
-
 
 @needs_sync
 def test_a_preference_recorded_in_macau_reaches_lisbon(server, macau, lisbon):
